@@ -1,0 +1,57 @@
+"""The small interface every storage tier implements.
+
+Backends store opaque bytes (:class:`cache.entry.Record`); serialization, TTL semantics,
+statistics and error handling live once in the engine. A backend raises
+:class:`BackendError` (or lets its library's error escape) and the engine counts and skips it.
+
+Patterns are globs: ``*`` any run, ``?`` one character, ``[...]`` a class. Use
+:func:`escape_glob` on any literal part so a key containing ``*?[`` cannot widen a match.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol, runtime_checkable
+
+from cache.entry import Record
+
+
+class BackendError(Exception):
+    """A tier failed (down, timed out, corrupt). The engine skips the tier for this call."""
+
+
+@runtime_checkable
+class Backend(Protocol):
+    name: str
+
+    async def get_many(self, keys: Sequence[str]) -> dict[str, bytes]:
+        """Values of the keys that exist and have not expired; absent keys are left out."""
+
+    async def set_many(self, records: Sequence[Record]) -> None:
+        """Store (replace) every record, with its expiry and tags, as one batch."""
+
+    async def delete_many(self, keys: Sequence[str]) -> int:
+        """Delete the keys (and their tag links); returns how many existed."""
+
+    async def match(self, pattern: str) -> list[str]:
+        """Keys matching the glob pattern (never a blocking full scan command such as KEYS)."""
+
+    async def tagged(self, tags: Sequence[str]) -> list[str]:
+        """Keys carrying any of the tags."""
+
+    async def clear(self) -> None:
+        """Remove every entry this backend owns (only its own prefix on a shared Redis)."""
+
+    async def ping(self) -> bool:
+        """True when the tier answers."""
+
+    async def aclose(self) -> None:
+        """Release connections and threads. Idempotent."""
+
+
+_GLOB_SPECIAL = {"*": "[*]", "?": "[?]", "[": "[[]", "]": "[]]", "\\": "[\\\\]"}
+
+
+def escape_glob(literal: str) -> str:
+    """Make ``literal`` match only itself in a glob understood by fnmatch, SQLite GLOB and Redis."""
+    return "".join(_GLOB_SPECIAL.get(ch, ch) for ch in literal)

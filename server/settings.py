@@ -1,0 +1,269 @@
+"""Settings: every knob, validated once at start-up.
+
+Environment variables use the prefix ``TRIALSTOCK_`` and ``__`` between a section and its
+field (``TRIALSTOCK_HTTP__TIMEOUT=5``). The names users set most are flat and fixed
+(``TRIALSTOCK_REDIS_URL``, ``TRIALSTOCK_SQLITE_PATH``, ``TRIALSTOCK_AUTH_TOKEN``,
+``TRIALSTOCK_USER_AGENT`` and the ``TRIALSTOCK_*_BASE_URL`` upstream addresses); they are
+folded into their sections, so code always reads ``settings.redis.url``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+from platformdirs import user_cache_dir
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+_SECTION = ConfigDict(extra="forbid", frozen=True)
+
+Positive = Field(gt=0)
+
+
+def default_sqlite_path() -> Path:
+    return Path(user_cache_dir("trialstock-mcp", appauthor=False)) / "cache.sqlite3"
+
+
+class HttpSettings(BaseModel):
+    """Shared resilient HTTP layer (timeouts, retries, breakers)."""
+
+    model_config = _SECTION
+    timeout: float = Field(15.0, gt=0, description="Read and write timeout per request, seconds.")
+    connect_timeout: float = Field(5.0, gt=0, description="Connect timeout, seconds.")
+    pool_timeout: float = Field(5.0, gt=0, description="Wait for a free pooled connection, seconds.")
+    max_connections: int = Field(20, ge=1, description="Pooled connections per upstream.")
+    max_keepalive: int = Field(10, ge=0, description="Idle keep-alive connections per upstream.")
+    max_attempts: int = Field(3, ge=1, le=10, description="Attempts per request, the first included.")
+    max_retry_time: float = Field(30.0, gt=0, description="Cap on the whole retry loop, seconds.")
+    backoff_initial: float = Field(0.5, gt=0, description="First exponential backoff step, seconds.")
+    backoff_max: float = Field(8.0, gt=0, description="Longest single backoff, seconds.")
+    retry_after_cap: float = Field(20.0, gt=0, description="Longest Retry-After honoured, seconds.")
+    breaker_failure_threshold: int = Field(5, ge=1, description="Consecutive failures that open a breaker.")
+    breaker_recovery_time: float = Field(30.0, gt=0, description="Seconds an open breaker waits before a probe.")
+
+
+class UpstreamSettings(BaseModel):
+    """Where each upstream lives and how hard we may hit it."""
+
+    model_config = _SECTION
+    user_agent: str = Field(
+        "trialstock-mcp/0.1",
+        min_length=1,
+        description="User-Agent sent upstream (ClinicalTrials.gov's CDN has blocked generic Python clients).",
+    )
+    ctgov_base_url: str = "https://clinicaltrials.gov/api/v2"
+    twse_base_url: str = "https://www.twse.com.tw"
+    tpex_base_url: str = "https://www.tpex.org.tw"
+    mis_base_url: str = "https://mis.twse.com.tw"
+    yahoo_base_url: str = "https://query1.finance.yahoo.com"
+    ctgov_rate: str = Field("50/60", description="Requests per seconds, as 'N/S'.")
+    twse_rate: str = Field("3/5", description="TWSE bans IPs above roughly 3 requests per 5 s.")
+    tpex_rate: str = "3/5"
+    mis_rate: str = "3/5"
+    yahoo_rate: str = "1/1"
+
+    @field_validator("ctgov_base_url", "twse_base_url", "tpex_base_url", "mis_base_url", "yahoo_base_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("must be an http:// or https:// URL with a host")
+        return value.rstrip("/")
+
+    @field_validator("ctgov_rate", "twse_rate", "tpex_rate", "mis_rate", "yahoo_rate")
+    @classmethod
+    def _rate(cls, value: str) -> str:
+        parse_rate(value)
+        return value
+
+    def rate(self, upstream: str) -> tuple[int, float]:
+        """(requests, per_seconds) for an upstream name such as 'twse'."""
+        return parse_rate(getattr(self, f"{upstream}_rate"))
+
+    def base_url(self, upstream: str) -> str:
+        return getattr(self, f"{upstream}_base_url")
+
+
+def parse_rate(value: str) -> tuple[int, float]:
+    """Parse 'N/S' (N requests per S seconds)."""
+    try:
+        count_text, _, seconds_text = value.partition("/")
+        count, seconds = int(count_text), float(seconds_text)
+    except ValueError:
+        raise ValueError("must look like '3/5' (requests per seconds)") from None
+    if count < 1 or seconds <= 0:
+        raise ValueError("needs at least 1 request over a positive number of seconds")
+    return count, seconds
+
+
+class CacheSettings(BaseModel):
+    """The tiered cache engine and the per-namespace policies."""
+
+    model_config = _SECTION
+    memory_max_entries: int = Field(10_000, ge=1)
+    memory_max_bytes: int = Field(64 * 1024 * 1024, ge=1024)
+    serializer: Literal["json", "msgpack"] = "json"
+    compress_threshold: int = Field(16 * 1024, ge=0, description="Compress payloads above this many bytes; 0 disables.")
+    tier_timeout: float = Field(0.25, gt=0, description="A tier slower than this is skipped for the call.")
+    tier_breaker_recovery: float = Field(5.0, gt=0, description="Seconds before a failed tier is tried again.")
+    lock_ttl: float = Field(30.0, gt=0, description="Cross-process single-flight lock lifetime, seconds.")
+    lock_wait: float = Field(30.0, gt=0, description="How long a waiter waits for another process's fetch.")
+    # Domain policies (fresh, then stale: seconds after creation).
+    trials_search_fresh: float = Field(3600, gt=0)
+    trials_search_stale: float = Field(86_400, gt=0)
+    trials_record_fresh: float = Field(6 * 3600, gt=0)
+    trials_record_stale: float = Field(7 * 86_400, gt=0)
+    trials_version_check_interval: float = Field(300, gt=0, description="Seconds between /version checks.")
+    stocks_closed_month_fresh: float = Field(30 * 86_400, gt=0)
+    stocks_open_month_fresh: float = Field(600, gt=0)
+    stocks_quote_fresh: float = Field(60, gt=0, description="Quote TTL during trading hours.")
+    stocks_quote_max_closed: float = Field(12 * 3600, gt=0, description="Cap on the quote TTL outside trading hours.")
+
+    @model_validator(mode="after")
+    def _stale_after_fresh(self) -> CacheSettings:
+        for name in ("trials_search", "trials_record"):
+            if getattr(self, f"{name}_stale") < getattr(self, f"{name}_fresh"):
+                raise ValueError(f"{name}_stale must be at least {name}_fresh")
+        return self
+
+
+class RedisSettings(BaseModel):
+    """Optional shared tier. Unset URL: no Redis."""
+
+    model_config = _SECTION
+    url: SecretStr | None = Field(None, description="redis://, rediss:// (TLS) or unix:// URL; may carry a password.")
+    socket_timeout: float = Field(0.25, gt=0, description="Short on purpose: a slow Redis is skipped.")
+    connect_timeout: float = Field(0.25, gt=0)
+    max_connections: int = Field(50, ge=1)
+    key_prefix: str = Field("trialstock:", description="Prefix for every key this server writes.")
+    channel: str = Field("trialstock:events", description="Pub/sub channel for invalidation events.")
+
+    @field_validator("url")
+    @classmethod
+    def _redis_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None
+        parts = urlsplit(value.get_secret_value())
+        if parts.scheme not in ("redis", "rediss", "unix"):
+            raise ValueError("must start with redis://, rediss:// or unix://")
+        if parts.scheme != "unix" and not parts.hostname:
+            raise ValueError("must name a host, e.g. redis://127.0.0.1:6379/0")
+        try:
+            parts.port  # noqa: B018 - raises on a malformed port
+        except ValueError:
+            raise ValueError("has a malformed port") from None
+        return value
+
+
+class SqliteSettings(BaseModel):
+    """Embedded default tier: one SQLite file."""
+
+    model_config = _SECTION
+    path: Path = Field(default_factory=default_sqlite_path)
+    enabled: bool = True
+    max_entries: int = Field(200_000, ge=1)
+    max_bytes: int = Field(512 * 1024 * 1024, ge=1024 * 1024)
+    busy_timeout_ms: int = Field(5000, ge=0)
+    cleanup_batch: int = Field(500, ge=1)
+
+
+class TransportSettings(BaseModel):
+    model_config = _SECTION
+    transport: Literal["stdio", "http", "sse"] = "stdio"
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+    path: str = Field("/mcp", pattern=r"^/")
+    allowed_hosts: tuple[str, ...] = Field((), description="Extra Host headers accepted by DNS-rebinding protection.")
+
+
+class AuthSettings(BaseModel):
+    model_config = _SECTION
+    token: SecretStr | None = Field(None, description="Bearer token required by the HTTP transports when set.")
+
+
+class TrialsSettings(BaseModel):
+    model_config = _SECTION
+    batch_concurrency: int = Field(5, ge=1, le=20, description="Mutations fetched at once by the batch tool.")
+
+
+_FLAT = {
+    "redis_url": ("redis", "url"),
+    "sqlite_path": ("sqlite", "path"),
+    "auth_token": ("auth", "token"),
+    "user_agent": ("upstreams", "user_agent"),
+    "ctgov_base_url": ("upstreams", "ctgov_base_url"),
+    "twse_base_url": ("upstreams", "twse_base_url"),
+    "tpex_base_url": ("upstreams", "tpex_base_url"),
+    "mis_base_url": ("upstreams", "mis_base_url"),
+    "yahoo_base_url": ("upstreams", "yahoo_base_url"),
+}
+
+
+class Settings(BaseSettings):
+    """All settings. Build with ``Settings()`` (environment and ``.env``) or keyword overrides."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="TRIALSTOCK_",
+        env_nested_delimiter="__",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        frozen=True,
+    )
+
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "WARNING"
+    http: HttpSettings = HttpSettings()
+    upstreams: UpstreamSettings = UpstreamSettings()
+    cache: CacheSettings = CacheSettings()
+    redis: RedisSettings = RedisSettings()
+    sqlite: SqliteSettings = Field(default_factory=SqliteSettings)
+    transport: TransportSettings = TransportSettings()
+    auth: AuthSettings = AuthSettings()
+    trials: TrialsSettings = TrialsSettings()
+
+    # Flat aliases, folded into their sections by _fold_flat_names.
+    redis_url: str | None = Field(None, exclude=True, repr=False)
+    sqlite_path: str | None = Field(None, exclude=True)
+    auth_token: str | None = Field(None, exclude=True, repr=False)
+    user_agent: str | None = Field(None, exclude=True)
+    ctgov_base_url: str | None = Field(None, exclude=True)
+    twse_base_url: str | None = Field(None, exclude=True)
+    tpex_base_url: str | None = Field(None, exclude=True)
+    mis_base_url: str | None = Field(None, exclude=True)
+    yahoo_base_url: str | None = Field(None, exclude=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fold_flat_names(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        for flat, (section, field) in _FLAT.items():
+            value = data.get(flat)
+            if value is None:
+                continue
+            current = data.get(section) or {}
+            if isinstance(current, BaseModel):
+                current = current.model_dump()
+            data[section] = {**current, field: value}
+        return data
+
+
+def masked(settings: Settings) -> dict[str, Any]:
+    """The effective settings as plain data with secrets replaced by '***'."""
+    data = settings.model_dump(mode="json")
+    if settings.redis.url is not None:
+        data["redis"]["url"] = _mask_url(settings.redis.url.get_secret_value())
+    if settings.auth.token is not None:
+        data["auth"]["token"] = "***"
+    return data
+
+
+def _mask_url(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+    return parts._replace(netloc=netloc).geturl()
