@@ -1,0 +1,166 @@
+"""Circuit breaker: unit behaviour with a fake clock, and wrapped around UpstreamClient."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+import pytest
+
+from tools.http.breaker import CircuitBreaker
+from tools.http.config import HttpPolicy
+from tools.http.errors import BadPayload, NotFound, Rejected, TimedOut, Unavailable
+from tests.tools.http.fakes import FakeClock, Script, json_response, mock_client
+
+
+async def ok() -> str:
+    return "ok"
+
+
+def failing(exc: BaseException):  # noqa: ANN201 - returns an async callable
+    async def call() -> str:
+        raise exc
+
+    return call
+
+
+async def trip(breaker: CircuitBreaker, times: int) -> None:
+    for _ in range(times):
+        with pytest.raises(Unavailable):
+            await breaker.call(failing(Unavailable("ctgov", "HTTP 503")))
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def breaker(clock: FakeClock) -> CircuitBreaker:
+    return CircuitBreaker("ctgov", failure_threshold=3, recovery_time=30.0, clock=clock)
+
+
+async def test_opens_after_threshold_and_fails_fast(breaker: CircuitBreaker, clock: FakeClock) -> None:
+    await trip(breaker, 2)
+    assert breaker.status().state == "closed" and breaker.status().consecutive_failures == 2
+    await trip(breaker, 1)
+    status = breaker.status()
+    assert status.state == "open" and status.opened_at == clock.now and status.retry_in == 30.0
+    assert status.last_error == "ctgov: HTTP 503" and status.total_failures == 3
+    calls = 0
+
+    async def counted() -> str:
+        nonlocal calls
+        calls += 1
+        return "ok"
+
+    clock.advance(10)
+    with pytest.raises(Unavailable) as caught:
+        await breaker.call(counted)
+    assert calls == 0 and caught.value.retry_in == 20.0
+
+
+async def test_success_resets_the_consecutive_count(breaker: CircuitBreaker) -> None:
+    await trip(breaker, 2)
+    assert await breaker.call(ok) == "ok"
+    await trip(breaker, 2)
+    assert breaker.status().state == "closed" and breaker.status().total_failures == 4
+
+
+@pytest.mark.parametrize("exc", [Rejected("ctgov", 400, "bad"), NotFound("ctgov", "no such id")])
+async def test_rejections_do_not_count(breaker: CircuitBreaker, exc: Exception) -> None:
+    for _ in range(5):
+        with pytest.raises(type(exc)):
+            await breaker.call(failing(exc))
+    assert breaker.status().state == "closed" and breaker.status().total_failures == 0
+
+
+@pytest.mark.parametrize("exc", [TimedOut("ctgov", "t"), BadPayload("ctgov", "html"), httpx.ConnectError("x")])
+async def test_upstream_faults_count(breaker: CircuitBreaker, exc: Exception) -> None:
+    for _ in range(3):
+        with pytest.raises(type(exc)):
+            await breaker.call(failing(exc))
+    assert breaker.status().state == "open"
+
+
+async def test_half_open_probe_closes_on_success(breaker: CircuitBreaker, clock: FakeClock) -> None:
+    await trip(breaker, 3)
+    clock.advance(30)
+    assert breaker.status().state == "half_open"
+    assert await breaker.call(ok) == "ok"
+    status = breaker.status()
+    assert status.state == "closed" and status.consecutive_failures == 0 and status.opened_at is None
+
+
+async def test_half_open_probe_failure_reopens(breaker: CircuitBreaker, clock: FakeClock) -> None:
+    await trip(breaker, 3)
+    clock.advance(31)
+    await trip(breaker, 1)
+    assert breaker.status().state == "open" and breaker.status().retry_in == 30.0
+
+
+async def test_half_open_lets_one_probe_at_a_time(breaker: CircuitBreaker, clock: FakeClock) -> None:
+    await trip(breaker, 3)
+    clock.advance(30)
+    entered, release = asyncio.Event(), asyncio.Event()
+
+    async def slow_probe() -> str:
+        entered.set()
+        await release.wait()
+        return "probe"
+
+    probe = asyncio.create_task(breaker.call(slow_probe))
+    await entered.wait()
+    with pytest.raises(Unavailable, match="probe"):
+        await breaker.call(ok)
+    release.set()
+    assert await probe == "probe"
+    assert breaker.status().state == "closed"
+
+
+async def test_cancelled_probe_frees_the_slot(breaker: CircuitBreaker, clock: FakeClock) -> None:
+    await trip(breaker, 3)
+    clock.advance(30)
+    entered = asyncio.Event()
+
+    async def hanging_probe() -> None:
+        entered.set()
+        await asyncio.Event().wait()
+
+    probe = asyncio.create_task(breaker.call(hanging_probe))
+    await entered.wait()
+    probe.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await probe
+    assert breaker.status().state == "half_open"
+    assert await breaker.call(ok) == "ok"
+
+
+async def test_client_breaker_blocks_requests_and_recovers(clock: FakeClock) -> None:
+    script = Script(default=httpx.Response(503, text="down"))
+    policy = HttpPolicy(max_attempts=1, breaker_failure_threshold=2, breaker_recovery_time=30.0)
+    async with mock_client(script, clock, policy=policy) as client:
+        for _ in range(2):
+            with pytest.raises(Unavailable, match="503"):
+                await client.get_json("/studies")
+        assert client.status().state == "open" and len(script.requests) == 2
+        with pytest.raises(Unavailable, match="circuit open") as caught:
+            await client.get_json("/studies")
+        assert len(script.requests) == 2  # nothing reached the transport
+        assert caught.value.retry_in == 30.0 and client.status().retry_in == 30.0
+        clock.advance(30)
+        script.default = json_response({"ok": 1})
+        assert await client.get_json("/studies") == {"ok": 1}
+        status = client.status()
+    assert status.state == "closed" and status.total_failures == 2 and status.total_requests == 3
+
+
+async def test_bad_payload_on_json_counts_for_the_client_breaker(clock: FakeClock) -> None:
+    script = Script(default=httpx.Response(200, text="<html>maintenance</html>"))
+    policy = HttpPolicy(breaker_failure_threshold=2)
+    async with mock_client(script, clock, policy=policy) as client:
+        for _ in range(2):
+            with pytest.raises(BadPayload):
+                await client.get_json("/x")
+        assert client.status().state == "open"
+        assert "maintenance" in (client.status().last_error or "")

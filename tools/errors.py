@@ -1,0 +1,123 @@
+"""The tool-error boundary: typed failures become MCP tool errors an agent can act on.
+
+Tool functions raise ``tools.http.errors.UpstreamError`` subclasses (from the HTTP layer or
+domain clients), ``InvalidInput`` (domain validation the input schema cannot express) or a
+pydantic ``ValidationError`` (a domain model rejected a value). ``@translate_errors`` turns
+exactly those into ``ToolError`` (the call returns ``is_error=True`` with the message, never a
+traceback); anything else propagates and the SDK reports it as a crash.
+
+``to_tool_error`` is the only place that words these messages.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Awaitable, Callable
+from typing import ParamSpec, TypeVar
+
+from mcp.server.mcpserver.exceptions import ToolError
+from pydantic import ValidationError
+
+from tools.http.errors import (
+    BadPayload,
+    Blocked,
+    NotFound,
+    RateLimited,
+    Rejected,
+    TimedOut,
+    Unavailable,
+    UpstreamError,
+)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+_USER_AGENT_HINT = "set TRIALSTOCK_USER_AGENT to a browser-like User-Agent, or try again later"
+
+
+class InvalidInput(ValueError):
+    """A tool argument is well-typed but unusable (e.g. an NCT id that is not 'NCT' + 8 digits)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+TRANSLATED: tuple[type[Exception], ...] = (UpstreamError, InvalidInput, ValidationError)
+
+
+def to_tool_error(exc: Exception) -> ToolError:
+    """Word ``exc`` (one of ``TRANSLATED``) as a ToolError telling the agent what to do next."""
+    if isinstance(exc, InvalidInput):
+        return ToolError(f"Invalid input {exc.field!r}: {exc.message}. Fix the argument and call again.")
+    if isinstance(exc, ValidationError):
+        return ToolError(f"Invalid input: {_validation_text(exc)}. Fix the arguments and call again.")
+    if isinstance(exc, UpstreamError):
+        return ToolError(_upstream_text(exc))
+    return ToolError(f"{type(exc).__name__}: {exc}")
+
+
+def translate_errors(fn: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
+    """Decorate an async tool so its typed failures become ToolErrors.
+
+    The wrapper keeps the signature, annotations and docstring (``functools.wraps``), so
+    MCPServer still derives the same input schema, output schema and ``Context`` injection.
+    Put it under ``@server.tool()``.
+    """
+    if not inspect.iscoroutinefunction(fn):
+        raise TypeError("translate_errors wraps async functions only")
+
+    @functools.wraps(fn)
+    async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return await fn(*args, **kwargs)
+        except TRANSLATED as exc:
+            raise to_tool_error(exc) from exc
+
+    return wrapper
+
+
+def _upstream_text(exc: UpstreamError) -> str:
+    name = exc.upstream
+    if isinstance(exc, Rejected):
+        return (
+            f"{name} rejected the request (HTTP {exc.status}): {_quote(exc.body)}. "
+            "Change the arguments the message points at and call again."
+        )
+    if isinstance(exc, NotFound):
+        return f"{name}: {exc.message}"
+    if isinstance(exc, Blocked):
+        text = exc.message if exc.message.startswith("blocked by") else f"blocked by {name} (HTTP 403): {exc.message}"
+        return f"{name}: {text}" if "TRIALSTOCK_USER_AGENT" in text else f"{name}: {text}; {_USER_AGENT_HINT}"
+    if isinstance(exc, Unavailable):
+        return f"{name} is unavailable ({exc.message}); {_retry_hint(exc.retry_in)}"
+    if isinstance(exc, RateLimited):
+        return f"{name} is rate limiting our requests; {_retry_hint(exc.retry_after)}"
+    if isinstance(exc, TimedOut):
+        return f"{name} timed out ({exc.message}); {_retry_hint(None)} or ask for less data"
+    if isinstance(exc, BadPayload):
+        return f"upstream fault: {name} sent a response that cannot be read ({exc.message}); {_retry_hint(None)}"
+    return f"{name}: {exc.message}"
+
+
+def _retry_hint(seconds: float | None) -> str:
+    if seconds is None:
+        return "retry later"
+    return f"retry in {max(round(seconds), 1)} s"
+
+
+def _quote(body: str) -> str:
+    text = " ".join(body.split())
+    if not text:
+        return "(no message)"
+    return '"' + (text if len(text) <= 500 else text[:500] + "...") + '"'
+
+
+def _validation_text(exc: ValidationError) -> str:
+    parts = []
+    for error in exc.errors(include_url=False, include_input=False):
+        where = ".".join(str(part) for part in error["loc"]) or "value"
+        parts.append(f"{where}: {error['msg']}")
+    return "; ".join(parts)

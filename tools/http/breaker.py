@@ -1,0 +1,141 @@
+"""Async circuit breaker with an injectable clock.
+
+States: ``closed`` (calls pass) -> ``open`` after ``failure_threshold`` consecutive failed
+calls (calls fail fast with ``Unavailable(retry_in=...)``) -> ``half_open`` once
+``recovery_time`` has passed (exactly one probe call goes through; concurrent calls fail
+fast) -> ``closed`` when the probe succeeds, ``open`` again when it fails.
+
+Only upstream faults count as failures (``Unavailable``, ``TimedOut``, ``RateLimited``,
+``BadPayload`` and raw ``httpx.TransportError``): a 400/404/403 answer means the upstream is
+up, so ``Rejected``, ``NotFound`` and ``Blocked`` leave the breaker as it is (and count as
+success for a probe). A cancelled call changes nothing and frees the probe slot.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Literal, TypeVar
+
+import httpx
+
+from tools.http.errors import BadPayload, RateLimited, TimedOut, Unavailable
+
+T = TypeVar("T")
+State = Literal["closed", "open", "half_open"]
+
+_FAILURES: tuple[type[BaseException], ...] = (
+    Unavailable,
+    TimedOut,
+    RateLimited,
+    BadPayload,
+    httpx.TransportError,
+)
+
+
+def counts_as_failure(exc: BaseException) -> bool:
+    """Whether an exception says the upstream is unhealthy."""
+    return isinstance(exc, _FAILURES)
+
+
+@dataclass(frozen=True)
+class BreakerStatus:
+    """A snapshot. ``retry_in`` is seconds until a probe is allowed (open state only)."""
+
+    state: State
+    consecutive_failures: int
+    total_failures: int
+    last_error: str | None
+    opened_at: float | None
+    retry_in: float | None
+
+
+class CircuitBreaker:
+    """One breaker per upstream; not thread-safe (one event loop)."""
+
+    def __init__(
+        self,
+        upstream: str,
+        *,
+        failure_threshold: int,
+        recovery_time: float,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if failure_threshold < 1 or recovery_time <= 0:
+            raise ValueError("failure_threshold must be >= 1 and recovery_time > 0")
+        self._upstream = upstream
+        self._threshold = failure_threshold
+        self._recovery = recovery_time
+        self._clock = clock
+        self._opened_at: float | None = None
+        self._probing = False
+        self._consecutive = 0
+        self._total = 0
+        self._last_error: str | None = None
+
+    @property
+    def state(self) -> State:
+        if self._opened_at is None:
+            return "closed"
+        return "half_open" if self._clock() - self._opened_at >= self._recovery else "open"
+
+    async def call(self, fn: Callable[[], Awaitable[T]]) -> T:
+        """Run ``fn()`` under the breaker; raise ``Unavailable`` at once when it is open."""
+        probe = self._admit()
+        try:
+            result = await fn()
+        except BaseException as exc:
+            self._settle(probe, exc)
+            raise
+        self._settle(probe, None)
+        return result
+
+    def status(self) -> BreakerStatus:
+        state = self.state
+        retry_in = self._retry_in() if state == "open" else None
+        return BreakerStatus(state, self._consecutive, self._total, self._last_error, self._opened_at, retry_in)
+
+    def _admit(self) -> bool:
+        """Let the call through (True when it is the half-open probe) or raise Unavailable."""
+        state = self.state
+        if state == "closed":
+            return False
+        if state == "open":
+            wait = self._retry_in()
+            raise Unavailable(
+                self._upstream,
+                f"circuit open after {self._consecutive} consecutive failures, last: {self._last_error}",
+                retry_in=wait,
+            )
+        if self._probing:
+            raise Unavailable(self._upstream, "recovering: a probe request is in flight", retry_in=1.0)
+        self._probing = True
+        return True
+
+    def _settle(self, probe: bool, exc: BaseException | None) -> None:
+        if probe:
+            self._probing = False
+        if exc is not None and counts_as_failure(exc):
+            self._record_failure(probe, exc)
+        elif exc is None or isinstance(exc, Exception):
+            self._record_success(probe)
+        # Cancellation and other BaseExceptions say nothing about the upstream.
+
+    def _record_failure(self, probe: bool, exc: BaseException) -> None:
+        self._consecutive += 1
+        self._total += 1
+        self._last_error = str(exc) or type(exc).__name__
+        if probe or self._consecutive >= self._threshold:
+            self._opened_at = self._clock()
+
+    def _record_success(self, probe: bool) -> None:
+        # A late success of a call admitted before the breaker opened proves little: only
+        # the probe closes an open breaker.
+        if probe or self._opened_at is None:
+            self._opened_at = None
+            self._consecutive = 0
+
+    def _retry_in(self) -> float:
+        assert self._opened_at is not None
+        return max(self._recovery - (self._clock() - self._opened_at), 0.0)

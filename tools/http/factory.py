@@ -1,0 +1,57 @@
+"""``build_upstream``: one pooled ``httpx.AsyncClient`` wrapped in an ``UpstreamClient``.
+
+``base_url`` may carry a path (``https://clinicaltrials.gov/api/v2``): client paths such as
+``/studies`` are appended to it. Timeouts and pool limits come from the policy; the
+User-Agent header is set on every request; redirects are followed. Pass ``transport`` to
+route requests to an ``httpx.MockTransport`` (then the pool limits do not apply).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+
+import httpx
+
+from tools.http.client import UpstreamClient
+from tools.http.config import HttpPolicy
+from tools.http.ratelimit import RateLimiter
+
+
+def build_upstream(
+    name: str,
+    base_url: str,
+    *,
+    policy: HttpPolicy,
+    rate: tuple[int, float] | None,
+    user_agent: str,
+    transport: httpx.AsyncBaseTransport | None = None,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+) -> UpstreamClient:
+    """Build the client for one upstream; ``rate`` is (requests, per_seconds) or None."""
+    http = httpx.AsyncClient(
+        base_url=base_url.rstrip("/"),
+        timeout=timeout_for(policy),
+        limits=httpx.Limits(
+            max_connections=policy.max_connections,
+            max_keepalive_connections=policy.max_keepalive,
+        ),
+        headers={"User-Agent": user_agent},
+        follow_redirects=True,
+        transport=transport,
+    )
+    limiter = RateLimiter(rate[0], rate[1], clock=clock, sleep=sleep) if rate is not None else None
+    return UpstreamClient(name, http, policy=policy, limiter=limiter, clock=clock, sleep=sleep)
+
+
+def timeout_for(policy: HttpPolicy) -> httpx.Timeout:
+    """Connect, read, write and pool timeouts from the policy."""
+    return httpx.Timeout(
+        policy.timeout,
+        connect=policy.connect_timeout,
+        read=policy.timeout,
+        write=policy.timeout,
+        pool=policy.pool_timeout,
+    )
