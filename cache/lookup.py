@@ -1,0 +1,121 @@
+"""Reading through the tiers: memory first, then each lower tier in order, promoting hits.
+
+A lower-tier hit is written back to memory and to every lower tier above the one that answered
+(same bytes, same expiry: the entry keeps its original times). Bytes that cannot be decoded are
+counted as ``decode_errors`` and treated as a miss. Expired entries are misses.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from cache.backends.memory import MemoryBackend
+from cache.entry import Entry, Record
+from cache.policy import TierName
+from cache.serialization import CorruptEntry, Serializer
+from cache.stats import TierCounters
+from cache.tier_guard import SKIPPED, TierGuard
+
+
+@dataclass(slots=True)
+class Found:
+    """A hit: which tier answered, the decoded entry and (for lower tiers) its bytes."""
+
+    tier: TierName
+    entry: Entry
+    data: bytes = b""
+
+
+class TierReader:
+    """Batch lookups over the memory tier and the guarded lower tiers."""
+
+    def __init__(self, memory: MemoryBackend, guards: Sequence[TierGuard], serializer: Serializer,
+                 clock: Callable[[], float], memory_counters: TierCounters) -> None:
+        self._memory = memory
+        self._guards = list(guards)
+        self._serializer = serializer
+        self._clock = clock
+        self._mem = memory_counters
+
+    async def lookup(self, keys: list[str], *, skip_memory: bool = False) -> dict[str, Found]:
+        """Hits among ``keys`` (live entries, stale included), one batch call per tier."""
+        now = self._clock()
+        found: dict[str, Found] = {}
+        missing = keys
+        if not skip_memory:
+            missing = []
+            for key in keys:
+                entry = self._memory.get_entry(key, now)
+                if entry is None:
+                    missing.append(key)
+                else:
+                    found[key] = Found("memory", entry)
+            self._mem.hits += len(found)
+            self._mem.misses += len(missing)
+        above: list[TierGuard] = []
+        for guard in self._guards:
+            if not missing:
+                break
+            got = await guard.call(guard.backend.get_many, missing, timed=True)
+            if got is SKIPPED:
+                continue
+            hits = self._decode(guard, missing, got, now)
+            if hits:
+                found.update(hits)
+                await self._promote(hits, above)
+                missing = [key for key in missing if key not in hits]
+            above.append(guard)
+        return found
+
+    async def wait_for_fresh(self, key: str, wait: float, poll: float) -> Found | None:
+        """Poll the lower tiers every ``poll`` s for a fresh entry, up to ``wait`` s (loop time).
+
+        Returns None at the deadline, or at once when no lower tier answers any more.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + wait
+        while loop.time() < deadline:
+            await asyncio.sleep(poll)
+            answered = False
+            for index, guard in enumerate(self._guards):
+                got = await guard.call(guard.backend.get_many, [key])
+                if got is SKIPPED:
+                    continue
+                answered = True
+                hit = self._decode(guard, [key], got, self._clock(), count=False).get(key)
+                if hit is not None and hit.entry.is_fresh(self._clock()):
+                    await self._promote({key: hit}, self._guards[:index])
+                    return hit
+            if not answered:
+                return None
+        return None
+
+    def _decode(self, guard: TierGuard, keys: Sequence[str], got: dict[str, bytes], now: float,
+                count: bool = True) -> dict[str, Found]:
+        counters = guard.counters
+        hits: dict[str, Found] = {}
+        for key in keys:
+            data = got.get(key)
+            entry = None
+            if data is not None:
+                try:
+                    entry = self._serializer.loads(data)
+                except CorruptEntry:
+                    counters.decode_errors += 1
+            if entry is None or entry.is_expired(now):
+                counters.misses += count
+                continue
+            counters.hits += count
+            hits[key] = Found(guard.name, entry, bytes(data))
+        return hits
+
+    async def _promote(self, hits: dict[str, Found], above: Sequence[TierGuard]) -> None:
+        for key, hit in hits.items():
+            self._memory.put_entry(key, hit.entry, hit.data)
+        if not above:
+            return
+        records = [Record(key, hit.data, hit.entry.stale_until, hit.entry.tags) for key, hit in hits.items()]
+        for guard in above:
+            await guard.call(guard.backend.set_many, records)

@@ -1,0 +1,164 @@
+"""Entry <-> bytes, the only format the lower tiers (and a shared Redis) ever see.
+
+Wire format: one header byte, then the body. The header's low nibble names the encoding
+(``1`` JSON via orjson, ``2`` msgpack when that package is installed), the high nibble the
+compression (``0`` none, ``1`` zlib). The body is the array
+``[schema_version, created_at, fresh_until, stale_until, [tags...], fetch_cost, value]``.
+Readers go by the header, never by guessing. Anything unreadable (unknown header, bad zlib
+stream, wrong shape, another ``schema_version``) raises :class:`CorruptEntry`, which the engine
+counts and treats as a miss. There is no pickle: a value is data, never code.
+
+Values must be JSON-able (dict, list, str, int, float, bool, None). Tuples come back as lists;
+datetimes and dataclasses are refused rather than silently turned into strings/dicts.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+
+from cache.entry import SCHEMA_VERSION, Entry
+
+ENC_JSON = 0x01
+ENC_MSGPACK = 0x02
+COMP_NONE = 0x00
+COMP_ZLIB = 0x10
+_KNOWN_ENCODINGS = {"json": ENC_JSON, "msgpack": ENC_MSGPACK}
+_JSON_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+MAX_DECODED_BYTES = 256 * 1024 * 1024
+
+
+class CorruptEntry(ValueError):
+    """Stored bytes that cannot be read back as an Entry (treated as a miss by the engine)."""
+
+
+def _refuse(value: Any) -> Any:
+    raise TypeError(f"{type(value).__name__} is not JSON-able")
+
+
+def _load_msgpack() -> Any:
+    try:
+        import msgpack  # optional dependency
+    except ImportError:
+        return None
+    return msgpack
+
+
+class Serializer:
+    """Encode and decode entries.
+
+    ``fmt``: ``"json"`` (default) or ``"msgpack"`` (ValueError if msgpack is not installed).
+    ``compress_threshold``: bodies longer than this many bytes are zlib-compressed at
+    ``compress_level`` (kept only if smaller); ``0`` disables compression.
+    """
+
+    def __init__(self, fmt: str = "json", *, compress_threshold: int = 16 * 1024, compress_level: int = 3) -> None:
+        if fmt not in _KNOWN_ENCODINGS:
+            raise ValueError(f"unknown cache serializer {fmt!r}; use 'json' or 'msgpack'")
+        self._msgpack = _load_msgpack()
+        if fmt == "msgpack" and self._msgpack is None:
+            raise ValueError("cache serializer 'msgpack' needs the msgpack package; install it or use 'json'")
+        if compress_threshold < 0:
+            raise ValueError("compress_threshold must be >= 0")
+        self.fmt = fmt
+        self._encoding = _KNOWN_ENCODINGS[fmt]
+        self._threshold = compress_threshold
+        self._level = compress_level
+
+    def pack(self, entry: Entry, *, namespace: str = "?") -> tuple[Entry, bytes]:
+        """Encode ``entry``; also return it with its value as a reader will see it (normalized).
+
+        Raises TypeError naming ``namespace`` when the value is not serializable.
+        """
+        try:
+            encoded_value, normalized = self._encode_value(entry.value)
+        except (TypeError, ValueError, OverflowError) as exc:
+            raise TypeError(
+                f"value for cache namespace {namespace!r} is not serializable as {self.fmt}: {exc}"
+            ) from exc
+        head = [SCHEMA_VERSION, entry.created_at, entry.fresh_until, entry.stale_until,
+                list(entry.tags), entry.fetch_cost]
+        body = self._encode_envelope(head, encoded_value)
+        header = self._encoding
+        if self._threshold and len(body) > self._threshold:
+            packed = zlib.compress(body, self._level)
+            if len(packed) < len(body):
+                body, header = packed, header | COMP_ZLIB
+        normalized_entry = Entry(normalized, entry.created_at, entry.fresh_until, entry.stale_until,
+                                 tuple(entry.tags), entry.fetch_cost)
+        return normalized_entry, bytes((header,)) + body
+
+    def dumps(self, entry: Entry, *, namespace: str = "?") -> bytes:
+        """Encode ``entry`` to bytes (see :meth:`pack`)."""
+        return self.pack(entry, namespace=namespace)[1]
+
+    def loads(self, data: bytes) -> Entry:
+        """Decode bytes written by any Serializer; raise CorruptEntry when they cannot be read."""
+        if not data:
+            raise CorruptEntry("empty payload")
+        header = data[0]
+        encoding, compression = header & 0x0F, header & 0xF0
+        body = memoryview(data)[1:]
+        if compression == COMP_ZLIB:
+            body = self._inflate(body)
+        elif compression != COMP_NONE:
+            raise CorruptEntry(f"unknown compression in header 0x{header:02x}")
+        decode = self._decoder(encoding, header)
+        try:
+            items = decode(body)
+        except Exception as exc:  # any decoder failure is a corrupt payload
+            raise CorruptEntry(f"undecodable payload: {exc}") from exc
+        return _to_entry(items)
+
+    # -- helpers -------------------------------------------------------------------------
+
+    def _encode_value(self, value: Any) -> tuple[Any, Any]:
+        if self._encoding == ENC_JSON:
+            raw = orjson.dumps(value, default=_refuse, option=_JSON_OPTIONS)
+            return orjson.Fragment(raw), orjson.loads(raw)
+        raw = self._msgpack.packb(value, use_bin_type=True)
+        return raw, self._msgpack.unpackb(raw, raw=False, strict_map_key=False)
+
+    def _encode_envelope(self, head: list[Any], encoded_value: Any) -> bytes:
+        if self._encoding == ENC_JSON:
+            return orjson.dumps([*head, encoded_value])
+        packer = self._msgpack.Packer(use_bin_type=True)
+        # An array header for 7 items, the 6 head items, then the value's bytes verbatim.
+        return packer.pack_array_header(7) + b"".join(packer.pack(item) for item in head) + encoded_value
+
+    def _decoder(self, encoding: int, header: int) -> Callable[[Any], Any]:
+        if encoding == ENC_JSON:
+            return orjson.loads
+        if encoding == ENC_MSGPACK and self._msgpack is not None:
+            msgpack = self._msgpack
+            return lambda body: msgpack.unpackb(body, raw=False, strict_map_key=False)
+        raise CorruptEntry(f"unknown or unavailable encoding in header 0x{header:02x}")
+
+    @staticmethod
+    def _inflate(body: memoryview) -> bytes:
+        inflater = zlib.decompressobj()
+        try:
+            out = inflater.decompress(body, MAX_DECODED_BYTES)
+        except zlib.error as exc:
+            raise CorruptEntry(f"bad zlib stream: {exc}") from exc
+        if inflater.unconsumed_tail or not inflater.eof:
+            raise CorruptEntry("zlib stream truncated or larger than the decode limit")
+        return out
+
+
+def _to_entry(items: Any) -> Entry:
+    if not isinstance(items, list) or len(items) != 7:
+        raise CorruptEntry("payload is not a 7-item envelope")
+    version, created_at, fresh_until, stale_until, tags, fetch_cost, value = items
+    if version != SCHEMA_VERSION:
+        raise CorruptEntry(f"schema_version {version!r} is not {SCHEMA_VERSION}")
+    try:
+        times = (float(created_at), float(fresh_until), float(stale_until), float(fetch_cost))
+    except (TypeError, ValueError) as exc:
+        raise CorruptEntry(f"bad envelope times: {exc}") from exc
+    if not isinstance(tags, list) or not all(isinstance(tag, str) for tag in tags):
+        raise CorruptEntry("bad envelope tags")
+    return Entry(value, times[0], times[1], times[2], tuple(tags), times[3])
