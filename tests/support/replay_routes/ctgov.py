@@ -1,0 +1,75 @@
+"""Replay routes for ClinicalTrials.gov v2 (``/api/v2``), from ``fixtures/ctgov``.
+
+Searches are matched on the parameters that tell the recorded requests apart (see
+``biomcp_capture_receipts_ctgov.json``); ``fields`` is ignored, so a client asking for more
+pieces still gets the recorded (trimmed) page. Single studies are served by NCT id from the
+``biomcp_get_*`` and ``aact_study_*`` files and from the one-study ACTT page. ``/version``
+is synthesised in the spec's shape (no recording exists). Anything else falls through to the
+replay server's 404.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from pathlib import Path
+
+import orjson
+
+from tests.support.replay_routes import Reply, Route, RouteRequest
+
+VERSION = {"apiVersion": "2.0.3", "dataTimestamp": "2026-08-11T23:00:00"}
+EGFR_PHRASE = 'AREA[EligibilityCriteria]("EGFR L858R")'
+_SEARCH_KEYS = ("query.cond", "query.term", "query.intr", "query.locn", "query.spons", "query.titles",
+                "filter.overallStatus", "filter.geo", "filter.advanced", "filter.ids", "pageToken")
+
+
+def routes(fixtures_dir: Path) -> list[Route]:
+    ctgov = fixtures_dir / "ctgov"
+
+    def page(name: str) -> Reply:
+        return Reply.file(ctgov / f"biomcp_{name}_20260811.json")
+
+    phelan_token = orjson.loads((ctgov / "biomcp_search_phelan_limit5_20260811.json").read_bytes())["nextPageToken"]
+    phelan = {"query.cond": "Phelan-McDermid Syndrome"}
+    return [
+        Route("/api/v2/version", Reply.json(VERSION)),
+        Route("/api/v2/studies", page("search_phelan_next"), when=lambda q: q.get("pageToken") == phelan_token),
+        Route("/api/v2/studies", page("search_nsclc_egfr_l858r"), when=lambda q: EGFR_PHRASE in q.get("query.term", "")
+              and "pageToken" not in q),
+        Route("/api/v2/studies", page("search_phelan_limit50"),
+              when=lambda q: _only(q, **phelan) and q.get("pageSize") == "50"),
+        Route("/api/v2/studies", page("search_phelan_limit5"), when=lambda q: _only(q, **phelan)),
+        Route("/api/v2/studies", page("search_melanoma_recruiting_limit3"),
+              when=lambda q: _only(q, **{"query.cond": "melanoma", "filter.overallStatus": "RECRUITING"})),
+        Route("/api/v2/studies", page("search_keytruda_limit3"),
+              when=lambda q: _only(q, **{"query.intr": '"Keytruda"'})),
+        Route("/api/v2/studies", page("search_age_count"), when=lambda q: _only(q)),
+        *_study_routes(ctgov),
+    ]
+
+
+def _only(query: Mapping[str, str], **expected: str) -> bool:
+    """The search parameters of ``query`` are exactly ``expected`` (paging and fields aside)."""
+    given = {key: query[key] for key in _SEARCH_KEYS if key in query}
+    return given == expected
+
+
+def _study_routes(ctgov: Path) -> list[Route]:
+    """``/api/v2/studies/NCTxxxxxxxx`` for every recorded single study."""
+    bodies: dict[str, Reply] = {}
+    for path in sorted(ctgov.glob("biomcp_get_nct*.json")) + sorted(ctgov.glob("aact_study_nct*.json")):
+        nct = re.search(r"nct(\d{8})", path.name)
+        if nct:
+            bodies.setdefault(f"NCT{nct.group(1)}", Reply.file(path))
+    actt = orjson.loads((ctgov / "biomcp_studies_page_nct04280705_with_results.json").read_bytes())["studies"][0]
+    bodies["NCT04280705"] = Reply.json(actt)
+
+    def study(request: RouteRequest) -> Reply:
+        assert request.match is not None
+        reply = bodies.get(request.match[1].upper())
+        if reply is None:
+            raise FileNotFoundError(request.path)
+        return reply
+
+    return [Route(re.compile(r"/api/v2/studies/([Nn][Cc][Tt]\d{8})"), study)]

@@ -1,0 +1,227 @@
+"""Pydantic models of the clinical-trial tools: validated inputs and compact outputs.
+
+Outputs are deliberately small (an agent reads them): a search page of 10 trials stays
+under 8 KB of JSON, a default trial record under 16 KB. ``None`` fields are left out of
+the serialized output.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_serializer
+
+from cache.policy import CacheMeta
+
+OverallStatus = Literal[
+    "ACTIVE_NOT_RECRUITING", "COMPLETED", "ENROLLING_BY_INVITATION", "NOT_YET_RECRUITING",
+    "RECRUITING", "SUSPENDED", "TERMINATED", "WITHDRAWN", "AVAILABLE", "NO_LONGER_AVAILABLE",
+    "TEMPORARILY_NOT_AVAILABLE", "APPROVED_FOR_MARKETING", "WITHHELD", "UNKNOWN",
+]
+Phase = Literal["NA", "EARLY_PHASE1", "PHASE1", "PHASE2", "PHASE3", "PHASE4"]
+
+#: What the shorthand status "open" stands for: trials a patient could still join.
+OPEN_STATUSES: tuple[str, ...] = ("RECRUITING", "NOT_YET_RECRUITING", "ENROLLING_BY_INVITATION", "AVAILABLE")
+
+NCT_ID_PATTERN = r"^NCT\d{8}$"
+
+
+def _status_token(value: Any) -> Any:
+    if isinstance(value, str):
+        text = value.strip()
+        return "open" if text.lower() == "open" else text.upper().replace(" ", "_").replace("-", "_")
+    return value
+
+
+def _phase_token(value: Any) -> Any:
+    if isinstance(value, str):
+        text = value.strip().upper().replace(" ", "_").replace("-", "_")
+        text = re.sub(r"^(EARLY_)?PHASE_?(\d)$", lambda m: f"{m.group(1) or ''}PHASE{m.group(2)}", text)
+        return "NA" if text in ("N/A", "NOT_APPLICABLE") else text
+    return value
+
+
+def _nct_token(value: Any) -> Any:
+    return value.strip().upper() if isinstance(value, str) else value
+
+
+StatusInput = Annotated[Literal[OverallStatus, "open"], BeforeValidator(_status_token)]  # type: ignore[valid-type]
+PhaseInput = Annotated[Phase, BeforeValidator(_phase_token)]
+NctId = Annotated[
+    str,
+    Field(pattern=NCT_ID_PATTERN, description="ClinicalTrials.gov identifier: 'NCT' and 8 digits, e.g. NCT04280705."),
+    BeforeValidator(_nct_token),
+]
+
+
+class Compact(BaseModel):
+    """Output base: ``None`` fields are omitted from the serialized JSON. Unknown keys are
+    ignored, so a cached value written by a newer build still loads."""
+
+    @model_serializer(mode="wrap")
+    def _drop_none(self, handler: Any) -> Any:
+        data = handler(self)
+        return {key: value for key, value in data.items() if value is not None} if isinstance(data, dict) else data
+
+
+class Near(BaseModel):
+    """A point and radius: only trials with a site within the radius match."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    latitude: float = Field(ge=-90, le=90, description="Latitude in decimal degrees, e.g. 39.0036.")
+    longitude: float = Field(ge=-180, le=180, description="Longitude in decimal degrees, e.g. -77.1013.")
+    radius: float = Field(50, gt=0, le=5000, description="Search radius, in `unit`; default 50.")
+    unit: Literal["mi", "km"] = Field("mi", description="'mi' (miles, default) or 'km'.")
+
+
+class Criteria(BaseModel):
+    """Validated search criteria (internal); statuses already expanded from 'open'."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    condition: str | None = None
+    terms: str | None = None
+    intervention: str | None = None
+    location: str | None = None
+    near: Near | None = None
+    statuses: tuple[OverallStatus, ...] = ()
+    phases: tuple[Phase, ...] = ()
+    sponsor: str | None = None
+
+    def is_empty(self) -> bool:
+        return not any((self.condition, self.terms, self.intervention, self.location, self.near,
+                        self.statuses, self.phases, self.sponsor))
+
+
+class CacheInfo(Compact):
+    """How fresh the answer is: served from the cache (hit, which tier, age) or fetched now."""
+
+    hit: bool
+    tier: str | None = Field(None, description="memory, redis or sqlite when hit; absent when fetched now.")
+    age_seconds: float = Field(description="Seconds since the data was fetched from ClinicalTrials.gov.")
+    stale: bool = Field(description="True when older than its freshness window (served while it is "
+                        "refreshed, or because ClinicalTrials.gov failed).")
+
+    @classmethod
+    def from_meta(cls, meta: CacheMeta) -> CacheInfo:
+        return cls(hit=meta.hit, tier=meta.tier, age_seconds=round(meta.age, 1), stale=meta.stale)
+
+
+class Site(Compact):
+    facility: str | None = None
+    city: str | None = None
+    state: str | None = None
+    country: str | None = None
+    status: str | None = Field(None, description="Site recruitment status, e.g. RECRUITING.")
+    distance: float | None = Field(None, description="Distance from the `near` point, in its unit.")
+
+
+class CompactTrial(Compact):
+    """One trial in a result list."""
+
+    nct_id: str
+    title: str | None = None
+    status: str | None = None
+    phases: list[str] = Field(default_factory=list)
+    conditions: list[str] = Field(default_factory=list)
+    interventions: list[str] = Field(default_factory=list)
+    sponsor: str | None = None
+    enrollment: int | None = None
+    start_date: str | None = None
+    completion_date: str | None = None
+    sites_total: int = Field(0, description="Number of sites of the trial.")
+    sites: list[str] = Field(
+        default_factory=list,
+        description="The nearest sites (with `near`, with distance) or the first few, recruiting first: "
+        "'Facility — City, State, Country (STATUS, distance)'.",
+    )
+    url: str
+
+
+class TrialPage(BaseModel):
+    """A resolved search page as cached: compact trials plus paging data."""
+
+    trials: list[CompactTrial]
+    total_count: int | None = None
+    next_page_token: str | None = None
+
+
+class TrialSearchResult(Compact):
+    trials: list[CompactTrial]
+    total_count: int | None = Field(None, description="Trials matching in all pages; given on the first page only.")
+    next_page_token: str | None = Field(
+        None, description="Pass as page_token with the same criteria for the next page; absent on the last page."
+    )
+    cache: CacheInfo
+
+
+class TrialCount(Compact):
+    total_count: int = Field(description="Trials on ClinicalTrials.gov matching the criteria.")
+    cache: CacheInfo
+
+
+SectionName = Literal[
+    "identification", "status", "sponsors", "oversight", "description", "conditions", "design",
+    "arms_interventions", "outcomes", "eligibility", "contacts_locations", "references",
+    "ipd_sharing", "results", "documents", "derived",
+]
+
+
+Place = Literal["inclusion", "exclusion", "eligibility", "title", "official_title", "summary", "keywords", "conditions"]
+
+
+class MutationMatch(Compact):
+    """A trial that names the mutation somewhere other than only its exclusion criteria."""
+
+    trial: CompactTrial
+    found_in: list[Place] = Field(
+        description="Where the mutation is named: inclusion/exclusion criteria, eligibility (text without "
+        "sections), title, official_title, summary, keywords, conditions. Empty: the registry matched it "
+        "(e.g. a synonym) but the text does not spell it."
+    )
+    excerpt: str | None = Field(None, description="The criterion or sentence naming the mutation.")
+
+
+class ExcludedTrial(Compact):
+    """A trial that names the mutation only under exclusion criteria (its carriers cannot join)."""
+
+    nct_id: str
+    title: str | None = None
+    excerpt: str | None = None
+
+
+class MutationPage(BaseModel):
+    """A classified mutation search page as cached."""
+
+    matches: list[MutationMatch]
+    excluded: list[ExcludedTrial]
+    total_count: int | None = None
+    next_page_token: str | None = None
+
+
+class MutationSearchResult(Compact):
+    mutation: str
+    matches: list[MutationMatch]
+    excluded_count: int = Field(description="Trials on this page that name the mutation only as an exclusion.")
+    excluded: list[ExcludedTrial] = Field(default_factory=list)
+    total_count: int | None = Field(
+        None, description="Trials the phrase search found in all pages (first page only), before the exclusion check."
+    )
+    next_page_token: str | None = Field(
+        None, description="Pass as page_token with the same arguments for the next page."
+    )
+    cache: CacheInfo
+
+
+class MutationBatchItem(Compact):
+    """One mutation's outcome: a result, or an error saying why it failed."""
+
+    mutation: str
+    result: MutationSearchResult | None = None
+    error: str | None = None
+
+
+class MutationBatchResult(Compact):
+    results: list[MutationBatchItem] = Field(description="One entry per mutation, in the order given.")
+    succeeded: int
+    failed: int

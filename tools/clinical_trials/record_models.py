@@ -1,0 +1,111 @@
+"""The compact trial record returned by ``get_trial`` (and cached as its JSON dump)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from tools.clinical_trials.models import CacheInfo, Compact, Site
+
+
+class Eligibility(Compact):
+    """Who can join: criteria split at the 'Exclusion Criteria' heading."""
+
+    inclusion: list[str] = Field(default_factory=list, description="Inclusion criteria, one item per criterion.")
+    exclusion: list[str] = Field(default_factory=list, description="Exclusion criteria, one item per criterion.")
+    truncated: bool = Field(
+        False, description="True when the lists were shortened; ask for sections=['eligibility'] for the full text."
+    )
+    sex: str | None = Field(None, description="ALL, FEMALE or MALE.")
+    minimum_age: str | None = Field(None, description="e.g. '18 Years'; absent means no lower limit.")
+    maximum_age: str | None = Field(None, description="Absent means no upper limit.")
+    healthy_volunteers: bool | None = None
+
+
+class Arm(Compact):
+    label: str | None = None
+    type: str | None = Field(None, description="e.g. EXPERIMENTAL, PLACEBO_COMPARATOR.")
+    description: str | None = None
+    interventions: list[str] = Field(default_factory=list)
+
+
+class Intervention(Compact):
+    type: str | None = Field(None, description="e.g. DRUG, DEVICE, BEHAVIORAL.")
+    name: str | None = None
+    other_names: list[str] = Field(default_factory=list)
+
+
+class Outcome(Compact):
+    measure: str | None = None
+    time_frame: str | None = None
+
+
+class Contact(Compact):
+    name: str | None = None
+    role: str | None = None
+    phone: str | None = None
+    email: str | None = None
+
+
+class Locations(Compact):
+    total: int = Field(description="All sites of the trial.")
+    recruiting: int = Field(description="Sites whose status is RECRUITING.")
+    shown: list[Site] = Field(
+        default_factory=list,
+        description="Recruiting sites first, limited; ask for sections=['contacts_locations'] for all.",
+    )
+
+
+class TrialRecord(Compact):
+    """A compact view of one study."""
+
+    nct_id: str
+    requested_id: str | None = Field(None, description="Present when the id asked for was an alias of nct_id.")
+    title: str | None = None
+    official_title: str | None = None
+    acronym: str | None = None
+    url: str
+    status: str | None = None
+    why_stopped: str | None = None
+    start_date: str | None = None
+    primary_completion_date: str | None = None
+    completion_date: str | None = None
+    last_update: str | None = None
+    sponsor: str | None = None
+    collaborators: list[str] = Field(default_factory=list)
+    conditions: list[str] = Field(default_factory=list)
+    keywords: list[str] = Field(default_factory=list)
+    study_type: str | None = None
+    phases: list[str] = Field(default_factory=list)
+    allocation: str | None = None
+    primary_purpose: str | None = None
+    enrollment: int | None = None
+    brief_summary: str | None = None
+    arms: list[Arm] = Field(default_factory=list)
+    interventions: list[Intervention] = Field(default_factory=list)
+    eligibility: Eligibility | None = None
+    locations: Locations
+    contacts: list[Contact] = Field(default_factory=list, description="Central contacts for the trial.")
+    primary_outcomes: list[Outcome] = Field(default_factory=list)
+    secondary_outcomes: list[Outcome] = Field(default_factory=list)
+    secondary_outcomes_total: int = 0
+    has_results: bool = Field(False, description="True when results are posted; sections=['results'] returns them.")
+
+
+class TrialDetail(Compact):
+    """``get_trial`` answer: the compact record, any full sections asked for, cache metadata."""
+
+    trial: TrialRecord
+    sections: dict[str, Any] | None = Field(
+        None, description="Full upstream sections asked for, by section name (absent section: not in the record)."
+    )
+    cache: CacheInfo
+
+
+class SectionsPayload(BaseModel):
+    """Cached shape of requested full sections."""
+
+    nct_id: str
+    requested_id: str | None = None
+    sections: dict[str, Any]

@@ -1,0 +1,169 @@
+"""``TrialsService``: searches, counts and trial records through the cache engine.
+
+Every answer goes through :meth:`cache.tiered.TieredCache.get_or_fetch` and carries its
+cache metadata. Cached values are compact JSON (model dumps), never raw upstream pages:
+
+- ``trials.search``: one resolved search page, keyed by the exact upstream parameters
+  (the page token included), tagged with the NCT ids it shows;
+- ``trials.count``: a total, keyed by the criteria parameters;
+- ``trials.record``: a compact record, keyed by the NCT id asked for, tagged with its ids;
+- ``trials.sections``: full upstream sections asked for by name;
+- ``trials.mutation`` / ``trials.eligibility``: see :mod:`tools.clinical_trials.mutation_search`.
+
+Invalidating one trial (:meth:`invalidate_trial`) drops its record and every page showing
+it. A data refresh upstream drops all of the above (:mod:`tools.clinical_trials.version`).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from cache.keys import make_key
+from cache.policy import CachePolicy
+from cache.tiered import TieredCache
+from tools.clinical_trials import query
+from tools.clinical_trials.client import UPSTREAM, CtgovClient
+from tools.clinical_trials.compact import compact_record, compact_trial, raw_sections
+from tools.clinical_trials.config import (
+    CACHE_FORMAT,
+    NAMESPACES,
+    NS_COUNT,
+    NS_RECORD,
+    NS_SEARCH,
+    NS_SECTIONS,
+    TrialsConfig,
+)
+from tools.clinical_trials.models import (
+    CacheInfo,
+    Criteria,
+    MutationBatchResult,
+    MutationSearchResult,
+    TrialCount,
+    TrialPage,
+    TrialSearchResult,
+)
+from tools.clinical_trials.mutation_search import MutationSearch, Progress
+from tools.clinical_trials.pages import fetch_page
+from tools.clinical_trials.record_models import SectionsPayload, TrialDetail, TrialRecord
+from tools.clinical_trials.version import DataVersionWatch
+from tools.http.errors import BadPayload
+
+#: The default record read: the protocol and whether results exist (results can be ~1 MB).
+RECORD_FIELDS = ("ProtocolSection", "HasResults")
+
+
+class TrialsService:
+    """The clinical-trial domain behind the tools. Build one per process (the lifespan does)."""
+
+    def __init__(self, client: CtgovClient, cache: TieredCache, config: TrialsConfig | None = None,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.config = config if config is not None else TrialsConfig()
+        cfg = self.config
+        self._client = client
+        self._cache = cache
+        self._search_policy = CachePolicy(NS_SEARCH, cfg.search_fresh, cfg.search_stale, tags_from=_page_tags)
+        self._count_policy = CachePolicy(NS_COUNT, cfg.search_fresh, cfg.search_stale)
+        self._record_policy = CachePolicy(NS_RECORD, cfg.record_fresh, cfg.record_stale, tags_from=_record_tags)
+        self._sections_policy = CachePolicy(NS_SECTIONS, cfg.record_fresh, cfg.record_stale, tags_from=_record_tags)
+        self.version = DataVersionWatch(client, cache, NAMESPACES, cfg.version_check_interval, clock)
+        self._mutations = MutationSearch(client, cache, cfg)
+
+    async def search(self, criteria: Criteria, page_size: int = 10, page_token: str | None = None) -> TrialSearchResult:
+        """One page of compact trials matching ``criteria`` (see ``search_trials``)."""
+        self.version.poke()
+        params = query.page_params(query.criteria_params(criteria), page_size, page_token, query.search_fields())
+
+        async def load() -> dict[str, Any]:
+            page = await fetch_page(self._client, params, self.config.max_empty_pages)
+            trials = [compact_trial(s, self.config.search_sites, criteria.near) for s in page["studies"]]
+            return TrialPage(trials=trials, total_count=page.get("totalCount"),
+                             next_page_token=page.get("nextPageToken")).model_dump(mode="json")
+
+        key = make_key(NS_SEARCH, {"params": params}, CACHE_FORMAT)
+        result = await self._cache.get_or_fetch(key, load, self._search_policy)
+        page = TrialPage.model_validate(result.value)
+        return TrialSearchResult(trials=page.trials, total_count=page.total_count,
+                                 next_page_token=page.next_page_token, cache=CacheInfo.from_meta(result.meta))
+
+    async def count(self, criteria: Criteria) -> TrialCount:
+        """How many trials match ``criteria``."""
+        self.version.poke()
+        base = query.criteria_params(criteria)
+
+        async def load() -> int:
+            total = (await self._client.search(query.count_params(base))).get("totalCount")
+            if not isinstance(total, int):
+                raise BadPayload(UPSTREAM, "a /studies answer without totalCount although countTotal=true")
+            return total
+
+        key = make_key(NS_COUNT, {"params": base}, CACHE_FORMAT)
+        result = await self._cache.get_or_fetch(key, load, self._count_policy)
+        return TrialCount(total_count=result.value, cache=CacheInfo.from_meta(result.meta))
+
+    async def get_trial(self, nct_id: str, sections: Sequence[str] = ()) -> TrialDetail:
+        """The compact record of ``nct_id`` (an alias is followed) plus any full ``sections``."""
+        self.version.poke()
+        names = sorted(set(sections))
+        full = await self._sections(nct_id, names) if names else None
+        result = await self._cache.get_or_fetch(
+            self._record_key(nct_id), lambda: self._load_record(nct_id), self._record_policy
+        )
+        return TrialDetail(trial=TrialRecord.model_validate(result.value),
+                           sections=full, cache=CacheInfo.from_meta(result.meta))
+
+    async def search_mutation(self, mutation: str, criteria: Criteria, page_size: int = 10,
+                              page_token: str | None = None) -> MutationSearchResult:
+        """Trials naming ``mutation``, with exclusion-only ones set apart (see the tool)."""
+        self.version.poke()
+        return await self._mutations.search(mutation, criteria, page_size, page_token)
+
+    async def search_mutations(self, mutations: Sequence[str], criteria: Criteria, page_size: int = 5,
+                               on_progress: Progress | None = None) -> MutationBatchResult:
+        """Several mutation searches, ``config.batch_concurrency`` at a time; one failure
+        never loses the others. ``on_progress(done, total, message)`` after each one."""
+        self.version.poke()
+        return await self._mutations.search_many(mutations, criteria, page_size, on_progress)
+
+    async def invalidate_trial(self, *nct_ids: str) -> None:
+        """Drop the records of these trials and every cached page that shows them."""
+        await self._cache.invalidate_tags(*nct_ids)
+
+    async def aclose(self) -> None:
+        """Stop background work (the data-version check). The client and cache are closed by their owner."""
+        await self.version.aclose()
+
+    async def _load_record(self, nct_id: str) -> dict[str, Any]:
+        study = await self._client.get_study(nct_id, RECORD_FIELDS)
+        return self._record_value(study, nct_id)
+
+    def _record_value(self, study: dict[str, Any], nct_id: str) -> dict[str, Any]:
+        record = compact_record(study, self.config.max_sites, self.config.max_criteria_chars, requested_id=nct_id)
+        return record.model_dump(mode="json")
+
+    async def _sections(self, nct_id: str, names: list[str]) -> dict[str, Any]:
+        """Full sections, cached per (id, names). The full read also fills the record cache."""
+
+        async def load() -> dict[str, Any]:
+            study = await self._client.get_study(nct_id)
+            await self._cache.set(self._record_key(nct_id), self._record_value(study, nct_id), self._record_policy)
+            nct = ((study.get("protocolSection") or {}).get("identificationModule") or {}).get("nctId") or nct_id
+            payload = SectionsPayload(nct_id=nct, requested_id=nct_id, sections=raw_sections(study, names))
+            return payload.model_dump(mode="json")
+
+        key = make_key(NS_SECTIONS, {"nct": nct_id, "sections": names}, CACHE_FORMAT)
+        result = await self._cache.get_or_fetch(key, load, self._sections_policy)
+        return SectionsPayload.model_validate(result.value).sections
+
+    @staticmethod
+    def _record_key(nct_id: str) -> str:
+        return make_key(NS_RECORD, {"nct": nct_id}, CACHE_FORMAT)
+
+
+def _page_tags(value: dict[str, Any]) -> Iterable[str]:
+    return [t["nct_id"] for t in value.get("trials", []) if t.get("nct_id")]
+
+
+def _record_tags(value: dict[str, Any]) -> Iterable[str]:
+    return [v for v in (value.get("nct_id"), value.get("requested_id")) if v]
