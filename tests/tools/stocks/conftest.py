@@ -1,0 +1,38 @@
+"""Fixtures for the stock tests: a manual clock in Taipei time, a memory cache, a route-backed service."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from cache.clock import ManualClock
+from cache.tiered import TieredCache
+from tests.tools.stocks.builders import Harness, RouteTransport, memory_cache, taipei
+
+# Friday 2026-09-04 14:00 Taipei: after the close of the last recorded trading day.
+AFTER_CLOSE = taipei(2026, 9, 4, 14, 0)
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(AFTER_CLOSE)
+
+
+@pytest.fixture
+async def cache(clock: ManualClock) -> AsyncIterator[TieredCache]:
+    engine = memory_cache(clock)
+    yield engine
+    await engine.aclose()
+
+
+@pytest.fixture
+def transport() -> RouteTransport:
+    return RouteTransport()
+
+
+@pytest.fixture
+async def harness(transport: RouteTransport, cache: TieredCache, clock: ManualClock) -> AsyncIterator[Harness]:
+    built = Harness(transport, cache, clock)
+    yield built
+    await built.aclose()

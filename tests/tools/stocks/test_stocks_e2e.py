@@ -1,0 +1,179 @@
+"""The five stock tools through a real MCP client, the service talking HTTP to the replay server.
+
+Replay data: recorded 2330/6488 months, MIS 2330 quote and Yahoo charts; the other months, the
+6488 and index MIS entries are synthesised (tests/support/replay_routes/stocks.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from mcp import Client
+from mcp.server.mcpserver import MCPServer
+
+from cache.backends.memory import MemoryBackend
+from cache.backends.sqlite import SqliteBackend
+from cache.clock import ManualClock
+from cache.tiered import TieredCache
+from tests.support.replay import ReplayServer
+from tests.tools.stocks.builders import ONE_ATTEMPT, UPSTREAMS, taipei
+from tools.http.client import UpstreamClient
+from tools.http.factory import build_upstream
+from tools.stocks.service import StocksService
+from tools.stocks.tools import register
+
+STOCK_DAY = "/rwd/zh/afterTrading/STOCK_DAY"
+TOOLS = {"get_stock_quote", "get_price_history", "get_stock_info", "analyze_stock", "get_market_overview"}
+
+
+@pytest.fixture
+def replay() -> Iterator[ReplayServer]:
+    with ReplayServer() as server:
+        yield server
+
+
+@asynccontextmanager
+async def stocks_server(
+    replay: ReplayServer, cache: TieredCache, clock: ManualClock, rates: dict[str, tuple[int, float]] | None = None
+) -> AsyncIterator[MCPServer]:
+    """An MCPServer whose lifespan yields ``stocks=`` a service over the replay upstream."""
+    clients: dict[str, UpstreamClient] = {
+        name: build_upstream(
+            name, replay.base_url(name), policy=ONE_ATTEMPT, rate=(rates or {}).get(name), user_agent="test"
+        )
+        for name in UPSTREAMS
+    }
+    service = StocksService(**clients, cache=cache, clock=clock)
+
+    @asynccontextmanager
+    async def lifespan(_: MCPServer) -> AsyncIterator[SimpleNamespace]:
+        yield SimpleNamespace(stocks=service)
+
+    server = MCPServer("stocks-test", lifespan=lifespan)
+    register(server)
+    try:
+        yield server
+    finally:
+        for client in clients.values():
+            await client.aclose()
+
+
+async def call(server: MCPServer, name: str, args: dict[str, Any]) -> Any:
+    async with Client(server) as client:
+        return await client.call_tool(name, args)
+
+
+def error_text(result: Any) -> str:
+    assert result.is_error
+    return " ".join(block.text for block in result.content)
+
+
+def months_asked(replay: ReplayServer) -> list[str]:
+    return [entry.query for entry in replay.log(STOCK_DAY)]
+
+
+async def test_tools_listed_read_only(replay: ReplayServer, clock: ManualClock, cache: TieredCache) -> None:
+    async with stocks_server(replay, cache, clock) as server, Client(server) as client:
+        tools = {tool.name: tool for tool in (await client.list_tools()).tools}
+    assert set(tools) == TOOLS
+    for tool in tools.values():
+        assert tool.annotations is not None and tool.annotations.read_only_hint and tool.annotations.idempotent_hint
+        assert tool.output_schema is not None and "ctx" not in tool.input_schema.get("properties", {})
+    assert tools["get_stock_quote"].input_schema["properties"]["symbols"]["maxItems"] == 30
+
+
+async def test_quote_batch_over_http(replay: ReplayServer, clock: ManualClock, cache: TieredCache) -> None:
+    async with stocks_server(replay, cache, clock) as server:
+        result = await call(server, "get_stock_quote", {"symbols": ["2330", "6488", "AAPL", "9999"]})
+    assert not result.is_error
+    quotes = {quote["symbol"]: quote for quote in result.structured_content["quotes"]}
+    assert quotes["2330"]["price_source"] == "bid_ask_mid" and quotes["2330"]["price"] == 848.5
+    assert quotes["6488"]["market"] == "TPEx" and quotes["AAPL"]["currency"] == "USD"
+    assert [error["symbol"] for error in result.structured_content["errors"]] == ["9999"]
+    assert replay.count("/stock/api/getStockInfo.jsp") == 1  # 3 Taiwan codes x 2 prefixes: one request
+
+
+async def test_one_year_history_then_restart_serves_closed_months_from_sqlite(
+    replay: ReplayServer, tmp_path: Path
+) -> None:
+    clock = ManualClock(taipei(2026, 9, 4, 14, 0))
+    args = {"symbol": "2330", "period": "1y"}
+    first_cache = TieredCache(
+        MemoryBackend(clock=clock), sqlite=await SqliteBackend.open(tmp_path / "c.db", clock=clock), clock=clock
+    )
+    async with stocks_server(replay, first_cache, clock) as server:
+        result = await call(server, "get_price_history", args)
+    await first_cache.aclose()
+    assert not result.is_error and result.structured_content["months_requested"] == 13
+    assert len(months_asked(replay)) == 13  # 2025-09 .. 2026-09, each once
+
+    clock.advance(700)  # "restart" 700 s later: only the open month (600 s fresh) has gone stale
+    replay.reset()
+    second_cache = TieredCache(
+        MemoryBackend(clock=clock), sqlite=await SqliteBackend.open(tmp_path / "c.db", clock=clock), clock=clock
+    )
+    try:
+        async with stocks_server(replay, second_cache, clock) as server:
+            again = await call(server, "get_price_history", args)
+    finally:
+        await second_cache.aclose()
+    assert not again.is_error and again.structured_content["months_from_cache"] == 13
+    assert again.structured_content["bars"] == result.structured_content["bars"]
+    closed = [query for query in months_asked(replay) if "date=20260901" not in query]
+    assert closed == []  # no request for the 12 closed months
+    assert replay.count("/stock/api/getStockInfo.jsp") == 0  # the market was remembered too
+
+
+async def test_twse_rate_limit_holds_under_a_batch(
+    replay: ReplayServer, clock: ManualClock, cache: TieredCache
+) -> None:
+    # The default is 3 requests per 5 s; a 0.5 s window keeps the test short. The limiter spaces
+    # the client's grants; the server logs arrivals, which trail the grants by the connection
+    # latency, so the check allows 10% of the window for that jitter. Unlimited, all 13 requests
+    # would arrive within a few milliseconds.
+    window = 0.5
+    async with stocks_server(replay, cache, clock, rates={"twse": (3, window)}) as server:
+        result = await call(server, "get_price_history", {"symbol": "2330", "period": "1y", "market": "twse"})
+    assert not result.is_error
+    times = replay.request_times(STOCK_DAY)
+    assert len(times) == 13
+    busiest = max(sum(1 for t in times if start <= t < start + window * 0.9) for start in times)
+    assert busiest <= 3
+
+
+async def test_info_analysis_overview(replay: ReplayServer, clock: ManualClock, cache: TieredCache) -> None:
+    async with stocks_server(replay, cache, clock) as server:
+        info = await call(server, "get_stock_info", {"symbol": "6488"})
+        analysis = await call(server, "analyze_stock", {"symbol": "2330", "days": 3})
+        overview = await call(server, "get_market_overview", {})
+    assert info.structured_content["name"] == "環球晶" and info.structured_content["market"] == "TPEx"
+    assert [day["date"] for day in analysis.structured_content["signals"]] == ["2026-09-02", "2026-09-03", "2026-09-04"]
+    assert analysis.structured_content["moving_averages"]["ma60"] is not None
+    assert [index["code"] for index in overview.structured_content["indices"]] == ["t00", "o00"]
+
+
+@pytest.mark.parametrize(
+    ("tool", "args", "words"),
+    [
+        ("get_price_history", {"symbol": "2330", "start_date": "2026-09-01", "end_date": "2026-08-01"}, ["end_date"]),
+        ("get_price_history", {"symbol": "2330", "start_date": "2009-06-01"}, ["start_date", "2010-01-04"]),
+        ("get_stock_quote", {"symbols": [str(n) for n in range(1101, 1132)]}, ["symbols"]),
+        ("get_stock_quote", {"symbols": ["2330", ""]}, ["symbols"]),
+        ("get_stock_info", {"symbol": "   "}, ["symbol", "empty"]),
+        ("get_price_history", {"symbol": "9999", "period": "1mo"}, ["9999", "unknown"]),
+        ("get_stock_info", {"symbol": "MDLY"}, ["MDLY", "delisted"]),
+    ],
+)
+async def test_errors_name_the_field(
+    replay: ReplayServer, clock: ManualClock, cache: TieredCache, tool: str, args: dict[str, Any], words: list[str]
+) -> None:
+    async with stocks_server(replay, cache, clock) as server:
+        text = error_text(await call(server, tool, args))
+    for word in words:
+        assert word in text
+    assert "Traceback" not in text

@@ -1,0 +1,90 @@
+"""Taipei trading hours and the quote lifetime, with fixed clocks around 13:30 and a weekend.
+
+2026-09-04 is a Friday; 2026-09-07 a Monday. All times are Asia/Taipei wall-clock times turned
+into epochs, so the server's own time zone plays no part.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from cache.clock import ManualClock
+from tests.tools.stocks.builders import Harness, RouteTransport, memory_cache, taipei
+from tools.stocks.sessions import TradingHours
+
+HOURS = TradingHours()
+CAP = 12 * 3600
+
+
+@pytest.mark.parametrize(
+    ("when", "expected"),
+    [
+        (taipei(2026, 9, 1, 13, 29, 0), 60),  # Tuesday, in session
+        (taipei(2026, 9, 1, 13, 31, 0), 60),  # settle window after the close auction
+        (taipei(2026, 9, 1, 13, 36, 0), CAP),  # until Wed 09:00 is 19h24m: capped at 12 h
+        (taipei(2026, 9, 1, 23, 0, 0), 10 * 3600),  # until Wed 09:00
+        (taipei(2026, 9, 7, 8, 59, 30), 30),  # Monday just before the open
+        (taipei(2026, 9, 5, 11, 0, 0), CAP),  # Saturday
+        (taipei(2026, 9, 6, 22, 0, 0), 11 * 3600),  # Sunday night: until Monday 09:00
+    ],
+)
+def test_quote_ttl(when: float, expected: float) -> None:
+    assert HOURS.quote_ttl(when, in_session=60, closed_cap=CAP) == expected
+
+
+def test_session_edges_and_next_open() -> None:
+    assert HOURS.is_open(taipei(2026, 9, 1, 9, 0, 0))
+    assert not HOURS.is_open(taipei(2026, 9, 1, 13, 30, 0))
+    assert not HOURS.is_open(taipei(2026, 9, 5, 10, 0, 0))  # Saturday
+    assert HOURS.next_open(taipei(2026, 9, 4, 14, 0)) == taipei(2026, 9, 7, 9, 0)
+    assert HOURS.next_open(taipei(2026, 9, 1, 8, 0)) == taipei(2026, 9, 1, 9, 0)
+
+
+async def quote_once(harness: Harness) -> None:
+    batch = await harness.service.get_quotes(["2330"], "twse")
+    assert batch.quotes and not batch.errors
+
+
+async def test_cached_quote_lifetime_follows_the_session() -> None:
+    clock = ManualClock(taipei(2026, 9, 1, 13, 29, 0))  # Tuesday, 1 minute before the close
+    cache = memory_cache(clock)
+    transport = RouteTransport()
+    harness = Harness(transport, cache, clock)
+    try:
+        await quote_once(harness)
+        clock.advance(59)  # 13:29:59: still fresh
+        await quote_once(harness)
+        assert len(transport.to("mis")) == 1
+        clock.advance(2)  # 13:30:01: 61 s old, in the settle window: fetched again
+        await quote_once(harness)
+        assert len(transport.to("mis")) == 2
+        clock.set(taipei(2026, 9, 1, 13, 40, 0))  # after the close: kept until the next open (12 h cap)
+        await quote_once(harness)
+        assert len(transport.to("mis")) == 3
+        clock.set(taipei(2026, 9, 2, 1, 39, 0))  # 11h59m later: still the same quote
+        await quote_once(harness)
+        assert len(transport.to("mis")) == 3
+        clock.set(taipei(2026, 9, 2, 1, 41, 0))  # past the cap
+        await quote_once(harness)
+        assert len(transport.to("mis")) == 4
+    finally:
+        await harness.aclose()
+        await cache.aclose()
+
+
+async def test_weekend_quote_lives_until_monday_open() -> None:
+    clock = ManualClock(taipei(2026, 9, 6, 22, 0, 0))  # Sunday 22:00: 11 h to the open
+    cache = memory_cache(clock)
+    transport = RouteTransport()
+    harness = Harness(transport, cache, clock)
+    try:
+        await quote_once(harness)
+        clock.set(taipei(2026, 9, 7, 8, 59, 0))
+        await quote_once(harness)
+        assert len(transport.to("mis")) == 1
+        clock.set(taipei(2026, 9, 7, 9, 0, 30))  # Monday, session open: refreshed
+        await quote_once(harness)
+        assert len(transport.to("mis")) == 2
+    finally:
+        await harness.aclose()
+        await cache.aclose()

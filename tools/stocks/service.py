@@ -1,0 +1,236 @@
+"""``StocksService``: the stock tools' one entry point (quotes, history, info, analysis, indices).
+
+Collaborators are injected: one ``UpstreamClient`` per upstream (twse, tpex, mis, yahoo: they
+carry the retry policy, breaker and rate limiter), the ``TieredCache``, a
+:class:`StocksConfig` and a clock (epoch seconds). Every answer carries cache metadata; every
+failure is a ``tools.http.errors.UpstreamError`` (domain ones from ``tools.stocks.errors``) or
+``tools.errors.InvalidInput`` naming the argument to change.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from datetime import UTC, date, datetime
+from typing import Any
+
+from cache.keys import make_key
+from cache.policy import CachePolicy
+from cache.tiered import TieredCache
+from tools.errors import InvalidInput
+from tools.http.client import UpstreamClient
+from tools.http.errors import BadPayload, UpstreamError
+from tools.stocks import analysis
+from tools.stocks import mis as mis_api
+from tools.stocks.config import StocksConfig
+from tools.stocks.errors import NoDataInRange, UnknownSymbol
+from tools.stocks.history import Bars, HistoryDesk
+from tools.stocks.models import CacheInfo, Market, MarketOverview, PriceHistory, QuoteBatch, StockAnalysis, StockInfo
+from tools.stocks.quotes import QuoteDesk
+from tools.stocks.ranges import Period, months_back, resolve_range
+from tools.stocks.symbols import MarketBook, MarketChoice, Resolved, resolve
+from tools.stocks.tpex import TpexDaily
+from tools.stocks.twse import TwseDaily
+from tools.stocks.yahoo import YahooChart
+from tools.stocks.yahoo import to_info as yahoo_info
+
+log = logging.getLogger(__name__)
+
+INFO_NAMESPACE = "stocks.info"
+OVERVIEW_NAMESPACE = "stocks.overview"
+
+
+class StocksService:
+    """Stock data through the cache; see the module docstring."""
+
+    def __init__(
+        self,
+        *,
+        twse: UpstreamClient,
+        tpex: UpstreamClient,
+        mis: UpstreamClient,
+        yahoo: UpstreamClient,
+        cache: TieredCache,
+        config: StocksConfig | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.config = config or StocksConfig()
+        self._cache, self._clock = cache, clock
+        self._mis = mis_api.MisRealtime(mis)
+        self._yahoo = YahooChart(yahoo)
+        self._book = MarketBook(cache, self.config.market_fresh)
+        self.quotes = QuoteDesk(self._mis, self._yahoo, cache, self._book, self.config, clock)
+        self.history = HistoryDesk(TwseDaily(twse), TpexDaily(tpex), self._yahoo, cache, self.config, clock)
+
+    # -- quotes ------------------------------------------------------------------------------
+
+    async def get_quotes(self, symbols: Sequence[str], market: MarketChoice = "auto") -> QuoteBatch:
+        """Latest prices of 1..max_symbols symbols; per-symbol failures are listed in ``errors``."""
+        if not symbols:
+            raise InvalidInput("symbols", "give at least one symbol, e.g. ['2330']")
+        if len(symbols) > self.config.max_symbols:
+            raise InvalidInput("symbols", f"at most {self.config.max_symbols} symbols per call, got {len(symbols)}")
+        items = [resolve(symbol, market, f"symbols[{index}]") for index, symbol in enumerate(symbols)]
+        return await self.quotes.quotes(items)
+
+    # -- history -----------------------------------------------------------------------------
+
+    async def get_history(
+        self,
+        symbol: str,
+        *,
+        start: date | None = None,
+        end: date | None = None,
+        period: Period | None = None,
+        market: MarketChoice = "auto",
+    ) -> PriceHistory:
+        """Daily bars of ``symbol`` over explicit dates or a named period (default: 1 month)."""
+        item = resolve(symbol, market)
+        first, last = resolve_range(start, end, period, self._today(item))
+        if item.source == "taiwan" and first < self.config.taiwan_earliest:
+            raise InvalidInput(
+                "start_date",
+                f"Taiwan daily bars start on {self.config.taiwan_earliest.isoformat()}; for older data ask "
+                f"Yahoo with symbol '{item.symbol}.TW' (or '.TWO' for TPEx codes)",
+            )
+        bars, resolved_market = await self._bars(item, first, last)
+        months = len(bars.metas) if item.source == "taiwan" else 0
+        return PriceHistory(
+            symbol=item.symbol,
+            market=resolved_market,
+            currency=bars.currency,
+            start=first,
+            end=last,
+            bars=bars.bars,
+            months_requested=months,
+            months_from_cache=sum(meta.hit for meta in bars.metas) if months else 0,
+            cache=CacheInfo.combine(bars.metas),
+        )
+
+    async def _bars(self, item: Resolved, start: date, end: date) -> tuple[Bars, Market]:
+        if item.source == "yahoo":
+            return await self.history.yahoo(item.symbol, start, end), "Yahoo"
+        market = await self.market_of(item, probe=(end.year, end.month))
+        return await self.history.taiwan(market, item.symbol, start, end), market
+
+    async def market_of(self, item: Resolved, probe: tuple[int, int] | None = None) -> Market:
+        """TWSE or TPEx for a Taiwan code: explicit, remembered, or learned from MIS.
+
+        When MIS is down and ``probe`` (year, month) is given, the exchanges' month data for
+        it decides instead (TWSE first).
+        """
+        if item.market is not None:
+            return item.market
+        known = await self._book.known([item.symbol])
+        if item.symbol in known:
+            return known[item.symbol]
+        entries, failures = await self.quotes.fetch_entries({item.symbol: None})
+        if item.symbol in entries:
+            await self.quotes.store([mis_api.to_quote(entries[item.symbol])])
+            return mis_api.entry_market(entries[item.symbol]) or "TWSE"
+        if item.symbol not in failures:
+            raise UnknownSymbol("mis", item.symbol, "listed on neither TWSE nor TPEx")
+        if probe is None:
+            raise failures[item.symbol]
+        return await self._probe(item.symbol, probe, failures[item.symbol])
+
+    async def _probe(self, code: str, month: tuple[int, int], mis_error: UpstreamError) -> Market:
+        log.warning("market of %s unknown and MIS failed (%s); probing the exchanges' month data", code, mis_error)
+        for market in ("TWSE", "TPEx"):
+            try:
+                bars, _ = await self.history.month(market, code, *month)
+            except UpstreamError:
+                raise mis_error from None
+            if bars.bars:
+                await self._book.remember({code: market})
+                return market
+        raise mis_error
+
+    # -- info --------------------------------------------------------------------------------
+
+    async def get_info(self, symbol: str, market: MarketChoice = "auto") -> StockInfo:
+        """Name, market, currency, exchange and what the upstream says about ``symbol``."""
+        item = resolve(symbol, market)
+        loader = self._yahoo_info if item.source == "yahoo" else self._taiwan_info
+        key = make_key(INFO_NAMESPACE, {"symbol": item.symbol, "market": item.market if item.explicit else None})
+
+        async def load() -> dict[str, Any]:
+            return (await loader(item)).model_dump(mode="json", exclude={"cache"})
+
+        result = await self._cache.get_or_fetch(key, load, self._info_policy(item))
+        return StockInfo.model_validate({**result.value, "cache": CacheInfo.from_meta(result.meta).model_dump()})
+
+    async def _taiwan_info(self, item: Resolved) -> StockInfo:
+        market = item.market or (await self._book.known([item.symbol])).get(item.symbol)
+        entries, failures = await self.quotes.fetch_entries({item.symbol: market})
+        if item.symbol in entries:
+            await self.quotes.store([mis_api.to_quote(entries[item.symbol])])
+            return mis_api.to_info(entries[item.symbol])
+        if item.symbol in failures:
+            raise failures[item.symbol]
+        raise UnknownSymbol(
+            "mis", item.symbol, f"not listed on {market}" if market else "listed on neither TWSE nor TPEx"
+        )
+
+    async def _yahoo_info(self, item: Resolved) -> StockInfo:
+        return yahoo_info(await self._yahoo.fetch(item.symbol, range_="1d"))
+
+    # -- analysis ----------------------------------------------------------------------------
+
+    async def analyze(self, symbol: str, market: MarketChoice = "auto", days: int | None = None) -> StockAnalysis:
+        """MA5/10/20/60 and BestFourPoint signals for the last ``days`` trading days."""
+        item = resolve(symbol, market)
+        today = self._today(item)
+        start = months_back(today.replace(day=1), self.config.analysis_months - 1)
+        bars, resolved_market = await self._bars(item, start, today)
+        averages = analysis.moving_averages(bars.bars)
+        if averages is None:
+            raise NoDataInRange(resolved_market.lower(), item.symbol, f"no trading days since {start.isoformat()}")
+        signals = analysis.signals(bars.bars, days or self.config.signal_days)
+        return StockAnalysis(
+            symbol=item.symbol,
+            market=resolved_market,
+            as_of=averages.as_of,
+            bars_used=len(analysis.usable_bars(bars.bars)),
+            moving_averages=averages,
+            latest_signal=signals[-1].signal if signals else "none",
+            signals=signals,
+            method=analysis.METHOD,
+            cache=CacheInfo.combine(bars.metas),
+        )
+
+    # -- market overview ---------------------------------------------------------------------
+
+    async def market_overview(self) -> MarketOverview:
+        """TAIEX (``t00``) and the TPEx index (``o00``) from MIS."""
+
+        async def load() -> list[dict[str, Any]]:
+            entries = await self._mis.fetch([mis_api.TAIEX, mis_api.TPEX_INDEX])
+            if not entries:
+                raise BadPayload("mis", "no index entries in the answer for t00/o00")
+            return [mis_api.to_index(entry).model_dump(mode="json") for entry in entries]
+
+        key = make_key(OVERVIEW_NAMESPACE, {"indices": [mis_api.TAIEX, mis_api.TPEX_INDEX]})
+        result = await self._cache.get_or_fetch(key, load, self.quotes.quote_policy(OVERVIEW_NAMESPACE))
+        return MarketOverview.model_validate(
+            {
+                "indices": result.value,
+                "trading_now": self.config.hours.is_open(self._clock()),
+                "cache": CacheInfo.from_meta(result.meta).model_dump(),
+            }
+        )
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    def _today(self, item: Resolved) -> date:
+        now = self._clock()
+        return self.config.hours.today(now) if item.source == "taiwan" else datetime.fromtimestamp(now, UTC).date()
+
+    def _info_policy(self, item: Resolved) -> CachePolicy:
+        """Taiwan: valid until the next Taipei open (capped), as limits and previous close are
+        daily; Yahoo: the closed-market cap (``quote_max_closed``)."""
+        now = self._clock()
+        cap = self.config.quote_max_closed
+        fresh = cap if item.source == "yahoo" else max(1.0, min(self.config.hours.next_open(now) - now, cap))
+        return CachePolicy(INFO_NAMESPACE, fresh_ttl=fresh, stale_ttl=fresh + 86_400.0)

@@ -1,0 +1,90 @@
+"""Symbol resolution: which upstream answers for a symbol, and the learned market of a code.
+
+Rules (:func:`resolve`), applied before any request:
+
+- ``market="auto"`` (default): a plain Taiwan code (4-6 characters, a digit first, then
+  digits or capital letters: ``2330``, ``6488``, ``00400A``) goes to the Taiwan exchanges;
+  which exchange (TWSE or TPEx) is learned from MIS the first time and remembered in the cache
+  (:class:`MarketBook`). Anything else (``AAPL``, ``2330.TW``, ``6488.TWO``, ``EURUSD=X``)
+  goes to Yahoo.
+- ``market="twse"``/``"tpex"`` forces that exchange (a ``.TW``/``.TWO`` suffix is dropped).
+- ``market="yahoo"`` forces Yahoo with the symbol as given.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Literal
+
+from cache.keys import make_key
+from cache.policy import CachePolicy
+from cache.tiered import TieredCache
+from tools.errors import InvalidInput
+from tools.stocks.models import Market
+
+MarketChoice = Literal["auto", "twse", "tpex", "yahoo"]
+Source = Literal["taiwan", "yahoo"]
+
+TAIWAN_CODE = re.compile(r"[0-9][0-9A-Z]{3,5}")
+_YAHOO_SYMBOL = re.compile(r"[A-Z0-9^][A-Z0-9.\-=^]{0,24}")
+_TW_SUFFIX = re.compile(r"\.(TW|TWO)$")
+_EXPLICIT: dict[str, Market] = {"twse": "TWSE", "tpex": "TPEx"}
+MARKET_NAMESPACE = "stocks.market"
+
+
+@dataclass(frozen=True, slots=True)
+class Resolved:
+    """Where a symbol goes. ``market`` is None for a Taiwan code whose exchange is not yet known."""
+
+    symbol: str
+    source: Source
+    market: Market | None
+    explicit: bool = False
+
+
+def resolve(symbol: str, market: MarketChoice = "auto", field_name: str = "symbol") -> Resolved:
+    """Apply the module's rules; InvalidInput naming ``field_name`` when the symbol is unusable."""
+    text = (symbol or "").strip().upper()
+    if not text:
+        raise InvalidInput(field_name, "must not be empty; give a code like '2330' or a ticker like 'AAPL'")
+    if market in _EXPLICIT:
+        code = _TW_SUFFIX.sub("", text)
+        if not TAIWAN_CODE.fullmatch(code):
+            raise InvalidInput(
+                field_name, f"{symbol!r} is not a Taiwan code (4-6 characters such as '2330' or '00400A')"
+            )
+        return Resolved(code, "taiwan", _EXPLICIT[market], explicit=True)
+    if market != "yahoo" and TAIWAN_CODE.fullmatch(text):
+        return Resolved(text, "taiwan", None)
+    if not _YAHOO_SYMBOL.fullmatch(text):
+        raise InvalidInput(
+            field_name, f"{symbol!r} is not a symbol (letters, digits and . - = ^ only, e.g. 'AAPL', '2330.TW')"
+        )
+    return Resolved(text, "yahoo", "Yahoo", explicit=market == "yahoo")
+
+
+def market_key(code: str) -> str:
+    return make_key(MARKET_NAMESPACE, {"code": code})
+
+
+class MarketBook:
+    """The learned code -> market (TWSE/TPEx) mapping, kept in the cache (all tiers)."""
+
+    def __init__(self, cache: TieredCache, fresh_ttl: float) -> None:
+        self._cache = cache
+        self._policy = CachePolicy(MARKET_NAMESPACE, fresh_ttl=fresh_ttl, stale_ttl=fresh_ttl)
+
+    async def known(self, codes: Iterable[str]) -> dict[str, Market]:
+        """The markets already learned for ``codes`` (unknown codes are left out)."""
+        wanted = {market_key(code): code for code in codes}
+        if not wanted:
+            return {}
+        found = await self._cache.get_many(list(wanted))
+        return {wanted[key]: result.value for key, result in found.items() if result.value in ("TWSE", "TPEx")}
+
+    async def remember(self, markets: dict[str, Market]) -> None:
+        """Store newly learned markets."""
+        if markets:
+            await self._cache.set_many([(market_key(code), market) for code, market in markets.items()], self._policy)
