@@ -1,0 +1,119 @@
+"""``trialstock-mcp cache ...``: inspect and maintain the cache tiers from a shell."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+from typing import Any
+
+from cache.build import build_cache
+from cache.tiered import TieredCache
+from server.render import render_table, render_tree
+from server.settings import Settings
+from server.usage import UsageError
+from server.wiring import cache_config
+
+
+def add_cache_parser(sub: Any) -> None:
+    cache = sub.add_parser("cache", help="inspect and maintain the cache")
+    actions = cache.add_subparsers(dest="action", required=True)
+    actions.add_parser("stats", help="entries per tier and the statistics of this process")
+    inv = actions.add_parser("invalidate", help="drop entries from every tier")
+    what = inv.add_mutually_exclusive_group(required=True)
+    what.add_argument("--key", action="append", help="an exact key (repeatable)")
+    what.add_argument("--tag", action="append", help="every entry carrying the tag, e.g. nct:NCT04280705")
+    what.add_argument("--pattern", help="a glob over keys, e.g. 'trials.search:*'")
+    what.add_argument("--namespace", help="every entry of a namespace, e.g. trials.search")
+    what.add_argument("--all", action="store_true", help="everything")
+    backup = actions.add_parser("backup", help="online backup of the SQLite tier to a file")
+    backup.add_argument("path", type=Path)
+    restore = actions.add_parser("restore", help="load a backup file into the SQLite tier")
+    restore.add_argument("path", type=Path)
+    actions.add_parser("check", help="integrity check of the SQLite tier and a ping of every tier")
+    actions.add_parser("vacuum", help="drop expired rows and compact the SQLite file")
+
+
+async def run_cache_command(settings: Settings, args: argparse.Namespace) -> int:
+    cache = await build_cache(cache_config(settings), clock=time.time)
+    try:
+        return await _ACTIONS[args.action](cache, args)
+    finally:
+        await cache.aclose()
+
+
+async def _stats(cache: TieredCache, _args: argparse.Namespace) -> int:
+    pings = await cache.ping()
+    rows = []
+    for name, ok in pings.items():
+        info = await cache.tier_info(name)
+        rows.append((name, "yes" if ok else "NO", info.get("entries", "-"), info.get("bytes", "-"), info.get("where", "")))
+    print(render_table(("tier", "answers", "entries", "bytes", "where"), rows))
+    return 0
+
+
+async def _invalidate(cache: TieredCache, args: argparse.Namespace) -> int:
+    if args.key:
+        removed = await cache.invalidate_keys(*args.key)
+    elif args.tag:
+        removed = await cache.invalidate_tags(*args.tag)
+    elif args.pattern:
+        removed = await cache.invalidate_pattern(args.pattern)
+    elif args.namespace:
+        removed = await cache.invalidate_namespace(args.namespace)
+    else:
+        removed = await cache.clear()
+    rows = [(tier, "FAILED" if count is None else count) for tier, count in removed.items()]
+    print(render_table(("tier", "removed"), rows))
+    return 0 if all(count is not None for count in removed.values()) else 1
+
+
+def _sqlite(cache: TieredCache) -> Any:
+    if cache.sqlite is None:
+        raise UsageError("the SQLite tier is disabled (TRIALSTOCK_SQLITE__ENABLED=false)")
+    return cache.sqlite
+
+
+async def _backup(cache: TieredCache, args: argparse.Namespace) -> int:
+    target: Path = args.path
+    if target.exists():
+        raise UsageError(f"{target} exists; choose a new file for the backup")
+    await _sqlite(cache).backup(target)
+    print(f"backed up to {target}")
+    return 0
+
+
+async def _restore(cache: TieredCache, args: argparse.Namespace) -> int:
+    source: Path = args.path
+    if not source.is_file():
+        raise UsageError(f"{source} is not a file")
+    restored = await _sqlite(cache).restore(source)
+    print(f"restored {restored} entries from {source}")
+    return 0
+
+
+async def _check(cache: TieredCache, _args: argparse.Namespace) -> int:
+    report = {"ping": await cache.ping()}
+    if cache.sqlite is not None:
+        report["sqlite"] = await cache.sqlite.check()
+    print(render_tree(report))
+    healthy = all(report["ping"].values()) and report.get("sqlite", {}).get("ok", True)
+    return 0 if healthy else 1
+
+
+async def _vacuum(cache: TieredCache, _args: argparse.Namespace) -> int:
+    sqlite = _sqlite(cache)
+    dropped = await sqlite.cleanup_expired()
+    await sqlite.vacuum()
+    print(f"dropped {dropped} expired entries; file compacted")
+    return 0
+
+
+_ACTIONS = {
+    "stats": _stats,
+    "invalidate": _invalidate,
+    "backup": _backup,
+    "restore": _restore,
+    "check": _check,
+    "vacuum": _vacuum,
+}

@@ -1,0 +1,120 @@
+"""One lifespan builds the whole object graph into a frozen AppState and closes all of it.
+
+settings -> cache -> HTTP clients (one per upstream) -> domain services. Every I/O edge can be
+replaced: ``transports`` routes an upstream's HTTP through e.g. ``httpx.MockTransport`` and
+``clock`` drives every TTL and breaker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from cache.build import build_cache
+from cache.tiered import TieredCache
+from server.settings import Settings
+from server.wiring import cache_config, http_policy, stocks_config, trials_config
+from tools.clinical_trials import CtgovClient, TrialsService
+from tools.http.client import UpstreamClient
+from tools.http.factory import build_upstream
+from tools.stocks import StocksService
+
+UPSTREAMS = ("ctgov", "twse", "tpex", "mis", "yahoo")
+
+
+@dataclass(frozen=True)
+class AppState:
+    """Everything a tool needs, built once per server process."""
+
+    settings: Settings
+    cache: TieredCache
+    upstreams: Mapping[str, UpstreamClient]
+    trials: TrialsService
+    stocks: StocksService
+    clock: Callable[[], float]
+    started_at: float
+
+
+@asynccontextmanager
+async def app_state(
+    settings: Settings,
+    *,
+    transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
+    clock: Callable[[], float] = time.time,
+) -> AsyncIterator[AppState]:
+    """Build AppState from settings; close every client, task and connection on exit."""
+    transports = transports or {}
+    async with AsyncExitStack() as stack:
+        cache = await build_cache(cache_config(settings), clock=clock)
+        stack.push_async_callback(cache.aclose)
+        upstreams: dict[str, UpstreamClient] = {}
+        for name in UPSTREAMS:
+            client = build_upstream(
+                name,
+                settings.upstreams.base_url(name),
+                policy=http_policy(settings),
+                rate=settings.upstreams.rate(name),
+                user_agent=settings.upstreams.user_agent,
+                transport=transports.get(name),
+            )
+            stack.push_async_callback(client.aclose)
+            upstreams[name] = client
+        trials = TrialsService(CtgovClient(upstreams["ctgov"]), cache, trials_config(settings), clock=clock)
+        stocks = StocksService(
+            twse=upstreams["twse"],
+            tpex=upstreams["tpex"],
+            mis=upstreams["mis"],
+            yahoo=upstreams["yahoo"],
+            cache=cache,
+            config=stocks_config(settings),
+            clock=clock,
+        )
+        for service in (trials, stocks):
+            if hasattr(service, "aclose"):
+                stack.push_async_callback(service.aclose)
+        yield AppState(settings, cache, upstreams, trials, stocks, clock=clock, started_at=clock())
+
+
+class SharedLifespan:
+    """Enter the state once however many connections use the server; close it after the last.
+
+    The SDK enters the lifespan once for streamable HTTP but once per connection for stdio, SSE
+    and in-process clients; sharing keeps one cache and one set of HTTP pools per process.
+    """
+
+    def __init__(self, factory: Callable[[], Any]) -> None:
+        self._factory = factory
+        self._lock = asyncio.Lock()
+        self._users = 0
+        self._stack: AsyncExitStack | None = None
+        self._state: Any = None
+
+    @property
+    def current(self) -> Any:
+        """The state while at least one connection is open (static resources read it here)."""
+        if self._state is None:
+            raise RuntimeError("the server state is not built: no client is connected")
+        return self._state
+
+    @asynccontextmanager
+    async def __call__(self, _server: object) -> AsyncIterator[Any]:
+        async with self._lock:
+            if self._users == 0:
+                stack = AsyncExitStack()
+                self._state = await stack.enter_async_context(self._factory())
+                self._stack = stack
+            self._users += 1
+        try:
+            yield self._state
+        finally:
+            async with self._lock:
+                self._users -= 1
+                if self._users == 0 and self._stack is not None:
+                    stack, self._stack, self._state = self._stack, None, None
+                    await stack.aclose()

@@ -1,0 +1,36 @@
+"""Run the server on the chosen transport (stdio, streamable HTTP or legacy SSE)."""
+
+from __future__ import annotations
+
+import logging
+
+from server.app import build_server
+from server.settings import Settings, TransportSettings
+
+log = logging.getLogger(__name__)
+
+
+def serve(settings: Settings, *, transport: str | None = None, host: str | None = None, port: int | None = None) -> None:
+    """Block serving MCP until interrupted. stdio is the default transport."""
+    settings = with_transport(settings, transport=transport, host=host, port=port)
+    mcp = build_server(settings)
+    kind = settings.transport.transport
+    if kind == "stdio":
+        mcp.run()
+        return
+    import uvicorn
+
+    from server.http_app import build_http_app
+
+    app = build_http_app(mcp, settings, kind="http" if kind == "http" else "sse")
+    log.warning("serving %s on http://%s:%d", kind, settings.transport.host, settings.transport.port)
+    uvicorn.run(app, host=settings.transport.host, port=settings.transport.port, log_level="warning")
+
+
+def with_transport(settings: Settings, **overrides: object) -> Settings:
+    """Settings with command-line transport overrides applied and validated like the rest."""
+    given = {k: v for k, v in overrides.items() if v is not None}
+    if not given:
+        return settings
+    transport = TransportSettings(**{**settings.transport.model_dump(), **given})
+    return settings.model_copy(update={"transport": transport})

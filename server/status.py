@@ -1,0 +1,92 @@
+"""Operational tools: ``service_status``, ``cache_stats`` and the ``cache://stats`` resource."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Literal
+
+import orjson
+from mcp.server.mcpserver import Context, MCPServer
+from mcp.types import ToolAnnotations
+from pydantic import BaseModel, Field
+
+from server import __version__
+
+_LOCAL = ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_hint=False)
+
+
+class TierStatus(BaseModel):
+    name: Literal["memory", "redis", "sqlite"] = Field(description="Cache tier.")
+    answers: bool = Field(description="True when the tier answered a ping just now.")
+
+
+class UpstreamState(BaseModel):
+    name: str = Field(description="Upstream short name: ctgov, twse, tpex, mis or yahoo.")
+    base_url: str
+    circuit: str = Field(description="closed (healthy), open (failing fast) or half_open (probing).")
+    consecutive_failures: int
+    total_failures: int
+    total_requests: int
+    last_error: str | None = Field(None, description="Text of the most recent failure, if any.")
+    retry_in_seconds: float | None = Field(None, description="When an open circuit lets a probe through.")
+
+
+class ServiceStatus(BaseModel):
+    version: str
+    uptime_seconds: float
+    cache_tiers: list[TierStatus] = Field(description="Configured tiers in read order.")
+    upstreams: list[UpstreamState]
+
+
+class CacheStats(BaseModel):
+    stats: dict[str, Any] = Field(
+        description="Hits, misses, stale serves, loader calls, errors and latency per tier and per namespace."
+    )
+
+
+async def service_status(ctx: Context) -> ServiceStatus:
+    """Health of this server: version, cache tiers and upstream circuit breakers.
+
+    Reports whether each cache tier answers, and for each upstream its circuit state (closed =
+    healthy, open = failing fast) with failure counts and the last error. Call it when answers look stale or tools report an upstream as unavailable.
+    """
+    state = ctx.request_context.lifespan_context
+    pings = await state.cache.ping()
+    tiers = [TierStatus(name=name, answers=ok) for name, ok in pings.items()]
+    upstreams = []
+    for name, client in state.upstreams.items():
+        st = client.status()
+        upstreams.append(
+            UpstreamState(
+                name=name,
+                base_url=state.settings.upstreams.base_url(name),
+                circuit=st.state,
+                consecutive_failures=st.consecutive_failures,
+                total_failures=st.total_failures,
+                total_requests=st.total_requests,
+                last_error=st.last_error,
+                retry_in_seconds=st.retry_in,
+            )
+        )
+    uptime = max(0.0, state.clock() - state.started_at)
+    return ServiceStatus(version=__version__, uptime_seconds=round(uptime, 3), cache_tiers=tiers, upstreams=upstreams)
+
+
+async def cache_stats(ctx: Context) -> CacheStats:
+    """Cache statistics: hit rates, misses, stale serves, errors and latency.
+
+    Figures are per tier (memory, redis, sqlite) and per namespace (one per tool family).
+    """
+    return CacheStats(stats=ctx.request_context.lifespan_context.cache.stats.snapshot())
+
+
+def register(mcp: MCPServer, current_state: Callable[[], Any]) -> None:
+    """Register the tools; ``current_state`` gives the AppState to the static resource, which the
+    SDK calls without a Context."""
+    mcp.tool(annotations=_LOCAL)(service_status)
+    mcp.tool(annotations=_LOCAL)(cache_stats)
+
+    @mcp.resource("cache://stats", name="cache_stats", mime_type="application/json")
+    async def stats_resource() -> str:
+        """Cache statistics as JSON (the same figures as the cache_stats tool)."""
+        return orjson.dumps(current_state().cache.stats.snapshot()).decode()

@@ -1,0 +1,93 @@
+"""End to end over streamable HTTP: the console script serving on a loopback port."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import httpx2
+import pytest
+from mcp import Client
+from mcp.client.streamable_http import streamable_http_client
+
+from tests.e2e.test_stdio import CONSOLE_SCRIPT, server_env
+
+TOKEN = "test-token-1234"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def http_server(tmp_path: Path) -> Iterator[str]:
+    port = free_port()
+    env = server_env(tmp_path, TRIALSTOCK_AUTH_TOKEN=TOKEN)
+    proc = subprocess.Popen(
+        [CONSOLE_SCRIPT, "serve", "--transport", "http", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"server did not start: {proc.stderr.read().decode() if proc.stderr else ''}")
+            time.sleep(0.05)
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        if proc.stderr:
+            proc.stderr.close()
+
+
+def test_healthz_needs_no_token(http_server: str) -> None:
+    response = httpx.get(f"{http_server}/healthz")
+    assert response.status_code == 200
+    assert response.json()["status"] == "ok"
+
+
+def test_mcp_without_token_is_401(http_server: str) -> None:
+    response = httpx.post(f"{http_server}/mcp", json={"jsonrpc": "2.0", "id": 1, "method": "ping"})
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"].startswith("Bearer")
+    wrong = httpx.post(
+        f"{http_server}/mcp", json={"jsonrpc": "2.0", "id": 1, "method": "ping"},
+        headers={"Authorization": "Bearer nope"},
+    )
+    assert wrong.status_code == 401
+
+
+def test_foreign_host_header_is_421(http_server: str) -> None:
+    response = httpx.post(
+        f"{http_server}/mcp",
+        json={"jsonrpc": "2.0", "id": 1, "method": "ping"},
+        headers={"Authorization": f"Bearer {TOKEN}", "Host": "evil.example:80",
+                 "Accept": "application/json, text/event-stream"},
+    )
+    assert response.status_code == 421
+
+
+async def test_sdk_client_with_token_calls_a_tool(http_server: str) -> None:
+    async with httpx2.AsyncClient(headers={"Authorization": f"Bearer {TOKEN}"}, timeout=30) as http:
+        async with Client(streamable_http_client(f"{http_server}/mcp", http_client=http)) as client:
+            names = {tool.name for tool in (await client.list_tools()).tools}
+            result = await client.call_tool("service_status", {})
+    assert "service_status" in names
+    assert not result.is_error
+    assert result.structured_content is not None
+    assert result.structured_content["version"]
