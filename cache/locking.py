@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
-from cache.lookup import TierReader
+from cache.lookup import Found, TierReader
 from cache.policy import CacheMeta, CacheResult
 from cache.tier_guard import SKIPPED, TierGuard
 
@@ -45,10 +45,14 @@ class LockedLoader:
             return await load()
         if token is None:  # held elsewhere: wait for that process's value
             hit = await self._reader.wait_for_fresh(key, self._wait, self._poll)
-            if hit is None:
-                return await load()
-            return CacheResult(hit.entry.value, CacheMeta(True, hit.tier, hit.entry.age(self._clock()), False))
+            return await load() if hit is None else self._result(hit)
         try:
-            return await load()
+            # Double check: the previous holder may have written the value and released the lock
+            # between our first lookup and our acquire.
+            hit, _ = await self._reader.find_fresh(key)
+            return await load() if hit is None else self._result(hit)
         finally:
             await self._guard.call(self._locker.release, lock_key, token)
+
+    def _result(self, hit: Found) -> CacheResult[Any]:
+        return CacheResult(hit.entry.value, CacheMeta(True, hit.tier, hit.entry.age(self._clock()), False))

@@ -78,19 +78,24 @@ class TierReader:
         deadline = loop.time() + wait
         while loop.time() < deadline:
             await asyncio.sleep(poll)
-            answered = False
-            for index, guard in enumerate(self._guards):
-                got = await guard.call(guard.backend.get_many, [key])
-                if got is SKIPPED:
-                    continue
-                answered = True
-                hit = self._decode(guard, [key], got, self._clock(), count=False).get(key)
-                if hit is not None and hit.entry.is_fresh(self._clock()):
-                    await self._promote({key: hit}, self._guards[:index])
-                    return hit
-            if not answered:
-                return None
+            hit, answered = await self.find_fresh(key)
+            if hit is not None or not answered:
+                return hit
         return None
+
+    async def find_fresh(self, key: str) -> tuple[Found | None, bool]:
+        """One pass over the lower tiers for a fresh entry: (hit or None, whether any tier answered)."""
+        answered = False
+        for index, guard in enumerate(self._guards):
+            got = await guard.call(guard.backend.get_many, [key])
+            if got is SKIPPED:
+                continue
+            answered = True
+            hit = self._decode(guard, [key], got, self._clock(), count=False).get(key)
+            if hit is not None and hit.entry.is_fresh(self._clock()):
+                await self._promote({key: hit}, self._guards[:index])
+                return hit, True
+        return None, answered
 
     def _decode(self, guard: TierGuard, keys: Sequence[str], got: dict[str, bytes], now: float,
                 count: bool = True) -> dict[str, Found]:

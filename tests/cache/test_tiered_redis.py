@@ -14,7 +14,6 @@ from cache.build import CacheConfig, build_cache
 from cache.policy import CachePolicy
 from cache.tiered import TieredCache
 from tests.cache.faults import LoaderSpy
-from tests.support.redis_server import redis_server, redis_url  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.redis
 

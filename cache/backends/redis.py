@@ -1,0 +1,299 @@
+"""The shared Redis tier (redis.asyncio, RESP3 by default; reply shapes are not assumed).
+
+Layout under ``prefix`` (default ``trialstock:``):
+
+- ``<prefix><key>``: a string holding the value bytes exactly, expiring with ``PX`` at the
+  record's ``expires_at`` (reads return what MGET returns: no copy, no header);
+- ``<prefix>keytags:<key>``: the set of tags the key carries now, same expiry as the value;
+- ``<prefix>tag:<tag>``: a set of keys, expiring as late as its longest-lived member;
+- ``<prefix>lock:<key>``: single-flight locks (:mod:`cache.backends.redis_lock`).
+  Keys starting with ``tag:``, ``keytags:`` or ``lock:`` are therefore reserved and never
+  listed by :meth:`RedisBackend.match`.
+
+:meth:`RedisBackend.tagged` checks each linked key against its ``keytags`` set, so an overwrite
+with other tags takes effect at once; tag links of deleted or overwritten keys are removed
+lazily there. Batches are one round trip: ``get_many`` one MGET, ``set_many`` one
+non-transactional pipeline. ``match`` and ``clear`` use SCAN (never KEYS); ``clear`` UNLINKs
+this prefix only (never FLUSHDB).
+Connection and timeout errors surface as :class:`BackendError` within the socket timeouts.
+
+Concurrency: at most ``max_connections`` commands of this backend run at once (an asyncio
+semaphore; beyond it a command waits up to ``pool_timeout``). The connection pool itself allows
+a few more, for a pub/sub subscriber sharing :attr:`RedisBackend.client`. redis-py's
+BlockingConnectionPool does the same job but measured ~15 us (20%) slower per command.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+
+from redis.asyncio import ConnectionPool, Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
+
+from cache.backends.base import BackendError
+from cache.backends.redis_glob import glob_to_redis, redis_escape
+from cache.entry import Record
+
+_NEVER_TTL_MS = 365 * 86_400 * 1000  # tag-set lifetime when a member never expires
+_SCAN_COUNT = 1000
+_UNLINK_BATCH = 500
+_RESERVED = ("tag:", "keytags:", "lock:")
+_POOL_HEADROOM = 8  # pooled connections beyond max_connections, for pub/sub and other users of .client
+
+
+class RedisBackend:
+    """Cache tier on a (shared) Redis. Build with :meth:`from_url`."""
+
+    name = "redis"
+
+    def __init__(self, client: Redis, *, prefix: str = "trialstock:", clock: Callable[[], float] = time.time,
+                 max_connections: int = 50, pool_timeout: float = 1.0) -> None:
+        """Wrap a ready client (tests and the pub/sub layer may share one). Owns and closes it.
+
+        ``max_connections`` bounds this backend's concurrent commands; a command waits up to
+        ``pool_timeout`` seconds for a slot, then fails with :class:`BackendError`.
+        """
+        if max_connections < 1:
+            raise ValueError("max_connections must be at least 1")
+        self.client = client
+        self.prefix = prefix
+        self._match_prefix = redis_escape(prefix)
+        self._clock = clock
+        self._slots = asyncio.Semaphore(max_connections)
+        self._pool_timeout = pool_timeout
+        self._closed = False
+
+    @classmethod
+    def from_url(
+        cls,
+        url: str,
+        *,
+        prefix: str = "trialstock:",
+        socket_timeout: float = 0.25,
+        connect_timeout: float = 0.25,
+        max_connections: int = 50,
+        health_check_interval: int = 30,
+        pool_timeout: float = 1.0,
+        clock: Callable[[], float] = time.time,
+    ) -> RedisBackend:
+        """A backend on ``url`` (``redis://[[user]:password@]host:port/db``, ``rediss://`` for
+        TLS, ``unix://``). No connection is made until the first command.
+
+        A broken pooled connection is retried once on a fresh one; timeouts are not retried,
+        so a dead or slow server fails within about the socket timeouts. Idle connections are
+        PINGed before reuse after ``health_check_interval`` seconds. ``clock`` (the engine's)
+        turns ``Record.expires_at`` into a relative ``PX``. Raises ValueError for a malformed URL.
+        """
+        pool = ConnectionPool.from_url(
+            url,
+            max_connections=max_connections + _POOL_HEADROOM,
+            socket_timeout=socket_timeout,
+            socket_connect_timeout=connect_timeout,
+            health_check_interval=health_check_interval,
+            retry=Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,)),
+        )
+        return cls(Redis.from_pool(pool), prefix=prefix, clock=clock, max_connections=max_connections,
+                   pool_timeout=pool_timeout)
+
+    def key(self, key: str) -> str:
+        """The Redis key that stores ``key``."""
+        return self.prefix + key
+
+    def tag_key(self, tag: str) -> str:
+        """The set of keys linked to ``tag``."""
+        return f"{self.prefix}tag:{tag}"
+
+    def keytags_key(self, key: str) -> str:
+        """The set of tags ``key`` carries."""
+        return f"{self.prefix}keytags:{key}"
+
+    # -- Backend protocol -------------------------------------------------------------------
+
+    async def get_many(self, keys: Sequence[str]) -> dict[str, bytes]:
+        """Values of the keys that exist (Redis expires them); one MGET."""
+        if not keys:
+            return {}
+        prefix = self.prefix
+        names = [prefix + key for key in keys]
+        await self._take_slot("get_many")
+        try:
+            values = await self.client.mget(names)
+        except (RedisError, OSError) as exc:
+            raise _failure("get_many", exc) from exc
+        finally:
+            self._slots.release()
+        return {key: raw for key, raw in zip(keys, values) if raw is not None}
+
+    async def set_many(self, records: Sequence[Record]) -> None:
+        """Store every record with its PX expiry and tag links in one pipeline round trip.
+
+        A record already expired deletes the key instead (so a replace never leaves an older
+        value behind); an infinite ``expires_at`` stores without expiry.
+        """
+        if not records:
+            return
+        now = self._clock()
+        pipe = self.client.pipeline(transaction=False)
+        tag_members: dict[str, list[str]] = {}
+        tag_ttl: dict[str, int] = {}
+        for record in {r.key: r for r in records}.values():
+            name, keytags = self.key(record.key), self.keytags_key(record.key)
+            if record.expires_at <= now:
+                pipe.unlink(name, keytags)
+                continue
+            never = math.isinf(record.expires_at)
+            ttl_ms = _NEVER_TTL_MS if never else max(1, math.ceil((record.expires_at - now) * 1000))
+            pipe.set(name, record.data, px=None if never else ttl_ms)
+            pipe.unlink(keytags)
+            if record.tags:
+                pipe.sadd(keytags, *record.tags)
+                if not never:
+                    pipe.pexpire(keytags, ttl_ms)
+            for tag in set(record.tags):
+                tag_members.setdefault(tag, []).append(record.key)
+                tag_ttl[tag] = max(tag_ttl.get(tag, 0), ttl_ms)
+        for tag, members in tag_members.items():
+            tag_key = self.tag_key(tag)
+            pipe.sadd(tag_key, *members)
+            pipe.pexpire(tag_key, tag_ttl[tag], nx=True)  # a new set gets the member's lifetime
+            pipe.pexpire(tag_key, tag_ttl[tag], gt=True)  # an existing one only ever grows
+        await self._take_slot("set_many")
+        try:
+            await pipe.execute()
+        except (RedisError, OSError) as exc:
+            raise _failure("set_many", exc) from exc
+        finally:
+            self._slots.release()
+
+    async def delete_many(self, keys: Sequence[str]) -> int:
+        """UNLINK the keys and their tag lists; returns how many keys existed. The links in the
+        tag sets go lazily (see :meth:`tagged`)."""
+        unique = list(dict.fromkeys(keys))
+        if not unique:
+            return 0
+        pipe = self.client.pipeline(transaction=False)
+        pipe.unlink(*[self.key(k) for k in unique])
+        pipe.unlink(*[self.keytags_key(k) for k in unique])
+        async with self.command("delete_many"):
+            removed, _ = await pipe.execute()
+        return int(removed)
+
+    async def match(self, pattern: str) -> list[str]:
+        """Keys matching the glob (fnmatch/SQLite dialect), found with SCAN MATCH ... TYPE string."""
+        redis_pattern = self._match_prefix + glob_to_redis(pattern)
+        found: dict[str, None] = {}
+        cut = len(self.prefix)
+        async with self.command("match"):
+            async for raw in self.client.scan_iter(match=redis_pattern, count=_SCAN_COUNT, _type="string"):
+                key = _text(raw)[cut:]
+                if not key.startswith(_RESERVED):
+                    found[key] = None
+        return list(found)
+
+    async def tagged(self, tags: Sequence[str]) -> list[str]:
+        """Existing keys that still carry any of ``tags``; stale tag links are removed on the way."""
+        unique = list(dict.fromkeys(tags))
+        if not unique:
+            return []
+        async with self.command("tagged"):
+            candidates = await self._tag_candidates(unique)
+            if not candidates:
+                return []
+            current = await self._current_tags(list(candidates))
+            stale = [(tag, key) for key, linked in candidates.items() for tag in linked - current[key]]
+            if stale:
+                pipe = self.client.pipeline(transaction=False)
+                for tag, key in stale:
+                    pipe.srem(self.tag_key(tag), key)
+                await pipe.execute()
+        return [key for key, linked in candidates.items() if linked & current[key]]
+
+    async def clear(self) -> None:
+        """UNLINK every key under this backend's prefix (SCAN, batches of 500)."""
+        batch: list[bytes | str] = []
+        async with self.command("clear"):
+            async for raw in self.client.scan_iter(match=self._match_prefix + "*", count=_SCAN_COUNT):
+                batch.append(raw)
+                if len(batch) >= _UNLINK_BATCH:
+                    await self.client.unlink(*batch)
+                    batch = []
+            if batch:
+                await self.client.unlink(*batch)
+
+    async def ping(self) -> bool:
+        """True when Redis answers PING; False (never an exception) otherwise."""
+        if self._closed:
+            return False
+        try:
+            return bool(await self.client.ping())
+        except Exception:  # noqa: BLE001 - ping reports, it does not raise
+            return False
+
+    async def aclose(self) -> None:
+        """Close the client and its connection pool. Idempotent."""
+        if not self._closed:
+            self._closed = True
+            await self.client.aclose()
+
+    # -- internals ----------------------------------------------------------------------------
+
+    async def _tag_candidates(self, tags: list[str]) -> dict[str, set[str]]:
+        pipe = self.client.pipeline(transaction=False)
+        for tag in tags:
+            pipe.smembers(self.tag_key(tag))
+        candidates: dict[str, set[str]] = {}
+        for tag, members in zip(tags, await pipe.execute()):
+            for member in members or ():
+                candidates.setdefault(_text(member), set()).add(tag)
+        return candidates
+
+    async def _current_tags(self, keys: list[str]) -> dict[str, set[str]]:
+        """The tags each key carries now (empty when the key is gone)."""
+        pipe = self.client.pipeline(transaction=False)
+        for key in keys:
+            pipe.exists(self.key(key))
+            pipe.smembers(self.keytags_key(key))
+        replies = await pipe.execute()
+        return {
+            key: {_text(tag) for tag in (replies[2 * i + 1] or ())} if replies[2 * i] else set()
+            for i, key in enumerate(keys)
+        }
+
+    async def _take_slot(self, op: str) -> None:
+        if self._closed:
+            raise BackendError("Redis backend is closed")
+        if not self._slots.locked():
+            await self._slots.acquire()  # free slot: returns without suspending
+            return
+        try:
+            async with asyncio.timeout(self._pool_timeout):
+                await self._slots.acquire()
+        except TimeoutError:
+            raise BackendError(f"Redis {op}: no free connection within {self._pool_timeout}s") from None
+
+    @asynccontextmanager
+    async def command(self, op: str) -> AsyncIterator[None]:
+        """Hold one of the backend's connection slots and map redis-py and socket errors
+        raised inside the block to :class:`BackendError` (the lock layer uses it too)."""
+        await self._take_slot(op)
+        try:
+            yield
+        except (RedisError, OSError) as exc:
+            raise _failure(op, exc) from exc
+        finally:
+            self._slots.release()
+
+
+def _failure(op: str, exc: BaseException) -> BackendError:
+    return BackendError(f"Redis {op} failed: {type(exc).__name__}: {exc}")
+
+
+def _text(raw: bytes | str) -> str:
+    return raw.decode() if isinstance(raw, bytes) else raw
