@@ -10,6 +10,13 @@ serve is also a hit and is counted in ``stale_serves``); every read that had to 
 loader is a ``miss`` (``coalesced`` of them joined a fetch already running); ``loader_calls`` and
 ``loader_errors`` count actual loader runs; ``stale_on_error`` counts stale values served
 because the loader failed.
+
+Figures kept out of the namespace ``snapshot()`` (read by :mod:`cache.analytics` and
+:mod:`cache.prometheus` through :meth:`CacheStats.namespace_counters`): ``time_saved`` (sum of
+the ``fetch_cost`` of the entries served from cache: loader seconds avoided), ``load_seconds``
+(seconds spent in loader runs, failed ones included), ``refreshed_ahead`` (refresh-ahead
+recomputes), ``redis_hits`` / ``sqlite_hits`` (hits answered by a lower tier; memory hits are
+``hits`` minus both), ``fresh_ttl`` (the fresh TTL of the latest load) and ``max_fetch_cost``.
 """
 
 from __future__ import annotations
@@ -23,16 +30,18 @@ OTHER_NAMESPACE = "_other"
 class Reservoir:
     """The latest ``size`` samples (a ring buffer); percentiles computed on demand."""
 
-    __slots__ = ("_samples", "_next", "_size", "count")
+    __slots__ = ("_samples", "_next", "_size", "count", "total")
 
     def __init__(self, size: int = 1024) -> None:
         self._samples: list[float] = []
         self._next = 0
         self._size = size
         self.count = 0
+        self.total = 0.0  # sum of every sample added (a summary's _sum)
 
     def add(self, value: float) -> None:
         self.count += 1
+        self.total += value
         if len(self._samples) < self._size:
             self._samples.append(value)
         else:
@@ -75,13 +84,31 @@ class TierCounters:
 
 
 class NamespaceCounters:
-    __slots__ = ("hits", "misses", "stale_serves", "stale_on_error", "coalesced", "loader_calls",
-                 "loader_errors")
-    FIELDS = __slots__
+    FIELDS = ("hits", "misses", "stale_serves", "stale_on_error", "coalesced", "loader_calls", "loader_errors")
+    EXTRA = ("time_saved", "load_seconds", "refreshed_ahead", "redis_hits", "sqlite_hits")
+    __slots__ = (*FIELDS, *EXTRA, "fresh_ttl", "max_fetch_cost")
 
     def __init__(self) -> None:
         self.hits = self.misses = self.stale_serves = self.stale_on_error = 0
         self.coalesced = self.loader_calls = self.loader_errors = 0
+        self.time_saved = self.load_seconds = 0.0
+        self.refreshed_ahead = self.redis_hits = self.sqlite_hits = 0
+        self.fresh_ttl: float | None = None
+        self.max_fetch_cost = 0.0
+
+    def count_lower_hit(self, tier: str | None) -> None:
+        """Count a hit answered by a lower tier (``tier`` of the result's meta)."""
+        if tier == "redis":
+            self.redis_hits += 1
+        elif tier == "sqlite":
+            self.sqlite_hits += 1
+
+    def count_load(self, seconds: float, fresh_ttl: float) -> None:
+        """Count the time of one loader run (failed ones too) under a policy's fresh TTL."""
+        self.load_seconds += seconds
+        self.fresh_ttl = fresh_ttl
+        if seconds > self.max_fetch_cost:
+            self.max_fetch_cost = seconds
 
     def snapshot(self) -> dict[str, Any]:
         data: dict[str, Any] = {name: getattr(self, name) for name in self.FIELDS}
@@ -135,6 +162,14 @@ class CacheStats:
         """Stop reporting section ``name`` (no-op when absent)."""
         self._sections.pop(name, None)
 
+    def namespace_counters(self) -> dict[str, NamespaceCounters]:
+        """The live counters per namespace (a new dict; the counter objects are shared)."""
+        return dict(self._namespaces)
+
+    def tier_counters(self) -> dict[str, TierCounters]:
+        """The live counters per tier (a new dict; the counter objects are shared)."""
+        return dict(self._tiers)
+
     def reset(self) -> None:
         """Zero every counter (gauges stay registered)."""
         self._tiers = {name: TierCounters(self._reservoir_size) for name in self._tiers}
@@ -158,3 +193,35 @@ class CacheStats:
 
 def _rate(part: int, whole: int) -> float | None:
     return None if whole == 0 else round(part / whole, 4)
+
+
+class LostEntries:
+    """Counts reads of keys the memory tier dropped before their hard expiry (evictions).
+
+    The engine calls :meth:`stored` when it puts an entry in memory and :meth:`missed` on a
+    memory miss; a miss on a key stored with a ``stale_until`` still ahead means memory lost a
+    live entry that was asked for again (``refetched``). Invalidations call :meth:`clear` so
+    deliberate drops are not counted. Remembers at most ``limit`` keys (oldest writes forgotten).
+    """
+
+    __slots__ = ("_until", "_limit", "refetched")
+
+    def __init__(self, limit: int) -> None:
+        self._until: dict[str, float] = {}
+        self._limit = max(1, limit)
+        self.refetched = 0
+
+    def stored(self, key: str, stale_until: float) -> None:
+        until = self._until
+        until.pop(key, None)
+        until[key] = stale_until
+        if len(until) > self._limit:
+            del until[next(iter(until))]
+
+    def missed(self, key: str, now: float) -> None:
+        stale_until = self._until.pop(key, None)
+        if stale_until is not None and now < stale_until:
+            self.refetched += 1
+
+    def clear(self) -> None:
+        self._until.clear()

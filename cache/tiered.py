@@ -16,6 +16,9 @@ Contracts (see DESIGN.md section 4):
 - A tier that fails or is slower than ``tier_timeout`` is skipped and counted; it is skipped
   outright for ``tier_recovery`` seconds after a failure. The cache never fails a request.
 - The cache owns its backends: :meth:`aclose` closes them and cancels background refreshes.
+- Refresh-ahead: a ``HitWatcher`` set with :meth:`TieredCache.watch_hits` is told about
+  memory hits on entries whose ``fetch_cost`` is above its ``cutoff`` (with the caller's loader
+  and policy); :meth:`TieredCache.refresh` recomputes a key through the single-flight.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Collection, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cache.backends.base import Backend
 from cache.backends.memory import MemoryBackend
@@ -36,9 +39,12 @@ from cache.lookup import Found, TierReader
 from cache.policy import CacheMeta, CachePolicy, CacheResult, TierName
 from cache.serialization import Serializer
 from cache.singleflight import SingleFlight
-from cache.stats import CacheStats
+from cache.stats import CacheStats, LostEntries
 from cache.tier_guard import SKIPPED, TierGuard
 from cache.tier_views import TierViews
+
+if TYPE_CHECKING:
+    from cache.refresh_ahead import HitWatcher
 
 __all__ = ["Loader", "Locker", "TieredCache"]
 
@@ -46,6 +52,7 @@ log = logging.getLogger(__name__)
 
 Loader = Callable[[], Awaitable[Any]]
 _SAMPLE_MASK = 63
+_LOST_KEYS_LIMIT = 100_000
 
 
 class TieredCache(TierViews):
@@ -78,7 +85,10 @@ class TieredCache(TierViews):
         self._tick = 0
         self._timer = time.perf_counter
         self._closed = False
+        self._watcher: HitWatcher | None = None
+        self._lost = LostEntries(min(2 * memory.max_entries, _LOST_KEYS_LIMIT))
         self._register_gauges()
+        self.stats.add_gauge("memory", "evicted_refetched", lambda: self._lost.refetched)
 
     # -- reads -------------------------------------------------------------------------------
 
@@ -96,6 +106,10 @@ class TieredCache(TierViews):
             self._mem.hits += 1
             counters = self.stats.for_key(key)
             counters.hits += 1
+            counters.time_saved += entry.fetch_cost
+            watcher = self._watcher
+            if watcher is not None and entry.fetch_cost > watcher.cutoff:
+                watcher.hit(key, loader, policy, now)
             age = now - entry.created_at
             if now < entry.fresh_until:
                 return CacheResult(entry.value, CacheMeta(True, "memory", age if age > 0 else 0.0, False))
@@ -103,12 +117,14 @@ class TieredCache(TierViews):
             self._revalidate(key, loader, policy, entry, "memory")
             return CacheResult(entry.value, CacheMeta(True, "memory", age if age > 0 else 0.0, True))
         self._mem.misses += 1
+        self._lost.missed(key, now)
         task, started = self._flight.start(key, lambda: self._read_through(key, loader, policy))
         result = await asyncio.shield(task)
         counters = self.stats.for_key(key)
         if result.meta.hit:
             counters.hits += 1
             counters.stale_serves += result.meta.stale
+            counters.count_lower_hit(result.meta.tier)
         else:
             counters.misses += 1
             counters.coalesced += not started
@@ -142,12 +158,17 @@ class TieredCache(TierViews):
         stale = not hit.entry.is_fresh(now)
         counters.hits += 1
         counters.stale_serves += stale
+        counters.time_saved += hit.entry.fetch_cost
+        counters.count_lower_hit(hit.tier)
         return CacheResult(hit.entry.value, CacheMeta(True, hit.tier, hit.entry.age(now), stale))
 
     async def _read_through(self, key: str, loader: Loader, policy: CachePolicy) -> CacheResult[Any]:
         hit = (await self._reader.lookup([key], skip_memory=True)).get(key)
         if hit is None:
             return await self._load(key, loader, policy)
+        if key in self.memory:  # promoted by the lookup
+            self._lost.stored(key, hit.entry.stale_until)
+        self.stats.for_key(key).time_saved += hit.entry.fetch_cost  # once per flight
         now = self._clock()
         if hit.entry.is_fresh(now):
             return CacheResult(hit.entry.value, CacheMeta(True, hit.tier, hit.entry.age(now), False))
@@ -160,6 +181,22 @@ class TieredCache(TierViews):
     def _revalidate(self, key: str, loader: Loader, policy: CachePolicy, stale: Entry, tier: TierName) -> None:
         if not self._closed:
             self._flight.start(key, lambda: self._load(key, loader, policy, stale, tier))
+
+    # -- refresh-ahead -------------------------------------------------------------------------
+
+    def watch_hits(self, watcher: HitWatcher | None) -> None:
+        """Tell ``watcher`` about memory hits on expensive entries (None stops it)."""
+        self._watcher = watcher
+
+    def peek(self, key: str) -> Entry | None:
+        """The memory tier's entry for ``key`` (stale included), without loading or counting."""
+        return self.memory.get_entry(key, self._clock())
+
+    async def refresh(self, key: str, loader: Loader, policy: CachePolicy) -> CacheResult[Any]:
+        """Recompute ``key`` now into every tier, joining a load already running; loader errors
+        propagate. ``meta.hit`` is True when another process's load answered (through the lock)."""
+        task, _ = self._flight.start(key, lambda: self._load(key, loader, policy))
+        return await asyncio.shield(task)
 
     # -- loading -----------------------------------------------------------------------------
 
@@ -180,12 +217,15 @@ class TieredCache(TierViews):
         except Exception:
             counters.loader_errors += 1
             now = self._clock()
+            counters.count_load(max(0.0, now - started), policy.fresh_ttl)
             if fallback is not None and not fallback.is_expired(now):
                 counters.stale_on_error += 1
                 log.warning("cache loader for %s failed; serving the stale value", key, exc_info=True)
                 return CacheResult(fallback.value, CacheMeta(True, fallback_tier, fallback.age(now), True))
             raise
-        entry, data = self._pack(value, policy, max(0.0, self._clock() - started))
+        cost = max(0.0, self._clock() - started)
+        counters.count_load(cost, policy.fresh_ttl)
+        entry, data = self._pack(value, policy, cost)
         if epoch == self._epoch:  # an invalidation during the load would make this value suspect
             await self._write([(key, entry, data)])
         return CacheResult(entry.value, CacheMeta(False, None, 0.0, False))
@@ -210,7 +250,8 @@ class TieredCache(TierViews):
 
     async def _write(self, items: Sequence[tuple[str, Entry, bytes]]) -> None:
         for key, entry, data in items:
-            self.memory.put_entry(key, entry, data)
+            if self.memory.put_entry(key, entry, data):  # False: larger than the whole tier
+                self._lost.stored(key, entry.stale_until)
         self._mem.writes += len(items)
         if not self._guards:
             return
@@ -254,6 +295,7 @@ class TieredCache(TierViews):
     async def _invalidate(self, event: InvalidationEvent, tiers: Collection[str] | None,
                           notify: bool) -> dict[str, int | None]:
         self._epoch += 1
+        self._lost.clear()  # deliberate drops are not evictions
         return await self._invalidator.apply(event, tiers=tiers, notify=notify)
 
     # -- housekeeping ------------------------------------------------------------------------
