@@ -10,7 +10,8 @@
   never raised into the invalidation (a domain publish raises :class:`EventPublishError`).
 - **Receiving.** A background task subscribes to the channel. Messages from this instance and
   repeated event ids (a bounded LRU of seen ids) are ignored; invalidations are applied with
-  ``cache.apply_event`` (memory tier only: the sender already changed the shared tiers);
+  ``cache.apply_event`` on the memory tier and the SQLite tier (which may be this machine's own
+  file); Redis is left alone, the sender already changed it;
   domain events run the handlers registered with :meth:`EventBus.on_domain` (each in its own
   task, so a slow handler never delays invalidations). Malformed messages are counted and
   ignored. Propagation latency (receive-and-apply time minus the sender's ``ts``; both clocks
@@ -30,20 +31,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import random
-import socket
 import time
-import uuid
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
 from redis.asyncio import Redis
 
-from cache.events_codec import DomainEvent, MalformedMessage, Message, decode, encode, new_message
-from cache.events_codec import validate_domain_name
+from cache.events_codec import DomainEvent, MalformedMessage, Message, decode, encode, new_message, validate_domain_name
 from cache.events_domain import DomainHandler, DomainHandlers
+from cache.instance import instance_id as default_instance_id
 from cache.invalidation import InvalidationEvent
 from cache.stats import Reservoir
 from cache.tiered import TieredCache
@@ -52,6 +50,9 @@ __all__ = ["DomainEvent", "DomainHandler", "EventBus", "EventPublishError"]
 
 log = logging.getLogger(__name__)
 
+RECEIVER_TIERS = ("memory", "sqlite")
+"""Tiers a received invalidation is applied to (see the module doc)."""
+
 _CLEAR = InvalidationEvent("clear")
 _COUNTERS = ("published", "publish_errors", "received", "ignored_own", "duplicates", "malformed", "apply_errors",
              "subscriptions", "drops", "memory_clears")
@@ -59,11 +60,6 @@ _COUNTERS = ("published", "publish_errors", "received", "ignored_own", "duplicat
 
 class EventPublishError(Exception):
     """A domain event could not be published (Redis down or too slow)."""
-
-
-def default_instance_id() -> str:
-    """``host:pid:random``: unique per bus, readable in logs."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 class EventBus:
@@ -259,7 +255,9 @@ class EventBus:
             self.domain.dispatch(payload)
             return
         try:
-            await self._cache.apply_event(payload)
+            # Memory and SQLite: the SQLite file may be this machine's own (not shared with the
+            # sender); deleting from a shared one a second time is harmless. Redis is shared.
+            await self._cache.apply_event(payload, tiers=RECEIVER_TIERS)
         except Exception:
             self.apply_errors += 1
             log.exception("applying %s invalidation from %s failed", payload.kind, message.src)

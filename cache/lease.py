@@ -21,14 +21,13 @@ import asyncio
 import inspect
 import logging
 import math
-import os
-import socket
 import time
-import uuid
 from collections.abc import Callable
 from typing import Any, Protocol
 
 from redis.asyncio import Redis
+
+from cache.instance import instance_id as default_holder_id
 
 __all__ = ["Lease", "LeaseError", "LeaseKeeper", "LeaseLike", "LocalLease"]
 
@@ -74,10 +73,6 @@ class LeaseLike(Protocol):
     def is_held(self) -> bool: ...
     @property
     def retry_after(self) -> float | None: ...
-
-
-def default_holder_id() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 class Lease:

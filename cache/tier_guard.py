@@ -82,7 +82,7 @@ class TierGuard:
                 result = await fn(*args)
         except TimeoutError:
             self.counters.timeouts += 1
-            self._failed("timed out after %.3fs" % self._timeout)
+            self._failed(f"timed out after {self._timeout:.3f}s")
             return SKIPPED
         except Exception as exc:  # any backend failure degrades to a skip
             self.counters.errors += 1

@@ -1,13 +1,7 @@
 """Run-time tunables: numbers every process of a deployment sees, changed without a restart.
 
-Where they live (chosen by :func:`tunables_for` from the cache's tiers, first match wins):
-
-- Redis: one hash ``<prefix without its trailing ':'>.tunables`` (``trialstock.tunables`` by
-  default). Deliberately outside the cache's key prefix, so emptying the cache (which UNLINKs
-  every key under the prefix) does not reset the tunables;
-- the SQLite tier's file: rows ``tunable.<name>`` of its ``meta`` table (shared by every
-  process on the machine; ``clear`` and ``restore`` leave them alone);
-- else process memory (a single process; nothing else could see a change anyway).
+Where they live: the ``tunables`` scope of :mod:`cache.shared_store` (Redis hash
+``trialstock.tunables``, else the SQLite file's ``meta`` table, else process memory).
 
 Known tunables (:data:`KNOWN`): ``refresh_ahead.cost_cutoff`` (seconds, >= 0, ``inf`` turns
 refresh-ahead off): keys whose fetch cost is above it are refreshed ahead.
@@ -26,7 +20,9 @@ import logging
 import math
 import time
 from collections.abc import Callable, Mapping
-from typing import Any, Protocol
+from typing import Any
+
+from cache.shared_store import SharedStore, shared_store_for
 
 log = logging.getLogger(__name__)
 
@@ -35,8 +31,6 @@ KNOWN: dict[str, tuple[float, str]] = {
     COST_CUTOFF: (0.5, "seconds; keys whose fetch cost is above it are refreshed ahead (inf: off)"),
 }
 """name -> (default, description)."""
-
-_SQLITE_PREFIX = "tunable."
 
 
 class TunableError(ValueError):
@@ -47,71 +41,10 @@ class TunableStoreError(RuntimeError):
     """The store holding the tunables could not be written (read failures are only logged)."""
 
 
-class TunableStore(Protocol):
-    """Where the values are kept. ``where`` describes it for operators (no credentials)."""
-
-    where: str
-
-    async def read_all(self) -> dict[str, str]: ...
-
-    async def write(self, name: str, value: str) -> None: ...
-
-
-class MemoryTunableStore:
-    """Values in this process only."""
-
-    where = "process memory"
-
-    def __init__(self) -> None:
-        self._values: dict[str, str] = {}
-
-    async def read_all(self) -> dict[str, str]:
-        return dict(self._values)
-
-    async def write(self, name: str, value: str) -> None:
-        self._values[name] = value
-
-
-class RedisTunableStore:
-    """A Redis hash. ``client`` is a ``redis.asyncio.Redis`` (e.g. ``RedisBackend.client``)."""
-
-    def __init__(self, client: Any, key: str) -> None:
-        self._client = client
-        self.key = key
-        self.where = f"redis hash {key}"
-
-    async def read_all(self) -> dict[str, str]:
-        raw = await self._client.hgetall(self.key)
-        return {_text(name): _text(value) for name, value in raw.items()}
-
-    async def write(self, name: str, value: str) -> None:
-        await self._client.hset(self.key, name, value)
-
-
-class SqliteTunableStore:
-    """``meta`` rows of the SQLite cache file (a :class:`~cache.backends.sqlite.SqliteBackend`)."""
-
-    def __init__(self, backend: Any) -> None:
-        self._backend = backend
-        self.where = f"sqlite meta table of {backend.path}"
-
-    async def read_all(self) -> dict[str, str]:
-        rows = await self._backend.meta_get_prefixed(_SQLITE_PREFIX)
-        return {name[len(_SQLITE_PREFIX):]: value for name, value in rows.items()}
-
-    async def write(self, name: str, value: str) -> None:
-        await self._backend.meta_set(_SQLITE_PREFIX + name, value)
-
-
-def redis_tunables_key(prefix: str) -> str:
-    """The hash holding the tunables of a deployment using the Redis key ``prefix``."""
-    return f"{prefix.rstrip(':')}.tunables"
-
-
 class Tunables:
     """Typed access to the tunables in ``store`` with a short local cache (see module doc)."""
 
-    def __init__(self, store: TunableStore, *, clock: Callable[[], float] = time.time, max_age: float = 1.0,
+    def __init__(self, store: SharedStore, *, clock: Callable[[], float] = time.time, max_age: float = 1.0,
                  timeout: float = 0.5, defaults: Mapping[str, float] | None = None) -> None:
         self.store = store
         self._clock = clock
@@ -184,15 +117,7 @@ class Tunables:
 def tunables_for(cache: Any, *, clock: Callable[[], float] = time.time, max_age: float = 1.0,
                  defaults: Mapping[str, float] | None = None) -> Tunables:
     """Tunables kept in the cache's Redis tier, else its SQLite file, else process memory."""
-    store: TunableStore
-    redis, sqlite = cache.redis, cache.sqlite
-    if redis is not None:
-        store = RedisTunableStore(redis.client, redis_tunables_key(redis.prefix))
-    elif sqlite is not None and hasattr(sqlite, "meta_set"):
-        store = SqliteTunableStore(sqlite)
-    else:
-        store = MemoryTunableStore()
-    return Tunables(store, clock=clock, max_age=max_age, defaults=defaults)
+    return Tunables(shared_store_for(cache, "tunables"), clock=clock, max_age=max_age, defaults=defaults)
 
 
 def _known(name: str) -> str:
@@ -210,5 +135,3 @@ def _valid(name: str, value: Any) -> float:
     return number
 
 
-def _text(raw: bytes | str) -> str:
-    return raw.decode() if isinstance(raw, bytes) else raw

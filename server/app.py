@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from functools import partial
+from dataclasses import dataclass
 
 import httpx
 from mcp.server.mcpserver import MCPServer
 
 from server import __version__, status
+from server.background import load_warming
 from server.lifespan import SharedLifespan, app_state
 from server.settings import Settings
+from server.tool_runner import UsageMiddleware
 from tools import clinical_trials, stocks
 
 INSTRUCTIONS = (
@@ -28,15 +30,40 @@ def build_server(
     clock: Callable[[], float] = time.time,
 ) -> MCPServer:
     """Return the configured server; its state is built when the first client connects."""
-    lifespan = SharedLifespan(partial(app_state, settings, transports=transports, clock=clock))
+    return build_app(settings, transports=transports, clock=clock).mcp
+
+
+@dataclass(frozen=True)
+class App:
+    """The server and its shared lifespan (the worker enters the lifespan without a transport)."""
+
+    mcp: MCPServer
+    lifespan: SharedLifespan
+
+
+def build_app(
+    settings: Settings,
+    *,
+    transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
+    clock: Callable[[], float] = time.time,
+    schedules: bool | None = None,
+) -> App:
+    """The server with every tool registered; ``schedules`` (default ``worker.in_server``)
+    starts the background scheduler with the state. Bad warming strategies fail here."""
+    load_warming(settings)  # fail at start-up, not at the first connection
+    run_schedules = settings.worker.in_server if schedules is None else schedules
+    lifespan = SharedLifespan(
+        lambda server: app_state(settings, transports=transports, clock=clock, mcp=server, schedules=run_schedules)
+    )
     mcp = MCPServer(
         "trialstock-mcp",
         version=__version__,
         instructions=INSTRUCTIONS,
         lifespan=lifespan,
         log_level=settings.log_level,
+        middleware=[UsageMiddleware()],
     )
     status.register(mcp, lambda: lifespan.current)
     clinical_trials.register(mcp)
     stocks.register(mcp)
-    return mcp
+    return App(mcp, lifespan)

@@ -14,11 +14,12 @@ from collections.abc import Sequence
 import orjson
 from pydantic import ValidationError
 
+from cache.warming import StrategyFileError
 from server import __version__
+from server.cli_errors import UsageError
 from server.logs import configure_logging
 from server.settings import Settings, masked
 from server.settings_errors import describe_settings_error
-from server.usage import UsageError
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -34,6 +35,7 @@ def _parser() -> argparse.ArgumentParser:
     call.add_argument("args", nargs="*", metavar="key=value", help="values are JSON when they parse, else text")
     call.add_argument("--json", dest="json_args", help="arguments as one JSON object")
     call.add_argument("--raw", action="store_true", help="print the structured result as JSON")
+    sub.add_parser("worker", help="run the background schedules without serving MCP (see docs/operations.md)")
     sub.add_parser("config", help="print the effective settings (secrets masked)")
     sub.add_parser("version", help="print the version")
     from server.cli_cache import add_cache_parser
@@ -57,6 +59,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except ValidationError as exc:
         print(f"trialstock-mcp: {describe_settings_error(exc)}", file=sys.stderr)
+        return 2
+    except StrategyFileError as exc:
+        print(f"trialstock-mcp: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
@@ -85,6 +90,10 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
 
         arguments = parse_arguments(args.args, args.json_args)
         return asyncio.run(call_tool(settings, args.tool, arguments, raw=args.raw))
+    if command == "worker":
+        from server.worker import run_worker
+
+        return asyncio.run(run_worker(settings))
     if command == "cache":
         from server.cli_cache import run_cache_command
 

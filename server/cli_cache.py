@@ -8,21 +8,26 @@ from pathlib import Path
 from typing import Any
 
 from cache.build import build_cache
+from cache.events import EventBus
+from cache.shared_store import shared_store_for
+from cache.stats_board import StatsBoard
 from cache.tiered import TieredCache
+from server.cli_errors import UsageError
+from server.cli_warm import add_warm_parsers, cutoff, warm
 from server.render import render_table, render_tree
 from server.settings import Settings
-from server.usage import UsageError
+from server.stats_view import render_stats
 from server.wiring import cache_config
 
 
 def add_cache_parser(sub: Any) -> None:
     cache = sub.add_parser("cache", help="inspect and maintain the cache")
     actions = cache.add_subparsers(dest="action", required=True)
-    actions.add_parser("stats", help="entries per tier and the statistics of this process")
+    actions.add_parser("stats", help="entries per tier and the statistics every running process published")
     inv = actions.add_parser("invalidate", help="drop entries from every tier")
     what = inv.add_mutually_exclusive_group(required=True)
     what.add_argument("--key", action="append", help="an exact key (repeatable)")
-    what.add_argument("--tag", action="append", help="every entry carrying the tag, e.g. nct:NCT04280705")
+    what.add_argument("--tag", action="append", help="every entry carrying the tag, e.g. NCT04280705")
     what.add_argument("--pattern", help="a glob over keys, e.g. 'trials.search:*'")
     what.add_argument("--namespace", help="every entry of a namespace, e.g. trials.search")
     what.add_argument("--all", action="store_true", help="everything")
@@ -32,13 +37,23 @@ def add_cache_parser(sub: Any) -> None:
     restore.add_argument("path", type=Path)
     actions.add_parser("check", help="integrity check of the SQLite tier and a ping of every tier")
     actions.add_parser("vacuum", help="drop expired rows and compact the SQLite file")
+    add_warm_parsers(actions)
 
 
 async def run_cache_command(settings: Settings, args: argparse.Namespace) -> int:
+    if args.action in ("warm", "cutoff"):  # these need the whole server (tools, services)
+        return await (warm if args.action == "warm" else cutoff)(settings, args)
     cache = await build_cache(cache_config(settings), clock=time.time)
+    bus = None
     try:
+        if cache.redis is not None and args.action == "invalidate":
+            # Servers sharing this Redis drop their memory copies when they hear of it.
+            bus = EventBus(cache.redis.client, settings.redis.channel, cache)
+            await bus.start()
         return await _ACTIONS[args.action](cache, args)
     finally:
+        if bus is not None:
+            await bus.aclose()
         await cache.aclose()
 
 
@@ -46,9 +61,16 @@ async def _stats(cache: TieredCache, _args: argparse.Namespace) -> int:
     pings = await cache.ping()
     rows = []
     for name, ok in pings.items():
+        if name == "memory":
+            continue  # this process's memory tier is empty; the servers' tiers are in their figures
         info = await cache.tier_info(name)
         rows.append((name, "yes" if ok else "NO", info.get("entries", "-"), info.get("bytes", "-"), info.get("where", "")))
     print(render_table(("tier", "answers", "entries", "bytes", "where"), rows))
+    board = StatsBoard(shared_store_for(cache, "stats"), "cli", clock=time.time)
+    records = await board.read()
+    print(f"\n{len(records)} process(es) published statistics in the last 2 minutes ({board.where})")
+    if records:
+        print(render_stats(records))
     return 0
 
 

@@ -3,21 +3,26 @@
 - DNS-rebinding protection stays on: only loopback Host headers (plus configured extras and the
   bind host) are accepted; a foreign Host gets 421 from the SDK.
 - With ``TRIALSTOCK_AUTH_TOKEN`` set, every path but ``/healthz`` needs ``Authorization: Bearer``.
-- ``GET /healthz`` answers 200 without touching upstreams.
+- ``GET /healthz`` answers 200 without touching upstreams; ``GET /metrics`` is the Prometheus
+  text exposition of the cache statistics and analytics (behind the token when one is set).
 """
 
 from __future__ import annotations
 
 import hmac
-from typing import Literal
+from collections.abc import Callable
+from typing import Any, Literal
 
 from mcp.server.mcpserver import MCPServer
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from cache.prometheus import CONTENT_TYPE as METRICS_CONTENT_TYPE
+from cache.prometheus import render_metrics
 from server import __version__
+from server.app import App
 from server.settings import Settings
 
 _LOOPBACK = ("127.0.0.1", "localhost", "[::1]")
@@ -61,22 +66,35 @@ class BearerTokenMiddleware:
         await self.app(scope, receive, send)
 
 
-def add_health_route(mcp: MCPServer) -> None:
+def add_routes(mcp: MCPServer, current_state: Callable[[], Any]) -> None:
+    """``GET /healthz`` (no upstream touched) and ``GET /metrics`` (Prometheus text format)."""
+
     @mcp.custom_route("/healthz", methods=["GET"])
     async def healthz(_request: Request) -> Response:
         return JSONResponse({"status": "ok", "version": __version__})
 
+    @mcp.custom_route("/metrics", methods=["GET"])
+    async def metrics(_request: Request) -> Response:
+        try:
+            state = current_state()
+        except RuntimeError:  # legacy SSE builds the state with the first connection
+            return JSONResponse({"error": "no client has connected yet; no cache to report"}, status_code=503)
+        text = render_metrics(state.cache, state.background.analytics)
+        return PlainTextResponse(text, media_type=METRICS_CONTENT_TYPE)
 
-def build_http_app(mcp: MCPServer, settings: Settings, kind: Literal["http", "sse"] = "http") -> ASGIApp:
-    """The ASGI app for ``kind``, with health route, DNS-rebinding protection and optional auth."""
-    add_health_route(mcp)
+
+def build_http_app(app: App, settings: Settings, kind: Literal["http", "sse"] = "http") -> ASGIApp:
+    """The ASGI app for ``kind``, with health and metrics routes, DNS-rebinding protection and
+    optional bearer auth."""
+    mcp, lifespan = app.mcp, app.lifespan
+    add_routes(mcp, lambda: lifespan.current)
     security = transport_security(settings)
     host = settings.transport.host
     if kind == "http":
-        app: ASGIApp = mcp.streamable_http_app(
+        asgi: ASGIApp = mcp.streamable_http_app(
             streamable_http_path=settings.transport.path, transport_security=security, host=host
         )
     else:
-        app = mcp.sse_app(transport_security=security, host=host)
+        asgi = mcp.sse_app(transport_security=security, host=host)
     token = settings.auth.token
-    return BearerTokenMiddleware(app, token.get_secret_value()) if token else app
+    return BearerTokenMiddleware(asgi, token.get_secret_value()) if token else asgi

@@ -12,13 +12,18 @@ import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 
 import httpx
+from mcp.server.mcpserver import MCPServer
 
 from cache.build import build_cache
 from cache.tiered import TieredCache
+from cache.warming import WarmOutcome
+from server.background import Background, background
 from server.settings import Settings
+from server.tool_runner import ToolRunner
 from server.wiring import cache_config, http_policy, stocks_config, trials_config
 from tools.clinical_trials import CtgovClient, TrialsService
 from tools.http.client import UpstreamClient
@@ -37,6 +42,7 @@ class AppState:
     upstreams: Mapping[str, UpstreamClient]
     trials: TrialsService
     stocks: StocksService
+    background: Background
     clock: Callable[[], float]
     started_at: float
 
@@ -47,9 +53,14 @@ async def app_state(
     *,
     transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
     clock: Callable[[], float] = time.time,
+    mcp: MCPServer | None = None,
+    schedules: bool = False,
 ) -> AsyncIterator[AppState]:
-    """Build AppState from settings; close every client, task and connection on exit."""
-    transports = transports or {}
+    """Build AppState from settings; close every client, task and connection on exit.
+
+    ``mcp`` is the server whose tools warming runs; ``schedules`` starts the background
+    scheduler (servers when ``worker.in_server``, and the worker)."""
+    transports = {**pooled_transports(settings, skip=transports or {}), **(transports or {})}
     async with AsyncExitStack() as stack:
         cache = await build_cache(cache_config(settings), clock=clock)
         stack.push_async_callback(cache.aclose)
@@ -61,7 +72,7 @@ async def app_state(
                 policy=http_policy(settings),
                 rate=settings.upstreams.rate(name),
                 user_agent=settings.upstreams.user_agent,
-                transport=transports.get(name),
+                transport=transports[name],
             )
             stack.push_async_callback(client.aclose)
             upstreams[name] = client
@@ -78,7 +89,34 @@ async def app_state(
         for service in (trials, stocks):
             if hasattr(service, "aclose"):
                 stack.push_async_callback(service.aclose)
-        yield AppState(settings, cache, upstreams, trials, stocks, clock=clock, started_at=clock())
+        holder: list[AppState] = []
+        runner = ToolRunner(mcp, lambda: holder[0]) if mcp is not None else _no_tools
+        services = SimpleNamespace(trials=trials, stocks=stocks)
+        parts = await stack.enter_async_context(
+            background(settings, cache, runner=runner, services=services, schedules=schedules, clock=clock)
+        )
+        holder.append(AppState(settings, cache, upstreams, trials, stocks, parts, clock=clock, started_at=clock()))
+        yield holder[0]
+
+
+async def _no_tools(tool: str, arguments: dict[str, object]) -> WarmOutcome:
+    return WarmOutcome.failed("no MCP server in this process to run tools")
+
+
+def pooled_transports(settings: Settings, *, skip: Mapping[str, object]) -> dict[str, httpx.AsyncBaseTransport]:
+    """The pooled HTTP transport of every upstream not in ``skip``, all sharing ONE SSL context.
+
+    httpx builds an SSL context (loading the whole CA bundle, ~25 ms) per client; five
+    upstreams made that most of the start-up time of the lifespan. The transports carry the
+    pool limits ``build_upstream`` would have set, so behaviour is unchanged.
+    """
+    names = [name for name in UPSTREAMS if name not in skip]
+    if not names:
+        return {}
+    ssl_context = httpx.create_ssl_context()  # certifi, or SSL_CERT_FILE / SSL_CERT_DIR, as httpx does
+    limits = httpx.Limits(max_connections=settings.http.max_connections,
+                          max_keepalive_connections=settings.http.max_keepalive)
+    return {name: httpx.AsyncHTTPTransport(verify=ssl_context, limits=limits) for name in names}
 
 
 class SharedLifespan:
@@ -88,7 +126,8 @@ class SharedLifespan:
     and in-process clients; sharing keeps one cache and one set of HTTP pools per process.
     """
 
-    def __init__(self, factory: Callable[[], Any]) -> None:
+    def __init__(self, factory: Callable[[Any], Any]) -> None:
+        """``factory(server)`` returns the async context manager that builds the state."""
         self._factory = factory
         self._lock = asyncio.Lock()
         self._users = 0
@@ -103,11 +142,11 @@ class SharedLifespan:
         return self._state
 
     @asynccontextmanager
-    async def __call__(self, _server: object) -> AsyncIterator[Any]:
+    async def __call__(self, server: Any) -> AsyncIterator[Any]:
         async with self._lock:
             if self._users == 0:
                 stack = AsyncExitStack()
-                self._state = await stack.enter_async_context(self._factory())
+                self._state = await stack.enter_async_context(self._factory(server))
                 self._stack = stack
             self._users += 1
         try:

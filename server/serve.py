@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from server.app import build_server
+from server.app import build_app
 from server.settings import Settings, TransportSettings
 
 log = logging.getLogger(__name__)
@@ -13,18 +13,18 @@ log = logging.getLogger(__name__)
 def serve(settings: Settings, *, transport: str | None = None, host: str | None = None, port: int | None = None) -> None:
     """Block serving MCP until interrupted. stdio is the default transport."""
     settings = with_transport(settings, transport=transport, host=host, port=port)
-    mcp = build_server(settings)
+    app = build_app(settings)
     kind = settings.transport.transport
     if kind == "stdio":
-        mcp.run()
+        app.mcp.run()
         return
     import uvicorn
 
     from server.http_app import build_http_app
 
-    app = build_http_app(mcp, settings, kind="http" if kind == "http" else "sse")
+    asgi = build_http_app(app, settings, kind="http" if kind == "http" else "sse")
     log.warning("serving %s on http://%s:%d", kind, settings.transport.host, settings.transport.port)
-    uvicorn.run(app, host=settings.transport.host, port=settings.transport.port, log_level="warning")
+    uvicorn.run(asgi, host=settings.transport.host, port=settings.transport.port, log_level="warning")
 
 
 def with_transport(settings: Settings, **overrides: object) -> Settings:

@@ -188,6 +188,33 @@ class TrialsSettings(BaseModel):
     batch_concurrency: int = Field(5, ge=1, le=20, description="Mutations fetched at once by the batch tool.")
 
 
+class WorkerSettings(BaseModel):
+    """Background schedules: warming, refresh-ahead, cleanup, data-version and session checks.
+
+    With Redis, one process of the deployment (server or ``trialstock-mcp worker``) holds the
+    scheduler lease and runs the shared schedules; without Redis every server runs its own.
+    """
+
+    model_config = _SECTION
+    in_server: bool = Field(True, description="Servers run the schedules too (false: leave them to workers).")
+    lease_ttl: float = Field(15.0, ge=0.5, description="Scheduler lease lifetime; a dead holder is replaced within it.")
+    tick: float = Field(1.0, gt=0, description="How often the scheduler looks for due jobs, seconds.")
+    strategies_file: Path | None = Field(None, description="Warming strategies (TOML); unset: the packaged defaults.")
+    warm_at_startup: bool = Field(True, description="Run the strategies marked run_at_startup when a process starts.")
+    refresh_ahead: bool = Field(True, description="Recompute hot, expensive entries before they turn stale.")
+    refresh_concurrency: int = Field(4, ge=1, le=64)
+    refresh_window: float = Field(60.0, gt=0, description="A key hit within this many seconds counts as hot.")
+    cleanup_interval: float = Field(300.0, gt=0, description="Seconds between deletions of expired SQLite rows.")
+    stats_interval: float = Field(15.0, gt=0, description="Seconds between publications of this process's stats.")
+
+    @field_validator("strategies_file")
+    @classmethod
+    def _file_exists(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_file():
+            raise ValueError("must name an existing TOML file")
+        return value
+
+
 _FLAT = {
     "redis_url": ("redis", "url"),
     "sqlite_path": ("sqlite", "path"),
@@ -222,6 +249,7 @@ class Settings(BaseSettings):
     transport: TransportSettings = TransportSettings()
     auth: AuthSettings = AuthSettings()
     trials: TrialsSettings = TrialsSettings()
+    worker: WorkerSettings = WorkerSettings()
 
     # Flat aliases, folded into their sections by _fold_flat_names.
     redis_url: str | None = Field(None, exclude=True, repr=False)

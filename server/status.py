@@ -40,8 +40,13 @@ class ServiceStatus(BaseModel):
 
 class CacheStats(BaseModel):
     stats: dict[str, Any] = Field(
-        description="Hits, misses, stale serves, loader calls, errors and latency per tier and per namespace."
+        description="Since start: hits, misses, stale serves, loader calls, errors and latency per tier and per "
+        "namespace; plus sections for cross-process events, refresh-ahead and the scheduler."
     )
+    analytics: dict[str, Any] = Field(
+        description="Hit rate, time saved and efficiency per namespace over the last 1 min, 15 min and 1 h."
+    )
+    recommendations: list[str] = Field(description="Plain-language suggestions derived from the figures.")
 
 
 async def service_status(ctx: Context) -> ServiceStatus:
@@ -75,9 +80,16 @@ async def service_status(ctx: Context) -> ServiceStatus:
 async def cache_stats(ctx: Context) -> CacheStats:
     """Cache statistics: hit rates, misses, stale serves, errors and latency.
 
-    Figures are per tier (memory, redis, sqlite) and per namespace (one per tool family).
+    Figures are per tier (memory, redis, sqlite) and per namespace (one per tool family), with
+    windowed hit rates, time saved by the cache, an efficiency figure and recommendations.
     """
-    return CacheStats(stats=ctx.request_context.lifespan_context.cache.stats.snapshot())
+    state = ctx.request_context.lifespan_context
+    report = state.background.analytics.report()
+    return CacheStats(
+        stats=state.cache.stats.snapshot(),
+        analytics={k: v for k, v in report.items() if k != "recommendations"},
+        recommendations=report["recommendations"],
+    )
 
 
 def register(mcp: MCPServer, current_state: Callable[[], Any]) -> None:

@@ -9,8 +9,9 @@ from cache.backends.memory import MemoryBackend
 from cache.clock import ManualClock
 from cache.policy import CachePolicy
 from cache.refresh_ahead import RefreshAhead
+from cache.shared_store import MemoryStore
 from cache.tiered import TieredCache
-from cache.tunables import MemoryTunableStore, Tunables
+from cache.tunables import Tunables
 
 POLICY = CachePolicy("trials", fresh_ttl=60.0, stale_ttl=600.0)
 
@@ -100,7 +101,7 @@ async def test_entries_evicted_and_asked_for_again_are_counted_but_invalidated_o
 
 
 async def test_refresh_ahead_counts_reach_the_windows(cache: TieredCache, clock: ManualClock) -> None:
-    ahead = RefreshAhead(cache, Tunables(MemoryTunableStore(), clock=clock), clock=clock)
+    ahead = RefreshAhead(cache, Tunables(MemoryStore(), clock=clock), clock=clock)
     await ahead.attach()
     analytics = Analytics(cache, clock=clock, windows=(60.0,))
     await cache.set("trials:v1:a", "v", POLICY, fetch_cost=5.0)

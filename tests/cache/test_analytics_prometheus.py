@@ -11,8 +11,9 @@ from cache.clock import ManualClock
 from cache.policy import CachePolicy
 from cache.prometheus import CONTENT_TYPE, render_metrics
 from cache.refresh_ahead import RefreshAhead
+from cache.shared_store import MemoryStore
 from cache.tiered import TieredCache
-from cache.tunables import MemoryTunableStore, Tunables
+from cache.tunables import Tunables
 from tests.cache.faults import LoaderSpy
 
 NAME = r"[a-zA-Z_:][a-zA-Z0-9_:]*"
@@ -65,7 +66,7 @@ async def test_the_exposition_parses_and_carries_the_numbers(clock: ManualClock)
         await cache.get_or_fetch("trials.search:v1:a", LoaderSpy("v"), policy)
     await cache.invalidate_keys("trials.search:v1:a", tiers=("memory",))
     await cache.get_or_fetch("trials.search:v1:a", LoaderSpy("v"), policy)  # answered by sqlite
-    ahead = RefreshAhead(cache, Tunables(MemoryTunableStore(), clock=clock), clock=clock)
+    ahead = RefreshAhead(cache, Tunables(MemoryStore(), clock=clock), clock=clock)
     await ahead.attach()
     cache.stats.add_section("events", lambda: {"connected": True, "propagation_ms": {"p50": 1.5, "p99": None},
                                                "channel": "x"})
@@ -97,7 +98,7 @@ async def test_the_exposition_parses_and_carries_the_numbers(clock: ManualClock)
 async def test_label_values_are_escaped_and_infinities_spelled_out(cache: TieredCache, clock: ManualClock) -> None:
     odd = 'we"ird\\ns'
     await cache.get_or_fetch(f"{odd}:v1:k", LoaderSpy(1), CachePolicy("plain", 10, 10))
-    tunables = Tunables(MemoryTunableStore(), clock=clock)
+    tunables = Tunables(MemoryStore(), clock=clock)
     await tunables.set_cost_cutoff(math.inf)
     ahead = RefreshAhead(cache, tunables, clock=clock)
     await ahead.attach()

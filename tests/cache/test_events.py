@@ -13,7 +13,6 @@ from cache.backends.base import escape_glob
 from cache.events import EventBus
 from cache.events_codec import DomainEvent
 from tests.cache.events_helpers import CHANNEL, POLICY, Node, open_node, wire
-from tests.support.redis_server import redis_server, redis_url  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.redis
 

@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 
 from tests.cache.events_helpers import CHANNEL, open_node
-from tests.support.redis_server import redis_server, redis_url  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.redis
 

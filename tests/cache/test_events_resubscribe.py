@@ -11,7 +11,7 @@ from redis.backoff import NoBackoff
 
 from cache.events import EventBus
 from tests.cache.events_helpers import CHANNEL, POLICY, Node, open_node
-from tests.support.redis_server import RedisServer, redis_server, redis_url  # noqa: F401 - fixtures
+from tests.support.redis_server import RedisServer
 
 pytestmark = pytest.mark.redis
 

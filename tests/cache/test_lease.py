@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
@@ -10,7 +9,6 @@ from redis.asyncio import Redis
 
 from cache.clock import ManualClock
 from cache.lease import Lease, LeaseError, LeaseKeeper, LocalLease
-from tests.support.redis_server import redis_server, redis_url  # noqa: F401 - fixtures
 
 NAME = "trialstock:lease:scheduler"
 

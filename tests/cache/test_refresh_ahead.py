@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from cache.backends.memory import MemoryBackend
 from cache.policy import CachePolicy
 from cache.refresh_ahead import RefreshAhead
+from cache.shared_store import MemoryStore
 from cache.tiered import TieredCache
-from cache.tunables import COST_CUTOFF, MemoryTunableStore, Tunables
+from cache.tunables import COST_CUTOFF, Tunables
 
 EPOCH = 1_700_000_000.0
 KEY = "bench:v1:hot"
@@ -85,7 +86,7 @@ class Scenario:
         self.loop = loop
         self.clock = lambda: EPOCH + loop.time()
         self.cache = TieredCache(MemoryBackend(clock=self.clock), clock=self.clock)
-        self.store = MemoryTunableStore()  # shared, like a Redis hash or the SQLite file
+        self.store = MemoryStore()  # shared, like a Redis hash or the SQLite file
         tunables = Tunables(self.store, clock=self.clock, defaults={COST_CUTOFF: 0.25})
         self.refresh = RefreshAhead(self.cache, tunables, clock=self.clock, window=60.0)
         self.operator = Tunables(self.store, clock=self.clock)  # "the CLI in another process"

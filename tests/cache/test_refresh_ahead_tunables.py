@@ -12,18 +12,9 @@ from cache.backends.redis import RedisBackend
 from cache.backends.sqlite import SqliteBackend
 from cache.clock import ManualClock
 from cache.policy import CachePolicy
+from cache.shared_store import MemoryStore, RedisHashStore, redis_scope_key
 from cache.tiered import TieredCache
-from cache.tunables import (
-    COST_CUTOFF,
-    MemoryTunableStore,
-    RedisTunableStore,
-    TunableError,
-    Tunables,
-    TunableStoreError,
-    redis_tunables_key,
-    tunables_for,
-)
-from tests.support.redis_server import redis_server, redis_url  # noqa: F401 - registers the fixtures
+from cache.tunables import COST_CUTOFF, TunableError, Tunables, TunableStoreError, tunables_for
 
 
 class BrokenStore:
@@ -41,7 +32,7 @@ class BrokenStore:
 
 
 async def test_a_change_from_another_process_applies_after_the_local_cache_expires(clock: ManualClock) -> None:
-    store = MemoryTunableStore()
+    store = MemoryStore()
     server = Tunables(store, clock=clock, max_age=1.0)
     cli = Tunables(store, clock=clock, max_age=1.0)
     assert await server.get_cost_cutoff() == 0.5  # the built-in default
@@ -53,7 +44,7 @@ async def test_a_change_from_another_process_applies_after_the_local_cache_expir
 
 
 async def test_defaults_validation_and_unknown_names(clock: ManualClock) -> None:
-    tunables = Tunables(MemoryTunableStore(), clock=clock, defaults={COST_CUTOFF: 3.0})
+    tunables = Tunables(MemoryStore(), clock=clock, defaults={COST_CUTOFF: 3.0})
     assert await tunables.get_cost_cutoff() == 3.0
     for bad in (-1, float("nan"), "1", True):
         with pytest.raises(TunableError, match="cost_cutoff"):
@@ -80,7 +71,7 @@ async def test_a_failing_store_keeps_the_last_values_for_reads_and_fails_writes(
 
 
 async def test_garbage_in_the_store_is_ignored(clock: ManualClock) -> None:
-    store = MemoryTunableStore()
+    store = MemoryStore()
     await store.write(COST_CUTOFF, "fast")
     await store.write("someone.elses", "1")
     assert await Tunables(store, clock=clock).get_cost_cutoff() == 0.5
@@ -120,8 +111,8 @@ async def test_tunables_live_in_a_redis_hash_outside_the_cache_prefix(redis_url:
                           clock=clock) for _ in range(2)]
     try:
         writer, reader = (tunables_for(cache, clock=clock) for cache in caches)
-        assert isinstance(reader.store, RedisTunableStore)
-        assert reader.store.key == redis_tunables_key("trialstock:") == "trialstock.tunables"
+        assert isinstance(reader.store, RedisHashStore)
+        assert reader.store.key == redis_scope_key("trialstock:", "tunables") == "trialstock.tunables"
         await writer.set_cost_cutoff(3.5)
         assert await reader.get_cost_cutoff() == 3.5
         await caches[0].set("ns:k", 1, CachePolicy("ns", 60, 60))

@@ -12,8 +12,9 @@ from cache.clock import ManualClock
 from cache.policy import CachePolicy
 from cache.refresh_ahead import RefreshAhead
 from cache.serialization import Serializer
+from cache.shared_store import MemoryStore
 from cache.tiered import TieredCache
-from cache.tunables import COST_CUTOFF, MemoryTunableStore, Tunables
+from cache.tunables import COST_CUTOFF, Tunables
 from tests.cache.faults import LoaderSpy
 
 POLICY = CachePolicy("ns", fresh_ttl=10.0, stale_ttl=100.0)
@@ -21,7 +22,7 @@ POLICY = CachePolicy("ns", fresh_ttl=10.0, stale_ttl=100.0)
 
 @pytest.fixture
 def tunables(clock: ManualClock) -> Tunables:
-    return Tunables(MemoryTunableStore(), clock=clock, max_age=0.0, defaults={COST_CUTOFF: 0.5})
+    return Tunables(MemoryStore(), clock=clock, max_age=0.0, defaults={COST_CUTOFF: 0.5})
 
 
 @pytest.fixture

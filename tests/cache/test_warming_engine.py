@@ -11,8 +11,9 @@ from cache.clock import ManualClock
 from cache.keys import make_key
 from cache.policy import CachePolicy
 from cache.refresh_ahead import RefreshAhead
+from cache.shared_store import MemoryStore
 from cache.tiered import TieredCache
-from cache.tunables import COST_CUTOFF, MemoryTunableStore, Tunables
+from cache.tunables import COST_CUTOFF, Tunables
 from cache.warming import (
     CallSpec,
     Strategy,
@@ -126,7 +127,7 @@ async def test_trending_runs_the_most_used_calls_then_tops_up_with_hot_keys(cach
     for count, symbol in ((3, "2330"), (1, "2317"), (2, "0050")):
         for _ in range(count):
             usage.record("get_stock_quote", {"symbols": [symbol], "market": None})
-    tunables = Tunables(MemoryTunableStore(), clock=clock, defaults={COST_CUTOFF: 0.1})
+    tunables = Tunables(MemoryStore(), clock=clock, defaults={COST_CUTOFF: 0.1})
     ahead = RefreshAhead(cache, tunables, clock=clock)
     await ahead.attach()
     for key in ("ns:v1:fresh", "ns:v1:stale"):

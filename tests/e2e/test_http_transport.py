@@ -12,6 +12,7 @@ import httpx
 import httpx2
 import pytest
 from mcp import Client
+from mcp.client.sse import sse_client
 from mcp.client.streamable_http import streamable_http_client
 
 from tests.e2e.test_stdio import CONSOLE_SCRIPT, server_env
@@ -27,10 +28,19 @@ def free_port() -> int:
 
 @pytest.fixture
 def http_server(tmp_path: Path) -> Iterator[str]:
+    yield from serve(tmp_path, "http", TRIALSTOCK_AUTH_TOKEN=TOKEN)
+
+
+@pytest.fixture
+def sse_server(tmp_path: Path) -> Iterator[str]:
+    yield from serve(tmp_path, "sse")
+
+
+def serve(tmp_path: Path, transport: str, **env_extra: str) -> Iterator[str]:
     port = free_port()
-    env = server_env(tmp_path, TRIALSTOCK_AUTH_TOKEN=TOKEN)
+    env = server_env(tmp_path, **env_extra)
     proc = subprocess.Popen(
-        [CONSOLE_SCRIPT, "serve", "--transport", "http", "--port", str(port)],
+        [CONSOLE_SCRIPT, "serve", "--transport", transport, "--port", str(port)],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -91,3 +101,21 @@ async def test_sdk_client_with_token_calls_a_tool(http_server: str) -> None:
     assert not result.is_error
     assert result.structured_content is not None
     assert result.structured_content["version"]
+
+
+def test_metrics_are_prometheus_text_behind_the_token(http_server: str) -> None:
+    assert httpx.get(f"{http_server}/metrics").status_code == 401
+    response = httpx.get(f"{http_server}/metrics", headers={"Authorization": f"Bearer {TOKEN}"})
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/plain; version=0.0.4")
+    samples = [line for line in response.text.splitlines() if line and not line.startswith("#")]
+    assert any(line.startswith("trialstock_cache_") for line in samples)
+    assert all(len(line.rsplit(" ", 1)) == 2 for line in samples)  # "name{labels} value"
+
+
+async def test_legacy_sse_transport_serves_the_tools(sse_server: str) -> None:
+    async with Client(sse_client(f"{sse_server}/sse")) as client:
+        names = {tool.name for tool in (await client.list_tools()).tools}
+        result = await client.call_tool("service_status", {})
+    assert {"service_status", "search_trials", "get_stock_quote"} <= names
+    assert not result.is_error and result.structured_content["version"]

@@ -5,8 +5,6 @@ In-memory (``mcp.Client(server)``) and over stdio (console script talking to a r
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +14,7 @@ from mcp import Client, StdioServerParameters
 
 from server.app import build_server
 from server.settings import Settings
+from tests.e2e.conftest import upstream_env
 from tests.e2e.test_stdio import CONSOLE_SCRIPT, server_env
 from tests.support.replay import ReplayServer
 
@@ -76,32 +75,8 @@ async def test_trial_stock_and_status_through_one_server(replay: ReplayServer, t
     assert '"namespaces"' in stats.contents[0].text
 
 
-@pytest.fixture
-def replay_process() -> Iterator[str]:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.support.replay", "--port", "0", "--print-port"],
-        stdout=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parents[2],
-    )
-    try:
-        assert proc.stdout is not None
-        port = int(proc.stdout.readline().strip())
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-        if proc.stdout:
-            proc.stdout.close()
-
-
 async def test_tools_over_stdio_against_a_replay_process(replay_process: str, tmp_path: Path) -> None:
-    env = server_env(
-        tmp_path,
-        TRIALSTOCK_CTGOV_BASE_URL=f"{replay_process}/api/v2",
-        TRIALSTOCK_TWSE_BASE_URL=replay_process,
-        TRIALSTOCK_TPEX_BASE_URL=replay_process,
-        TRIALSTOCK_MIS_BASE_URL=replay_process,
-        TRIALSTOCK_YAHOO_BASE_URL=replay_process,
-    )
+    env = server_env(tmp_path, **upstream_env(replay_process))
     params = StdioServerParameters(command=CONSOLE_SCRIPT, args=["serve"], env=env)
     async with Client(params, read_timeout_seconds=60) as client:
         found = await client.call_tool("search_trials_by_mutation", {"mutation": "EGFR L858R"})

@@ -43,7 +43,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
-import orjson
 import uvicorn
 
 from tests.support.replay_routes import Reply, Route, RouteRequest, load_routes

@@ -15,6 +15,7 @@ from typing import Any
 from tools.clinical_trials.compact import module
 from tools.clinical_trials.eligibility import split, unescape
 from tools.clinical_trials.models import Place
+
 _EXCERPT_CAP = 240
 
 

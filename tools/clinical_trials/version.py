@@ -3,7 +3,8 @@
 ``/version`` answers ``{apiVersion, dataTimestamp}``; the timestamp moves when the data set
 is refreshed (about daily). :meth:`DataVersionWatch.poke` is called on every service call:
 at most once per ``interval`` seconds it starts a background check and returns at once, so
-no tool call ever waits for /version. The last timestamp seen is kept in the cache itself
+no tool call ever waits for /version; that check is skipped when any process sharing the cache
+checked within the interval (the time of the last check is kept in the cache too). The last timestamp seen is kept in the cache itself
 (namespace ``trials.meta``), so a change that happened while the server was down is noticed
 at the first check after a restart.
 """
@@ -24,6 +25,7 @@ log = logging.getLogger(__name__)
 
 NS_META = "trials.meta"
 _KEY = make_key(NS_META, {"item": "data_timestamp"})
+_CHECKED_KEY = make_key(NS_META, {"item": "data_timestamp_checked_at"})
 _KEEP = 365 * 86_400.0
 
 
@@ -71,6 +73,7 @@ class DataVersionWatch:
             return False
         if not isinstance(stamp, str) or not stamp:
             return False
+        await self._cache.set(_CHECKED_KEY, self._clock(), self._policy)
         previous = self._known if self._known is not None else await self._stored()
         self._known = stamp
         if previous == stamp:
@@ -84,9 +87,18 @@ class DataVersionWatch:
         self.invalidations += 1
         return True
 
+    async def check_if_due(self) -> bool:
+        """:meth:`check`, unless any process sharing the cache checked within ``interval``
+        (so restarts, CLI runs and every server of a deployment do not each ask /version)."""
+        found = await self._cache.get(_CHECKED_KEY)
+        if found is not None and isinstance(found.value, (int, float)):
+            if self._clock() - found.value < self._interval:
+                return False
+        return await self.check()
+
     async def _background(self) -> bool:
         try:
-            return await self.check()
+            return await self.check_if_due()
         except Exception:  # a background task has nobody to raise to
             log.exception("ClinicalTrials.gov data-version check failed")
             return False

@@ -27,7 +27,7 @@ from tools.stocks.config import StocksConfig
 from tools.stocks.errors import NoDataInRange, UnknownSymbol
 from tools.stocks.history import Bars, HistoryDesk
 from tools.stocks.models import CacheInfo, Market, MarketOverview, PriceHistory, QuoteBatch, StockAnalysis, StockInfo
-from tools.stocks.quotes import QuoteDesk
+from tools.stocks.quotes import QUOTE_NAMESPACE, QuoteDesk
 from tools.stocks.ranges import Period, months_back, resolve_range
 from tools.stocks.symbols import MarketBook, MarketChoice, Resolved, resolve
 from tools.stocks.tpex import TpexDaily
@@ -220,6 +220,12 @@ class StocksService:
                 "cache": CacheInfo.from_meta(result.meta).model_dump(),
             }
         )
+
+    async def session_closed(self) -> None:
+        """The Taipei session closed: drop cached Taiwan quotes and index levels (every tier,
+        every process through the invalidation events), so the next ask gets closing prices."""
+        for namespace in (QUOTE_NAMESPACE, OVERVIEW_NAMESPACE):
+            await self._cache.invalidate_namespace(namespace)
 
     # -- helpers -----------------------------------------------------------------------------
 

@@ -4,7 +4,8 @@ Searches are matched on the parameters that tell the recorded requests apart (se
 ``biomcp_capture_receipts_ctgov.json``); ``fields`` is ignored, so a client asking for more
 pieces still gets the recorded (trimmed) page. Single studies are served by NCT id from the
 ``biomcp_get_*`` and ``aact_study_*`` files and from the one-study ACTT page. ``/version``
-is synthesised in the spec's shape (no recording exists). Anything else falls through to the
+is synthesised in the spec's shape (no recording exists), and so is an empty page for the two
+other mutations of the default warming strategies (KRAS G12C, BRAF V600E). Anything else falls through to the
 replay server's 404.
 """
 
@@ -20,6 +21,7 @@ from tests.support.replay_routes import Reply, Route, RouteRequest
 
 VERSION = {"apiVersion": "2.0.3", "dataTimestamp": "2026-08-11T23:00:00"}
 EGFR_PHRASE = 'AREA[EligibilityCriteria]("EGFR L858R")'
+SYNTHESISED_EMPTY = ("KRAS G12C", "BRAF V600E")
 _SEARCH_KEYS = ("query.cond", "query.term", "query.intr", "query.locn", "query.spons", "query.titles",
                 "filter.overallStatus", "filter.geo", "filter.advanced", "filter.ids", "pageToken")
 
@@ -37,6 +39,11 @@ def routes(fixtures_dir: Path) -> list[Route]:
         Route("/api/v2/studies", page("search_phelan_next"), when=lambda q: q.get("pageToken") == phelan_token),
         Route("/api/v2/studies", page("search_nsclc_egfr_l858r"), when=lambda q: EGFR_PHRASE in q.get("query.term", "")
               and "pageToken" not in q),
+        # The default warming strategies' other mutations: an empty page in the recorded shape
+        # (no recording exists for them); any other phrase falls through to a 404.
+        *(Route("/api/v2/studies", Reply.json({"studies": [], "totalCount": 0}),
+                when=lambda q, phrase=phrase: f'AREA[EligibilityCriteria]("{phrase}")' in q.get("query.term", "")
+                and "pageToken" not in q) for phrase in SYNTHESISED_EMPTY),
         Route("/api/v2/studies", page("search_phelan_limit50"),
               when=lambda q: _only(q, **phelan) and q.get("pageSize") == "50"),
         Route("/api/v2/studies", page("search_phelan_limit5"), when=lambda q: _only(q, **phelan)),

@@ -4,11 +4,12 @@ Recorded bodies are served byte for byte where a recording exists (2330 and 6488
 and 2026-09, the TWSE no-data reply, the three MIS 2330 quotes, the Yahoo charts). Everything
 else is SYNTHESISED in the recorded shape, and says so here:
 
-- other months of 2330 (TWSE) and 6488 (TPEx) from 2010-01 to 2026-09: the recorded August
+- 2317, 2454 and 0050 (TWSE; for the default warming strategies) in every month, and other
+  months of 2330 (TWSE) and 6488 (TPEx), from 2010-01 to 2026-09: the recorded August
   rows laid on that month's weekdays (so a 1-year history has realistic rows to parse);
   months after 2026-09 get the no-data reply; dates before 2010-01-04 the pre-2010 stat
   (wording from the not-copied stockdiary fixture quoted in SOURCES.md);
-- MIS: the 6488 entry, the TAIEX (``tse_t00.tw``) and TPEx index (``otc_o00.tw``) entries
+- MIS: the 6488, 2317, 2454 and 0050 entries, the TAIEX (``tse_t00.tw``) and TPEx index (``otc_o00.tw``) entries
   (no recording exists) are the recorded 2330 entry with other values; a wrong-prefix channel
   of a known code gets an empty placeholder entry; no entry at all -> rtcode 5001 "Empty Query."
   (the shape twstock's issues #52/#74 show);
@@ -27,7 +28,9 @@ import orjson
 
 from tests.support.replay_routes import Reply, Route, RouteRequest
 
-TWSE_CODES = {"2330"}
+# 2330 is recorded; the others exist so the default warming strategies have something to warm.
+TWSE_NAMES = {"2330": "台積電", "2317": "鴻海", "2454": "聯發科", "0050": "元大台灣50"}
+TWSE_CODES = set(TWSE_NAMES)
 TPEX_CODES = {"6488"}
 LAST_MONTH = (2026, 9)
 NO_DATA_TOO_EARLY = {"stat": "查詢日期小於99年1月4日，請重新查詢!", "total": 0}
@@ -80,7 +83,7 @@ class _TwseMonths:
         rows = self.template["data"]
         body["data"] = [[roc(day), *rows[i % len(rows)][1:]] for i, day in enumerate(weekdays(year, month))]
         body["date"], body["total"] = when, len(body["data"])
-        body["title"] = f"{year - 1911}年{month:02d}月 {code} 台積電           各日成交資訊"
+        body["title"] = f"{year - 1911}年{month:02d}月 {code} {TWSE_NAMES[code]}           各日成交資訊"
         return Reply.json(body)
 
 
@@ -168,6 +171,9 @@ class _Mis:
                 "v": "712",
             },
         }
+        for code, name in TWSE_NAMES.items():
+            if code != "2330":
+                self.entries[f"tse_{code}.tw"] = {**entry, "c": code, "ch": f"{code}.tw", "n": name, "nf": name}
         known = {channel.split("_", 1)[1] for channel in self.entries}
         self.placeholders = {f"{prefix}_{rest}" for rest in known for prefix in ("tse", "otc")} - set(self.entries)
 

@@ -6,7 +6,7 @@ import pytest
 from pydantic import TypeAdapter, ValidationError
 
 from tests.support.fixtures import load_json
-from tools.clinical_trials.models import OPEN_STATUSES, Near, NctId, PhaseInput, StatusInput
+from tools.clinical_trials.models import OPEN_STATUSES, NctId, Near, PhaseInput, StatusInput
 from tools.clinical_trials.params import build_criteria
 from tools.clinical_trials.rejection import argument_for
 from tools.errors import InvalidInput

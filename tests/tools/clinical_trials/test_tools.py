@@ -101,11 +101,11 @@ async def test_mutation_tools_and_batch_progress(service: TrialsService) -> None
         seen.append((done, total, message))
 
     batch = await call(service, "search_trials_for_mutations",
-                       {"mutations": ["EGFR L858R", "BRAF V600E"], "condition": "non-small cell lung cancer", "page_size": 20},
+                       {"mutations": ["EGFR L858R", "ALK F1174L"], "condition": "non-small cell lung cancer", "page_size": 20},
                        progress_callback=progress)
     results = batch.structured_content["results"]
-    assert [r["mutation"] for r in results] == ["EGFR L858R", "BRAF V600E"]
+    assert [r["mutation"] for r in results] == ["EGFR L858R", "ALK F1174L"]
     assert results[0]["result"]["cache"]["hit"] is True  # the single search above was cached
-    assert "no recorded response" in results[1]["error"]  # nothing recorded for BRAF: its own error only
+    assert "no recorded response" in results[1]["error"]  # nothing recorded for ALK F1174L: its own error only
     assert batch.structured_content["succeeded"] == 1 and batch.structured_content["failed"] == 1
     assert sorted(done for done, _, _ in seen) == [1, 2] and {total for _, total, _ in seen} == {2}

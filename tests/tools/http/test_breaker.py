@@ -7,10 +7,10 @@ import asyncio
 import httpx
 import pytest
 
+from tests.tools.http.fakes import FakeClock, Script, json_response, mock_client
 from tools.http.breaker import CircuitBreaker
 from tools.http.config import HttpPolicy
 from tools.http.errors import BadPayload, NotFound, Rejected, TimedOut, Unavailable
-from tests.tools.http.fakes import FakeClock, Script, json_response, mock_client
 
 
 async def ok() -> str:

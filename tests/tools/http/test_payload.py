@@ -5,9 +5,9 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from tests.tools.http.fakes import FakeClock, Script, json_response, mock_client
 from tools.http.errors import BadPayload, NotFound
 from tools.http.retry_after import parse_retry_after
-from tests.tools.http.fakes import FakeClock, Script, json_response, mock_client
 
 MIS_BODY = '{"msgArray":[{"c":"2330","z":"-","y":"839.0000"}],"rtcode":"0000"}'
 
@@ -45,7 +45,7 @@ async def test_json_served_as_text_html_parses(clock: FakeClock) -> None:
 
 
 async def test_utf8_bom_is_tolerated(clock: FakeClock) -> None:
-    script = Script(httpx.Response(200, content=b"\xef\xbb\xbf" + '{"stat":"OK"}'.encode()))
+    script = Script(httpx.Response(200, content=b"\xef\xbb\xbf" + b'{"stat":"OK"}'))
     async with mock_client(script, clock) as client:
         assert await client.get_json("/x") == {"stat": "OK"}
 

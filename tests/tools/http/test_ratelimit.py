@@ -6,11 +6,11 @@ import asyncio
 
 import pytest
 
+from tests.support.replay import ReplayServer, Reply, Route
+from tests.tools.http.fakes import FakeClock
 from tools.http.config import HttpPolicy
 from tools.http.factory import build_upstream
 from tools.http.ratelimit import RateLimiter
-from tests.support.replay import ReplayServer, Reply, Route
-from tests.tools.http.fakes import FakeClock
 
 
 def assert_window(times: list[float], requests: int, per: float, slack: float = 0.0) -> None:

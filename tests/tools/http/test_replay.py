@@ -11,12 +11,12 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.support.replay import DEFAULT_FIXTURES, ReplayServer, Reply, Route
+from tests.tools.http.fakes import FakeClock
 from tools.http.client import UpstreamClient
 from tools.http.config import HttpPolicy
 from tools.http.errors import BadPayload, NotFound, Rejected, TimedOut
 from tools.http.factory import build_upstream
-from tests.support.replay import DEFAULT_FIXTURES, ReplayServer, Reply, Route
-from tests.tools.http.fakes import FakeClock
 
 REPO = Path(__file__).resolve().parents[3]
 MIS = DEFAULT_FIXTURES / "mis" / "mis_getstockinfo_tse_2330_20240516_104454.json"

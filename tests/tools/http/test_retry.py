@@ -5,9 +5,9 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from tests.tools.http.fakes import FakeClock, Script, json_response, mock_client
 from tools.http.config import HttpPolicy
 from tools.http.errors import Blocked, RateLimited, Rejected, TimedOut, Unavailable
-from tests.tools.http.fakes import FakeClock, Script, json_response, mock_client
 
 
 @pytest.fixture

@@ -1,0 +1,90 @@
+"""Small string maps every process of a deployment sees: run-time tunables, published statistics.
+
+A *scope* (``"tunables"``, ``"stats"``) names one map. Where it lives, first match wins
+(:func:`shared_store_for`):
+
+- Redis: one hash ``<prefix without its trailing ':'>.<scope>`` (``trialstock.tunables``).
+  Deliberately outside the cache's key prefix, so emptying the cache (which UNLINKs every key
+  under the prefix) leaves it alone;
+- the SQLite tier's file: rows ``<scope>.<name>`` of its ``meta`` table (shared by every process
+  on the machine; ``clear`` and ``restore`` leave them alone);
+- else process memory (one process: nobody else could see it anyway).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+
+class SharedStore(Protocol):
+    where: str
+
+    async def read_all(self) -> dict[str, str]: ...
+
+    async def write(self, name: str, value: str) -> None: ...
+
+
+class MemoryStore:
+    """Values in this process only."""
+
+    where = "process memory"
+
+    def __init__(self) -> None:
+        self._values: dict[str, str] = {}
+
+    async def read_all(self) -> dict[str, str]:
+        return dict(self._values)
+
+    async def write(self, name: str, value: str) -> None:
+        self._values[name] = value
+
+
+class RedisHashStore:
+    """A Redis hash. ``client`` is a ``redis.asyncio.Redis`` (e.g. ``RedisBackend.client``)."""
+
+    def __init__(self, client: Any, key: str) -> None:
+        self._client = client
+        self.key = key
+        self.where = f"redis hash {key}"
+
+    async def read_all(self) -> dict[str, str]:
+        raw = await self._client.hgetall(self.key)
+        return {_text(name): _text(value) for name, value in raw.items()}
+
+    async def write(self, name: str, value: str) -> None:
+        await self._client.hset(self.key, name, value)
+
+
+class SqliteMetaStore:
+    """``<scope>.*`` rows of the SQLite cache file's ``meta`` table."""
+
+    def __init__(self, backend: Any, scope: str) -> None:
+        self._backend = backend
+        self._prefix = f"{scope}."
+        self.where = f"sqlite meta table of {backend.path}"
+
+    async def read_all(self) -> dict[str, str]:
+        rows = await self._backend.meta_get_prefixed(self._prefix)
+        return {name[len(self._prefix):]: value for name, value in rows.items()}
+
+    async def write(self, name: str, value: str) -> None:
+        await self._backend.meta_set(self._prefix + name, value)
+
+
+def redis_scope_key(prefix: str, scope: str) -> str:
+    """The hash holding ``scope`` for a deployment using the Redis key ``prefix``."""
+    return f"{prefix.rstrip(':')}.{scope}"
+
+
+def shared_store_for(cache: Any, scope: str) -> SharedStore:
+    """The store for ``scope`` in the cache's Redis tier, else its SQLite file, else memory."""
+    redis, sqlite = cache.redis, cache.sqlite
+    if redis is not None:
+        return RedisHashStore(redis.client, redis_scope_key(redis.prefix, scope))
+    if sqlite is not None and hasattr(sqlite, "meta_set"):
+        return SqliteMetaStore(sqlite, scope)
+    return MemoryStore()
+
+
+def _text(raw: bytes | str) -> str:
+    return raw.decode() if isinstance(raw, bytes) else raw

@@ -1,0 +1,169 @@
+"""Background work of one process: events, lease, refresh-ahead, analytics, warming, schedules.
+
+Built once per process by the lifespan (:func:`background`), closed in reverse order.
+
+- With Redis: an :class:`~cache.events.EventBus` carries invalidations between processes, and a
+  :class:`~cache.lease.LeaseKeeper` elects the one process that runs the shared schedules.
+  Without Redis every process is its own leader.
+- Shared schedules (leader only): due warming strategies, the ClinicalTrials.gov data-version
+  check, the Taipei session-close event. Per process: refresh-ahead of its own hot keys, the
+  analytics tick, expired-row cleanup of its SQLite tier, publication of its statistics.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, replace
+from typing import Any
+
+from cache.analytics import Analytics
+from cache.events import EventBus, default_instance_id
+from cache.lease import Lease, LeaseKeeper, LocalLease
+from cache.refresh_ahead import RefreshAhead
+from cache.shared_store import shared_store_for
+from cache.stats_board import StatsBoard
+from cache.tiered import TieredCache
+from cache.tunables import Tunables, tunables_for
+from cache.warming import UsageLog, Warmer, default_strategies_path, load_strategies
+from server.scheduler import Job, Scheduler
+from server.settings import Settings
+from tools.stocks.sessions import TradingHours
+
+log = logging.getLogger(__name__)
+
+WARM_CHECK_EVERY = 30.0
+SESSION_CHECK_EVERY = 30.0
+ANALYTICS_EVERY = 60.0
+
+
+@dataclass(frozen=True)
+class Background:
+    instance_id: str
+    events: EventBus | None
+    keeper: LeaseKeeper
+    tunables: Tunables
+    refresh: RefreshAhead | None
+    analytics: Analytics
+    usage: UsageLog
+    warmer: Warmer
+    board: StatsBoard
+    scheduler: Scheduler | None
+
+
+def load_warming(settings: Settings) -> list[Any]:
+    """The strategies named by the settings (StrategyFileError names the file and the field)."""
+    return load_strategies(settings.worker.strategies_file or default_strategies_path())
+
+
+@asynccontextmanager
+async def background(
+    settings: Settings,
+    cache: TieredCache,
+    *,
+    runner: Callable[..., Any],
+    services: Any,
+    schedules: bool,
+    clock: Callable[[], float] = time.time,
+) -> AsyncIterator[Background]:
+    """Start the background parts; ``services`` has ``trials`` and ``stocks``; ``runner`` runs a
+    tool call for warming. ``schedules`` False builds everything but runs no scheduler."""
+    worker = settings.worker
+    instance_id = default_instance_id()
+    async with AsyncExitStack() as stack:
+        events = None
+        if cache.redis is not None:
+            events = EventBus(cache.redis.client, settings.redis.channel, cache, instance_id=instance_id, clock=clock)
+            await events.start()
+            stack.push_async_callback(events.aclose)
+        keeper = _keeper(settings, cache, instance_id)
+        tunables = tunables_for(cache, clock=clock)
+        refresh = None
+        if worker.refresh_ahead:
+            refresh = RefreshAhead(cache, tunables, clock=clock, window=worker.refresh_window,
+                                   concurrency=worker.refresh_concurrency)
+            await refresh.start()
+            stack.push_async_callback(refresh.aclose)
+        usage = UsageLog(clock=clock)
+        analytics = Analytics(cache, clock=clock)
+        warmer = Warmer(runner, cache, load_warming(settings), clock=clock, usage=usage, hot_keys=refresh)
+        board = StatsBoard(shared_store_for(cache, "stats"), instance_id, clock=clock)
+        parts = Background(instance_id, events, keeper, tunables, refresh, analytics, usage, warmer, board, None)
+        scheduler = None
+        if schedules:
+            await keeper.start()
+            stack.push_async_callback(keeper.aclose)
+            scheduler = Scheduler(_jobs(settings, parts, cache, services, clock), is_leader=lambda: keeper.is_leader,
+                                  tick=worker.tick)
+            scheduler.start()
+            stack.push_async_callback(scheduler.aclose)
+            cache.stats.add_section("scheduler", scheduler.snapshot)
+        yield replace(parts, scheduler=scheduler)
+
+
+def _keeper(settings: Settings, cache: TieredCache, instance_id: str) -> LeaseKeeper:
+    if cache.redis is None:
+        return LeaseKeeper(LocalLease("scheduler", holder_id=instance_id))
+    lease = Lease(cache.redis.client, f"{settings.redis.key_prefix}lease:scheduler", ttl=settings.worker.lease_ttl,
+                  holder_id=instance_id)
+    return LeaseKeeper(lease)
+
+
+def _jobs(settings: Settings, parts: Background, cache: TieredCache, services: Any,
+          clock: Callable[[], float]) -> list[Job]:
+    worker = settings.worker
+    session = SessionWatch(services.stocks, parts.events, clock, services.stocks.config.hours)
+
+    async def publish_stats() -> None:
+        await parts.board.publish({**cache.stats.snapshot(), "analytics": parts.analytics.report()})
+
+    async def data_version() -> None:
+        if await services.trials.version.check_if_due() and parts.events is not None:
+            await parts.events.publish_domain("trials.data_version", {"at": clock()})
+
+    async def analytics_tick() -> None:
+        parts.analytics.tick()
+
+    jobs = [
+        Job("analytics", analytics_tick, ANALYTICS_EVERY),
+        Job("stats", publish_stats, worker.stats_interval),
+        Job("warm-due", parts.warmer.run_due, WARM_CHECK_EVERY, leader_only=True, first_after=WARM_CHECK_EVERY),
+        # The service also checks lazily on calls; the schedule covers quiet periods.
+        Job("trials-data-version", data_version, settings.cache.trials_version_check_interval, leader_only=True,
+            first_after=settings.cache.trials_version_check_interval),
+        Job("stocks-session", session.check, SESSION_CHECK_EVERY, leader_only=True),
+    ]
+    if cache.sqlite is not None:
+        jobs.append(Job("sqlite-cleanup", cache.sqlite.cleanup_expired, worker.cleanup_interval,
+                        first_after=worker.cleanup_interval))
+    if worker.warm_at_startup:
+        jobs.append(Job("warm-startup", parts.warmer.run_startup, None, leader_only=True))
+    return jobs
+
+
+class SessionWatch:
+    """Notices the Taipei session closing; then drops cached quotes everywhere and says so."""
+
+    def __init__(self, stocks: Any, events: EventBus | None, clock: Callable[[], float],
+                 hours: TradingHours | None = None) -> None:
+        self._stocks = stocks
+        self._events = events
+        self._clock = clock
+        self._hours = hours or TradingHours()
+        self._was_open: bool | None = None
+        self.closings = 0
+
+    async def check(self) -> bool:
+        """True when the session closed since the previous check."""
+        now = self._clock()
+        is_open = self._hours.is_open(now)
+        closed = self._was_open is True and not is_open
+        self._was_open = is_open
+        if closed:
+            self.closings += 1
+            await self._stocks.session_closed()
+            if self._events is not None:
+                await self._events.publish_domain("stocks.session_closed", {"date": str(self._hours.today(now))})
+        return closed

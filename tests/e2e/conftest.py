@@ -1,0 +1,41 @@
+"""End-to-end fixtures: a replay upstream running as its own process."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture
+def replay_process() -> Iterator[str]:
+    """``http://127.0.0.1:PORT`` of a replay server process (``/__replay__/stats`` counts requests)."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tests.support.replay", "--port", "0", "--print-port"],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=Path(__file__).resolve().parents[2],
+    )
+    try:
+        assert proc.stdout is not None
+        port = int(proc.stdout.readline().strip())
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        if proc.stdout:
+            proc.stdout.close()
+
+
+def upstream_env(replay: str) -> dict[str, str]:
+    """Point every upstream at the replay process, with the rate limits relaxed for speed."""
+    return {
+        "TRIALSTOCK_CTGOV_BASE_URL": f"{replay}/api/v2",
+        "TRIALSTOCK_TWSE_BASE_URL": replay,
+        "TRIALSTOCK_TPEX_BASE_URL": replay,
+        "TRIALSTOCK_MIS_BASE_URL": replay,
+        "TRIALSTOCK_YAHOO_BASE_URL": replay,
+        "TRIALSTOCK_UPSTREAMS__TWSE_RATE": "1000/1",
+        "TRIALSTOCK_UPSTREAMS__MIS_RATE": "1000/1",
+    }
