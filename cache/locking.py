@@ -37,19 +37,23 @@ class LockedLoader:
         self._clock = clock
         self._ttl, self._wait, self._poll = ttl, wait, poll
 
-    async def run(self, key: str, load: Callable[[], Awaitable[CacheResult[Any]]]) -> CacheResult[Any]:
-        """``await load()`` holding ``lock:<key>``, or the value another process loaded meanwhile."""
+    async def run(self, key: str, load: Callable[[], Awaitable[CacheResult[Any]]],
+                  newer_than: float | None = None) -> CacheResult[Any]:
+        """``await load()`` holding ``lock:<key>``, or the value another process loaded meanwhile.
+
+        ``newer_than``: the creation time of the entry being replaced (a refresh); only an entry
+        created after it counts as "loaded meanwhile" (the old one may well still be fresh)."""
         lock_key = f"lock:{key}"
         token = await self._guard.call(self._locker.acquire, lock_key, self._ttl)
         if token is SKIPPED:  # lock store unavailable: load without it
             return await load()
         if token is None:  # held elsewhere: wait for that process's value
-            hit = await self._reader.wait_for_fresh(key, self._wait, self._poll)
+            hit = await self._reader.wait_for_fresh(key, self._wait, self._poll, newer_than)
             return await load() if hit is None else self._result(hit)
         try:
             # Double check: the previous holder may have written the value and released the lock
             # between our first lookup and our acquire.
-            hit, _ = await self._reader.find_fresh(key)
+            hit, _ = await self._reader.find_fresh(key, newer_than)
             return await load() if hit is None else self._result(hit)
         finally:
             await self._guard.call(self._locker.release, lock_key, token)

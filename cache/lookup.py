@@ -69,8 +69,9 @@ class TierReader:
             above.append(guard)
         return found
 
-    async def wait_for_fresh(self, key: str, wait: float, poll: float) -> Found | None:
-        """Poll the lower tiers every ``poll`` s for a fresh entry, up to ``wait`` s (loop time).
+    async def wait_for_fresh(self, key: str, wait: float, poll: float, newer_than: float | None = None) -> Found | None:
+        """Poll the lower tiers every ``poll`` s for a fresh entry (created after ``newer_than``
+        when given), up to ``wait`` s (loop time).
 
         Returns None at the deadline, or at once when no lower tier answers any more.
         """
@@ -78,13 +79,14 @@ class TierReader:
         deadline = loop.time() + wait
         while loop.time() < deadline:
             await asyncio.sleep(poll)
-            hit, answered = await self.find_fresh(key)
+            hit, answered = await self.find_fresh(key, newer_than)
             if hit is not None or not answered:
                 return hit
         return None
 
-    async def find_fresh(self, key: str) -> tuple[Found | None, bool]:
-        """One pass over the lower tiers for a fresh entry: (hit or None, whether any tier answered)."""
+    async def find_fresh(self, key: str, newer_than: float | None = None) -> tuple[Found | None, bool]:
+        """One pass over the lower tiers for a fresh entry created after ``newer_than`` (any, when
+        None): (hit or None, whether any tier answered)."""
         answered = False
         for index, guard in enumerate(self._guards):
             got = await guard.call(guard.backend.get_many, [key])
@@ -92,7 +94,9 @@ class TierReader:
                 continue
             answered = True
             hit = self._decode(guard, [key], got, self._clock(), count=False).get(key)
-            if hit is not None and hit.entry.is_fresh(self._clock()):
+            if hit is not None and hit.entry.is_fresh(self._clock()) and (
+                newer_than is None or hit.entry.created_at > newer_than
+            ):
                 await self._promote({key: hit}, self._guards[:index])
                 return hit, True
         return None, answered

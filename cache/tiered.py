@@ -180,7 +180,7 @@ class TieredCache(TierViews):
 
     def _revalidate(self, key: str, loader: Loader, policy: CachePolicy, stale: Entry, tier: TierName) -> None:
         if not self._closed:
-            self._flight.start(key, lambda: self._load(key, loader, policy, stale, tier))
+            self._flight.start(key, lambda: self._load(key, loader, policy, stale, tier, newer_than=stale.created_at))
 
     # -- refresh-ahead -------------------------------------------------------------------------
 
@@ -195,17 +195,19 @@ class TieredCache(TierViews):
     async def refresh(self, key: str, loader: Loader, policy: CachePolicy) -> CacheResult[Any]:
         """Recompute ``key`` now into every tier, joining a load already running; loader errors
         propagate. ``meta.hit`` is True when another process's load answered (through the lock)."""
-        task, _ = self._flight.start(key, lambda: self._load(key, loader, policy))
+        current = self.peek(key)
+        newer_than = current.created_at if current is not None else None
+        task, _ = self._flight.start(key, lambda: self._load(key, loader, policy, newer_than=newer_than))
         return await asyncio.shield(task)
 
     # -- loading -----------------------------------------------------------------------------
 
-    async def _load(self, key: str, loader: Loader, policy: CachePolicy,
-                    fallback: Entry | None = None, fallback_tier: TierName | None = None) -> CacheResult[Any]:
+    async def _load(self, key: str, loader: Loader, policy: CachePolicy, fallback: Entry | None = None,
+                    fallback_tier: TierName | None = None, *, newer_than: float | None = None) -> CacheResult[Any]:
         def run() -> Awaitable[CacheResult[Any]]:
             return self._run_loader(key, loader, policy, fallback, fallback_tier)
 
-        return await (run() if self._locked is None else self._locked.run(key, run))
+        return await (run() if self._locked is None else self._locked.run(key, run, newer_than))
 
     async def _run_loader(self, key: str, loader: Loader, policy: CachePolicy,
                           fallback: Entry | None, fallback_tier: TierName | None) -> CacheResult[Any]:

@@ -10,7 +10,7 @@ import httpx
 from mcp.server.mcpserver import MCPServer
 
 from server import __version__, status
-from server.background import load_warming
+from server.background import Role, load_warming
 from server.lifespan import SharedLifespan, app_state
 from server.settings import Settings
 from server.tool_runner import UsageMiddleware
@@ -46,14 +46,13 @@ def build_app(
     *,
     transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
     clock: Callable[[], float] = time.time,
-    schedules: bool | None = None,
+    role: Role = "server",
 ) -> App:
-    """The server with every tool registered; ``schedules`` (default ``worker.in_server``)
-    starts the background scheduler with the state. Bad warming strategies fail here."""
+    """The server with every tool registered; ``role`` (server, worker or cli) says which
+    background schedules its state runs. Bad warming strategies fail here."""
     load_warming(settings)  # fail at start-up, not at the first connection
-    run_schedules = settings.worker.in_server if schedules is None else schedules
     lifespan = SharedLifespan(
-        lambda server: app_state(settings, transports=transports, clock=clock, mcp=server, schedules=run_schedules)
+        lambda server: app_state(settings, transports=transports, clock=clock, mcp=server, role=role)
     )
     mcp = MCPServer(
         "trialstock-mcp",

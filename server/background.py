@@ -5,9 +5,14 @@ Built once per process by the lifespan (:func:`background`), closed in reverse o
 - With Redis: an :class:`~cache.events.EventBus` carries invalidations between processes, and a
   :class:`~cache.lease.LeaseKeeper` elects the one process that runs the shared schedules.
   Without Redis every process is its own leader.
-- Shared schedules (leader only): due warming strategies, the ClinicalTrials.gov data-version
-  check, the Taipei session-close event. Per process: refresh-ahead of its own hot keys, the
-  analytics tick, expired-row cleanup of its SQLite tier, publication of its statistics.
+- Roles: ``cli`` (one-shot commands) runs no schedules; ``server`` runs the per-process jobs and,
+  when ``worker.in_server``, competes for the lease; ``worker`` always competes.
+- Per process: refresh-ahead of the keys hit in this process, the analytics tick, expired-row
+  cleanup of its SQLite tier, publication of its statistics and tool usage.
+- Shared (lease holder only): due warming strategies, keeping the deployment's hot tool calls
+  hot here (so this process's refresh-ahead recomputes them ahead of expiry: this is how a
+  worker that serves no requests refreshes ahead for the servers), the ClinicalTrials.gov
+  data-version check and the Taipei session-close event.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Literal
 
 from cache.analytics import Analytics
 from cache.events import EventBus, default_instance_id
@@ -28,13 +33,17 @@ from cache.stats_board import StatsBoard
 from cache.tiered import TieredCache
 from cache.tunables import Tunables, tunables_for
 from cache.warming import UsageLog, Warmer, default_strategies_path, load_strategies
+from cache.warming.shared_usage import SharedUsage, export
 from server.scheduler import Job, Scheduler
 from server.settings import Settings
 from tools.stocks.sessions import TradingHours
 
 log = logging.getLogger(__name__)
 
+Role = Literal["cli", "server", "worker"]
+
 WARM_CHECK_EVERY = 30.0
+HOT_CALLS = 20
 SESSION_CHECK_EVERY = 30.0
 ANALYTICS_EVERY = 60.0
 
@@ -50,6 +59,7 @@ class Background:
     usage: UsageLog
     warmer: Warmer
     board: StatsBoard
+    shared_usage: SharedUsage
     scheduler: Scheduler | None
 
 
@@ -65,11 +75,11 @@ async def background(
     *,
     runner: Callable[..., Any],
     services: Any,
-    schedules: bool,
+    role: Role,
     clock: Callable[[], float] = time.time,
 ) -> AsyncIterator[Background]:
-    """Start the background parts; ``services`` has ``trials`` and ``stocks``; ``runner`` runs a
-    tool call for warming. ``schedules`` False builds everything but runs no scheduler."""
+    """Start the background parts for ``role``; ``services`` has ``trials`` and ``stocks``;
+    ``runner`` runs a tool call (warming, hot calls)."""
     worker = settings.worker
     instance_id = default_instance_id()
     async with AsyncExitStack() as stack:
@@ -88,15 +98,19 @@ async def background(
             stack.push_async_callback(refresh.aclose)
         usage = UsageLog(clock=clock)
         analytics = Analytics(cache, clock=clock)
-        warmer = Warmer(runner, cache, load_warming(settings), clock=clock, usage=usage, hot_keys=refresh)
         board = StatsBoard(shared_store_for(cache, "stats"), instance_id, clock=clock)
-        parts = Background(instance_id, events, keeper, tunables, refresh, analytics, usage, warmer, board, None)
+        shared_usage = SharedUsage(usage, board)
+        warmer = Warmer(runner, cache, load_warming(settings), clock=clock, usage=shared_usage, hot_keys=refresh)
+        parts = Background(instance_id, events, keeper, tunables, refresh, analytics, usage, warmer, board,
+                           shared_usage, None)
         scheduler = None
-        if schedules:
-            await keeper.start()
-            stack.push_async_callback(keeper.aclose)
-            scheduler = Scheduler(_jobs(settings, parts, cache, services, clock), is_leader=lambda: keeper.is_leader,
-                                  tick=worker.tick)
+        if role != "cli":
+            leads = role == "worker" or worker.in_server
+            if leads:
+                await keeper.start()
+                stack.push_async_callback(keeper.aclose)
+            jobs = _jobs(settings, parts, cache, services, runner, clock)
+            scheduler = Scheduler(jobs, is_leader=lambda: leads and keeper.is_leader, tick=worker.tick)
             scheduler.start()
             stack.push_async_callback(scheduler.aclose)
             cache.stats.add_section("scheduler", scheduler.snapshot)
@@ -111,13 +125,23 @@ def _keeper(settings: Settings, cache: TieredCache, instance_id: str) -> LeaseKe
     return LeaseKeeper(lease)
 
 
-def _jobs(settings: Settings, parts: Background, cache: TieredCache, services: Any,
+def _jobs(settings: Settings, parts: Background, cache: TieredCache, services: Any, runner: Callable[..., Any],
           clock: Callable[[], float]) -> list[Job]:
     worker = settings.worker
     session = SessionWatch(services.stocks, parts.events, clock, services.stocks.config.hours)
 
     async def publish_stats() -> None:
-        await parts.board.publish({**cache.stats.snapshot(), "analytics": parts.analytics.report()})
+        await parts.board.publish({**cache.stats.snapshot(), "analytics": parts.analytics.report(),
+                                   "usage": export(parts.usage)})
+
+    async def warm_due() -> None:
+        await parts.shared_usage.refresh()
+        await parts.warmer.run_due()
+
+    async def keep_hot_calls_hot() -> None:
+        await parts.shared_usage.refresh()
+        for spec, _ in parts.shared_usage.top(HOT_CALLS, worker.refresh_window):
+            await runner(spec.tool, dict(spec.arguments))
 
     async def data_version() -> None:
         if await services.trials.version.check_if_due() and parts.events is not None:
@@ -129,7 +153,7 @@ def _jobs(settings: Settings, parts: Background, cache: TieredCache, services: A
     jobs = [
         Job("analytics", analytics_tick, ANALYTICS_EVERY),
         Job("stats", publish_stats, worker.stats_interval),
-        Job("warm-due", parts.warmer.run_due, WARM_CHECK_EVERY, leader_only=True, first_after=WARM_CHECK_EVERY),
+        Job("warm-due", warm_due, WARM_CHECK_EVERY, leader_only=True, first_after=WARM_CHECK_EVERY),
         # The service also checks lazily on calls; the schedule covers quiet periods.
         Job("trials-data-version", data_version, settings.cache.trials_version_check_interval, leader_only=True,
             first_after=settings.cache.trials_version_check_interval),
@@ -138,6 +162,10 @@ def _jobs(settings: Settings, parts: Background, cache: TieredCache, services: A
     if cache.sqlite is not None:
         jobs.append(Job("sqlite-cleanup", cache.sqlite.cleanup_expired, worker.cleanup_interval,
                         first_after=worker.cleanup_interval))
+    if parts.refresh is not None:
+        # Re-running a fresh call is a memory hit here: cheap, and it is what refresh-ahead watches.
+        hot_every = worker.refresh_window / 2
+        jobs.append(Job("hot-calls", keep_hot_calls_hot, hot_every, leader_only=True, first_after=hot_every))
     if worker.warm_at_startup:
         jobs.append(Job("warm-startup", parts.warmer.run_startup, None, leader_only=True))
     return jobs

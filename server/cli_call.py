@@ -39,7 +39,7 @@ def parse_arguments(pairs: Sequence[str], json_args: str | None) -> dict[str, An
 
 
 async def list_tools(settings: Settings) -> int:
-    async with Client(build_app(settings, schedules=False).mcp) as client:
+    async with Client(build_app(settings, role="cli").mcp) as client:
         tools = (await client.list_tools()).tools
     rows = [(tool.name, summary(tool.description)) for tool in tools]
     print(render_table(("tool", "description"), rows))
@@ -47,7 +47,7 @@ async def list_tools(settings: Settings) -> int:
 
 
 async def call_tool(settings: Settings, name: str, arguments: dict[str, Any], *, raw: bool) -> int:
-    async with Client(build_app(settings, schedules=False).mcp) as client:
+    async with Client(build_app(settings, role="cli").mcp) as client:
         tools = {tool.name: tool for tool in (await client.list_tools()).tools}
         tool = tools.get(name)
         if tool is None:

@@ -18,7 +18,7 @@ from server.settings import Settings
 async def warm(settings: Settings, args: argparse.Namespace) -> int:
     """Run the strategies (all enabled ones, or ``--strategy`` NAME...) with a progress bar on
     stderr and a summary table on stdout. Exit 1 when any item failed."""
-    app = build_app(settings, schedules=False)
+    app = build_app(settings, role="cli")
     async with app.lifespan(app.mcp) as state:
         bar = ProgressBar(sys.stderr)
         try:
@@ -73,7 +73,7 @@ class ProgressBar:
 
 async def cutoff(settings: Settings, args: argparse.Namespace) -> int:
     """Show the refresh-ahead cost cutoff, or set it for every process (no restart needed)."""
-    app = build_app(settings, schedules=False)
+    app = build_app(settings, role="cli")
     async with app.lifespan(app.mcp) as state:
         tunables = state.background.tunables
         if args.seconds is not None:

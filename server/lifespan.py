@@ -21,7 +21,7 @@ from mcp.server.mcpserver import MCPServer
 from cache.build import build_cache
 from cache.tiered import TieredCache
 from cache.warming import WarmOutcome
-from server.background import Background, background
+from server.background import Background, Role, background
 from server.settings import Settings
 from server.tool_runner import ToolRunner
 from server.wiring import cache_config, http_policy, stocks_config, trials_config
@@ -54,12 +54,12 @@ async def app_state(
     transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
     clock: Callable[[], float] = time.time,
     mcp: MCPServer | None = None,
-    schedules: bool = False,
+    role: Role = "cli",
 ) -> AsyncIterator[AppState]:
     """Build AppState from settings; close every client, task and connection on exit.
 
-    ``mcp`` is the server whose tools warming runs; ``schedules`` starts the background
-    scheduler (servers when ``worker.in_server``, and the worker)."""
+    ``mcp`` is the server whose tools warming runs; ``role`` says which background schedules
+    run here (see :mod:`server.background`)."""
     transports = {**pooled_transports(settings, skip=transports or {}), **(transports or {})}
     async with AsyncExitStack() as stack:
         cache = await build_cache(cache_config(settings), clock=clock)
@@ -93,7 +93,7 @@ async def app_state(
         runner = ToolRunner(mcp, lambda: holder[0]) if mcp is not None else _no_tools
         services = SimpleNamespace(trials=trials, stocks=stocks)
         parts = await stack.enter_async_context(
-            background(settings, cache, runner=runner, services=services, schedules=schedules, clock=clock)
+            background(settings, cache, runner=runner, services=services, role=role, clock=clock)
         )
         holder.append(AppState(settings, cache, upstreams, trials, stocks, parts, clock=clock, started_at=clock()))
         yield holder[0]

@@ -196,7 +196,9 @@ class WorkerSettings(BaseModel):
     """
 
     model_config = _SECTION
-    in_server: bool = Field(True, description="Servers run the schedules too (false: leave them to workers).")
+    in_server: bool = Field(
+        True, description="Servers compete for the lease and run the shared schedules (false: leave them to workers)."
+    )
     lease_ttl: float = Field(15.0, ge=0.5, description="Scheduler lease lifetime; a dead holder is replaced within it.")
     tick: float = Field(1.0, gt=0, description="How often the scheduler looks for due jobs, seconds.")
     strategies_file: Path | None = Field(None, description="Warming strategies (TOML); unset: the packaged defaults.")

@@ -24,7 +24,7 @@ async def run_worker(settings: Settings, *, stop: asyncio.Event | None = None) -
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    app = build_app(settings, schedules=True)
+    app = build_app(settings, role="worker")
     async with app.lifespan(app.mcp) as state:
         keeper = state.background.keeper
         log.warning("worker %s started (lease %s)", state.background.instance_id, keeper.lease.name)

@@ -62,7 +62,7 @@ def test_bad_strategies_file_stops_start_up_with_one_line(tmp_path: Path) -> Non
 async def test_cutoff_set_from_the_cli_reaches_a_running_server(tmp_path: Path) -> None:
     env = server_env(tmp_path)
     settings = Settings(_env_file=None, sqlite_path=env["TRIALSTOCK_SQLITE_PATH"])
-    app = build_app(settings, schedules=False)
+    app = build_app(settings, role="cli")
     async with app.lifespan(app.mcp) as state:
         refresh = state.background.refresh
         before = await refresh.sync_cutoff()
@@ -82,7 +82,7 @@ async def test_cli_invalidation_reaches_a_running_servers_memory_tier(
     settings = Settings(_env_file=None, sqlite_path=str(tmp_path / "server.sqlite3"), redis_url=redis_url,
                         **{k.removeprefix("TRIALSTOCK_").lower(): v for k, v in upstream_env(replay_process).items()
                            if k.endswith("BASE_URL")})
-    app = build_app(settings, schedules=False)
+    app = build_app(settings, role="cli")
     async with app.lifespan(app.mcp) as state:
         await state.background.events.wait_connected()
         quotes = await state.stocks.get_quotes(["2330"])
