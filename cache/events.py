@@ -43,6 +43,7 @@ from cache.events_codec import DomainEvent, MalformedMessage, Message, decode, e
 from cache.events_domain import DomainHandler, DomainHandlers
 from cache.instance import instance_id as default_instance_id
 from cache.invalidation import InvalidationEvent
+from cache.pulse import Pulse
 from cache.stats import Reservoir
 from cache.tiered import TieredCache
 
@@ -87,7 +88,7 @@ class EventBus:
         self.domain = DomainHandlers(self._changed)
         self._task: asyncio.Task[None] | None = None
         self._connected = False
-        self._pulse = asyncio.Event()
+        self._pulse = Pulse()
         self.published = self.publish_errors = self.received = self.ignored_own = 0  # see _COUNTERS
         self.duplicates = self.malformed = self.apply_errors = 0
         self.subscriptions = self.drops = self.memory_clears = 0
@@ -123,12 +124,7 @@ class EventBus:
     async def wait_until(self, predicate: Callable[[], bool], timeout: float = 10.0) -> None:
         """Wait until ``predicate()`` holds; it is checked after every message and state change.
         TimeoutError after ``timeout`` seconds."""
-        async with asyncio.timeout(timeout):
-            while True:
-                pulse = self._pulse
-                if predicate():
-                    return
-                await pulse.wait()
+        await self._pulse.wait_until(predicate, timeout)
 
     async def wait_connected(self, timeout: float = 10.0) -> None:
         """Wait until the subscription is confirmed (TimeoutError after ``timeout``)."""
@@ -268,8 +264,7 @@ class EventBus:
             self._seen.popitem(last=False)
 
     def _changed(self) -> None:
-        self._pulse.set()
-        self._pulse = asyncio.Event()
+        self._pulse.changed()
 
     # -- statistics --------------------------------------------------------------------------
 

@@ -28,6 +28,7 @@ from typing import Any, Protocol
 from redis.asyncio import Redis
 
 from cache.instance import instance_id as default_holder_id
+from cache.pulse import Pulse
 
 __all__ = ["Lease", "LeaseError", "LeaseKeeper", "LeaseLike", "LocalLease"]
 
@@ -198,7 +199,7 @@ class LeaseKeeper:
         self.on_change: list[Callable[[bool], Any]] = []
         self._leader = False
         self._task: asyncio.Task[None] | None = None
-        self._pulse = asyncio.Event()
+        self._pulse = Pulse()
 
     @property
     def is_leader(self) -> bool:
@@ -216,12 +217,7 @@ class LeaseKeeper:
 
     async def wait_until(self, predicate: Callable[[], bool], timeout: float = 10.0) -> None:
         """Wait until ``predicate()`` holds, checked after every attempt and change."""
-        async with asyncio.timeout(timeout):
-            while True:
-                pulse = self._pulse
-                if predicate():
-                    return
-                await pulse.wait()
+        await self._pulse.wait_until(predicate, timeout)
 
     async def aclose(self, *, release: bool = True) -> None:
         """Stop; with ``release`` hand the lease back at once (else it lapses after its ttl)."""
@@ -274,5 +270,4 @@ class LeaseKeeper:
         self._changed()
 
     def _changed(self) -> None:
-        self._pulse.set()
-        self._pulse = asyncio.Event()
+        self._pulse.changed()
