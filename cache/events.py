@@ -177,7 +177,9 @@ class EventBus:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # connection refused, reset, timeout, server restart
-                log.warning("event subscription on %s dropped: %s: %s", self.channel, type(exc).__name__, exc)
+                # Loud once per outage; the retries while Redis stays down are debug noise.
+                level = logging.WARNING if self._connected else logging.DEBUG
+                log.log(level, "event subscription on %s dropped: %s: %s", self.channel, type(exc).__name__, exc)
             await self._dropped()
             delay = self._delay
             self._delay = min(self._delay * 2, self._backoff[1])

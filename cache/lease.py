@@ -200,6 +200,7 @@ class LeaseKeeper:
         self._leader = False
         self._task: asyncio.Task[None] | None = None
         self._pulse = Pulse()
+        self._failing = False
 
     @property
     def is_leader(self) -> bool:
@@ -243,9 +244,14 @@ class LeaseKeeper:
     async def _attempt(self) -> bool:
         try:
             async with asyncio.timeout(self.renew_every):
-                return await (self.lease.renew() if self._leader else self.lease.try_acquire())
+                held = await (self.lease.renew() if self._leader else self.lease.try_acquire())
+            self._failing = False
+            return held
         except (LeaseError, TimeoutError) as exc:
-            log.warning("lease %s: %s", self.lease.name, exc or "no answer in time")
+            # Loud when it costs the leadership or is the first failure; quiet while it lasts.
+            level = logging.WARNING if self._leader or not self._failing else logging.DEBUG
+            log.log(level, "lease %s: %s", self.lease.name, exc or "no answer in time")
+            self._failing = True
             return False
 
     def _pause(self, held: bool) -> float:

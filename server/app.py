@@ -5,9 +5,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
+from pydantic import ValidationError
 
 from server import __version__, status
 from server.background import Role, load_warming
@@ -15,6 +18,7 @@ from server.lifespan import SharedLifespan, app_state
 from server.settings import Settings
 from server.tool_runner import UsageMiddleware
 from tools import clinical_trials, stocks
+from tools.errors import to_tool_error
 
 INSTRUCTIONS = (
     "Clinical-trial lookups (ClinicalTrials.gov) and stock lookups (Taiwan TWSE/TPEx, realtime quotes, "
@@ -31,6 +35,19 @@ def build_server(
 ) -> MCPServer:
     """Return the configured server; its state is built when the first client connects."""
     return build_app(settings, transports=transports, clock=clock).mcp
+
+
+class TrialstockServer(MCPServer):
+    """MCPServer whose argument-validation errors read like the tools' own input errors: one
+    line per problem naming the field, no pydantic URLs or echoed input."""
+
+    async def call_tool(self, name: str, arguments: dict[str, Any], context: Any = None) -> Any:
+        try:
+            return await super().call_tool(name, arguments, context)
+        except ToolError as exc:
+            if isinstance(exc.__cause__, ValidationError):
+                raise to_tool_error(exc.__cause__) from exc.__cause__
+            raise
 
 
 @dataclass(frozen=True)
@@ -54,7 +71,7 @@ def build_app(
     lifespan = SharedLifespan(
         lambda server: app_state(settings, transports=transports, clock=clock, mcp=server, role=role)
     )
-    mcp = MCPServer(
+    mcp = TrialstockServer(
         "trialstock-mcp",
         version=__version__,
         instructions=INSTRUCTIONS,

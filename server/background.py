@@ -26,9 +26,10 @@ from typing import Any, Literal
 
 from cache.analytics import Analytics
 from cache.events import EventBus, default_instance_id
+from cache.events_codec import DomainEvent
 from cache.lease import Lease, LeaseKeeper, LocalLease
 from cache.refresh_ahead import RefreshAhead
-from cache.shared_store import shared_store_for
+from cache.shared_store import redis_scope_key, shared_store_for
 from cache.stats_board import StatsBoard
 from cache.tiered import TieredCache
 from cache.tunables import Tunables, tunables_for
@@ -42,6 +43,8 @@ log = logging.getLogger(__name__)
 
 Role = Literal["cli", "server", "worker"]
 
+DATA_VERSION_EVENT = "trials.data_version"
+SESSION_CLOSED_EVENT = "stocks.session_closed"
 WARM_CHECK_EVERY = 30.0
 HOT_CALLS = 20
 SESSION_CHECK_EVERY = 30.0
@@ -88,6 +91,7 @@ async def background(
             events = EventBus(cache.redis.client, settings.redis.channel, cache, instance_id=instance_id, clock=clock)
             await events.start()
             stack.push_async_callback(events.aclose)
+            _handle_domain_events(events, services)
         keeper = _keeper(settings, cache, instance_id)
         tunables = tunables_for(cache, clock=clock)
         refresh = None
@@ -117,11 +121,28 @@ async def background(
         yield replace(parts, scheduler=scheduler)
 
 
+def _handle_domain_events(events: EventBus, services: Any) -> None:
+    """What other processes' domain events mean here (their invalidations arrive on their own)."""
+
+    async def data_version(event: DomainEvent) -> None:
+        stamp = event.data.get("stamp")
+        if isinstance(stamp, str):
+            services.trials.version.adopt(stamp)  # no second invalidation from this process
+        log.info("ClinicalTrials.gov data moved to %s (seen by another process)", stamp)
+
+    async def session_closed(event: DomainEvent) -> None:
+        log.info("Taipei session closed on %s: quotes were dropped everywhere", event.data.get("date"))
+
+    events.on_domain(DATA_VERSION_EVENT, data_version)
+    events.on_domain(SESSION_CLOSED_EVENT, session_closed)
+
+
 def _keeper(settings: Settings, cache: TieredCache, instance_id: str) -> LeaseKeeper:
     if cache.redis is None:
         return LeaseKeeper(LocalLease("scheduler", holder_id=instance_id))
-    lease = Lease(cache.redis.client, f"{settings.redis.key_prefix}lease:scheduler", ttl=settings.worker.lease_ttl,
-                  holder_id=instance_id)
+    # Outside the cache's key prefix, like the tunables: emptying the cache must not drop the lease.
+    lease = Lease(cache.redis.client, redis_scope_key(settings.redis.key_prefix, "lease.scheduler"),
+                  ttl=settings.worker.lease_ttl, holder_id=instance_id)
     return LeaseKeeper(lease)
 
 
@@ -144,8 +165,9 @@ def _jobs(settings: Settings, parts: Background, cache: TieredCache, services: A
             await runner(spec.tool, dict(spec.arguments))
 
     async def data_version() -> None:
-        if await services.trials.version.check_if_due() and parts.events is not None:
-            await parts.events.publish_domain("trials.data_version", {"at": clock()})
+        watch = services.trials.version
+        if await watch.check_if_due() and parts.events is not None:
+            await parts.events.publish_domain(DATA_VERSION_EVENT, {"stamp": watch.known})
 
     async def analytics_tick() -> None:
         parts.analytics.tick()
@@ -193,5 +215,5 @@ class SessionWatch:
             self.closings += 1
             await self._stocks.session_closed()
             if self._events is not None:
-                await self._events.publish_domain("stocks.session_closed", {"date": str(self._hours.today(now))})
+                await self._events.publish_domain(SESSION_CLOSED_EVENT, {"date": str(self._hours.today(now))})
         return closed

@@ -88,8 +88,8 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if command == "call":
         from server.cli_call import call_tool, parse_arguments
 
-        arguments = parse_arguments(args.args, args.json_args)
-        return asyncio.run(call_tool(settings, args.tool, arguments, raw=args.raw))
+        arguments, texts = parse_arguments(args.args, args.json_args)
+        return asyncio.run(call_tool(settings, args.tool, arguments, texts, raw=args.raw))
     if command == "worker":
         from server.worker import run_worker
 

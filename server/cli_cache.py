@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from pathlib import Path
 from typing import Any
 
+from cache.backends.base import BackendError
 from cache.build import build_cache
 from cache.events import EventBus
 from cache.shared_store import shared_store_for
@@ -51,6 +53,9 @@ async def run_cache_command(settings: Settings, args: argparse.Namespace) -> int
             bus = EventBus(cache.redis.client, settings.redis.channel, cache)
             await bus.start()
         return await _ACTIONS[args.action](cache, args)
+    except BackendError as exc:
+        print(f"trialstock-mcp: cache {args.action} failed: {exc}", file=sys.stderr)
+        return 1
     finally:
         if bus is not None:
             await bus.aclose()
@@ -109,7 +114,10 @@ async def _restore(cache: TieredCache, args: argparse.Namespace) -> int:
     source: Path = args.path
     if not source.is_file():
         raise UsageError(f"{source} is not a file")
-    restored = await _sqlite(cache).restore(source)
+    try:
+        restored = await _sqlite(cache).restore(source)
+    except BackendError as exc:  # not one of our cache files, or unreadable: nothing was changed
+        raise UsageError(f"cannot restore from {source}: {exc}") from None
     print(f"restored {restored} entries from {source}")
     return 0
 

@@ -6,7 +6,6 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-import jsonschema
 import orjson
 from mcp import Client
 from mcp.types import TextContent
@@ -15,10 +14,11 @@ from server.app import build_app
 from server.cli_errors import UsageError
 from server.render import render_table, render_tree
 from server.settings import Settings
+from tools.errors import INVALID_PREFIX
 
 
-def parse_arguments(pairs: Sequence[str], json_args: str | None) -> dict[str, Any]:
-    """``key=value`` pairs (JSON values when they parse, else text) merged over ``--json``."""
+def parse_arguments(pairs: Sequence[str], json_args: str | None) -> tuple[dict[str, Any], dict[str, str]]:
+    """``--json`` object and the raw ``key=value`` texts (typed later against the tool's schema)."""
     arguments: dict[str, Any] = {}
     if json_args:
         try:
@@ -27,15 +27,63 @@ def parse_arguments(pairs: Sequence[str], json_args: str | None) -> dict[str, An
             raise UsageError(f"--json is not valid JSON: {exc}") from None
         if not isinstance(arguments, dict):
             raise UsageError("--json must be a JSON object, e.g. '{\"nct_id\": \"NCT04280705\"}'")
+    texts: dict[str, str] = {}
     for pair in pairs:
         key, sep, text = pair.partition("=")
         if not sep or not key:
             raise UsageError(f"argument {pair!r} is not key=value")
-        try:
-            arguments[key] = orjson.loads(text)
-        except orjson.JSONDecodeError:
-            arguments[key] = text
-    return arguments
+        texts[key] = text
+    return arguments, texts
+
+
+def typed_arguments(name: str, schema: dict[str, Any], arguments: dict[str, Any], texts: dict[str, str]) -> dict[str, Any]:
+    """Merge ``key=value`` texts over ``arguments``, typed by the tool's input schema: JSON when the
+    property wants a number, boolean, array or object, text when it wants a string (so
+    ``symbol=2330`` stays "2330"); for a list, a bare value or comma-separated values become its
+    items (``symbols=2330,AAPL``). Unknown and missing arguments are usage errors; value checks
+    are the server's."""
+    properties = schema.get("properties", {})
+    merged = dict(arguments)
+    for key, text in texts.items():
+        merged[key] = _coerce(text, properties.get(key, {}), schema)
+    unknown = sorted(set(merged) - set(properties))
+    if unknown:
+        raise UsageError(f"{name} has no argument {', '.join(unknown)}; its arguments: {', '.join(sorted(properties))}")
+    missing = sorted(set(schema.get("required", [])) - set(merged))
+    if missing:
+        raise UsageError(f"{name} needs {', '.join(missing)}")
+    return merged
+
+
+def _coerce(text: str, prop: dict[str, Any], root: dict[str, Any]) -> Any:
+    types, items = _shape(prop, root)
+    try:
+        value = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        value = text
+    if isinstance(value, (list, dict)):
+        return value
+    if "array" in types and "string" not in types:
+        return [_coerce(part.strip(), items, root) for part in text.split(",")]
+    return text if "string" in types else value
+
+
+def _shape(prop: dict[str, Any], root: dict[str, Any]) -> tuple[set[str], dict[str, Any]]:
+    """(JSON types the property allows, its array items schema), following anyOf/oneOf and $refs."""
+    if "$ref" in prop:
+        target: Any = root
+        for part in prop["$ref"].removeprefix("#/").split("/"):
+            target = target.get(part, {})
+        return _shape(target, root)
+    types = {prop["type"]} if isinstance(prop.get("type"), str) else set(prop.get("type") or ())
+    if "enum" in prop or "const" in prop:
+        types.add("string")
+    items: dict[str, Any] = prop.get("items", {})
+    for member in (*prop.get("anyOf", ()), *prop.get("oneOf", ())):
+        member_types, member_items = _shape(member, root)
+        types |= member_types
+        items = items or member_items
+    return types or {"object"}, items
 
 
 async def list_tools(settings: Settings) -> int:
@@ -46,16 +94,28 @@ async def list_tools(settings: Settings) -> int:
     return 0
 
 
-async def call_tool(settings: Settings, name: str, arguments: dict[str, Any], *, raw: bool) -> int:
+async def call_tool(settings: Settings, name: str, arguments: dict[str, Any], texts: dict[str, str], *,
+                    raw: bool) -> int:
+    """Exit 0 with the result printed, 2 for an unknown tool or invalid arguments, 1 when the
+    tool failed (e.g. its upstream is down)."""
     async with Client(build_app(settings, role="cli").mcp) as client:
         tools = {tool.name: tool for tool in (await client.list_tools()).tools}
         tool = tools.get(name)
+        problem: UsageError | None = None
         if tool is None:
-            raise UsageError(f"unknown tool {name!r}; available: {', '.join(sorted(tools))}")
-        _check_arguments(name, arguments, tool.input_schema)
-        result = await client.call_tool(name, arguments, progress_callback=_progress)
+            problem = UsageError(f"unknown tool {name!r}; available: {', '.join(sorted(tools))}")
+        else:
+            try:
+                arguments = typed_arguments(name, tool.input_schema, arguments, texts)
+            except UsageError as exc:
+                problem = exc
+        result = None if problem else await client.call_tool(name, arguments, progress_callback=_progress)
+    if problem is not None or result is None:
+        raise problem or UsageError(f"{name}: no result")
     if result.is_error:
         text = " ".join(c.text for c in result.content if isinstance(c, TextContent))
+        if text.removeprefix(f"Error executing tool {name}: ").startswith(INVALID_PREFIX):
+            raise UsageError(f"{name}: {text}")
         print(f"trialstock-mcp: {name} failed: {text}", file=sys.stderr)
         return 1
     data = result.structured_content
@@ -69,16 +129,6 @@ def summary(description: str | None, width: int = 100) -> str:
     """The first paragraph of a tool description on one line, cut at ``width``."""
     first = " ".join((description or "").strip().split("\n\n")[0].split())
     return first if len(first) <= width else first[: width - 1].rstrip() + "…"
-
-
-def _check_arguments(name: str, arguments: dict[str, Any], schema: dict[str, Any]) -> None:
-    """Reject bad arguments before the call, naming the field and what the schema allows."""
-    error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema).iter_errors(arguments))
-    if error is None:
-        return
-    field = ".".join(str(p) for p in error.absolute_path) or "(arguments)"
-    allowed = ", ".join(sorted(schema.get("properties", {}))) or "none"
-    raise UsageError(f"bad argument for {name}: {field}: {error.message} (arguments: {allowed})")
 
 
 async def _progress(done: float, total: float | None, message: str | None) -> None:

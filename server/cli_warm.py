@@ -21,6 +21,7 @@ async def warm(settings: Settings, args: argparse.Namespace) -> int:
     app = build_app(settings, role="cli")
     async with app.lifespan(app.mcp) as state:
         bar = ProgressBar(sys.stderr)
+        await state.background.shared_usage.refresh()  # "trending" ranks what the servers published
         try:
             summary = await state.background.warmer.run(args.strategy or None, progress=bar.step)
         except UnknownStrategyError as exc:

@@ -1,7 +1,7 @@
 """The HTTP transports: streamable HTTP (``/mcp``) and legacy SSE, as one ASGI app each.
 
-- DNS-rebinding protection stays on: only loopback Host headers (plus configured extras and the
-  bind host) are accepted; a foreign Host gets 421 from the SDK.
+- DNS-rebinding protection stays on for every route: only loopback Host headers (plus configured
+  extras and the bind host) are accepted; a foreign Host gets 421.
 - With ``TRIALSTOCK_AUTH_TOKEN`` set, every path but ``/healthz`` needs ``Authorization: Bearer``.
 - ``GET /healthz`` answers 200 without touching upstreams; ``GET /metrics`` is the Prometheus
   text exposition of the cache statistics and analytics (behind the token when one is set).
@@ -43,26 +43,35 @@ def transport_security(settings: Settings) -> TransportSecuritySettings:
     )
 
 
-class BearerTokenMiddleware:
-    """Reject requests without ``Authorization: Bearer <token>`` (constant-time compare)."""
+class HttpGuard:
+    """In front of every route (the SDK guards only its MCP endpoint): a Host header outside
+    ``allowed_hosts`` gets 421 (DNS-rebinding protection); with a ``token``, every path but
+    ``/healthz`` needs ``Authorization: Bearer <token>`` (compared in constant time) or gets 401."""
 
-    def __init__(self, app: ASGIApp, token: str) -> None:
+    def __init__(self, app: ASGIApp, allowed_hosts: list[str], token: str | None) -> None:
         self.app = app
-        self._expected = f"Bearer {token}".encode()
+        self._exact = {h for h in allowed_hosts if not h.endswith(":*")}
+        self._any_port = tuple(h[:-1] for h in allowed_hosts if h.endswith(":*"))  # "host:" prefixes
+        self._expected = f"Bearer {token}".encode() if token else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in PUBLIC_PATHS:
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        given = dict(scope["headers"]).get(b"authorization", b"")
-        if not hmac.compare_digest(given, self._expected):
-            response = JSONResponse(
-                {"error": "unauthorized", "message": "send Authorization: Bearer <TRIALSTOCK_AUTH_TOKEN>"},
-                status_code=401,
-                headers={"WWW-Authenticate": 'Bearer realm="trialstock-mcp"'},
-            )
-            await response(scope, receive, send)
+        headers = dict(scope["headers"])
+        host = headers.get(b"host", b"").decode("latin-1")
+        if not (host in self._exact or host.startswith(self._any_port)):
+            await PlainTextResponse("Invalid Host header", status_code=421)(scope, receive, send)
             return
+        if self._expected is not None and scope["path"] not in PUBLIC_PATHS:
+            if not hmac.compare_digest(headers.get(b"authorization", b""), self._expected):
+                response = JSONResponse(
+                    {"error": "unauthorized", "message": "send Authorization: Bearer <TRIALSTOCK_AUTH_TOKEN>"},
+                    status_code=401,
+                    headers={"WWW-Authenticate": 'Bearer realm="trialstock-mcp"'},
+                )
+                await response(scope, receive, send)
+                return
         await self.app(scope, receive, send)
 
 
@@ -97,4 +106,4 @@ def build_http_app(app: App, settings: Settings, kind: Literal["http", "sse"] = 
     else:
         asgi = mcp.sse_app(transport_security=security, host=host)
     token = settings.auth.token
-    return BearerTokenMiddleware(asgi, token.get_secret_value()) if token else asgi
+    return HttpGuard(asgi, security.allowed_hosts, token.get_secret_value() if token else None)

@@ -101,8 +101,12 @@ class Scheduler:
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # a background job has nobody to raise to
+            error = f"{type(exc).__name__}: {exc}"
+            # The same failure again (e.g. Redis still down) is logged quietly.
+            log.log(logging.DEBUG if error == job.last_error else logging.WARNING,
+                    "background job %s failed: %s", job.name, error)
             job.failures += 1
-            job.last_error = f"{type(exc).__name__}: {exc}"
-            log.warning("background job %s failed: %s", job.name, job.last_error)
+            job.last_error = error
         else:
             job.runs += 1
+            job.last_error = None

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Literal
 
-import orjson
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.types import ToolAnnotations
 from pydantic import BaseModel, Field
@@ -83,7 +82,11 @@ async def cache_stats(ctx: Context) -> CacheStats:
     Figures are per tier (memory, redis, sqlite) and per namespace (one per tool family), with
     windowed hit rates, time saved by the cache, an efficiency figure and recommendations.
     """
-    state = ctx.request_context.lifespan_context
+    return cache_report(ctx.request_context.lifespan_context)
+
+
+def cache_report(state: Any) -> CacheStats:
+    """The figures of ``cache_stats`` and of the ``cache://stats`` resource."""
     report = state.background.analytics.report()
     return CacheStats(
         stats=state.cache.stats.snapshot(),
@@ -101,4 +104,4 @@ def register(mcp: MCPServer, current_state: Callable[[], Any]) -> None:
     @mcp.resource("cache://stats", name="cache_stats", mime_type="application/json")
     async def stats_resource() -> str:
         """Cache statistics as JSON (the same figures as the cache_stats tool)."""
-        return orjson.dumps(current_state().cache.stats.snapshot()).decode()
+        return cache_report(current_state()).model_dump_json()

@@ -17,7 +17,8 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import TextContent
 
-from cache.warming.model import WarmOutcome
+from cache.policy import override_policy
+from cache.warming.model import TtlOverride, WarmOutcome, apply_ttl
 
 
 class _InProcessContext:
@@ -31,15 +32,23 @@ class _InProcessContext:
 
 
 class ToolRunner:
-    """``await runner(tool, arguments) -> WarmOutcome`` against this process's tools and state."""
+    """``await runner(tool, arguments, ttl=None) -> WarmOutcome`` against this process's tools
+    and state."""
 
     def __init__(self, mcp: MCPServer, state: Callable[[], Any]) -> None:
         self._mcp = mcp
         self._state = state
 
-    async def __call__(self, tool: str, arguments: dict[str, Any]) -> WarmOutcome:
+    async def __call__(self, tool: str, arguments: dict[str, Any], ttl: TtlOverride | None = None) -> WarmOutcome:
+        """Run ``tool``; with ``ttl``, the values it loads are stored under those fresh/stale
+        TTLs instead of the tool's own (a value already fresh in memory is left as it is)."""
+        context = _InProcessContext(self._state())
         try:
-            result = await self._mcp.call_tool(tool, arguments, _InProcessContext(self._state()))  # type: ignore[arg-type]
+            if ttl is None:
+                result = await self._mcp.call_tool(tool, arguments, context)  # type: ignore[arg-type]
+            else:
+                with override_policy(lambda policy: apply_ttl(policy, ttl)):
+                    result = await self._mcp.call_tool(tool, arguments, context)  # type: ignore[arg-type]
         except ToolError as exc:
             return WarmOutcome.failed(str(exc))
         if getattr(result, "is_error", False):

@@ -46,14 +46,17 @@ class InvalidInput(ValueError):
 
 
 TRANSLATED: tuple[type[Exception], ...] = (UpstreamError, InvalidInput, ValidationError)
+INVALID_PREFIX = "Invalid input"
+"""Every message about the caller's arguments starts so (after the SDK's "Error executing tool
+<name>: " prefix, when the tool function raised it)."""
 
 
 def to_tool_error(exc: Exception) -> ToolError:
     """Word ``exc`` (one of ``TRANSLATED``) as a ToolError telling the agent what to do next."""
     if isinstance(exc, InvalidInput):
-        return ToolError(f"Invalid input {exc.field!r}: {exc.message}. Fix the argument and call again.")
+        return ToolError(f"{INVALID_PREFIX} {exc.field!r}: {exc.message}. Fix the argument and call again.")
     if isinstance(exc, ValidationError):
-        return ToolError(f"Invalid input: {_validation_text(exc)}. Fix the arguments and call again.")
+        return ToolError(f"{INVALID_PREFIX}: {_validation_text(exc)}. Fix the arguments and call again.")
     if isinstance(exc, UpstreamError):
         return ToolError(_upstream_text(exc))
     return ToolError(f"{type(exc).__name__}: {exc}")

@@ -114,7 +114,7 @@ def test_two_workers_share_the_lease_and_the_survivor_takes_over(
     workers = [subprocess.Popen([CONSOLE_SCRIPT, "worker"], env=env, stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL) for _ in range(2)]
     try:
-        holder = wait_for(lambda: client.get("trialstock:lease:scheduler"), timeout=30)
+        holder = wait_for(lambda: client.get("trialstock.lease.scheduler"), timeout=30)
         leader = next(w for w in workers if f":{w.pid}:".encode() in holder)
         follower = next(w for w in workers if w is not leader)
         wait_for(lambda: httpx.get(f"{replay_process}/__replay__/stats").json()["paths"]
@@ -124,7 +124,7 @@ def test_two_workers_share_the_lease_and_the_survivor_takes_over(
 
         os.kill(leader.pid, signal.SIGKILL)  # no release: the lease must lapse
         killed_at = time.monotonic()
-        new_holder = wait_for(lambda: (h := client.get("trialstock:lease:scheduler")) and f":{follower.pid}:".encode() in h
+        new_holder = wait_for(lambda: (h := client.get("trialstock.lease.scheduler")) and f":{follower.pid}:".encode() in h
                               and h, timeout=10)
         assert f":{follower.pid}:".encode() in new_holder
         assert time.monotonic() - killed_at <= ttl + 1.0  # within the lease time (plus a tick of slack)

@@ -119,3 +119,10 @@ async def test_legacy_sse_transport_serves_the_tools(sse_server: str) -> None:
         result = await client.call_tool("service_status", {})
     assert {"service_status", "search_trials", "get_stock_quote"} <= names
     assert not result.is_error and result.structured_content["version"]
+
+
+def test_foreign_host_is_refused_on_every_route(http_server: str) -> None:
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    for path in ("/healthz", "/metrics"):
+        assert httpx.get(f"{http_server}{path}", headers={**auth, "Host": "evil.example"}).status_code == 421
+        assert httpx.get(f"{http_server}{path}", headers=auth).status_code == 200

@@ -46,6 +46,16 @@ class DataVersionWatch:
         self.invalidations = 0
 
     @property
+    def known(self) -> str | None:
+        """The last dataTimestamp this process saw (or adopted)."""
+        return self._known
+
+    def adopt(self, stamp: str) -> None:
+        """Another process saw ``stamp`` and already invalidated the trial caches everywhere:
+        take it as known, so this process's next check does not invalidate a second time."""
+        self._known = stamp
+
+    @property
     def task(self) -> asyncio.Task[bool] | None:
         """The last background check started (running or done), if any."""
         return self._task

@@ -66,8 +66,9 @@ def register(mcp: MCPServer[Any]) -> None:
         previous_close, time, market and currency, plus cache freshness. When a Taiwan stock has
         not traded in the current tick, price falls back to the bid/ask midpoint or the previous
         close and price_source says which. A symbol that fails (unknown, upstream down) appears
-        in `errors` and never hides the others. Quotes are reused for 60 s during Taipei trading
-        hours (09:00-13:30 Mon-Fri) and until the next open outside them.
+        in `errors` and never hides the others. Taiwan quotes are reused for 60 s during Taipei
+        trading hours (09:00-13:30 Mon-Fri) and until the next open outside them (at most 12 h);
+        other symbols' quotes for 60 s.
         """
         return await _service(ctx).get_quotes(symbols, market)
 

@@ -132,17 +132,17 @@ async def test_one_year_history_then_restart_serves_closed_months_from_sqlite(
 async def test_twse_rate_limit_holds_under_a_batch(
     replay: ReplayServer, clock: ManualClock, cache: TieredCache
 ) -> None:
-    # The default is 3 requests per 5 s; a 0.5 s window keeps the test short. The limiter spaces
+    # The default is 3 requests per 5 s; a 1 s window keeps the test short. The limiter spaces
     # the client's grants; the server logs arrivals, which trail the grants by the connection
-    # latency, so the check allows 10% of the window for that jitter. Unlimited, all 13 requests
-    # would arrive within a few milliseconds.
-    window = 0.5
+    # latency (more on a loaded 2-core machine), so the check allows 25% of the window for that
+    # jitter. Unlimited, all 13 requests would arrive within a few milliseconds.
+    window = 1.0
     async with stocks_server(replay, cache, clock, rates={"twse": (3, window)}) as server:
         result = await call(server, "get_price_history", {"symbol": "2330", "period": "1y", "market": "twse"})
     assert not result.is_error
     times = replay.request_times(STOCK_DAY)
     assert len(times) == 13
-    busiest = max(sum(1 for t in times if start <= t < start + window * 0.9) for start in times)
+    busiest = max(sum(1 for t in times if start <= t < start + window * 0.75) for start in times)
     assert busiest <= 3
 
 
