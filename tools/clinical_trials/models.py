@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_serializer
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, GetJsonSchemaHandler, model_serializer
+from pydantic.json_schema import JsonSchemaValue
 
 from cache.policy import CacheMeta
 
@@ -57,12 +58,29 @@ NctId = Annotated[
 
 class Compact(BaseModel):
     """Output base: ``None`` fields are omitted from the serialized JSON. Unknown keys are
-    ignored, so a cached value written by a newer build still loads."""
+    ignored, so a cached value written by a newer build still loads.
+
+    Since a value is never ``null`` on the wire, the published JSON schema says so too: an
+    optional field is "absent or of its type", not "null or its type". Besides being exact,
+    that halves the work of clients that validate results against the output schema."""
 
     @model_serializer(mode="wrap")
     def _drop_none(self, handler: Any) -> Any:
         data = handler(self)
         return {key: value for key, value in data.items() if value is not None} if isinstance(data, dict) else data
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core_schema: Any, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        schema = handler(core_schema)
+        for prop in handler.resolve_ref_schema(schema).get("properties", {}).values():
+            branches = prop.get("anyOf")
+            if branches and {"type": "null"} in branches:
+                kept = [branch for branch in branches if branch != {"type": "null"}]
+                del prop["anyOf"]
+                prop.update(kept[0] if len(kept) == 1 else {"anyOf": kept})
+                if prop.get("default", 0) is None:
+                    del prop["default"]
+        return schema
 
 
 class Near(BaseModel):
