@@ -19,8 +19,9 @@ from benchmarks._table import Summary
 from cache.backends.memory import MemoryBackend
 from cache.policy import CachePolicy
 from cache.refresh_ahead import RefreshAhead
+from cache.shared_store import MemoryStore
 from cache.tiered import TieredCache
-from cache.tunables import COST_CUTOFF, MemoryTunableStore, Tunables
+from cache.tunables import COST_CUTOFF, Tunables
 
 KEY = "bench:v1:slow"
 POLICY = CachePolicy("bench", fresh_ttl=2.0, stale_ttl=2.0)
@@ -48,7 +49,7 @@ async def measure(name: str, *, refresh_ahead: bool, duration: float) -> Run:
         await asyncio.sleep(LOADER_SECONDS)
         return time.time()
 
-    tunables = Tunables(MemoryTunableStore(), defaults={COST_CUTOFF: 0.25})
+    tunables = Tunables(MemoryStore(), defaults={COST_CUTOFF: 0.25})
     ahead = RefreshAhead(cache, tunables)
     if refresh_ahead:
         await ahead.start()

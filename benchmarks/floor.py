@@ -1,0 +1,129 @@
+"""Tool-call floor: warm cached tools against the SDK's own cost: ``python -m benchmarks.floor``.
+
+Sequential calls through the SDK client (``mcp.Client``, client-side response cache off), in
+memory (the server in this process) and over stdio (the server as a child process, started the
+way an agent starts it). The baseline is ``benchmarks._trivial``: one tool returning a constant
+pydantic model, measured in the same run, in alternating rounds with the subjects.
+
+Rows: warm cached ``get_trial`` and ``search_trials`` (every call a memory-tier hit), and the
+same two sent with ``client.session.send_request``, which skips the SDK client's re-validation
+of the structured result against the tool's output schema (jsonschema, client side): the gap
+between the two is what the client spends, the rest is transport plus server.
+
+Targets: warm cached calls reach >= 90% of the trivial tool's calls per second over stdio and
+>= 75% in memory (calls per second = calls / the time they took, per subject).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from mcp import Client, types
+
+from benchmarks._harness import SEARCH, TRIAL, ToolCall, bench_settings, child_env, quick_flag, scratch, stdio_params
+from benchmarks._table import Row, Target, calls_per_second, interleaved, print_table, print_targets
+from benchmarks._trivial import TOOL, build_trivial
+from server.app import build_server
+from tests.support.replay import ReplayServer
+
+TARGET_SHARE = {"in-memory": 0.75, "stdio": 0.90}
+Call = Callable[[], Awaitable[Any]]
+
+
+def sdk_call(client: Client, call: ToolCall) -> Call:
+    """``client.call_tool`` as an agent makes it (the client validates the structured result)."""
+    name, args = call
+
+    async def run() -> Any:
+        return await client.call_tool(name, args)
+
+    return run
+
+
+def unvalidated_call(client: Client, call: ToolCall) -> Call:
+    """The same request through the session, without the client-side output-schema check."""
+    name, args = call
+    request = types.CallToolRequest(params=types.CallToolRequestParams(name=name, arguments=args))
+
+    async def run() -> Any:
+        return await client.session.send_request(request, types.CallToolResult)
+
+    return run
+
+
+async def warm(client: Client, call: ToolCall, times: int = 20) -> None:
+    """Load ``call`` once (cold), then repeat until it is a warm memory-tier hit."""
+    for _ in range(times):
+        result = await client.call_tool(*call)
+        if result.is_error:
+            raise RuntimeError(f"{call[0]} failed while warming: {result.content}")
+    cache = (result.structured_content or {}).get("cache")
+    if isinstance(cache, dict) and cache.get("tier") != "memory":  # tools without cache metadata pass
+        raise RuntimeError(f"{call[0]} is not a memory-tier hit after warming: {cache}")
+
+
+async def measure(trivial: Client, real: Client, *, rounds: int, samples: int) -> list[list[float]]:
+    """Samples for [trivial, get_trial, search_trials, get_trial unvalidated, search unvalidated]."""
+    for client, call in ((trivial, (TOOL, {})), (real, TRIAL), (real, SEARCH)):
+        await warm(client, call)
+    fns = [sdk_call(trivial, (TOOL, {})), sdk_call(real, TRIAL), sdk_call(real, SEARCH),
+           unvalidated_call(real, TRIAL), unvalidated_call(real, SEARCH)]
+    for fn in fns:  # untimed warm-up of every path (imports, caches, branch predictors)
+        for _ in range(50):
+            await fn()
+    return await interleaved(fns, rounds=rounds, samples=samples, keep_gc=True)
+
+
+async def in_memory(replay: ReplayServer, folder: Path, *, rounds: int, samples: int) -> list[list[float]]:
+    server = build_server(bench_settings(replay.url, folder / "memory.sqlite3"))
+    async with Client(build_trivial(), cache=None) as trivial, Client(server, cache=None) as real:
+        return await measure(trivial, real, rounds=rounds, samples=samples)
+
+
+async def over_stdio(replay: ReplayServer, folder: Path, *, rounds: int, samples: int) -> list[list[float]]:
+    env = child_env(replay.url, folder)
+    trivial_params, real_params = stdio_params("trivial", env, folder), stdio_params("trialstock", env, folder)
+    async with Client(trivial_params, cache=None, read_timeout_seconds=60) as trivial, \
+            Client(real_params, cache=None, read_timeout_seconds=60) as real:
+        return await measure(trivial, real, rounds=rounds, samples=samples)
+
+
+def report(transport: str, samples: Sequence[list[float]]) -> list[Target]:
+    """Print the table for one transport; return its two targets."""
+    trivial, trial, search, trial_raw, search_raw = samples
+    share = TARGET_SHARE[transport]
+    base = f"trivial tool ({transport})"
+    rows = [
+        Row(f"get_trial warm ({transport})", trial, base, trivial,
+            note=f"calls/s {calls_per_second(trial):,.0f} vs {calls_per_second(trivial):,.0f}"),
+        Row(f"search_trials warm ({transport})", search, base, trivial,
+            note=f"calls/s {calls_per_second(search):,.0f} vs {calls_per_second(trivial):,.0f}"),
+        Row("get_trial, no client-side schema check", trial_raw, base, trivial,
+            note="session.send_request: transport + server only"),
+        Row("search_trials, no client-side schema check", search_raw, base, trivial,
+            note="session.send_request: transport + server only"),
+    ]
+    print_table(rows, title=f"Tool-call floor, sequential SDK client calls, {transport}")
+    targets = []
+    for name, subject in (("get_trial", trial), ("search_trials", search)):
+        reached = calls_per_second(subject) / calls_per_second(trivial)
+        targets.append(Target(f"warm {name} {transport} >= {share:.0%} of trivial calls/s",
+                              f"{reached:.0%} ({calls_per_second(subject):,.0f} vs {calls_per_second(trivial):,.0f} "
+                              f"calls/s)", reached >= share))
+    return targets
+
+
+async def main(quick: bool = False) -> None:
+    rounds, memory_samples, stdio_samples = (3, 100, 100) if quick else (5, 400, 300)
+    with ReplayServer() as replay, scratch() as folder:
+        memory = await in_memory(replay, folder, rounds=rounds, samples=memory_samples)
+        stdio = await over_stdio(replay, folder, rounds=rounds, samples=stdio_samples)
+    targets = report("in-memory", memory) + report("stdio", stdio)
+    print_targets(targets)
+
+
+if __name__ == "__main__":
+    asyncio.run(main(quick_flag()))
