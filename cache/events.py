@@ -35,9 +35,7 @@ import random
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import Any
-
-from redis.asyncio import Redis
+from typing import TYPE_CHECKING, Any
 
 from cache.events_codec import DomainEvent, MalformedMessage, Message, decode, encode, new_message, validate_domain_name
 from cache.events_domain import DomainHandler, DomainHandlers
@@ -46,6 +44,9 @@ from cache.invalidation import InvalidationEvent
 from cache.pulse import Pulse
 from cache.stats import Reservoir
 from cache.tiered import TieredCache
+
+if TYPE_CHECKING:  # redis is imported only by processes configured to use it
+    from redis.asyncio import Redis
 
 __all__ = ["DomainEvent", "DomainHandler", "EventBus", "EventPublishError"]
 

@@ -23,12 +23,13 @@ import logging
 import math
 import time
 from collections.abc import Callable
-from typing import Any, Protocol
-
-from redis.asyncio import Redis
+from typing import TYPE_CHECKING, Any, Protocol
 
 from cache.instance import instance_id as default_holder_id
 from cache.pulse import Pulse
+
+if TYPE_CHECKING:  # redis is imported only by processes configured to use it
+    from redis.asyncio import Redis
 
 __all__ = ["Lease", "LeaseError", "LeaseKeeper", "LeaseLike", "LocalLease"]
 
