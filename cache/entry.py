@@ -44,9 +44,14 @@ class Entry:
 
 @dataclass(frozen=True, slots=True)
 class Record:
-    """What a backend stores under ``key``: opaque bytes that expire at ``expires_at``."""
+    """What a backend stores under ``key``: opaque bytes that expire at ``expires_at``.
+
+    ``created_at`` is the entry's creation time (the engine fills it; 0.0 means unknown and a
+    backend that keeps it records its own write time instead) for invalidation by age.
+    """
 
     key: str
     data: bytes
     expires_at: float
     tags: tuple[str, ...] = field(default=())
+    created_at: float = 0.0

@@ -4,8 +4,10 @@ One message is a JSON object (orjson), published on the event channel::
 
     {"v": 1, "id": "<uuid4 hex>", "src": "<instance id>", "kind": "<kind>", "value": ..., "ts": 1.7e9}
 
-- ``kind`` is an invalidation kind (``keys``, ``tags``, ``pattern``, ``namespace``, ``clear``)
-  with ``value`` a list of strings (one pattern, one namespace, nothing for clear), or
+- ``kind`` is an invalidation kind (``keys``, ``tags``, ``pattern``, ``namespace``, ``clear``,
+  ``older_than``, ``unused``) with ``value`` a list of strings (one pattern, one namespace,
+  nothing for clear, ``[cutoff]`` or ``[cutoff, namespace]`` for the time kinds, the cutoff a
+  decimal number of epoch seconds), or
   ``domain`` with ``value`` ``{"name": "trials.data_version", "data": {...}}``;
 - ``ts`` is the sender's clock (epoch seconds) when it published: receivers measure
   propagation latency against it.
@@ -126,7 +128,10 @@ def _payload(kind: Any, value: Any) -> InvalidationEvent | DomainEvent:
                 raise MalformedMessage(str(exc)) from None
     elif not value:
         raise MalformedMessage(f"{kind} needs at least one value")
-    return InvalidationEvent(kind, tuple(value))
+    try:
+        return InvalidationEvent(kind, tuple(value))  # checks the time kinds' cutoff and namespace
+    except ValueError as exc:
+        raise MalformedMessage(str(exc)) from None
 
 
 def _domain(value: Any) -> DomainEvent:

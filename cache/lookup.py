@@ -125,6 +125,7 @@ class TierReader:
             self._memory.put_entry(key, hit.entry, hit.data)
         if not above:
             return
-        records = [Record(key, hit.data, hit.entry.stale_until, hit.entry.tags) for key, hit in hits.items()]
+        records = [Record(key, hit.data, hit.entry.stale_until, hit.entry.tags, hit.entry.created_at)
+                   for key, hit in hits.items()]
         for guard in above:
             await guard.call(guard.backend.set_many, records)

@@ -1,8 +1,18 @@
-"""What a caller asks of the cache (policy) and what it gets back (result with metadata)."""
+"""What a caller asks of the cache (policy) and what it gets back (result with metadata).
+
+:func:`override_policy` lets a caller change the policy values loaded within a block are STORED
+under, without threading it through every layer in between (warming runs a real tool with its
+own TTLs this way): the engine applies :data:`policy_override` when it stores a value its
+loader produced, never on hits. The override follows the asyncio context, so it reaches loads
+started inside the block (their tasks copy the context) and nothing else; a load already
+running for another caller, which this block only joins, keeps that caller's policy.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Generic, Literal, TypeVar
 
@@ -49,3 +59,20 @@ class CacheMeta:
 class CacheResult(Generic[T]):
     value: T
     meta: CacheMeta
+
+
+PolicyOverride = Callable[[CachePolicy], CachePolicy]
+
+policy_override: ContextVar[PolicyOverride | None] = ContextVar("cache_policy_override", default=None)
+"""The override in force in this context (None: policies apply as given)."""
+
+
+@contextmanager
+def override_policy(fn: PolicyOverride) -> Iterator[None]:
+    """Within the block, values loaded by the cache are stored under ``fn(policy)``. Nested
+    blocks replace the outer override; leaving a block restores it."""
+    token = policy_override.set(fn)
+    try:
+        yield
+    finally:
+        policy_override.reset(token)

@@ -10,10 +10,16 @@ counts and treats as a miss. There is no pickle: a value is data, never code.
 
 Values must be JSON-able (dict, list, str, int, float, bool, None). Tuples come back as lists;
 datetimes and dataclasses are refused rather than silently turned into strings/dicts.
+
+Because ``created_at`` comes second in the body, :meth:`Serializer.created_at` reads it from the
+first bytes alone (a compressed body is inflated only as far as needed): a tier can be scanned
+by age without transferring values.
 """
 
 from __future__ import annotations
 
+import math
+import re
 import zlib
 from collections.abc import Callable
 from typing import Any
@@ -29,6 +35,8 @@ COMP_ZLIB = 0x10
 _KNOWN_ENCODINGS = {"json": ENC_JSON, "msgpack": ENC_MSGPACK}
 _JSON_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
 MAX_DECODED_BYTES = 256 * 1024 * 1024
+_JSON_HEAD = re.compile(rb"\s*\[\s*(-?\d+)\s*,\s*(-?[0-9][0-9.eE+-]*)\s*[,\]]")
+_HEAD_INFLATE = 256  # inflated bytes enough for the version and created_at
 
 
 class CorruptEntry(ValueError):
@@ -112,6 +120,46 @@ class Serializer:
         except Exception as exc:  # any decoder failure is a corrupt payload
             raise CorruptEntry(f"undecodable payload: {exc}") from exc
         return _to_entry(items)
+
+    def created_at(self, head: bytes) -> float | None:
+        """The ``created_at`` of an encoded entry from its first bytes (any prefix of what
+        :meth:`dumps` wrote), or None when the prefix is too short, or not an entry of this
+        schema. About 30 bytes suffice uncompressed; a zlib body needs its block header too
+        (usually a few hundred bytes)."""
+        if not head:
+            return None
+        header = head[0]
+        body: bytes = head[1:]
+        if header & 0xF0 == COMP_ZLIB:
+            try:
+                body = zlib.decompressobj().decompress(body, _HEAD_INFLATE)
+            except zlib.error:
+                return None
+        elif header & 0xF0 != COMP_NONE:
+            return None
+        found = self._head_items(header & 0x0F, body)
+        if found is None or found[0] != SCHEMA_VERSION:
+            return None
+        created = found[1]
+        return float(created) if math.isfinite(created) else None
+
+    def _head_items(self, encoding: int, body: bytes) -> tuple[int, float] | None:
+        """(schema_version, created_at) from the start of a body, or None."""
+        try:
+            if encoding == ENC_JSON:
+                match = _JSON_HEAD.match(body)
+                return None if match is None else (int(match[1]), float(match[2]))
+            if encoding == ENC_MSGPACK and self._msgpack is not None:
+                unpacker = self._msgpack.Unpacker(raw=False)
+                unpacker.feed(body)
+                if unpacker.read_array_header() != 7:
+                    return None
+                version, created = unpacker.unpack(), unpacker.unpack()
+                ok = isinstance(version, int) and isinstance(created, (int, float))
+                return (version, float(created)) if ok else None
+        except Exception:  # a truncated or foreign prefix (msgpack OutOfData, bad number, ...)
+            return None
+        return None
 
     # -- helpers -------------------------------------------------------------------------
 

@@ -9,10 +9,14 @@ A *scope* (``"tunables"``, ``"stats"``) names one map. Where it lives, first mat
 - the SQLite tier's file: rows ``<scope>.<name>`` of its ``meta`` table (shared by every process
   on the machine; ``clear`` and ``restore`` leave them alone);
 - else process memory (one process: nobody else could see it anyway).
+
+Every store reads all names at once, writes one name, and deletes several names at once
+(:meth:`SharedStore.delete` returns how many existed; unknown names are ignored).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Protocol
 
 
@@ -22,6 +26,8 @@ class SharedStore(Protocol):
     async def read_all(self) -> dict[str, str]: ...
 
     async def write(self, name: str, value: str) -> None: ...
+
+    async def delete(self, names: Sequence[str]) -> int: ...
 
 
 class MemoryStore:
@@ -37,6 +43,9 @@ class MemoryStore:
 
     async def write(self, name: str, value: str) -> None:
         self._values[name] = value
+
+    async def delete(self, names: Sequence[str]) -> int:
+        return sum(self._values.pop(name, None) is not None for name in dict.fromkeys(names))
 
 
 class RedisHashStore:
@@ -54,6 +63,10 @@ class RedisHashStore:
     async def write(self, name: str, value: str) -> None:
         await self._client.hset(self.key, name, value)
 
+    async def delete(self, names: Sequence[str]) -> int:
+        unique = list(dict.fromkeys(names))
+        return int(await self._client.hdel(self.key, *unique)) if unique else 0
+
 
 class SqliteMetaStore:
     """``<scope>.*`` rows of the SQLite cache file's ``meta`` table."""
@@ -69,6 +82,9 @@ class SqliteMetaStore:
 
     async def write(self, name: str, value: str) -> None:
         await self._backend.meta_set(self._prefix + name, value)
+
+    async def delete(self, names: Sequence[str]) -> int:
+        return int(await self._backend.meta_delete([self._prefix + name for name in names]))
 
 
 def redis_scope_key(prefix: str, scope: str) -> str:

@@ -13,9 +13,14 @@ Contracts (see DESIGN.md section 4):
   from each other's cancellation); with a ``locker`` once across processes: the lock holder
   loads, the others poll the lower tiers for its value (bounded by ``lock_wait``), then load.
 - Loader errors propagate to every waiter and are never cached.
+- Invalidation (by key, tag, pattern, namespace, everything, age, low use) is in
+  :class:`cache.tiered_invalidation.TieredInvalidation`: a load running across an invalidation
+  is not stored (it may hold the dropped value), except across a time-based one.
 - A tier that fails or is slower than ``tier_timeout`` is skipped and counted; it is skipped
   outright for ``tier_recovery`` seconds after a failure. The cache never fails a request.
 - The cache owns its backends: :meth:`aclose` closes them and cancels background refreshes.
+- A loaded value is stored under the policy as changed by the caller's
+  :func:`cache.policy.override_policy` block, if any (hits never look at it).
 - Refresh-ahead: a ``HitWatcher`` set with :meth:`TieredCache.watch_hits` is told about
   memory hits on entries whose ``fetch_cost`` is above its ``cutoff`` (with the caller's loader
   and policy); :meth:`TieredCache.refresh` recomputes a key through the single-flight.
@@ -26,22 +31,22 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Collection, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from cache.backends.base import Backend
 from cache.backends.memory import MemoryBackend
 from cache.entry import Entry, Record
-from cache.invalidation import InvalidationEvent, InvalidationHook, Invalidator
-from cache.keys import validate_namespace
+from cache.invalidation import InvalidationHook, Invalidator
 from cache.locking import LockedLoader, Locker
 from cache.lookup import Found, TierReader
-from cache.policy import CacheMeta, CachePolicy, CacheResult, TierName
+from cache.policy import CacheMeta, CachePolicy, CacheResult, TierName, policy_override
 from cache.serialization import Serializer
 from cache.singleflight import SingleFlight
 from cache.stats import CacheStats, LostEntries
 from cache.tier_guard import SKIPPED, TierGuard
 from cache.tier_views import TierViews
+from cache.tiered_invalidation import TieredInvalidation
 
 if TYPE_CHECKING:
     from cache.refresh_ahead import HitWatcher
@@ -55,7 +60,7 @@ _SAMPLE_MASK = 63
 _LOST_KEYS_LIMIT = 100_000
 
 
-class TieredCache(TierViews):
+class TieredCache(TieredInvalidation, TierViews):
     """Read-through cache over a memory tier and optional Redis and SQLite tiers."""
 
     def __init__(self, memory: MemoryBackend, *, redis: Backend | None = None, sqlite: Backend | None = None,
@@ -80,7 +85,7 @@ class TieredCache(TierViews):
                                         poll=lock_poll)
         self._flight: SingleFlight[CacheResult[Any]] = SingleFlight()
         self.on_invalidate: list[InvalidationHook] = []
-        self._invalidator = Invalidator(memory, self._guards, self.on_invalidate)
+        self._invalidator = Invalidator(memory, self._guards, self.on_invalidate, self._serializer)
         self._epoch = 0
         self._tick = 0
         self._timer = time.perf_counter
@@ -98,10 +103,11 @@ class TieredCache(TierViews):
         self._tick += 1
         if self._tick & _SAMPLE_MASK:
             entry = self.memory.get_entry(key, now)
-        else:  # every 64th lookup is timed, keeping the hot path free of timer calls
+        else:  # every 64th lookup is timed (and may place a watermark): the hot path stays free of both
             started = self._timer()
             entry = self.memory.get_entry(key, now)
             self._mem.latency.add(self._timer() - started)
+            self.memory.watermark(now)  # for invalidate_unused; at most one per watermark_every
         if entry is not None:
             self._mem.hits += 1
             counters = self.stats.for_key(key)
@@ -119,7 +125,13 @@ class TieredCache(TierViews):
         self._mem.misses += 1
         self._lost.missed(key, now)
         task, started = self._flight.start(key, lambda: self._read_through(key, loader, policy))
-        result = await asyncio.shield(task)
+        try:
+            result = await asyncio.shield(task)
+        except Exception:  # the load failed: still a read that missed (else hit rates look too high)
+            counters = self.stats.for_key(key)
+            counters.misses += 1
+            counters.coalesced += not started
+            raise
         counters = self.stats.for_key(key)
         if result.meta.hit:
             counters.hits += 1
@@ -227,7 +239,8 @@ class TieredCache(TierViews):
             raise
         cost = max(0.0, self._clock() - started)
         counters.count_load(cost, policy.fresh_ttl)
-        entry, data = self._pack(value, policy, cost)
+        override = policy_override.get()  # e.g. warming's TTLs (see cache.policy.override_policy)
+        entry, data = self._pack(value, policy if override is None else override(policy), cost)
         if epoch == self._epoch:  # an invalidation during the load would make this value suspect
             await self._write([(key, entry, data)])
         return CacheResult(entry.value, CacheMeta(False, None, 0.0, False))
@@ -257,48 +270,11 @@ class TieredCache(TierViews):
         self._mem.writes += len(items)
         if not self._guards:
             return
-        records = [Record(key, data, entry.stale_until, entry.tags) for key, entry, data in items]
+        records = [Record(key, data, entry.stale_until, entry.tags, entry.created_at) for key, entry, data in items]
         outcomes = await asyncio.gather(*(g.call(g.backend.set_many, records) for g in self._guards))
         for guard, outcome in zip(self._guards, outcomes, strict=True):
             if outcome is not SKIPPED:
                 guard.counters.writes += len(records)
-
-    # -- invalidation ------------------------------------------------------------------------
-
-    async def invalidate_keys(self, *keys: str, tiers: Collection[str] | None = None,
-                              notify: bool = True) -> dict[str, int | None]:
-        """Drop ``keys`` from every tier (or ``tiers``); removed count per tier, None if it failed."""
-        return await self._invalidate(InvalidationEvent("keys", tuple(keys)), tiers, notify)
-
-    async def invalidate_tags(self, *tags: str, tiers: Collection[str] | None = None,
-                              notify: bool = True) -> dict[str, int | None]:
-        """Drop every entry carrying any of ``tags``."""
-        return await self._invalidate(InvalidationEvent("tags", tuple(tags)), tiers, notify)
-
-    async def invalidate_pattern(self, pattern: str, *, tiers: Collection[str] | None = None,
-                                 notify: bool = True) -> dict[str, int | None]:
-        """Drop keys matching the glob ``pattern`` (escape literal parts with escape_glob)."""
-        return await self._invalidate(InvalidationEvent("pattern", (pattern,)), tiers, notify)
-
-    async def invalidate_namespace(self, namespace: str, *, tiers: Collection[str] | None = None,
-                                   notify: bool = True) -> dict[str, int | None]:
-        """Drop every key of ``namespace`` (all versions)."""
-        validate_namespace(namespace)
-        return await self._invalidate(InvalidationEvent("namespace", (namespace,)), tiers, notify)
-
-    async def clear(self, *, tiers: Collection[str] | None = None, notify: bool = True) -> dict[str, int | None]:
-        """Empty every tier. Memory reports its count; lower tiers 0 when cleared, None if failed."""
-        return await self._invalidate(InvalidationEvent("clear"), tiers, notify)
-
-    async def apply_event(self, event: InvalidationEvent, *, tiers: Collection[str] | None = ("memory",)) -> None:
-        """Apply an event received from another process (memory tier only; hooks not called)."""
-        await self._invalidate(event, tiers, notify=False)
-
-    async def _invalidate(self, event: InvalidationEvent, tiers: Collection[str] | None,
-                          notify: bool) -> dict[str, int | None]:
-        self._epoch += 1
-        self._lost.clear()  # deliberate drops are not evictions
-        return await self._invalidator.apply(event, tiers=tiers, notify=notify)
 
     # -- housekeeping ------------------------------------------------------------------------
 

@@ -215,6 +215,18 @@ class RedisBackend:
                 await pipe.execute()
         return [key for key, linked in candidates.items() if linked & current[key]]
 
+    async def heads(self, keys: Sequence[str], size: int) -> dict[str, bytes]:
+        """The first ``size`` bytes of each existing key's value (GETRANGE, one pipeline): lets
+        the engine read entry headers (creation time) without transferring values."""
+        if not keys:
+            return {}
+        pipe = self.client.pipeline(transaction=False)
+        for key in keys:
+            pipe.getrange(self.key(key), 0, size - 1)
+        async with self.command("heads"):
+            replies = await pipe.execute()
+        return {key: bytes(raw) for key, raw in zip(keys, replies) if raw}
+
     async def clear(self) -> None:
         """UNLINK every key under this backend's prefix (SCAN, batches of 500)."""
         batch: list[bytes | str] = []

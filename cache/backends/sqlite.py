@@ -35,6 +35,7 @@ import aiosqlite
 
 from cache.backends.base import BackendError
 from cache.backends.sqlite_maintenance import SqliteCounters, SqliteMaintenance, evict_over_bounds, flush_access
+from cache.backends.sqlite_meta import SqliteMeta
 from cache.backends.sqlite_schema import LIVE, connect, is_busy, open_writer
 from cache.entry import Record
 
@@ -44,13 +45,13 @@ T = TypeVar("T")
 _CHUNK = 500  # keys per statement, far below SQLite's bound-variable limit
 _BUSY_ATTEMPTS = 4
 _UPSERT = (
-    "INSERT INTO entries (key, data, expires_at, size, last_access) VALUES (?, ?, ?, ?, ?) "
+    "INSERT INTO entries (key, data, expires_at, size, last_access, created_at) VALUES (?, ?, ?, ?, ?, ?) "
     "ON CONFLICT(key) DO UPDATE SET data = excluded.data, expires_at = excluded.expires_at, "
-    "size = excluded.size, last_access = excluded.last_access"
+    "size = excluded.size, last_access = excluded.last_access, created_at = excluded.created_at"
 )
 
 
-class SqliteBackend(SqliteMaintenance):
+class SqliteBackend(SqliteMaintenance, SqliteMeta):
     """Cache tier on one SQLite file. Build with ``await SqliteBackend.open(path)``."""
 
     name = "sqlite"
@@ -135,7 +136,8 @@ class SqliteBackend(SqliteMaintenance):
         """Store every record (replacing value, expiry and tags) in one transaction.
 
         A record whose ``expires_at`` has already passed deletes the key instead; an infinite
-        ``expires_at`` never expires. Evicts least recently used rows when over the bounds.
+        ``expires_at`` never expires; an unknown ``created_at`` (0) is stored as now. Evicts
+        least recently used rows when over the bounds.
         """
         if not records:
             return
@@ -143,7 +145,8 @@ class SqliteBackend(SqliteMaintenance):
         latest = {record.key: record for record in records}.values()
         dead = [(r.key,) for r in latest if r.expires_at <= now]
         rows = [
-            (r.key, r.data, None if math.isinf(r.expires_at) else r.expires_at, len(r.key) + len(r.data), now)
+            (r.key, r.data, None if math.isinf(r.expires_at) else r.expires_at, len(r.key) + len(r.data), now,
+             r.created_at if r.created_at > 0 else now)
             for r in latest
             if r.expires_at > now
         ]

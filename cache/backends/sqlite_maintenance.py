@@ -109,13 +109,16 @@ async def validate_restore_source(src: Path) -> str | None:
 
 
 async def copy_attached(conn: aiosqlite.Connection, now: float) -> int:
-    """Upsert the live rows of the attached restore source (and their tags); returns how many."""
+    """Upsert the live rows of the attached restore source (and their tags); returns how many.
+    A schema 1 source has no ``created_at``: its rows count as created at their last access."""
     live = "expires_at IS NULL OR expires_at > ?"
+    columns = {row[1] for row in await conn.execute_fetchall(f"PRAGMA {RESTORE_ALIAS}.table_info(entries)")}
+    created = "created_at" if "created_at" in columns else "last_access"
     cursor = await conn.execute(
-        "INSERT INTO entries (key, data, expires_at, size, last_access) "
-        f"SELECT key, data, expires_at, size, last_access FROM {RESTORE_ALIAS}.entries WHERE {live} "
+        "INSERT INTO entries (key, data, expires_at, size, last_access, created_at) "
+        f"SELECT key, data, expires_at, size, last_access, {created} FROM {RESTORE_ALIAS}.entries WHERE {live} "
         "ON CONFLICT(key) DO UPDATE SET data = excluded.data, expires_at = excluded.expires_at, "
-        "size = excluded.size, last_access = excluded.last_access",
+        "size = excluded.size, last_access = excluded.last_access, created_at = excluded.created_at",
         (now,),
     )
     copied = max(cursor.rowcount, 0)
@@ -186,6 +189,28 @@ class SqliteMaintenance:
             )
         return int(n)
 
+    async def created_before(self, cutoff: float, pattern: str = "*") -> list[str]:
+        """Keys matching the glob ``pattern`` whose entry was created before ``cutoff`` (expired
+        rows included). Rows carried over from schema 1 count as created at their last access."""
+        self._ensure_open()
+        with self._errors("created_before"):
+            rows = await self._reader.execute_fetchall(
+                "SELECT key FROM entries WHERE created_at < ? AND key GLOB ?", (cutoff, pattern)
+            )
+        return [row[0] for row in rows]
+
+    async def unused_since(self, cutoff: float, pattern: str = "*") -> list[str]:
+        """Keys matching ``pattern`` neither read nor written since ``cutoff``. Read times this
+        process buffered are written first; other processes' buffered reads count once they
+        flush them (at their next write, 1000 buffered keys, or close)."""
+        await self._flush_pending()
+        self._ensure_open()
+        with self._errors("unused_since"):
+            rows = await self._reader.execute_fetchall(
+                "SELECT key FROM entries WHERE last_access < ? AND key GLOB ?", (cutoff, pattern)
+            )
+        return [row[0] for row in rows]
+
     async def cleanup_expired(self) -> int:
         """Delete expired rows, at most ``cleanup_batch`` per transaction; returns how many."""
         total = 0
@@ -243,29 +268,6 @@ class SqliteMaintenance:
         self._ensure_open()
         with self._errors("check"):
             return await health_report(self._reader, self.path, self._clock())
-
-    async def meta_get_prefixed(self, prefix: str) -> dict[str, str]:
-        """The ``meta`` rows whose name starts with ``prefix`` (general settings shared by every
-        process using the file, e.g. run-time tunables), as ``{name: value}``."""
-        self._ensure_open()
-        with self._errors("meta_get"):
-            rows = await self._reader.execute_fetchall(
-                "SELECT name, value FROM meta WHERE substr(name, 1, ?) = ?", (len(prefix), prefix)
-            )
-        return {str(name): str(value) for name, value in rows}
-
-    async def meta_set(self, name: str, value: str) -> None:
-        """Store ``value`` under ``name`` in ``meta``; ValueError for the schema's own rows."""
-        if name in ("schema_version", "application"):
-            raise ValueError(f"meta row {name!r} belongs to the cache schema")
-
-        async def work(conn: aiosqlite.Connection) -> None:
-            await conn.execute(
-                "INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value",
-                (name, value),
-            )
-
-        await self._write("meta_set", work)
 
     def _expired_batch_remover(self, now: float) -> Callable[[aiosqlite.Connection], Awaitable[int]]:
         async def work(conn: aiosqlite.Connection) -> int:

@@ -1,10 +1,12 @@
 """The SQLite cache file: its schema, how a connection is opened, and how a bad file is set aside.
 
-The file layout (schema version 1):
+The file layout (schema version 2):
 
 - ``meta(name, value)``: ``schema_version`` and ``application`` rows identify one of our files;
 - ``entries``: one row per key (``data`` bytes, ``expires_at`` epoch seconds or NULL for never,
-  ``size`` bytes counted against the size bound, ``last_access`` for LRU eviction). A plain
+  ``size`` bytes counted against the size bound, ``last_access`` for LRU eviction and
+  invalidation by low use, ``created_at`` for invalidation by age; both indexed, so these
+  queries never read the values). A plain
   rowid table: WITHOUT ROWID measured faster only for rows of ~200 bytes and 3-7x slower for
   4 KB-100 KB values, which is what the cache holds;
 - ``tags(tag, key)``: primary key (tag, key) is the index on tag; a second index on key;
@@ -14,10 +16,17 @@ The file layout (schema version 1):
 
 :func:`open_writer` runs ``PRAGMA quick_check`` and moves a corrupt, non-SQLite or foreign file
 aside to ``<name>.corrupt-<timestamp>`` (with a logging warning) before building a fresh one.
+
+Migration: a schema 1 file is brought to schema 2 in the same write transaction that ensures
+the schema (idempotent; concurrent openers serialise on ``BEGIN IMMEDIATE``), keeping its data:
+``created_at`` is added and set to each row's ``last_access`` (the latest time the entry can
+have been created here, so age-based invalidation errs towards keeping it). Older code opening
+a migrated file sets it aside as a foreign schema: a downgrade starts with an empty cache.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import sqlite3
@@ -31,7 +40,9 @@ from cache.backends.base import BackendError
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
+MIGRATABLE = ("1",)
+"""Older schema versions :func:`open_writer` migrates (and a restore reads) in place."""
 LIVE = "(expires_at IS NULL OR expires_at > ?)"  # a row readers may see; bind the clock's now
 APPLICATION = "trialstock-cache"
 
@@ -42,10 +53,12 @@ CREATE TABLE IF NOT EXISTS entries (
     data BLOB NOT NULL,
     expires_at REAL,
     size INTEGER NOT NULL,
-    last_access REAL NOT NULL
+    last_access REAL NOT NULL,
+    created_at REAL NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS entries_expiry ON entries(expires_at) WHERE expires_at IS NOT NULL;
 CREATE INDEX IF NOT EXISTS entries_lru ON entries(last_access);
+CREATE INDEX IF NOT EXISTS entries_created ON entries(created_at);
 CREATE TABLE IF NOT EXISTS tags (
     tag TEXT NOT NULL, key TEXT NOT NULL, PRIMARY KEY (tag, key)
 ) WITHOUT ROWID;
@@ -146,7 +159,7 @@ async def _open_checked(path: Path, busy_timeout_ms: int) -> tuple[aiosqlite.Con
 
 async def _prepare(conn: aiosqlite.Connection) -> str | None:
     """WAL on, integrity checked, schema ensured. Returns why the file is unusable, or None."""
-    await conn.execute("PRAGMA journal_mode = WAL")
+    await _enable_wal(conn)
     rows = await conn.execute_fetchall("PRAGMA quick_check")
     verdict = "; ".join(str(row[0]) for row in rows)
     if verdict != "ok":
@@ -156,12 +169,39 @@ async def _prepare(conn: aiosqlite.Connection) -> str | None:
         return problem
     await conn.execute("BEGIN IMMEDIATE")
     try:
+        await _migrate(conn)
         await _run_ddl(conn)
         await conn.execute("COMMIT")
     except BaseException:
         await conn.execute("ROLLBACK")
         raise
     return None
+
+
+async def _enable_wal(conn: aiosqlite.Connection, attempts: int = 8) -> None:
+    # Two processes opening a fresh file at once: switching it to WAL can answer "database is
+    # locked" at once, without waiting for busy_timeout. A short retry lets the first one finish.
+    for attempt in range(1, attempts + 1):
+        try:
+            await conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if not is_busy(exc) or attempt == attempts:
+                raise
+            await asyncio.sleep(0.01 * attempt)
+
+
+async def _migrate(conn: aiosqlite.Connection) -> None:
+    """Bring a schema 1 file to schema 2 (inside the caller's transaction); no-op otherwise."""
+    columns = {row[1] for row in await conn.execute_fetchall("PRAGMA table_info(entries)")}
+    if columns and "created_at" not in columns:
+        await conn.execute("ALTER TABLE entries ADD COLUMN created_at REAL NOT NULL DEFAULT 0")
+        await conn.execute("UPDATE entries SET created_at = last_access")
+        log.info("SQLite cache: migrated the entries table to schema %s", SCHEMA_VERSION)
+    tables = {row[0] for row in await conn.execute_fetchall("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if "meta" in tables:
+        await conn.execute("UPDATE meta SET value = ? WHERE name = 'schema_version' AND value != ?",
+                           (SCHEMA_VERSION, SCHEMA_VERSION))
 
 
 async def _run_ddl(conn: aiosqlite.Connection) -> None:
@@ -190,7 +230,7 @@ async def _schema_problem(conn: aiosqlite.Connection) -> str | None:
     meta = dict(await conn.execute_fetchall("SELECT name, value FROM meta"))
     if meta.get("application") != APPLICATION:
         return "not a trialstock cache file"
-    if meta.get("schema_version") != SCHEMA_VERSION:
+    if meta.get("schema_version") not in (SCHEMA_VERSION, *MIGRATABLE):
         return f"schema version {meta.get('schema_version')!r}, expected {SCHEMA_VERSION}"
     return None
 
@@ -214,7 +254,8 @@ def move_aside(path: Path, problem: str, clock: Callable[[], float]) -> Path:
 
 
 def inspect_cache_file(path: Path) -> str | None:
-    """Why ``path`` is not a healthy cache file of our schema version, or None when it is.
+    """Why ``path`` is not a healthy cache file of our schema version (or one we migrate), or
+    None when it is.
 
     Blocking (plain sqlite3, read-only): run it in a thread.
     """
@@ -236,6 +277,6 @@ def inspect_cache_file(path: Path) -> str | None:
         return f"not a SQLite database ({exc})"
     finally:
         conn.close()
-    if meta.get("application") != APPLICATION or meta.get("schema_version") != SCHEMA_VERSION:
+    if meta.get("application") != APPLICATION or meta.get("schema_version") not in (SCHEMA_VERSION, *MIGRATABLE):
         return f"not a trialstock cache file of schema version {SCHEMA_VERSION}"
     return None

@@ -21,14 +21,12 @@ every item; ``total`` counts the items of every selected strategy.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import inspect
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
-from cache.policy import CachePolicy
 from cache.refresh_ahead import HotKey
 from cache.tiered import TieredCache
 from cache.warming.config import resolve_target
@@ -36,10 +34,10 @@ from cache.warming.model import (
     CallSpec,
     Strategy,
     StrategyReport,
-    TtlOverride,
     WarmItem,
     WarmOutcome,
     WarmSummary,
+    apply_ttl,
 )
 from cache.warming.usage import UsageLog
 
@@ -172,7 +170,7 @@ class Warmer:
         return items
 
     def _key_item(self, strategy: Strategy, hot: HotKey) -> WarmItem:
-        policy = _with_ttl(hot.policy, strategy.ttl)
+        policy = apply_ttl(hot.policy, strategy.ttl)
 
         async def refetch() -> WarmOutcome:
             entry = self._cache.peek(hot.key)
@@ -210,6 +208,3 @@ async def _guarded(item: WarmItem) -> WarmOutcome:
         return WarmOutcome.failed(f"runner returned {type(outcome).__name__}, not a WarmOutcome")
     return outcome
 
-
-def _with_ttl(policy: CachePolicy, ttl: TtlOverride | None) -> CachePolicy:
-    return policy if ttl is None else dataclasses.replace(policy, fresh_ttl=ttl.fresh, stale_ttl=ttl.stale)

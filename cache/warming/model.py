@@ -9,9 +9,12 @@ upstream request) or ``failed`` with a reason. :class:`WarmSummary` gathers them
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
+
+from cache.policy import CachePolicy
 
 Kind = Literal["calls", "trending", "custom"]
 KINDS: tuple[str, ...] = ("calls", "trending", "custom")
@@ -37,6 +40,11 @@ class TtlOverride:
 
     fresh: float
     stale: float
+
+
+def apply_ttl(policy: CachePolicy, ttl: TtlOverride | None) -> CachePolicy:
+    """``policy`` with the fresh and stale TTLs of ``ttl`` (``policy`` itself when None)."""
+    return policy if ttl is None else dataclasses.replace(policy, fresh_ttl=ttl.fresh, stale_ttl=ttl.stale)
 
 
 @dataclass(frozen=True, slots=True)

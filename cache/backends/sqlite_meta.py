@@ -1,0 +1,98 @@
+"""The ``meta`` table's free rows: small settings every process using the cache file shares.
+
+``meta`` also holds the schema's own rows (``schema_version``, ``application``); those are
+refused here (ValueError). Other rows are named ``<scope>.<name>`` by their users
+(:mod:`cache.shared_store`: run-time tunables, published statistics; :mod:`cache.memory_sync`:
+the invalidation generation). ``clear`` and ``restore`` leave every meta row alone.
+:class:`SqliteMeta` is a mixin of :class:`cache.backends.sqlite.SqliteBackend`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AbstractContextManager
+from typing import TypeVar
+
+import aiosqlite
+
+T = TypeVar("T")
+
+_SCHEMA_ROWS = ("schema_version", "application")
+_CHUNK = 500
+
+
+class SqliteMeta:
+    """Read, write, increment and delete free ``meta`` rows (the backend provides the plumbing)."""
+
+    _reader: aiosqlite.Connection
+
+    async def meta_get_prefixed(self, prefix: str) -> dict[str, str]:
+        """The ``meta`` rows whose name starts with ``prefix`` (general settings shared by every
+        process using the file, e.g. run-time tunables), as ``{name: value}``."""
+        self._ensure_open()
+        with self._errors("meta_get"):
+            rows = await self._reader.execute_fetchall(
+                "SELECT name, value FROM meta WHERE substr(name, 1, ?) = ?", (len(prefix), prefix)
+            )
+        return {str(name): str(value) for name, value in rows}
+
+    async def meta_set(self, name: str, value: str) -> None:
+        """Store ``value`` under ``name`` in ``meta``; ValueError for the schema's own rows."""
+        if name in _SCHEMA_ROWS:
+            raise ValueError(f"meta row {name!r} belongs to the cache schema")
+
+        async def work(conn: aiosqlite.Connection) -> None:
+            await conn.execute(
+                "INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value",
+                (name, value),
+            )
+
+        await self._write("meta_set", work)
+
+    async def meta_increment(self, name: str) -> int:
+        """Add one to the integer ``meta`` row ``name`` (created as 1; a non-integer value counts
+        as 0) in one write transaction, so concurrent processes never lose a step; returns the
+        new value. ValueError for the schema's own rows."""
+        if name in _SCHEMA_ROWS:
+            raise ValueError(f"meta row {name!r} belongs to the cache schema")
+
+        async def work(conn: aiosqlite.Connection) -> int:
+            await conn.execute(
+                "INSERT INTO meta (name, value) VALUES (?, '1') ON CONFLICT(name) DO UPDATE SET "
+                "value = CAST(CAST(value AS INTEGER) + 1 AS TEXT)",
+                (name,),
+            )
+            ((value,),) = await conn.execute_fetchall("SELECT value FROM meta WHERE name = ?", (name,))
+            return int(value)
+
+        return await self._write("meta_increment", work)
+
+    async def meta_delete(self, names: Sequence[str]) -> int:
+        """Delete the ``meta`` rows named ``names``; returns how many existed. ValueError for
+        the schema's own rows (nothing is deleted then)."""
+        unique = list(dict.fromkeys(names))
+        reserved = [name for name in unique if name in _SCHEMA_ROWS]
+        if reserved:
+            raise ValueError(f"meta rows {reserved!r} belong to the cache schema")
+        if not unique:
+            return 0
+
+        async def work(conn: aiosqlite.Connection) -> int:
+            deleted = 0
+            for start in range(0, len(unique), _CHUNK):
+                chunk = unique[start : start + _CHUNK]
+                cursor = await conn.execute(f"DELETE FROM meta WHERE name IN ({', '.join('?' * len(chunk))})", chunk)
+                deleted += max(cursor.rowcount, 0)
+            return deleted
+
+        return await self._write("meta_delete", work)
+
+    # Provided by SqliteBackend.
+    def _ensure_open(self) -> None:
+        raise NotImplementedError
+
+    def _errors(self, op: str) -> AbstractContextManager[None]:
+        raise NotImplementedError
+
+    async def _write(self, op: str, work: Callable[[aiosqlite.Connection], Awaitable[T]]) -> T:
+        raise NotImplementedError
