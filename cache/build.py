@@ -32,6 +32,7 @@ class CacheConfig:
     serializer: str = "json"
     compress_threshold: int = 16 * 1024
     tier_timeout: float = 0.25
+    sqlite_timeout: float = 1.0
     tier_recovery: float = 5.0
     lock_ttl: float = 30.0
     lock_wait: float = 30.0
@@ -65,6 +66,7 @@ async def build_cache(config: CacheConfig, clock: Callable[[], float] = time.tim
     return TieredCache(
         memory, redis=redis, sqlite=sqlite, serializer=serializer, clock=clock, locker=locker,
         tier_timeout=config.tier_timeout, tier_recovery=config.tier_recovery,
+        tier_timeouts={"sqlite": config.sqlite_timeout},
         lock_ttl=config.lock_ttl, lock_wait=config.lock_wait,
     )
 

@@ -31,7 +31,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from cache.backends.base import Backend
@@ -67,13 +67,15 @@ class TieredCache(TieredInvalidation, TierViews):
                  serializer: Serializer | None = None, clock: Callable[[], float] = time.time,
                  locker: Locker | None = None, tier_timeout: float = 0.25, tier_recovery: float = 5.0,
                  lock_ttl: float = 30.0, lock_wait: float = 30.0, lock_poll: float = 0.02,
-                 stats: CacheStats | None = None) -> None:
+                 stats: CacheStats | None = None, tier_timeouts: Mapping[str, float] | None = None) -> None:
         self.memory = memory
         self.stats = stats if stats is not None else CacheStats()
         self._serializer = serializer if serializer is not None else Serializer()
         self._clock = clock
         guard_args = {"clock": clock, "timeout": tier_timeout, "recovery": tier_recovery}
-        self._guards = [TierGuard(name, backend, self.stats.tier(name), **guard_args)
+        per_tier = tier_timeouts or {}  # e.g. a local SQLite file may take longer than a remote Redis
+        self._guards = [TierGuard(name, backend, self.stats.tier(name),
+                                  **{**guard_args, "timeout": per_tier.get(name, tier_timeout)})
                         for name, backend in (("redis", redis), ("sqlite", sqlite)) if backend is not None]
         self._mem = self.stats.tier("memory")
         self._reader = TierReader(memory, self._guards, self._serializer, clock, self._mem)

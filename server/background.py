@@ -8,7 +8,9 @@ Built once per process by the lifespan (:func:`background`), closed in reverse o
 - Roles: ``cli`` (one-shot commands) runs no schedules; ``server`` runs the per-process jobs and,
   when ``worker.in_server``, competes for the lease; ``worker`` always competes.
 - Per process: refresh-ahead of the keys hit in this process, the analytics tick, expired-row
-  cleanup of its SQLite tier, publication of its statistics and tool usage.
+  cleanup of its SQLite tier, publication of its statistics and tool usage, and without Redis
+  the memory sync (:mod:`cache.memory_sync`: another process's invalidation clears this
+  process's memory tier within about two seconds).
 - Shared (lease holder only): due warming strategies, keeping the deployment's hot tool calls
   hot here (so this process's refresh-ahead recomputes them ahead of expiry: this is how a
   worker that serves no requests refreshes ahead for the servers), the ClinicalTrials.gov
@@ -28,6 +30,7 @@ from cache.analytics import Analytics
 from cache.events import EventBus, default_instance_id
 from cache.events_codec import DomainEvent
 from cache.lease import Lease, LeaseKeeper, LocalLease
+from cache.memory_sync import MemorySync
 from cache.refresh_ahead import RefreshAhead
 from cache.shared_store import redis_scope_key, shared_store_for
 from cache.stats_board import StatsBoard
@@ -47,6 +50,7 @@ DATA_VERSION_EVENT = "trials.data_version"
 SESSION_CLOSED_EVENT = "stocks.session_closed"
 WARM_CHECK_EVERY = 30.0
 HOT_CALLS = 20
+MEMORY_SYNC_EVERY = 2.0
 SESSION_CHECK_EVERY = 30.0
 ANALYTICS_EVERY = 60.0
 
@@ -92,6 +96,13 @@ async def background(
             await events.start()
             stack.push_async_callback(events.aclose)
             _handle_domain_events(events, services)
+        memory_sync = None
+        if events is None and cache.sqlite is not None:
+            # No event bus: processes sharing the SQLite file learn of each other's invalidations
+            # through a generation counter in it.
+            memory_sync = MemorySync(cache)
+            await memory_sync.start()
+            stack.push_async_callback(memory_sync.aclose)
         keeper = _keeper(settings, cache, instance_id)
         tunables = tunables_for(cache, clock=clock)
         refresh = None
@@ -114,6 +125,8 @@ async def background(
                 await keeper.start()
                 stack.push_async_callback(keeper.aclose)
             jobs = _jobs(settings, parts, cache, services, runner, clock)
+            if memory_sync is not None:
+                jobs.append(Job("memory-sync", memory_sync.check, MEMORY_SYNC_EVERY))
             scheduler = Scheduler(jobs, is_leader=lambda: leads and keeper.is_leader, tick=worker.tick)
             scheduler.start()
             stack.push_async_callback(scheduler.aclose)

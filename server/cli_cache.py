@@ -11,6 +11,7 @@ from typing import Any
 from cache.backends.base import BackendError
 from cache.build import build_cache
 from cache.events import EventBus
+from cache.memory_sync import MemorySync
 from cache.shared_store import shared_store_for
 from cache.stats_board import StatsBoard
 from cache.tiered import TieredCache
@@ -33,6 +34,10 @@ def add_cache_parser(sub: Any) -> None:
     what.add_argument("--pattern", help="a glob over keys, e.g. 'trials.search:*'")
     what.add_argument("--namespace", help="every entry of a namespace, e.g. trials.search")
     what.add_argument("--all", action="store_true", help="everything")
+    what.add_argument("--older-than", type=float, metavar="SECONDS", help="entries created more than SECONDS ago")
+    what.add_argument("--unused-for", type=float, metavar="SECONDS",
+                      help="entries not read for SECONDS (memory and SQLite; Redis keeps no read times)")
+    inv.add_argument("--in-namespace", metavar="NS", help="with --older-than/--unused-for: only this namespace")
     backup = actions.add_parser("backup", help="online backup of the SQLite tier to a file")
     backup.add_argument("path", type=Path)
     restore = actions.add_parser("restore", help="load a backup file into the SQLite tier")
@@ -46,19 +51,26 @@ async def run_cache_command(settings: Settings, args: argparse.Namespace) -> int
     if args.action in ("warm", "cutoff"):  # these need the whole server (tools, services)
         return await (warm if args.action == "warm" else cutoff)(settings, args)
     cache = await build_cache(cache_config(settings), clock=time.time)
-    bus = None
+    notifier: EventBus | MemorySync | None = None
     try:
-        if cache.redis is not None and args.action == "invalidate":
-            # Servers sharing this Redis drop their memory copies when they hear of it.
-            bus = EventBus(cache.redis.client, settings.redis.channel, cache)
-            await bus.start()
-        return await _ACTIONS[args.action](cache, args)
+        if args.action in ("invalidate", "restore"):
+            # Running servers drop their memory copies when they hear of it: through the event
+            # bus with Redis, else through the SQLite file's generation counter.
+            if cache.redis is not None:
+                notifier = EventBus(cache.redis.client, settings.redis.channel, cache)
+            else:
+                notifier = MemorySync(cache)
+            await notifier.start()
+        code = await _ACTIONS[args.action](cache, args)
+        if args.action == "restore" and isinstance(notifier, MemorySync):
+            await notifier.bump()  # a restore goes straight to SQLite, past the hooks
+        return code
     except BackendError as exc:
         print(f"trialstock-mcp: cache {args.action} failed: {exc}", file=sys.stderr)
         return 1
     finally:
-        if bus is not None:
-            await bus.aclose()
+        if notifier is not None:
+            await notifier.aclose()
         await cache.aclose()
 
 
@@ -88,11 +100,21 @@ async def _invalidate(cache: TieredCache, args: argparse.Namespace) -> int:
         removed = await cache.invalidate_pattern(args.pattern)
     elif args.namespace:
         removed = await cache.invalidate_namespace(args.namespace)
+    elif args.older_than is not None:
+        removed = await cache.invalidate_older_than(_positive(args.older_than, "--older-than"), args.in_namespace)
+    elif args.unused_for is not None:
+        removed = await cache.invalidate_unused(_positive(args.unused_for, "--unused-for"), args.in_namespace)
     else:
         removed = await cache.clear()
     rows = [(tier, "FAILED" if count is None else count) for tier, count in removed.items()]
     print(render_table(("tier", "removed"), rows))
     return 0 if all(count is not None for count in removed.values()) else 1
+
+
+def _positive(seconds: float, flag: str) -> float:
+    if not seconds > 0:
+        raise UsageError(f"{flag} takes a positive number of seconds, got {seconds:g}")
+    return seconds
 
 
 def _sqlite(cache: TieredCache) -> Any:

@@ -99,7 +99,7 @@ async def app_state(
         yield holder[0]
 
 
-async def _no_tools(tool: str, arguments: dict[str, object]) -> WarmOutcome:
+async def _no_tools(tool: str, arguments: dict[str, object], ttl: object = None) -> WarmOutcome:
     return WarmOutcome.failed("no MCP server in this process to run tools")
 
 

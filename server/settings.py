@@ -106,7 +106,7 @@ class CacheSettings(BaseModel):
     memory_max_bytes: int = Field(64 * 1024 * 1024, ge=1024)
     serializer: Literal["json", "msgpack"] = "json"
     compress_threshold: int = Field(16 * 1024, ge=0, description="Compress payloads above this many bytes; 0 disables.")
-    tier_timeout: float = Field(0.25, gt=0, description="A tier slower than this is skipped for the call.")
+    tier_timeout: float = Field(0.25, gt=0, description="A Redis call slower than this is skipped for the call.")
     tier_breaker_recovery: float = Field(5.0, gt=0, description="Seconds before a failed tier is tried again.")
     lock_ttl: float = Field(30.0, gt=0, description="Cross-process single-flight lock lifetime, seconds.")
     lock_wait: float = Field(30.0, gt=0, description="How long a waiter waits for another process's fetch.")
@@ -166,6 +166,7 @@ class SqliteSettings(BaseModel):
     max_entries: int = Field(200_000, ge=1)
     max_bytes: int = Field(512 * 1024 * 1024, ge=1024 * 1024)
     busy_timeout_ms: int = Field(5000, ge=0)
+    timeout: float = Field(1.0, gt=0, description="A SQLite call slower than this is skipped for the call, seconds.")
     cleanup_batch: int = Field(500, ge=1)
 
 

@@ -27,6 +27,7 @@ def cache_config(settings: Settings) -> CacheConfig:
         tier_recovery=c.tier_breaker_recovery,
         lock_ttl=c.lock_ttl,
         lock_wait=c.lock_wait,
+        sqlite_timeout=s.timeout,
         sqlite_path=s.path if s.enabled else None,
         sqlite_max_entries=s.max_entries,
         sqlite_max_bytes=s.max_bytes,

@@ -151,3 +151,28 @@ def wait_for(probe, timeout: float):  # noqa: ANN001, ANN201 - small polling hel
             return value
         time.sleep(0.05)
     raise TimeoutError(f"condition not met within {timeout}s")
+
+
+async def test_without_redis_a_cli_invalidation_clears_a_running_servers_memory(
+    replay_process: str, tmp_path: Path
+) -> None:
+    env = server_env(tmp_path, **upstream_env(replay_process))
+    settings = Settings(_env_file=None, sqlite_path=env["TRIALSTOCK_SQLITE_PATH"],
+                        **{k.removeprefix("TRIALSTOCK_").lower(): v for k, v in upstream_env(replay_process).items()
+                           if k.endswith("BASE_URL")}, worker={"tick": 0.1})
+    app = build_app(settings, role="server")
+    async with app.lifespan(app.mcp) as state:
+        await state.stocks.get_quotes(["2330"])
+        assert len(state.cache.memory) > 0
+        result = cli("cache", "invalidate", "--older-than", "0.001", env=env)
+        assert result.returncode == 0, result.stderr
+        async with asyncio.timeout(10):  # the memory-sync job runs every 2 s
+            while len(state.cache.memory) > 0:
+                await asyncio.sleep(0.1)
+        again = await state.stocks.get_quotes(["2330"])
+    assert again.quotes[0].cache.hit is False  # SQLite lost it to the CLI, memory to the sync
+
+
+def test_invalidate_by_time_needs_a_positive_duration(tmp_path: Path) -> None:
+    result = cli("cache", "invalidate", "--unused-for", "0", env=server_env(tmp_path))
+    assert result.returncode == 2 and "--unused-for takes a positive number" in result.stderr
