@@ -106,7 +106,7 @@ async def background(
         keeper = _keeper(settings, cache, instance_id)
         tunables = tunables_for(cache, clock=clock)
         refresh = None
-        if worker.refresh_ahead:
+        if worker.refresh_ahead and role != "cli":  # a one-shot command has no time to refresh anything
             refresh = RefreshAhead(cache, tunables, clock=clock, window=worker.refresh_window,
                                    concurrency=worker.refresh_concurrency)
             await refresh.start()

@@ -61,8 +61,9 @@ def test_bad_strategies_file_stops_start_up_with_one_line(tmp_path: Path) -> Non
 
 async def test_cutoff_set_from_the_cli_reaches_a_running_server(tmp_path: Path) -> None:
     env = server_env(tmp_path)
-    settings = Settings(_env_file=None, sqlite_path=env["TRIALSTOCK_SQLITE_PATH"])
-    app = build_app(settings, role="cli")
+    settings = Settings(_env_file=None, sqlite_path=env["TRIALSTOCK_SQLITE_PATH"],
+                        **{k.removeprefix("TRIALSTOCK_").lower(): v for k, v in env.items() if k.endswith("BASE_URL")})
+    app = build_app(settings, role="server")
     async with app.lifespan(app.mcp) as state:
         refresh = state.background.refresh
         before = await refresh.sync_cutoff()
