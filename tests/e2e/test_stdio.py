@@ -70,8 +70,12 @@ def test_stdout_carries_only_protocol_messages(tmp_path: Path) -> None:
         proc.stdin.write(json.dumps(request) + "\n")
     proc.stdin.flush()
     received: list[str] = []
-    while not any('"id": 4' in line or '"id":4' in line for line in received):
+    answered: set[int] = set()
+    while answered != {1, 2, 3, 4}:  # responses may come in any order: wait for all of them
         received.append(lines.get(timeout=30))
+        message = json.loads(received[-1]) if received[-1].strip() else {}
+        if isinstance(message.get("id"), int):
+            answered.add(message["id"])
     proc.stdin.close()
     stderr = proc.stderr.read()  # type: ignore[union-attr]
     proc.wait(timeout=30)
