@@ -32,7 +32,9 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("tools", help="list the tools with their one-line descriptions")
     call = sub.add_parser("call", help="call a tool in-process and print its result")
     call.add_argument("tool")
-    call.add_argument("args", nargs="*", metavar="key=value", help="values are JSON when they parse, else text")
+    call.add_argument("args", nargs="*", metavar="key=value",
+                      help="values are typed by the tool's schema: symbol=2330, page_size=5, symbols=2330,AAPL, JSON "
+                      "for objects")
     call.add_argument("--json", dest="json_args", help="arguments as one JSON object")
     call.add_argument("--raw", action="store_true", help="print the structured result as JSON")
     sub.add_parser("worker", help="run the background schedules without serving MCP (see docs/operations.md)")

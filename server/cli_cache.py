@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 import time
 from pathlib import Path
@@ -92,28 +93,36 @@ async def _stats(cache: TieredCache, _args: argparse.Namespace) -> int:
 
 
 async def _invalidate(cache: TieredCache, args: argparse.Namespace) -> int:
-    if args.key:
-        removed = await cache.invalidate_keys(*args.key)
-    elif args.tag:
-        removed = await cache.invalidate_tags(*args.tag)
-    elif args.pattern:
-        removed = await cache.invalidate_pattern(args.pattern)
-    elif args.namespace:
-        removed = await cache.invalidate_namespace(args.namespace)
-    elif args.older_than is not None:
-        removed = await cache.invalidate_older_than(_positive(args.older_than, "--older-than"), args.in_namespace)
-    elif args.unused_for is not None:
-        removed = await cache.invalidate_unused(_positive(args.unused_for, "--unused-for"), args.in_namespace)
-    else:
-        removed = await cache.clear()
+    if args.in_namespace is not None and args.older_than is None and args.unused_for is None:
+        raise UsageError("--in-namespace goes with --older-than or --unused-for")
+    try:
+        removed = await _drop(cache, args)
+    except ValueError as exc:  # a malformed namespace or pattern
+        raise UsageError(f"invalidate: {exc}") from None
     rows = [(tier, "FAILED" if count is None else count) for tier, count in removed.items()]
     print(render_table(("tier", "removed"), rows))
     return 0 if all(count is not None for count in removed.values()) else 1
 
 
+async def _drop(cache: TieredCache, args: argparse.Namespace) -> dict[str, int | None]:
+    if args.key:
+        return await cache.invalidate_keys(*args.key)
+    if args.tag:
+        return await cache.invalidate_tags(*args.tag)
+    if args.pattern:
+        return await cache.invalidate_pattern(args.pattern)
+    if args.namespace:
+        return await cache.invalidate_namespace(args.namespace)
+    if args.older_than is not None:
+        return await cache.invalidate_older_than(_positive(args.older_than, "--older-than"), args.in_namespace)
+    if args.unused_for is not None:
+        return await cache.invalidate_unused(_positive(args.unused_for, "--unused-for"), args.in_namespace)
+    return await cache.clear()
+
+
 def _positive(seconds: float, flag: str) -> float:
-    if not seconds > 0:
-        raise UsageError(f"{flag} takes a positive number of seconds, got {seconds:g}")
+    if not 0 < seconds < math.inf:
+        raise UsageError(f"{flag} takes a positive, finite number of seconds, got {seconds:g}")
     return seconds
 
 

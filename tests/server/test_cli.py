@@ -97,3 +97,16 @@ def test_backup_restore_and_refusals(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert "cannot restore from" in capsys.readouterr().err
     assert main(["cache", "restore", str(backup)]) == 0
     assert main(["cache", "check"]) == 0
+
+
+@pytest.mark.parametrize(
+    ("argv", "fragment"),
+    [
+        (["cache", "invalidate", "--namespace", "Bad NS"], "invalidate:"),
+        (["cache", "invalidate", "--older-than", "inf"], "positive, finite"),
+        (["cache", "invalidate", "--all", "--in-namespace", "trials.search"], "--in-namespace goes with"),
+    ],
+)
+def test_bad_invalidations_exit_2(argv: list[str], fragment: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(argv) == 2
+    assert fragment in capsys.readouterr().err
