@@ -69,6 +69,25 @@ class TierReader:
             above.append(guard)
         return found
 
+    async def lookup_lower(self, key: str) -> Found | None:
+        """The lower tiers' hit for ``key`` (live, stale included), promoted, memory not
+        consulted: :meth:`lookup` of one key with ``skip_memory``, without its batch bookkeeping."""
+        now = self._clock()
+        keys = [key]
+        above: list[TierGuard] = []
+        for guard in self._guards:
+            got = await guard.call(guard.backend.get_many, keys, timed=True)
+            if got is SKIPPED:
+                continue
+            hit = self._decode_one(guard, got.get(key), now)
+            if hit is not None:
+                self._memory.put_entry(key, hit.entry, hit.data)
+                if above:
+                    await self._promote_lower({key: hit}, above)
+                return hit
+            above.append(guard)
+        return None
+
     async def wait_for_fresh(self, key: str, wait: float, poll: float, newer_than: float | None = None) -> Found | None:
         """Poll the lower tiers every ``poll`` s for a fresh entry (created after ``newer_than``
         when given), up to ``wait`` s (loop time).
@@ -93,7 +112,7 @@ class TierReader:
             if got is SKIPPED:
                 continue
             answered = True
-            hit = self._decode(guard, [key], got, self._clock(), count=False).get(key)
+            hit = self._decode_one(guard, got.get(key), self._clock(), count=False)
             if hit is not None and hit.entry.is_fresh(self._clock()) and (
                 newer_than is None or hit.entry.created_at > newer_than
             ):
@@ -103,28 +122,37 @@ class TierReader:
 
     def _decode(self, guard: TierGuard, keys: Sequence[str], got: dict[str, bytes], now: float,
                 count: bool = True) -> dict[str, Found]:
-        counters = guard.counters
         hits: dict[str, Found] = {}
         for key in keys:
-            data = got.get(key)
-            entry = None
-            if data is not None:
-                try:
-                    entry = self._serializer.loads(data)
-                except CorruptEntry:
-                    counters.decode_errors += 1
-            if entry is None or entry.is_expired(now):
-                counters.misses += count
-                continue
-            counters.hits += count
-            hits[key] = Found(guard.name, entry, bytes(data))
+            hit = self._decode_one(guard, got.get(key), now, count)
+            if hit is not None:
+                hits[key] = hit
         return hits
 
+    def _decode_one(self, guard: TierGuard, data: bytes | None, now: float, count: bool = True) -> Found | None:
+        """Decode once; the entry carries the bytes (no copy when they already are ``bytes``)."""
+        counters = guard.counters
+        entry = None
+        if data is not None:
+            try:
+                entry = self._serializer.load_encoded(data)
+            except CorruptEntry:
+                counters.decode_errors += 1
+        if entry is None or now >= entry.stale_until:
+            counters.misses += count
+            return None
+        counters.hits += count
+        return Found(guard.name, entry, entry.data)
+
     async def _promote(self, hits: dict[str, Found], above: Sequence[TierGuard]) -> None:
+        """Write hits to memory (one object per item: the entry carries its bytes) and to ``above``."""
         for key, hit in hits.items():
             self._memory.put_entry(key, hit.entry, hit.data)
-        if not above:
-            return
+        if above:
+            await self._promote_lower(hits, above)
+
+    @staticmethod
+    async def _promote_lower(hits: dict[str, Found], above: Sequence[TierGuard]) -> None:
         records = [Record(key, hit.data, hit.entry.stale_until, hit.entry.tags, hit.entry.created_at)
                    for key, hit in hits.items()]
         for guard in above:

@@ -11,6 +11,9 @@ counts and treats as a miss. There is no pickle: a value is data, never code.
 Values must be JSON-able (dict, list, str, int, float, bool, None). Tuples come back as lists;
 datetimes and dataclasses are refused rather than silently turned into strings/dicts.
 
+Entries the engine gets from here are :class:`EncodedEntry` objects: an Entry that also holds
+its bytes, so the memory tier keeps one object per item instead of an entry plus a holder.
+
 Because ``created_at`` comes second in the body, :meth:`Serializer.created_at` reads it from the
 first bytes alone (a compressed body is inflated only as far as needed): a tier can be scanned
 by age without transferring values.
@@ -22,7 +25,7 @@ import math
 import re
 import zlib
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 
@@ -37,6 +40,26 @@ _JSON_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLA
 MAX_DECODED_BYTES = 256 * 1024 * 1024
 _JSON_HEAD = re.compile(rb"\s*\[\s*(-?\d+)\s*,\s*(-?[0-9][0-9.eE+-]*)\s*[,\]]")
 _HEAD_INFLATE = 256  # inflated bytes enough for the version and created_at
+
+
+class EncodedEntry(Entry):
+    """An :class:`Entry` that also carries ``data``, the bytes it was encoded to or decoded from.
+
+    Equal to an ``Entry`` with the same fields (``data`` is not compared). Build it with
+    :meth:`Serializer.pack` or :meth:`Serializer.load_encoded`; ``dataclasses.replace`` on it
+    gives an object without ``data``: make a plain :class:`Entry` instead.
+    """
+
+    __slots__ = ("data",)
+
+    data: bytes
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Entry):
+            return NotImplemented
+        return (self.value, self.created_at, self.fresh_until, self.stale_until, self.tags, self.fetch_cost,
+                self.schema_version) == (other.value, other.created_at, other.fresh_until, other.stale_until,
+                                         other.tags, other.fetch_cost, other.schema_version)
 
 
 class CorruptEntry(ValueError):
@@ -76,8 +99,9 @@ class Serializer:
         self._threshold = compress_threshold
         self._level = compress_level
 
-    def pack(self, entry: Entry, *, namespace: str = "?") -> tuple[Entry, bytes]:
-        """Encode ``entry``; also return it with its value as a reader will see it (normalized).
+    def pack(self, entry: Entry, *, namespace: str = "?") -> tuple[EncodedEntry, bytes]:
+        """Encode ``entry``; also return it with its value as a reader will see it (normalized),
+        carrying the bytes.
 
         Raises TypeError naming ``namespace`` when the value is not serializable.
         """
@@ -95,9 +119,11 @@ class Serializer:
             packed = zlib.compress(body, self._level)
             if len(packed) < len(body):
                 body, header = packed, header | COMP_ZLIB
-        normalized_entry = Entry(normalized, entry.created_at, entry.fresh_until, entry.stale_until,
-                                 tuple(entry.tags), entry.fetch_cost)
-        return normalized_entry, bytes((header,)) + body
+        data = bytes((header,)) + body
+        normalized_entry = EncodedEntry(normalized, entry.created_at, entry.fresh_until, entry.stale_until,
+                                        tuple(entry.tags), entry.fetch_cost)
+        normalized_entry.data = data
+        return normalized_entry, data
 
     def dumps(self, entry: Entry, *, namespace: str = "?") -> bytes:
         """Encode ``entry`` to bytes (see :meth:`pack`)."""
@@ -105,11 +131,27 @@ class Serializer:
 
     def loads(self, data: bytes) -> Entry:
         """Decode bytes written by any Serializer; raise CorruptEntry when they cannot be read."""
+        return _to_entry(self._decode_items(data), Entry)
+
+    def load_encoded(self, data: bytes | bytearray | memoryview) -> EncodedEntry:
+        """Like :meth:`loads`, the entry carrying ``data`` (as ``bytes``, not copied if it is)."""
+        if type(data) is not bytes:
+            data = bytes(data)
+        entry = _to_entry(self._decode_items(data), EncodedEntry)
+        entry.data = data
+        return entry
+
+    def _decode_items(self, data: bytes) -> Any:
         if not data:
             raise CorruptEntry("empty payload")
         header = data[0]
-        encoding, compression = header & 0x0F, header & 0xF0
         body = memoryview(data)[1:]
+        if header == ENC_JSON:  # the common case, without the general dispatch below
+            try:
+                return orjson.loads(body)
+            except Exception as exc:  # any decoder failure is a corrupt payload
+                raise CorruptEntry(f"undecodable payload: {exc}") from exc
+        encoding, compression = header & 0x0F, header & 0xF0
         if compression == COMP_ZLIB:
             body = self._inflate(body)
         elif compression != COMP_NONE:
@@ -119,7 +161,7 @@ class Serializer:
             items = decode(body)
         except Exception as exc:  # any decoder failure is a corrupt payload
             raise CorruptEntry(f"undecodable payload: {exc}") from exc
-        return _to_entry(items)
+        return items
 
     def created_at(self, head: bytes) -> float | None:
         """The ``created_at`` of an encoded entry from its first bytes (any prefix of what
@@ -197,16 +239,23 @@ class Serializer:
         return out
 
 
-def _to_entry(items: Any) -> Entry:
+E = TypeVar("E", bound=Entry)
+
+
+def _to_entry(items: Any, cls: type[E]) -> E:
     if not isinstance(items, list) or len(items) != 7:
         raise CorruptEntry("payload is not a 7-item envelope")
     version, created_at, fresh_until, stale_until, tags, fetch_cost, value = items
     if version != SCHEMA_VERSION:
         raise CorruptEntry(f"schema_version {version!r} is not {SCHEMA_VERSION}")
     try:
-        times = (float(created_at), float(fresh_until), float(stale_until), float(fetch_cost))
+        entry = cls(value, float(created_at), float(fresh_until), float(stale_until), (), float(fetch_cost))
     except (TypeError, ValueError) as exc:
         raise CorruptEntry(f"bad envelope times: {exc}") from exc
-    if not isinstance(tags, list) or not all(isinstance(tag, str) for tag in tags):
+    if tags:
+        if type(tags) is not list or not all(isinstance(tag, str) for tag in tags):
+            raise CorruptEntry("bad envelope tags")
+        entry.tags = tuple(tags)
+    elif type(tags) is not list:
         raise CorruptEntry("bad envelope tags")
-    return Entry(value, times[0], times[1], times[2], tuple(tags), times[3])
+    return entry

@@ -198,10 +198,12 @@ def _rate(part: int, whole: int) -> float | None:
 class LostEntries:
     """Counts reads of keys the memory tier dropped before their hard expiry (evictions).
 
-    The engine calls :meth:`stored` when it puts an entry in memory and :meth:`missed` on a
-    memory miss; a miss on a key stored with a ``stale_until`` still ahead means memory lost a
-    live entry that was asked for again (``refetched``). Invalidations call :meth:`clear` so
-    deliberate drops are not counted. Remembers at most ``limit`` keys (oldest writes forgotten).
+    The memory tier reports each eviction (:meth:`evicted`, its ``on_evict`` hook); the engine
+    calls :meth:`missed` on a memory miss and :meth:`stored` when it puts the key in memory
+    again. A miss on an evicted key whose ``stale_until`` is still ahead means memory lost a live
+    entry that was asked for again (``refetched``). Invalidations call :meth:`clear` so
+    deliberate drops are not counted. Only evicted keys are remembered (nothing per stored
+    entry), at most ``limit`` of them (oldest evictions forgotten).
     """
 
     __slots__ = ("_until", "_limit", "refetched")
@@ -211,17 +213,22 @@ class LostEntries:
         self._limit = max(1, limit)
         self.refetched = 0
 
-    def stored(self, key: str, stale_until: float) -> None:
+    def evicted(self, key: str, stale_until: float) -> None:
         until = self._until
         until.pop(key, None)
         until[key] = stale_until
         if len(until) > self._limit:
             del until[next(iter(until))]
 
+    def stored(self, key: str) -> None:
+        if self._until:
+            self._until.pop(key, None)
+
     def missed(self, key: str, now: float) -> None:
-        stale_until = self._until.pop(key, None)
-        if stale_until is not None and now < stale_until:
-            self.refetched += 1
+        if self._until:
+            stale_until = self._until.pop(key, None)
+            if stale_until is not None and now < stale_until:
+                self.refetched += 1
 
     def clear(self) -> None:
         self._until.clear()

@@ -16,6 +16,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from cache.deadlines import Deadlines
 from cache.stats import TierCounters
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,7 @@ class TierGuard:
         self.counters = counters
         self._clock = clock
         self._timeout = timeout
+        self._deadlines = Deadlines(timeout)  # one timer for all calls, not one per call (4 us each)
         self._recovery = recovery
         self._threshold = threshold
         self._timer = timer
@@ -76,19 +78,28 @@ class TierGuard:
                 self.counters.skips += 1
                 return SKIPPED
             self._probing = probe = True
+        deadlines = self._deadlines
+        task = deadlines.enter()  # None: not watchable here (no task, nested call): asyncio.timeout
         started = self._timer()
         try:
-            async with asyncio.timeout(self._timeout):
+            if task is not None:
                 result = await fn(*args)
+            else:
+                async with asyncio.timeout(self._timeout):
+                    result = await fn(*args)
+        except asyncio.CancelledError:
+            if task is None or not deadlines.expired(task):
+                raise
+            return self._timed_out()
         except TimeoutError:
-            self.counters.timeouts += 1
-            self._failed(f"timed out after {self._timeout:.3f}s")
-            return SKIPPED
+            return self._timed_out()
         except Exception as exc:  # any backend failure degrades to a skip
             self.counters.errors += 1
             self._failed(repr(exc))
             return SKIPPED
         finally:
+            if task is not None:
+                deadlines.leave(task)
             if probe:
                 self._probing = False
         if timed:
@@ -98,6 +109,11 @@ class TierGuard:
                 log.warning("cache tier %s recovered; using it again", self.name)
             self._failures = 0
         return result
+
+    def _timed_out(self) -> Any:
+        self.counters.timeouts += 1
+        self._failed(f"timed out after {self._timeout:.3f}s")
+        return SKIPPED
 
     def _failed(self, reason: str) -> None:
         self._failures += 1

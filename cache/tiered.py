@@ -12,6 +12,8 @@ Contracts (see DESIGN.md section 4):
 - Concurrent misses for a key run the loader once per process (single-flight, waiters shielded
   from each other's cancellation); with a ``locker`` once across processes: the lock holder
   loads, the others poll the lower tiers for its value (bounded by ``lock_wait``), then load.
+  A memory miss reads the lower tiers inline (claiming the key: callers arriving meanwhile join
+  it); a task is started only when the loader must run.
 - Loader errors propagate to every waiter and are never cached.
 - Invalidation (by key, tag, pattern, namespace, everything, age, low use) is in
   :class:`cache.tiered_invalidation.TieredInvalidation`: a load running across an invalidation
@@ -19,6 +21,7 @@ Contracts (see DESIGN.md section 4):
 - A tier that fails or is slower than ``tier_timeout`` is skipped and counted; it is skipped
   outright for ``tier_recovery`` seconds after a failure. The cache never fails a request.
 - The cache owns its backends: :meth:`aclose` closes them and cancels background refreshes.
+  Writes are in :class:`cache.tiered_writes.TieredWrites`.
 - A loaded value is stored under the policy as changed by the caller's
   :func:`cache.policy.override_policy` block, if any (hits never look at it).
 - Refresh-ahead: a ``HitWatcher`` set with :meth:`TieredCache.watch_hits` is told about
@@ -36,17 +39,18 @@ from typing import TYPE_CHECKING, Any
 
 from cache.backends.base import Backend
 from cache.backends.memory import MemoryBackend
-from cache.entry import Entry, Record
+from cache.entry import Entry
 from cache.invalidation import InvalidationHook, Invalidator
 from cache.locking import LockedLoader, Locker
 from cache.lookup import Found, TierReader
 from cache.policy import CacheMeta, CachePolicy, CacheResult, TierName, policy_override
 from cache.serialization import Serializer
 from cache.singleflight import SingleFlight
-from cache.stats import CacheStats, LostEntries
-from cache.tier_guard import SKIPPED, TierGuard
+from cache.stats import CacheStats, LostEntries, NamespaceCounters
+from cache.tier_guard import TierGuard
 from cache.tier_views import TierViews
 from cache.tiered_invalidation import TieredInvalidation
+from cache.tiered_writes import TieredWrites
 
 if TYPE_CHECKING:
     from cache.refresh_ahead import HitWatcher
@@ -60,7 +64,7 @@ _SAMPLE_MASK = 63
 _LOST_KEYS_LIMIT = 100_000
 
 
-class TieredCache(TieredInvalidation, TierViews):
+class TieredCache(TieredWrites, TieredInvalidation, TierViews):
     """Read-through cache over a memory tier and optional Redis and SQLite tiers."""
 
     def __init__(self, memory: MemoryBackend, *, redis: Backend | None = None, sqlite: Backend | None = None,
@@ -94,6 +98,7 @@ class TieredCache(TieredInvalidation, TierViews):
         self._closed = False
         self._watcher: HitWatcher | None = None
         self._lost = LostEntries(min(2 * memory.max_entries, _LOST_KEYS_LIMIT))
+        memory.on_evict = self._lost.evicted
         self._register_gauges()
         self.stats.add_gauge("memory", "evicted_refetched", lambda: self._lost.refetched)
 
@@ -126,7 +131,26 @@ class TieredCache(TieredInvalidation, TierViews):
             return CacheResult(entry.value, CacheMeta(True, "memory", age if age > 0 else 0.0, True))
         self._mem.misses += 1
         self._lost.missed(key, now)
-        task, started = self._flight.start(key, lambda: self._read_through(key, loader, policy))
+        claim = self._flight.claim(key) if self._guards else None
+        if claim is None:  # join the flight running for the key (or start one: memory-only cache)
+            task, started = self._flight.start(key, lambda: self._read_through(key, loader, policy))
+            return await self._join(key, task, started)
+        try:  # no flight: read the lower tiers inline (no task); a task only if the loader must run
+            hit = await self._reader.lookup_lower(key)
+        except BaseException:  # cancelled: finish in a task so callers who joined get an answer
+            if not claim.cancelled():
+                self._flight.hand_over(key, claim, lambda: self._read_through(key, loader, policy))
+            raise
+        if hit is not None:  # end the claimed flight with it
+            result = self._hit(key, self.stats.for_key(key), hit)
+            self._flight.settle(key, claim, result)
+            if result.meta.stale:  # answer now, refresh now that the flight has ended
+                self._revalidate(key, loader, policy, hit.entry, hit.tier)
+            return result
+        return await self._join(key, self._flight.hand_over(key, claim, lambda: self._load(key, loader, policy)), True)
+
+    async def _join(self, key: str, task: asyncio.Future[CacheResult[Any]], started: bool) -> CacheResult[Any]:
+        """Wait for a flight, shielded from this caller's cancellation, and count the read."""
         try:
             result = await asyncio.shield(task)
         except Exception:  # the load failed: still a read that missed (else hit rates look too high)
@@ -152,7 +176,7 @@ class TieredCache(TieredInvalidation, TierViews):
         if hit is None:
             counters.misses += 1
             return None
-        return self._hit(counters, hit)
+        return self._hit(key, counters, hit)
 
     async def get_many(self, keys: Sequence[str]) -> dict[str, CacheResult[Any]]:
         """Cached values of ``keys`` (absent ones left out); one batch call per tier."""
@@ -164,33 +188,36 @@ class TieredCache(TieredInvalidation, TierViews):
             if hit is None:
                 counters.misses += 1
             else:
-                results[key] = self._hit(counters, hit)
+                results[key] = self._hit(key, counters, hit)
         return results
 
-    def _hit(self, counters: Any, hit: Found) -> CacheResult[Any]:
-        now = self._clock()
-        stale = not hit.entry.is_fresh(now)
+    def _hit(self, key: str, counters: NamespaceCounters, hit: Found) -> CacheResult[Any]:
+        """Count a read answered by the tiers and build its result."""
+        result = self._result(key, hit)
         counters.hits += 1
-        counters.stale_serves += stale
+        counters.stale_serves += result.meta.stale
         counters.time_saved += hit.entry.fetch_cost
         counters.count_lower_hit(hit.tier)
-        return CacheResult(hit.entry.value, CacheMeta(True, hit.tier, hit.entry.age(now), stale))
+        return result
 
     async def _read_through(self, key: str, loader: Loader, policy: CachePolicy) -> CacheResult[Any]:
-        hit = (await self._reader.lookup([key], skip_memory=True)).get(key)
+        hit = await self._reader.lookup_lower(key)
         if hit is None:
             return await self._load(key, loader, policy)
-        if key in self.memory:  # promoted by the lookup
-            self._lost.stored(key, hit.entry.stale_until)
         self.stats.for_key(key).time_saved += hit.entry.fetch_cost  # once per flight
+        result = self._result(key, hit)
+        if result.meta.stale:  # answer now, refresh once this flight has ended
+            current = asyncio.current_task()
+            if current is not None:
+                current.add_done_callback(lambda _: self._revalidate(key, loader, policy, hit.entry, hit.tier))
+        return result
+
+    def _result(self, key: str, hit: Found) -> CacheResult[Any]:
+        entry = hit.entry
+        self._lost.stored(key)  # in memory now (a lower-tier hit was promoted by the lookup)
         now = self._clock()
-        if hit.entry.is_fresh(now):
-            return CacheResult(hit.entry.value, CacheMeta(True, hit.tier, hit.entry.age(now), False))
-        # Stale in a lower tier: answer now, refresh once this flight has ended.
-        current = asyncio.current_task()
-        if current is not None:
-            current.add_done_callback(lambda _: self._revalidate(key, loader, policy, hit.entry, hit.tier))
-        return CacheResult(hit.entry.value, CacheMeta(True, hit.tier, hit.entry.age(now), True))
+        age = now - entry.created_at
+        return CacheResult(entry.value, CacheMeta(True, hit.tier, age if age > 0 else 0.0, now >= entry.fresh_until))
 
     def _revalidate(self, key: str, loader: Loader, policy: CachePolicy, stale: Entry, tier: TierName) -> None:
         if not self._closed:
@@ -246,37 +273,6 @@ class TieredCache(TieredInvalidation, TierViews):
         if epoch == self._epoch:  # an invalidation during the load would make this value suspect
             await self._write([(key, entry, data)])
         return CacheResult(entry.value, CacheMeta(False, None, 0.0, False))
-
-    # -- writes ------------------------------------------------------------------------------
-
-    async def set(self, key: str, value: Any, policy: CachePolicy, fetch_cost: float = 0.0) -> None:
-        """Store ``value`` under ``key`` in every tier (TypeError if it is not JSON-able)."""
-        await self._write([(key, *self._pack(value, policy, fetch_cost))])
-
-    async def set_many(self, items: Sequence[tuple[str, Any]], policy: CachePolicy) -> None:
-        """Store several ``(key, value)`` pairs under one policy; one batch per tier."""
-        await self._write([(key, *self._pack(value, policy, 0.0)) for key, value in items])
-
-    def _pack(self, value: Any, policy: CachePolicy, fetch_cost: float) -> tuple[Entry, bytes]:
-        now = self._clock()
-        tags = policy.tags
-        if policy.tags_from is not None:
-            tags = tuple(dict.fromkeys((*policy.tags, *policy.tags_from(value))))
-        entry = Entry(value, now, now + policy.fresh_ttl, now + policy.stale_ttl, tags, fetch_cost)
-        return self._serializer.pack(entry, namespace=policy.namespace)
-
-    async def _write(self, items: Sequence[tuple[str, Entry, bytes]]) -> None:
-        for key, entry, data in items:
-            if self.memory.put_entry(key, entry, data):  # False: larger than the whole tier
-                self._lost.stored(key, entry.stale_until)
-        self._mem.writes += len(items)
-        if not self._guards:
-            return
-        records = [Record(key, data, entry.stale_until, entry.tags, entry.created_at) for key, entry, data in items]
-        outcomes = await asyncio.gather(*(g.call(g.backend.set_many, records) for g in self._guards))
-        for guard, outcome in zip(self._guards, outcomes, strict=True):
-            if outcome is not SKIPPED:
-                guard.counters.writes += len(records)
 
     # -- housekeeping ------------------------------------------------------------------------
 

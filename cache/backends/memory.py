@@ -5,7 +5,9 @@ Two ways in:
 - the :class:`~cache.backends.base.Backend` protocol (bytes in, bytes out), like every tier;
 - a fast path for the engine: :meth:`MemoryBackend.put_entry` stores the decoded
   :class:`~cache.entry.Entry` next to its bytes, and :meth:`MemoryBackend.get_entry` returns it
-  with one dict lookup, an expiry check and an LRU touch (no decoding, no allocation).
+  with one dict lookup, an expiry check and an LRU touch (no decoding, no allocation). An
+  :class:`~cache.serialization.EncodedEntry` carrying those very bytes (what the engine stores)
+  is the item itself: a holder object per item cost 64 bytes (~15% of the tier's own cost).
 
 Size of an item = ``len(data) + len(key)`` (recomputed when needed, not stored). An item larger
 than ``max_bytes`` is not stored. Expired items are dropped when touched and are never returned;
@@ -27,6 +29,9 @@ spacing; none before the first watermark). At most ``_MAX_WATERMARKS`` are kept;
 the one whose removal leaves the smallest gap relative to its age goes, so the spacing grows
 with age (roughly geometric: fine for recent cutoffs, coarse for old ones, the oldest kept).
 Sentinels are not str keys: never looked up, matched, counted in ``len`` or in the bounds.
+
+:attr:`MemoryBackend.on_evict`, if set, is called with ``(key, stale_until)`` for each item the
+bounds evict (not on expiry, delete, replacement or clear): how the engine counts lost entries.
 """
 
 from __future__ import annotations
@@ -40,18 +45,27 @@ from fnmatch import translate
 from typing import Any
 
 from cache.entry import Entry, Record
+from cache.serialization import EncodedEntry
 
 
 class _Item:
-    # No stored size: it is len(data) + len(key), recomputed when needed. An int field cost
-    # 40 bytes per entry (slot + int object), ~8% of the tier's own per-entry memory.
-    __slots__ = ("data", "entry", "expires_at", "tags")
+    """Bytes stored through the protocol (``entry`` None) or a plain Entry with its bytes; the
+    attributes of an EncodedEntry item. No size field (40 bytes): len(data) + len(key)."""
 
-    def __init__(self, data: bytes, entry: Entry | None, expires_at: float, tags: tuple[str, ...]) -> None:
+    __slots__ = ("data", "entry", "stale_until", "tags")
+
+    def __init__(self, data: bytes, entry: Entry | None, stale_until: float, tags: tuple[str, ...]) -> None:
         self.data = data
         self.entry = entry
-        self.expires_at = expires_at
+        self.stale_until = stale_until
         self.tags = tags
+
+
+_Stored = _Item | EncodedEntry
+
+
+def _entry_of(item: _Stored) -> Entry | None:
+    return item if isinstance(item, EncodedEntry) else item.entry
 
 
 class _Watermark:
@@ -80,12 +94,13 @@ class MemoryBackend:
         self.max_bytes = max_bytes
         self.watermark_every = watermark_every
         self._clock = clock
-        self._items: OrderedDict[Any, _Item] = OrderedDict()  # str keys, plus _Watermark sentinels
+        self._items: OrderedDict[Any, _Stored] = OrderedDict()  # str keys, plus _Watermark sentinels
         self._marks: deque[_Watermark] = deque()  # oldest first, in LRU order too
         self._tags: dict[str, set[str]] = {}
         self._bytes = 0
         self.evictions = 0
         self.oversize = 0
+        self.on_evict: Callable[[str, float], None] | None = None
 
     # -- engine fast path ------------------------------------------------------------------
 
@@ -97,11 +112,11 @@ class MemoryBackend:
         item = self._items.get(key)
         if item is None:
             return None
-        if now >= item.expires_at:
+        if now >= item.stale_until:
             self._remove(key)
             return None
         self._items.move_to_end(key)
-        return item.entry
+        return item if isinstance(item, EncodedEntry) else item.entry
 
     def put_entry(self, key: str, entry: Entry, data: bytes) -> bool:
         """Store ``entry`` with its encoded ``data`` (expiry = ``entry.stale_until``).
@@ -109,6 +124,8 @@ class MemoryBackend:
         Returns False when the item alone is larger than ``max_bytes`` (nothing is stored and
         any previous item under ``key`` is removed).
         """
+        if isinstance(entry, EncodedEntry) and entry.data is data:  # the entry is the item
+            return self._put(key, entry)
         return self._put(key, _Item(data, entry, entry.stale_until, entry.tags))
 
     # -- Backend protocol ----------------------------------------------------------------------
@@ -121,7 +138,7 @@ class MemoryBackend:
             item = items.get(key)
             if item is None:
                 continue
-            if now >= item.expires_at:
+            if now >= item.stale_until:
                 self._remove(key)
                 continue
             items.move_to_end(key)
@@ -169,20 +186,20 @@ class MemoryBackend:
     def match_now(self, pattern: str) -> list[str]:
         matches = re.compile(translate(pattern)).match
         now = self._clock()
-        return [key for key, item in self._items.items() if now < item.expires_at and matches(key)]
+        return [key for key, item in self._items.items() if now < item.stale_until and matches(key)]
 
     def tagged_now(self, tags: Iterable[str]) -> list[str]:
         now = self._clock()
         keys: set[str] = set()
         for tag in tags:
             keys.update(self._tags.get(tag, ()))
-        return [key for key in keys if now < self._items[key].expires_at]
+        return [key for key in keys if now < self._items[key].stale_until]
 
     def created_before_now(self, cutoff: float, pattern: str = "*") -> list[str]:
         """Keys matching ``pattern`` whose entry was created before ``cutoff`` (O(n))."""
         matches = re.compile(translate(pattern)).match
         return [key for key, item in self._items.items()
-                if item.entry is not None and item.entry.created_at < cutoff and matches(key)]
+                if (entry := _entry_of(item)) is not None and entry.created_at < cutoff and matches(key)]
 
     def unused_since_now(self, cutoff: float, pattern: str = "*") -> list[str]:
         """Keys matching ``pattern`` neither read nor written since the newest watermark placed
@@ -227,7 +244,7 @@ class MemoryBackend:
     def purge_expired(self) -> int:
         """Drop every expired item now (O(n)); returns how many."""
         now = self._clock()
-        expired = [key for key, item in self._items.items() if now >= item.expires_at and item is not _MARK_ITEM]
+        expired = [key for key, item in self._items.items() if now >= item.stale_until and item is not _MARK_ITEM]
         for key in expired:
             self._remove(key)
         return len(expired)
@@ -244,18 +261,20 @@ class MemoryBackend:
 
     # -- internals ---------------------------------------------------------------------------
 
-    def _put(self, key: str, item: _Item) -> bool:
+    def _put(self, key: str, item: _Stored) -> bool:
         if key in self._items:
             self._remove(key)
         size = len(item.data) + len(key)
         if size > self.max_bytes:
             self.oversize += 1
             return False
-        self._items[key] = item
+        items = self._items
+        items[key] = item
         self._bytes += size
         for tag in item.tags:
             self._tags.setdefault(tag, set()).add(key)
-        self._evict()
+        if len(items) - len(self._marks) > self.max_entries or self._bytes > self.max_bytes:
+            self._evict()
         return True
 
     def _evict(self) -> None:
@@ -266,10 +285,12 @@ class MemoryBackend:
                 del items[key]
                 marks.popleft()
                 continue
-            self._remove(key)
+            stale_until = self._remove(key).stale_until
             self.evictions += 1
+            if self.on_evict is not None:
+                self.on_evict(key, stale_until)
 
-    def _remove(self, key: str) -> None:
+    def _remove(self, key: str) -> _Stored:
         item = self._items.pop(key)
         self._bytes -= len(item.data) + len(key)
         for tag in item.tags:
@@ -278,3 +299,4 @@ class MemoryBackend:
                 keys.discard(key)
                 if not keys:
                     del self._tags[tag]
+        return item

@@ -176,4 +176,4 @@ async def test_without_redis_a_cli_invalidation_clears_a_running_servers_memory(
 
 def test_invalidate_by_time_needs_a_positive_duration(tmp_path: Path) -> None:
     result = cli("cache", "invalidate", "--unused-for", "0", env=server_env(tmp_path))
-    assert result.returncode == 2 and "--unused-for takes a positive number" in result.stderr
+    assert result.returncode == 2 and "--unused-for takes a positive, finite number" in result.stderr
