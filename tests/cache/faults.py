@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from typing import Any, NamedTuple
 
 from cache.backends.base import BackendError
+from cache.backends.memory import MemoryBackend
+from cache.clock import ManualClock
 from cache.entry import Record
+from cache.tiered import TieredCache
 
 
 class FaultyBackend:
@@ -88,3 +92,30 @@ class LoaderSpy:
         if self.error is not None:
             raise self.error
         return self.value
+
+
+class Stack(NamedTuple):
+    """A cache over a memory tier and two fault-injecting stand-ins for Redis and SQLite."""
+
+    cache: TieredCache
+    memory: MemoryBackend
+    redis: FaultyBackend
+    sqlite: FaultyBackend
+
+
+@asynccontextmanager
+async def fault_stack(clock: ManualClock, **cache_options: Any) -> AsyncIterator[Stack]:
+    """Memory tiers all round (the lower two wrapped in FaultyBackend); hangs released on exit."""
+
+    def tier() -> MemoryBackend:
+        return MemoryBackend(max_entries=1000, max_bytes=10_000_000, clock=clock)
+
+    memory = tier()
+    redis, sqlite = FaultyBackend(tier(), "redis"), FaultyBackend(tier(), "sqlite")
+    cache = TieredCache(memory, redis=redis, sqlite=sqlite, clock=clock, **cache_options)
+    try:
+        yield Stack(cache, memory, redis, sqlite)
+    finally:
+        redis.release_hangs()
+        sqlite.release_hangs()
+        await cache.aclose()

@@ -4,39 +4,21 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import NamedTuple
 
 import pytest
 
-from cache.backends.memory import MemoryBackend
 from cache.clock import ManualClock
 from cache.policy import CachePolicy
 from cache.tiered import TieredCache
-from tests.cache.faults import FaultyBackend, LoaderSpy
+from tests.cache.faults import LoaderSpy, Stack, fault_stack
 
 RECOVERY = 5.0
 
 
-class Stack(NamedTuple):
-    cache: TieredCache
-    memory: MemoryBackend
-    redis: FaultyBackend
-    sqlite: FaultyBackend
-
-
 @pytest.fixture
 async def stack(clock: ManualClock) -> AsyncIterator[Stack]:
-    def tier() -> MemoryBackend:
-        return MemoryBackend(max_entries=100, max_bytes=1_000_000, clock=clock)
-
-    memory = tier()
-    redis, sqlite = FaultyBackend(tier(), "redis"), FaultyBackend(tier(), "sqlite")
-    cache = TieredCache(memory, redis=redis, sqlite=sqlite, clock=clock, tier_timeout=0.05,
-                        tier_recovery=RECOVERY)
-    yield Stack(cache, memory, redis, sqlite)
-    redis.release_hangs()
-    sqlite.release_hangs()
-    await cache.aclose()
+    async with fault_stack(clock, tier_timeout=0.05, tier_recovery=RECOVERY) as built:
+        yield built
 
 
 def _tier(cache: TieredCache, name: str) -> dict:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import NamedTuple
 
 import pytest
 
@@ -13,26 +12,13 @@ from cache.entry import Entry, Record
 from cache.policy import CachePolicy
 from cache.serialization import Serializer
 from cache.tiered import TieredCache
-from tests.cache.faults import FaultyBackend, LoaderSpy
-
-
-class Stack(NamedTuple):
-    cache: TieredCache
-    memory: MemoryBackend
-    redis: FaultyBackend
-    sqlite: FaultyBackend
+from tests.cache.faults import LoaderSpy, Stack, fault_stack
 
 
 @pytest.fixture
 async def stack(clock: ManualClock) -> AsyncIterator[Stack]:
-    def tier() -> MemoryBackend:
-        return MemoryBackend(max_entries=1000, max_bytes=10_000_000, clock=clock)
-
-    memory = tier()
-    redis, sqlite = FaultyBackend(tier(), "redis"), FaultyBackend(tier(), "sqlite")
-    cache = TieredCache(memory, redis=redis, sqlite=sqlite, clock=clock)
-    yield Stack(cache, memory, redis, sqlite)
-    await cache.aclose()
+    async with fault_stack(clock) as built:
+        yield built
 
 
 async def _store(backend: MemoryBackend, key: str, value: object, clock: ManualClock,
