@@ -61,7 +61,15 @@ def run(benchmark: Benchmark, *, quick: bool, timeout: float = 600.0) -> Result:
     seconds = time.perf_counter() - started
     status = "ok" if done.returncode == 0 else f"failed (exit {done.returncode})"
     verdicts = [condense(line) for line in done.stdout.splitlines() if _VERDICT.search(line)]
-    return Result(benchmark, status, seconds, done.stdout.strip("\n"), done.stderr[-3000:], shown, verdicts)
+    return Result(benchmark, status, seconds, local_paths(done.stdout.strip("\n")),
+                  local_paths(done.stderr[-3000:]), shown, verdicts)
+
+
+def local_paths(text: str) -> str:
+    """Output with this machine's paths made relative: ``<site-packages>/...``, ``./...``."""
+    for prefix in sorted({p for p in sys.path if p.endswith("site-packages")}, key=len, reverse=True):
+        text = text.replace(prefix, "<site-packages>")
+    return text.replace(str(REPO), ".")
 
 
 def condense(line: str) -> str:
@@ -117,7 +125,7 @@ def render(results: list[Result], facts: list[tuple[str, str]], *, command: str,
     lines += ["", "## Machine", "", *[f"- {name}: {value}" for name, value in facts],
               f"- Load average at the end (1/5/15 min): {load_end} (other engineers' tests shared the machine)",
               "", "## How to run", "",
-              "```sh", "cd /work/main", f"{command}            # every benchmark, rewrites docs/benchmarks.md",
+              "```sh", "cd <your checkout>", f"{command}            # every benchmark, rewrites docs/benchmarks.md",
               ".venv/bin/python -m benchmarks --only floor,startup   # some of them (prints; --write to save)",
               ".venv/bin/python -m benchmarks --quick              # fewer samples, same shape (prints)",
               ".venv/bin/python -m benchmarks.floor                # any script on its own", "```", "",

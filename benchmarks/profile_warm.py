@@ -26,7 +26,7 @@ from typing import Any
 
 from mcp import Client
 
-from benchmarks._harness import MIXED, ToolCall, bench_settings, scratch
+from benchmarks._harness import MIXED, REPO, ToolCall, bench_settings, scratch
 from benchmarks._table import Row, Summary, interleaved, print_table, sample_async
 from benchmarks.floor import sdk_call, unvalidated_call, warm
 from cache.keys import make_key
@@ -110,7 +110,8 @@ def attribution(stats: pstats.Stats, calls: int) -> list[tuple[str, float]]:
     whole = entry_time(stats, "mcp/client/client.py", func="call_tool")
     check = entry_time(stats, "mcp/client/session.py", func="validate_tool_result")
     handler = entry_time(stats, "mcpserver/server.py", func="_handle_call_tool")
-    middleware = own_time(stats, "/work/main/server/") + entry_time(stats, "/cache/", caller_in="/work/main/server/")
+    server_dir = f"{REPO}/server/"
+    middleware = own_time(stats, server_dir) + entry_time(stats, "/cache/", caller_in=server_dir)
     rows = [
         ("whole call (Client.call_tool)", whole),
         ("SDK client: output-schema check of the result (jsonschema)", check),
