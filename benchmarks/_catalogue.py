@@ -144,7 +144,7 @@ A/B runs of the old and the new code on this machine (medians).
 
 | Change | Before | After |
 |---|---|---|
-| `server/lifespan.py`: the five upstream HTTP clients share ONE SSL context (`pooled_transports`); httpx built one per client, each loading the whole CA bundle (~25 ms) | state build 170 ms | 46 ms |
+| `server/lifespan.py`: the five upstream HTTP clients share ONE SSL context (`verify=` of `build_upstream`); httpx built one per client, each loading the whole CA bundle (~25 ms) | state build 170 ms | 46 ms |
 | `cache/events.py`, `cache/lease.py`: redis-py is imported only when Redis is configured | start-up 1.61x the trivial server | 1.46x |
 | `tools/clinical_trials/models.py`: outputs drop `None` fields through pydantic's `exclude_if` (Rust core) instead of a Python wrap serializer per model | one full `get_trial` dump 99 us | 38 us (the SDK dumps twice per call) |
 | `tools/clinical_trials/models.py`: optional output fields are published as absent-or-typed instead of `anyOf [T, null]` (they are never null) | client-side validation of a `get_trial` result ~2.1 ms | ~1.1 ms |

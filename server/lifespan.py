@@ -60,7 +60,8 @@ async def app_state(
 
     ``mcp`` is the server whose tools warming runs; ``role`` says which background schedules
     run here (see :mod:`server.background`)."""
-    transports = {**pooled_transports(settings, skip=transports or {}), **(transports or {})}
+    transports = transports or {}
+    ssl_context = httpx.create_ssl_context()  # one CA bundle load for every upstream client
     async with AsyncExitStack() as stack:
         cache = await build_cache(cache_config(settings), clock=clock)
         stack.push_async_callback(cache.aclose)
@@ -72,7 +73,8 @@ async def app_state(
                 policy=http_policy(settings),
                 rate=settings.upstreams.rate(name),
                 user_agent=settings.upstreams.user_agent,
-                transport=transports[name],
+                transport=transports.get(name),
+                verify=ssl_context,
             )
             stack.push_async_callback(client.aclose)
             upstreams[name] = client
@@ -101,22 +103,6 @@ async def app_state(
 
 async def _no_tools(tool: str, arguments: dict[str, object], ttl: object = None) -> WarmOutcome:
     return WarmOutcome.failed("no MCP server in this process to run tools")
-
-
-def pooled_transports(settings: Settings, *, skip: Mapping[str, object]) -> dict[str, httpx.AsyncBaseTransport]:
-    """The pooled HTTP transport of every upstream not in ``skip``, all sharing ONE SSL context.
-
-    httpx builds an SSL context (loading the whole CA bundle, ~25 ms) per client; five
-    upstreams made that most of the start-up time of the lifespan. The transports carry the
-    pool limits ``build_upstream`` would have set, so behaviour is unchanged.
-    """
-    names = [name for name in UPSTREAMS if name not in skip]
-    if not names:
-        return {}
-    ssl_context = httpx.create_ssl_context()  # certifi, or SSL_CERT_FILE / SSL_CERT_DIR, as httpx does
-    limits = httpx.Limits(max_connections=settings.http.max_connections,
-                          max_keepalive_connections=settings.http.max_keepalive)
-    return {name: httpx.AsyncHTTPTransport(verify=ssl_context, limits=limits) for name in names}
 
 
 class SharedLifespan:

@@ -9,6 +9,7 @@ route requests to an ``httpx.MockTransport`` (then the pool limits do not apply)
 from __future__ import annotations
 
 import asyncio
+import ssl
 import time
 from collections.abc import Awaitable, Callable
 
@@ -27,10 +28,14 @@ def build_upstream(
     rate: tuple[int, float] | None,
     user_agent: str,
     transport: httpx.AsyncBaseTransport | None = None,
+    verify: ssl.SSLContext | bool = True,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
 ) -> UpstreamClient:
-    """Build the client for one upstream; ``rate`` is (requests, per_seconds) or None."""
+    """Build the client for one upstream; ``rate`` is (requests, per_seconds) or None.
+
+    ``verify``: pass one shared ``ssl.SSLContext`` when building several clients; httpx
+    otherwise loads the whole CA bundle for each (~25 ms apiece at start-up)."""
     http = httpx.AsyncClient(
         base_url=base_url.rstrip("/"),
         timeout=timeout_for(policy),
@@ -41,6 +46,7 @@ def build_upstream(
         headers={"User-Agent": user_agent},
         follow_redirects=True,
         transport=transport,
+        verify=verify,
     )
     limiter = RateLimiter(rate[0], rate[1], clock=clock, sleep=sleep) if rate is not None else None
     return UpstreamClient(name, http, policy=policy, limiter=limiter, clock=clock, sleep=sleep)
