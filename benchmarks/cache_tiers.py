@@ -33,8 +33,8 @@ from benchmarks._table import Row, print_table, sample_async, sample_sync
 from cache.backends.memory import MemoryBackend
 from cache.backends.redis import RedisBackend
 from cache.backends.sqlite import SqliteBackend
+from cache.engine.tiered import TieredCache
 from cache.policy import CachePolicy
-from cache.tiered import TieredCache
 from tests.support.redis_server import RedisServer
 
 POLICY = CachePolicy("bench", fresh_ttl=3600, stale_ttl=7200)

@@ -14,7 +14,7 @@ import time
 
 from benchmarks._table import Summary
 from cache.backends.memory import MemoryBackend
-from cache.tiered import TieredCache
+from cache.engine.tiered import TieredCache
 from tests.support.replay import ReplayServer
 from tests.support.replay_routes import Reply, Route
 from tests.tools.clinical_trials.recorded import synthetic_mutation_page

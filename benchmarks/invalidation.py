@@ -1,7 +1,7 @@
 """Cross-process invalidation latency: ``python -m benchmarks.invalidation``.
 
 Spawns a throwaway redis-server and a second OS process (this module with ``--child``). Each
-process runs a real engine (memory tier + Redis tier) with its own :class:`cache.events.EventBus`
+process runs a real engine (memory tier + Redis tier) with its own :class:`cache.coordination.events.EventBus`
 on one channel. The child loads 1,000 keys into its memory tier; the parent then invalidates
 them one by one (``invalidate_keys``: Redis tier delete + publish), ``PACE`` seconds apart.
 The child's bus records propagation latency for each (its receive-and-apply time minus the
@@ -30,9 +30,9 @@ from redis.asyncio import Redis
 from benchmarks._table import Row, Summary, print_table
 from cache.backends.memory import MemoryBackend
 from cache.backends.redis import RedisBackend
-from cache.events import EventBus
+from cache.coordination.events import EventBus
+from cache.engine.tiered import TieredCache
 from cache.policy import CachePolicy
-from cache.tiered import TieredCache
 from tests.support.redis_server import RedisServer
 
 EVENTS = 1000

@@ -17,11 +17,11 @@ from dataclasses import dataclass
 
 from benchmarks._table import Summary
 from cache.backends.memory import MemoryBackend
+from cache.coordination.shared_store import MemoryStore
+from cache.coordination.tunables import COST_CUTOFF, Tunables
+from cache.engine.tiered import TieredCache
 from cache.policy import CachePolicy
-from cache.refresh_ahead import RefreshAhead
-from cache.shared_store import MemoryStore
-from cache.tiered import TieredCache
-from cache.tunables import COST_CUTOFF, Tunables
+from cache.warming.refresh_ahead import RefreshAhead
 
 KEY = "bench:v1:slow"
 POLICY = CachePolicy("bench", fresh_ttl=2.0, stale_ttl=2.0)

@@ -35,10 +35,10 @@ from benchmarks._table import Row, Target, interleaved, print_table, print_targe
 from benchmarks.cache_tiers import _value
 from cache.backends.memory import MemoryBackend
 from cache.backends.sqlite import SqliteBackend
+from cache.engine.tiered import TieredCache
 from cache.entry import Entry
 from cache.policy import CachePolicy
 from cache.serialization import Serializer
-from cache.tiered import TieredCache
 
 POLICY = CachePolicy("bench.scale", fresh_ttl=86_400, stale_ttl=7 * 86_400)
 HIT_TARGET = 1.5

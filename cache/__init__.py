@@ -1,0 +1,73 @@
+"""The tiered cache engine: memory -> Redis -> SQLite -> loader, independent of MCP and domains.
+
+This module is the front door: everything a caller needs is imported from here
+(``from cache import TieredCache, CachePolicy, make_key``). The subpackages group what lives
+behind it, each with a front door of its own:
+
+- :mod:`cache.engine`: read-through, single-flight, tier guards and deadlines, writes, invalidation;
+- :mod:`cache.backends`: the backend protocol and the memory, SQLite and Redis tiers;
+- :mod:`cache.coordination`: what processes share: events, memory sync, the scheduler lease, tunables;
+- :mod:`cache.warming`: warming strategies, usage tracking and refresh-ahead;
+- :mod:`cache.observe`: statistics, analytics and Prometheus text.
+
+Modules not re-exported by a package's ``__init__`` are private to the cache.
+``RedisBackend`` and ``RedisLocker`` are loaded on first use, so a process without Redis never
+imports redis-py.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from cache.backends import Backend, BackendError, MemoryBackend, SqliteBackend
+from cache.config import CacheConfig, build_cache
+from cache.engine import CacheStats, InvalidationEvent, Loader, Locker, TieredCache
+from cache.entry import Entry, Record
+from cache.keys import make_key, namespace_of, namespace_pattern, validate_namespace
+from cache.policy import CacheMeta, CachePolicy, CacheResult, TierName, override_policy
+from cache.serialization import CorruptEntry, Serializer
+
+if TYPE_CHECKING:
+    from cache.backends.redis import RedisBackend
+    from cache.backends.redis_lock import RedisLocker
+
+__all__ = [
+    "Backend",
+    "BackendError",
+    "CacheConfig",
+    "CacheMeta",
+    "CachePolicy",
+    "CacheResult",
+    "CacheStats",
+    "CorruptEntry",
+    "Entry",
+    "InvalidationEvent",
+    "Loader",
+    "Locker",
+    "MemoryBackend",
+    "Record",
+    "RedisBackend",
+    "RedisLocker",
+    "Serializer",
+    "SqliteBackend",
+    "TierName",
+    "TieredCache",
+    "build_cache",
+    "make_key",
+    "namespace_of",
+    "namespace_pattern",
+    "override_policy",
+    "validate_namespace",
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "RedisBackend":
+        from cache.backends.redis import RedisBackend
+
+        return RedisBackend
+    if name == "RedisLocker":
+        from cache.backends.redis_lock import RedisLocker
+
+        return RedisLocker
+    raise AttributeError(f"module 'cache' has no attribute {name!r}")

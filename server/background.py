@@ -2,14 +2,14 @@
 
 Built once per process by the lifespan (:func:`background`), closed in reverse order.
 
-- With Redis: an :class:`~cache.events.EventBus` carries invalidations between processes, and a
-  :class:`~cache.lease.LeaseKeeper` elects the one process that runs the shared schedules.
+- With Redis: an :class:`~cache.coordination.events.EventBus` carries invalidations between processes, and a
+  :class:`~cache.coordination.lease.LeaseKeeper` elects the one process that runs the shared schedules.
   Without Redis every process is its own leader.
 - Roles: ``cli`` (one-shot commands) runs no schedules; ``server`` runs the per-process jobs and,
   when ``worker.in_server``, competes for the lease; ``worker`` always competes.
 - Per process: refresh-ahead of the keys hit in this process, the analytics tick, expired-row
   cleanup of its SQLite tier, publication of its statistics and tool usage, and without Redis
-  the memory sync (:mod:`cache.memory_sync`: another process's invalidation clears this
+  the memory sync (:mod:`cache.coordination.memory_sync`: another process's invalidation clears this
   process's memory tier within about two seconds).
 - Shared (lease holder only): due warming strategies, keeping the deployment's hot tool calls
   hot here (so this process's refresh-ahead recomputes them ahead of expiry: this is how a
@@ -26,18 +26,22 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
-from cache.analytics import Analytics
-from cache.events import EventBus, default_instance_id
-from cache.events_codec import DomainEvent
-from cache.lease import Lease, LeaseKeeper, LocalLease
-from cache.memory_sync import MemorySync
-from cache.refresh_ahead import RefreshAhead
-from cache.shared_store import redis_scope_key, shared_store_for
-from cache.stats_board import StatsBoard
-from cache.tiered import TieredCache
-from cache.tunables import Tunables, tunables_for
-from cache.warming import UsageLog, Warmer, default_strategies_path, load_strategies
-from cache.warming.shared_usage import SharedUsage, export
+from cache import TieredCache
+from cache.coordination import (
+    DomainEvent,
+    EventBus,
+    Lease,
+    LeaseKeeper,
+    LocalLease,
+    MemorySync,
+    Tunables,
+    redis_scope_key,
+    shared_store_for,
+    tunables_for,
+)
+from cache.coordination import instance_id as default_instance_id
+from cache.observe import Analytics, StatsBoard
+from cache.warming import RefreshAhead, SharedUsage, UsageLog, Warmer, default_strategies_path, export, load_strategies
 from server.scheduler import Job, Scheduler
 from server.settings import Settings
 from tools.stocks.sessions import TradingHours

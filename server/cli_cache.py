@@ -9,13 +9,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from cache.backends.base import BackendError
-from cache.build import build_cache
-from cache.events import EventBus
-from cache.memory_sync import MemorySync
-from cache.shared_store import shared_store_for
-from cache.stats_board import StatsBoard
-from cache.tiered import TieredCache
+from cache import BackendError, TieredCache, build_cache
+from cache.coordination import EventBus, MemorySync, shared_store_for
+from cache.observe import StatsBoard
 from server.cli_errors import UsageError
 from server.cli_warm import add_warm_parsers, cutoff, warm
 from server.render import render_table, render_tree

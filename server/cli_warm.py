@@ -7,7 +7,7 @@ import math
 import sys
 from typing import Any, TextIO
 
-from cache.tunables import TunableError, TunableStoreError
+from cache.coordination import TunableError, TunableStoreError
 from cache.warming import UnknownStrategyError, WarmItem, WarmOutcome, WarmSummary
 from server.app import build_app
 from server.cli_errors import UsageError

@@ -19,8 +19,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from cache.prometheus import CONTENT_TYPE as METRICS_CONTENT_TYPE
-from cache.prometheus import render_metrics
+from cache.observe import CONTENT_TYPE as METRICS_CONTENT_TYPE
+from cache.observe import render_metrics
 from server import __version__
 from server.app import App
 from server.settings import Settings

@@ -18,8 +18,7 @@ from typing import Any
 import httpx
 from mcp.server.mcpserver import MCPServer
 
-from cache.build import build_cache
-from cache.tiered import TieredCache
+from cache import TieredCache, build_cache
 from cache.warming import WarmOutcome
 from server.background import Background, Role, background
 from server.settings import Settings

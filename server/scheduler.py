@@ -3,7 +3,7 @@
 Each :class:`Job` runs every ``every`` seconds (or once, when ``every`` is None) in a task of its
 own, so a long warming run never delays the analytics tick; a job still running when it comes
 due again is not started twice. ``leader_only`` jobs run only while ``is_leader()`` is true (the
-scheduler lease, see :mod:`cache.lease`), so a deployment runs them once however many processes
+scheduler lease, see :mod:`cache.coordination.lease`), so a deployment runs them once however many processes
 it has. A job that raises is logged and counted; the scheduler goes on.
 """
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from cache.stats_board import merge_namespaces
+from cache.observe import merge_namespaces
 from server.render import render_table
 
 

@@ -17,8 +17,8 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import TextContent
 
-from cache.policy import override_policy
-from cache.warming.model import TtlOverride, WarmOutcome, apply_ttl
+from cache import override_policy
+from cache.warming import TtlOverride, WarmOutcome, apply_ttl
 
 
 class _InProcessContext:

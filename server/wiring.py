@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from cache.build import CacheConfig
+from cache import CacheConfig
 from server.settings import Settings
 from tools.clinical_trials import TrialsConfig
 from tools.http.config import HttpPolicy

@@ -2,7 +2,7 @@
 
 ``meta`` also holds the schema's own rows (``schema_version``, ``application``); those are
 refused here (ValueError). Other rows are named ``<scope>.<name>`` by their users
-(:mod:`cache.shared_store`: run-time tunables, published statistics; :mod:`cache.memory_sync`:
+(:mod:`cache.coordination.shared_store`: run-time tunables, published statistics; :mod:`cache.coordination.memory_sync`:
 the invalidation generation). ``clear`` and ``restore`` leave every meta row alone.
 :class:`SqliteMeta` is a mixin of :class:`cache.backends.sqlite.SqliteBackend`.
 """

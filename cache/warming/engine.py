@@ -27,8 +27,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
-from cache.refresh_ahead import HotKey
-from cache.tiered import TieredCache
+from cache.engine.tiered import TieredCache
 from cache.warming.config import resolve_target
 from cache.warming.model import (
     CallSpec,
@@ -39,6 +38,7 @@ from cache.warming.model import (
     WarmSummary,
     apply_ttl,
 )
+from cache.warming.refresh_ahead import HotKey
 from cache.warming.usage import UsageLog
 
 log = logging.getLogger(__name__)

@@ -1,7 +1,7 @@
 """Tool usage of the whole deployment, for "trending" warming and refresh-ahead in a worker.
 
 Each process counts the tool calls it serves in its :class:`~cache.warming.usage.UsageLog` and
-publishes :func:`export` of it with its statistics (:mod:`cache.stats_board`). The process that
+publishes :func:`export` of it with its statistics (:mod:`cache.observe.board`). The process that
 runs the shared schedules (the lease holder, possibly a worker that serves no requests) reads
 every published list with :meth:`SharedUsage.refresh` and ranks the calls of all processes
 together in :meth:`SharedUsage.top`. Published counts cover the window given to ``export``
@@ -14,7 +14,7 @@ from collections import Counter
 from typing import Any
 
 from cache.keys import canonical_args
-from cache.stats_board import StatsBoard
+from cache.observe.board import StatsBoard
 from cache.warming.model import CallSpec
 from cache.warming.usage import UsageLog
 

@@ -7,9 +7,9 @@ from collections.abc import AsyncIterator
 import pytest
 
 from cache.backends.memory import MemoryBackend
-from cache.clock import ManualClock
+from cache.engine.tiered import TieredCache
 from cache.policy import CachePolicy
-from cache.tiered import TieredCache
+from tests.support.clock import ManualClock
 
 
 @pytest.fixture

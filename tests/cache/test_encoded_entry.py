@@ -8,11 +8,11 @@ those bytes. Evictions (only they) are reported to ``on_evict``.
 from __future__ import annotations
 
 from cache.backends.memory import MemoryBackend
-from cache.clock import ManualClock
+from cache.engine.tiered import TieredCache
 from cache.entry import Entry, Record
 from cache.policy import CachePolicy
 from cache.serialization import EncodedEntry, Serializer
-from cache.tiered import TieredCache
+from tests.support.clock import ManualClock
 
 
 def test_an_encoded_entry_carries_its_bytes_and_equals_the_plain_entry() -> None:

@@ -9,13 +9,13 @@ from typing import Any
 
 from cache.backends.memory import MemoryBackend
 from cache.backends.sqlite import SqliteBackend
-from cache.clock import ManualClock
+from cache.engine.tiered import TieredCache
 from cache.policy import CachePolicy, override_policy, policy_override
 from cache.serialization import Serializer
-from cache.tiered import TieredCache
 from cache.warming import CallSpec, Strategy, TtlOverride, Warmer, WarmOutcome
 from cache.warming.model import apply_ttl
-from tests.cache.faults import LoaderSpy
+from tests.support.faults import LoaderSpy
+from tests.support.clock import ManualClock
 
 POLICY = CachePolicy("ns", fresh_ttl=60.0, stale_ttl=600.0)
 LONG = TtlOverride(7200.0, 86400.0)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from cache.clock import ManualClock
 from server.scheduler import Job, Scheduler
+from tests.support.clock import ManualClock
 
 
 def counting(runs: list[str], name: str, gate: asyncio.Event | None = None):

@@ -14,9 +14,7 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from cache.keys import make_key
-from cache.policy import CachePolicy
-from cache.tiered import TieredCache
+from cache import CachePolicy, TieredCache, make_key
 from tools.clinical_trials import query
 from tools.clinical_trials.client import CtgovClient
 from tools.clinical_trials.compact import compact_trial, module, nct_id

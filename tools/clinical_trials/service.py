@@ -1,6 +1,6 @@
 """``TrialsService``: searches, counts and trial records through the cache engine.
 
-Every answer goes through :meth:`cache.tiered.TieredCache.get_or_fetch` and carries its
+Every answer goes through :meth:`cache.engine.tiered.TieredCache.get_or_fetch` and carries its
 cache metadata. Cached values are compact JSON (model dumps), never raw upstream pages:
 
 - ``trials.search``: one resolved search page, keyed by the exact upstream parameters
@@ -20,9 +20,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from cache.keys import make_key
-from cache.policy import CachePolicy
-from cache.tiered import TieredCache
+from cache import CachePolicy, TieredCache, make_key
 from tools.clinical_trials import query
 from tools.clinical_trials.client import UPSTREAM, CtgovClient
 from tools.clinical_trials.compact import compact_record, compact_trial, raw_sections

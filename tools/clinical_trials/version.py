@@ -15,9 +15,7 @@ import asyncio
 import logging
 from collections.abc import Callable, Sequence
 
-from cache.keys import make_key
-from cache.policy import CachePolicy
-from cache.tiered import TieredCache
+from cache import CachePolicy, TieredCache, make_key
 from tools.clinical_trials.client import CtgovClient
 from tools.http.errors import UpstreamError
 

@@ -16,9 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from cache.keys import make_key
-from cache.policy import CacheMeta, CachePolicy
-from cache.tiered import TieredCache
+from cache import CacheMeta, CachePolicy, TieredCache, make_key
 from tools.stocks.config import StocksConfig
 from tools.stocks.models import DailyBar, Market, MonthBars
 from tools.stocks.tpex import TpexDaily

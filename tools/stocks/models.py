@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from cache.policy import CacheMeta
+from cache import CacheMeta
 
 Market = Literal["TWSE", "TPEx", "Yahoo"]
 """Where the data comes from: Taiwan Stock Exchange, Taipei Exchange (OTC) or Yahoo Finance."""

@@ -17,9 +17,7 @@ import asyncio
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from cache.keys import make_key
-from cache.policy import CacheMeta, CachePolicy, CacheResult
-from cache.tiered import TieredCache
+from cache import CacheMeta, CachePolicy, CacheResult, TieredCache, make_key
 from tools.http.errors import UpstreamError
 from tools.stocks.config import StocksConfig
 from tools.stocks.errors import UnknownSymbol

@@ -15,9 +15,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
-from cache.keys import make_key
-from cache.policy import CachePolicy
-from cache.tiered import TieredCache
+from cache import CachePolicy, TieredCache, make_key
 from tools.errors import InvalidInput
 from tools.http.client import UpstreamClient
 from tools.http.errors import BadPayload, UpstreamError

@@ -18,9 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
-from cache.keys import make_key
-from cache.policy import CachePolicy
-from cache.tiered import TieredCache
+from cache import CachePolicy, TieredCache, make_key
 from tools.errors import InvalidInput
 from tools.stocks.models import Market
 

@@ -14,7 +14,7 @@ import sys
 
 from redis.asyncio import Redis
 
-from cache.build import CacheConfig, build_cache
+from cache.config import CacheConfig, build_cache
 from cache.policy import CachePolicy
 
 POLICY = CachePolicy("sf", fresh_ttl=60, stale_ttl=600)

@@ -17,8 +17,8 @@ from cache.backends.base import Backend, escape_glob
 from cache.backends.memory import MemoryBackend
 from cache.backends.redis import RedisBackend
 from cache.backends.sqlite import SqliteBackend
-from cache.clock import ManualClock
 from cache.entry import Record
+from tests.support.clock import ManualClock
 
 SPECIAL_KEYS = ["ns:a*b", "ns:a?b", "ns:a[b]", "ns:a]b", "ns:a%b", "ns:a_b", "ns:a\\b", "ns:[*?]%_\\"]
 

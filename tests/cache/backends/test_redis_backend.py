@@ -11,8 +11,8 @@ from redis.asyncio.connection import Connection, SSLConnection
 from cache.backends.base import BackendError, escape_glob
 from cache.backends.redis import RedisBackend
 from cache.backends.redis_glob import glob_to_redis
-from cache.clock import ManualClock
 from cache.entry import Record
+from tests.support.clock import ManualClock
 from tests.support.redis_server import RedisServer
 
 

@@ -18,9 +18,9 @@ from cache.backends.memory import MemoryBackend
 from cache.backends.redis import RedisBackend
 from cache.backends.redis_lock import RedisLocker
 from cache.backends.sqlite import SqliteBackend
-from cache.clock import ManualClock
+from cache.engine.tiered import TieredCache
 from cache.policy import CachePolicy
-from cache.tiered import TieredCache
+from tests.support.clock import ManualClock
 from tests.support.redis_server import RedisServer
 
 pytestmark = pytest.mark.redis

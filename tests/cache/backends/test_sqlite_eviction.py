@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from cache.backends.sqlite import SqliteBackend
-from cache.clock import ManualClock
 from cache.entry import Record
+from tests.support.clock import ManualClock
 
 
 @pytest.fixture

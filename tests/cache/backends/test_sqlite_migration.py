@@ -7,8 +7,8 @@ import sqlite3
 from pathlib import Path
 
 from cache.backends.sqlite import SqliteBackend
-from cache.clock import ManualClock
 from cache.entry import Record
+from tests.support.clock import ManualClock
 
 # The schema 1 layout as shipped before created_at existed (a recorded fixture of the old format).
 V1_DDL = """

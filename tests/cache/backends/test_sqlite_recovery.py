@@ -10,8 +10,8 @@ import pytest
 
 from cache.backends.base import BackendError
 from cache.backends.sqlite import SqliteBackend
-from cache.clock import ManualClock
 from cache.entry import Record
+from tests.support.clock import ManualClock
 
 STAMP = "20231114T221320Z"  # ManualClock's default start, formatted
 

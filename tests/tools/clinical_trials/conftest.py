@@ -7,8 +7,8 @@ from collections.abc import AsyncIterator
 import pytest
 
 from cache.backends.memory import MemoryBackend
-from cache.clock import ManualClock
-from cache.tiered import TieredCache
+from cache.engine.tiered import TieredCache
+from tests.support.clock import ManualClock
 from tests.tools.clinical_trials.recorded import RecordedUpstream, build_client, build_service
 from tools.clinical_trials.service import TrialsService
 from tools.http.client import UpstreamClient

@@ -14,8 +14,8 @@ from urllib.parse import parse_qsl
 import httpx
 from mcp.server.mcpserver import MCPServer
 
-from cache.clock import ManualClock
-from cache.tiered import TieredCache
+from cache.engine.tiered import TieredCache
+from tests.support.clock import ManualClock
 from tests.support.fixtures import fixtures_dir
 from tests.support.replay_routes import Route, RouteRequest
 from tests.support.replay_routes import ctgov as ctgov_routes

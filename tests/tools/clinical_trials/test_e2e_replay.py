@@ -14,8 +14,8 @@ from mcp import Client
 
 from cache.backends.memory import MemoryBackend
 from cache.backends.sqlite import SqliteBackend
-from cache.clock import ManualClock
-from cache.tiered import TieredCache
+from cache.engine.tiered import TieredCache
+from tests.support.clock import ManualClock
 from tests.support.fixtures import load_json
 from tests.support.replay import ReplayServer
 from tests.tools.clinical_trials.recorded import build_service, mcp_server

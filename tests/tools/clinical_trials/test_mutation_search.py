@@ -8,8 +8,8 @@ from urllib.parse import parse_qsl, urlsplit
 import httpx
 import pytest
 
-from cache.clock import ManualClock
-from cache.tiered import TieredCache
+from cache.engine.tiered import TieredCache
+from tests.support.clock import ManualClock
 from tests.support.fixtures import load_json
 from tests.support.replay_routes import Reply, Route
 from tests.tools.clinical_trials.recorded import (

@@ -5,8 +5,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from cache.clock import ManualClock
-from cache.tiered import TieredCache
+from cache.engine.tiered import TieredCache
+from tests.support.clock import ManualClock
 from tests.support.replay_routes import Reply, Route
 from tests.tools.clinical_trials.recorded import RecordedUpstream, build_client, build_service
 from tools.clinical_trials.service import TrialsService

@@ -5,8 +5,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from cache.clock import ManualClock
-from cache.tiered import TieredCache
+from cache.engine.tiered import TieredCache
+from tests.support.clock import ManualClock
 from tests.support.fixtures import load_json
 from tests.tools.clinical_trials.recorded import BASE_URL, RecordedUpstream, build_client, build_service
 from tools.clinical_trials.config import TrialsConfig

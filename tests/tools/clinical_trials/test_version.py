@@ -6,8 +6,8 @@ import asyncio
 
 import httpx
 
-from cache.clock import ManualClock
-from cache.tiered import TieredCache
+from cache.engine.tiered import TieredCache
+from tests.support.clock import ManualClock
 from tests.tools.clinical_trials.recorded import BASE_URL, RecordedUpstream, build_service
 from tools.clinical_trials.client import CtgovClient
 from tools.clinical_trials.config import NAMESPACES

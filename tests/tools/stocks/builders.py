@@ -12,7 +12,7 @@ from urllib.parse import parse_qsl
 import httpx
 
 from cache.backends.memory import MemoryBackend
-from cache.tiered import TieredCache
+from cache.engine.tiered import TieredCache
 from tests.support.fixtures import fixtures_dir
 from tests.support.replay_routes import Reply, Route, RouteRequest
 from tests.support.replay_routes.stocks import routes

@@ -6,8 +6,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from cache.clock import ManualClock
-from cache.tiered import TieredCache
+from cache.engine.tiered import TieredCache
+from tests.support.clock import ManualClock
 from tests.tools.stocks.builders import Harness, RouteTransport, memory_cache, taipei
 
 # Friday 2026-09-04 14:00 Taipei: after the close of the last recorded trading day.

@@ -18,8 +18,8 @@ from mcp.server.mcpserver import MCPServer
 
 from cache.backends.memory import MemoryBackend
 from cache.backends.sqlite import SqliteBackend
-from cache.clock import ManualClock
-from cache.tiered import TieredCache
+from cache.engine.tiered import TieredCache
+from tests.support.clock import ManualClock
 from tests.support.replay import ReplayServer
 from tests.tools.stocks.builders import ONE_ATTEMPT, UPSTREAMS, taipei
 from tools.http.client import UpstreamClient

@@ -10,7 +10,7 @@ from datetime import date
 
 import pytest
 
-from cache.clock import ManualClock
+from tests.support.clock import ManualClock
 from tests.tools.stocks.builders import Harness
 from tools.errors import InvalidInput
 from tools.stocks.errors import UnknownSymbol

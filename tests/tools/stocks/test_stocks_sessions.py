@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from cache.clock import ManualClock
+from tests.support.clock import ManualClock
 from tests.tools.stocks.builders import Harness, RouteTransport, memory_cache, taipei
 from tools.stocks.sessions import TradingHours
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cache.tiered import TieredCache
+from cache.engine.tiered import TieredCache
 from tools.errors import InvalidInput
 from tools.stocks.symbols import MarketBook, Resolved, resolve
 

@@ -1,0 +1,16 @@
+"""The engine: :class:`TieredCache` and the collaborators it is composed of.
+
+Read-through over the tiers (``reader``), single-flight in and across processes
+(``singleflight``, ``locked_loader``), one breaker and one deadline timer per tier
+(``tier_guard``, ``deadlines``), writes to every tier (``writes``), invalidation by key, tag,
+pattern, namespace, age and disuse (``invalidation``, ``invalidator``, ``age_scan``) and the
+per-tier views used by maintenance and statistics (``views``), and the counters every
+tier and namespace keeps (``stats``).
+"""
+
+from cache.engine.invalidator import InvalidationEvent
+from cache.engine.locked_loader import Locker
+from cache.engine.stats import CacheStats
+from cache.engine.tiered import Loader, TieredCache
+
+__all__ = ["CacheStats", "InvalidationEvent", "Loader", "Locker", "TieredCache"]

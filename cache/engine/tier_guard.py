@@ -1,0 +1,145 @@
+"""Degrade, never fail: every call into a lower tier goes through a :class:`TierGuard`.
+
+A call that raises or takes longer than ``timeout`` seconds is counted (``errors`` or
+``timeouts``) and answered with :data:`SKIPPED` instead of an exception. After ``threshold``
+consecutive failures the guard opens: calls are skipped at once (counted as ``skips``) until
+``recovery`` seconds have passed on the engine's clock; then ONE call is let through as a probe
+(the others keep being skipped); its success closes the guard, its failure re-opens it. So a
+Redis that is down costs at most one short timeout per ``recovery`` period.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from cache.engine.deadlines import Deadlines
+from cache.engine.stats import TierCounters
+
+log = logging.getLogger(__name__)
+
+
+class _Skipped:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "SKIPPED"
+
+    def __bool__(self) -> bool:
+        return False
+
+
+SKIPPED: Any = _Skipped()
+"""Returned by :meth:`TierGuard.call` when the tier was skipped, failed or timed out."""
+
+
+class TierGuard:
+    """Timeout + failure counting + breaker around one backend (``backend`` is any object)."""
+
+    def __init__(self, name: str, backend: Any, counters: TierCounters, *, clock: Callable[[], float],
+                 timeout: float, recovery: float, threshold: int = 1,
+                 timer: Callable[[], float] = time.perf_counter) -> None:
+        self.name = name
+        self.backend = backend
+        self.counters = counters
+        self._clock = clock
+        self._timeout = timeout
+        self._deadlines = Deadlines(timeout)  # one timer for all calls, not one per call (4 us each)
+        self._recovery = recovery
+        self._threshold = threshold
+        self._timer = timer
+        self._failures = 0
+        self._opened_at = 0.0
+        self._probing = False
+
+    @property
+    def state(self) -> str:
+        """'closed' (in use), 'open' (skipped) or 'half-open' (recovery time passed: next call probes)."""
+        if self._failures < self._threshold:
+            return "closed"
+        if self._probing or self._clock() - self._opened_at < self._recovery:
+            return "open"
+        return "half-open"
+
+    async def call(self, fn: Callable[..., Awaitable[Any]], *args: Any, timed: bool = False,
+                   force: bool = False) -> Any:
+        """``await fn(*args)`` within the timeout; SKIPPED on skip, error or timeout.
+
+        ``timed``: record the call's duration in the tier's latency samples.
+        ``force``: try even when the guard is open (invalidations), still bounded by the timeout.
+        Cancellation of the caller propagates unchanged.
+        """
+        probe = False
+        if not force and self._failures >= self._threshold:
+            if self._probing or self._clock() - self._opened_at < self._recovery:
+                self.counters.skips += 1
+                return SKIPPED
+            self._probing = probe = True
+        deadlines = self._deadlines
+        task = deadlines.enter()  # None: not watchable here (no task, nested call): asyncio.timeout
+        started = self._timer()
+        try:
+            if task is not None:
+                result = await fn(*args)
+            else:
+                async with asyncio.timeout(self._timeout):
+                    result = await fn(*args)
+        except asyncio.CancelledError:
+            if task is None or not deadlines.expired(task):
+                raise
+            return self._timed_out()
+        except TimeoutError:
+            return self._timed_out()
+        except Exception as exc:  # any backend failure degrades to a skip
+            self.counters.errors += 1
+            self._failed(repr(exc))
+            return SKIPPED
+        finally:
+            if task is not None:
+                deadlines.leave(task)
+            if probe:
+                self._probing = False
+        if timed:
+            self.counters.latency.add(self._timer() - started)
+        if self._failures:
+            if self._failures >= self._threshold:
+                log.warning("cache tier %s recovered; using it again", self.name)
+            self._failures = 0
+        return result
+
+    def _timed_out(self) -> Any:
+        self.counters.timeouts += 1
+        self._failed(f"timed out after {self._timeout:.3f}s")
+        return SKIPPED
+
+    def _failed(self, reason: str) -> None:
+        self._failures += 1
+        if self._failures >= self._threshold:
+            self._opened_at = self._clock()
+            log.warning("cache tier %s failed (%s); skipping it for %.1fs", self.name, reason, self._recovery)
+        else:
+            log.info("cache tier %s failed (%s)", self.name, reason)
+
+    async def info(self) -> dict[str, Any]:
+        """Cheap facts for operators: guard ``state``, ``where`` (file path or key prefix, never
+        a URL with credentials) and ``entries`` when the backend has ``count()`` and answers."""
+        backend = self.backend
+        where = getattr(backend, "path", None) or getattr(backend, "prefix", None) or ""
+        info: dict[str, Any] = {"state": self.state, "where": str(where)}
+        count = getattr(backend, "count", None)
+        if callable(count):
+            entries = await self.call(count)
+            if entries is not SKIPPED:
+                info["entries"] = entries
+        return info
+
+    async def ping(self) -> bool:
+        """True when the backend answers ``ping()`` with a truthy value within the timeout."""
+        try:
+            async with asyncio.timeout(self._timeout):
+                return bool(await self.backend.ping())
+        except Exception:  # a failing ping is simply False
+            return False

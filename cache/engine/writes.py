@@ -1,0 +1,59 @@
+"""The write half of :class:`cache.engine.tiered.TieredCache`: pack values into entries, store them.
+
+A mixin (it uses the engine's memory tier, guards, serializer, clock, statistics and lost-entry
+tracker). A value is wrapped in an :class:`~cache.entry.Entry` timed by the engine's clock and
+the policy's TTLs, encoded once, and written to memory (the encoded entry itself: one object per
+item) and to every lower tier in one batch each, concurrently. A lower tier that fails is
+skipped and counted by its guard; writes never raise for it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from cache.backends.memory import MemoryBackend
+from cache.engine.stats import LostEntries, TierCounters
+from cache.engine.tier_guard import SKIPPED, TierGuard
+from cache.entry import Entry, Record
+from cache.policy import CachePolicy
+from cache.serialization import Serializer
+
+
+class TieredWrites:
+    memory: MemoryBackend
+    _guards: list[TierGuard]
+    _serializer: Serializer
+    _clock: Callable[[], float]
+    _mem: TierCounters
+    _lost: LostEntries
+
+    async def set(self, key: str, value: Any, policy: CachePolicy, fetch_cost: float = 0.0) -> None:
+        """Store ``value`` under ``key`` in every tier (TypeError if it is not JSON-able)."""
+        await self._write([(key, *self._pack(value, policy, fetch_cost))])
+
+    async def set_many(self, items: Sequence[tuple[str, Any]], policy: CachePolicy) -> None:
+        """Store several ``(key, value)`` pairs under one policy; one batch per tier."""
+        await self._write([(key, *self._pack(value, policy, 0.0)) for key, value in items])
+
+    def _pack(self, value: Any, policy: CachePolicy, fetch_cost: float) -> tuple[Entry, bytes]:
+        now = self._clock()
+        tags = policy.tags
+        if policy.tags_from is not None:
+            tags = tuple(dict.fromkeys((*policy.tags, *policy.tags_from(value))))
+        entry = Entry(value, now, now + policy.fresh_ttl, now + policy.stale_ttl, tags, fetch_cost)
+        return self._serializer.pack(entry, namespace=policy.namespace)
+
+    async def _write(self, items: Sequence[tuple[str, Entry, bytes]]) -> None:
+        for key, entry, data in items:
+            if self.memory.put_entry(key, entry, data):  # False: larger than the whole tier
+                self._lost.stored(key)
+        self._mem.writes += len(items)
+        if not self._guards:
+            return
+        records = [Record(key, data, entry.stale_until, entry.tags, entry.created_at) for key, entry, data in items]
+        outcomes = await asyncio.gather(*(g.call(g.backend.set_many, records) for g in self._guards))
+        for guard, outcome in zip(self._guards, outcomes, strict=True):
+            if outcome is not SKIPPED:
+                guard.counters.writes += len(records)

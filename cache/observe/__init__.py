@@ -1,0 +1,11 @@
+"""Observing the cache: windowed analytics and recommendations over the engine's counters
+(``analytics``), the deployment-wide board every process publishes to
+(``board``) and the Prometheus text exposition (``prometheus``).
+"""
+
+from cache.observe.analytics import Analytics, Recommendation
+from cache.observe.board import StatsBoard, merge_namespaces
+from cache.observe.prometheus import CONTENT_TYPE, render_metrics
+
+__all__ = ["CONTENT_TYPE", "Analytics", "Recommendation", "StatsBoard", "merge_namespaces",
+           "render_metrics"]

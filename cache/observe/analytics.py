@@ -1,0 +1,266 @@
+"""Cache analytics: hit rates over time windows, time saved, efficiency, recommendations.
+
+Definitions (per namespace and in total, over a window or the whole life of the process):
+
+- requests = hits + misses; hit rate = hits / requests (a stale serve is a hit);
+- time saved = the sum of the ``fetch_cost`` of every entry served from the cache: the loader
+  (upstream) seconds those requests would have cost without it;
+- time spent loading = seconds spent in loader runs, refreshes (ahead or behind) included;
+- **efficiency = time saved / (time saved + time spent loading)**: the share of the loader time
+  the demand called for that the cache absorbed. 1.0 means nothing had to be loaded, 0.5 that
+  the cache saved as much upstream time as it spent, None that nothing happened. Refresh-ahead
+  lowers it a little (it loads before anyone asks) in exchange for no caller ever waiting.
+
+Windows (default 1 min, 15 min, 1 h) are differences between the live cumulative counters and
+a mark of them taken earlier. Marks are taken by :meth:`Analytics.tick` at most every
+``mark_every`` seconds (call it from a timer; every report calls it too) and kept for the
+longest window: the hot path only increments counters that already exist. A window starts at
+the mark nearest to its nominal start and reports the span it really ``covered`` (shorter
+while the process is young; otherwise within about ``mark_every`` of the window when marks are
+taken regularly).
+
+Recommendations are plain sentences derived from the longest window by :func:`recommend`.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import deque
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from cache.engine.tiered import TieredCache
+
+NS_FIELDS = ("hits", "misses", "stale_serves", "refreshed_ahead", "loader_calls", "loader_errors",
+             "time_saved", "load_seconds")
+
+
+@dataclass(frozen=True)
+class Figures:
+    """The counts of one namespace (or the total) over a span."""
+
+    hits: int = 0
+    misses: int = 0
+    stale_serves: int = 0
+    refreshed_ahead: int = 0
+    loader_calls: int = 0
+    loader_errors: int = 0
+    time_saved: float = 0.0
+    load_seconds: float = 0.0
+    fresh_ttl: float | None = None
+    max_fetch_cost: float = 0.0
+
+    @property
+    def requests(self) -> int:
+        return self.hits + self.misses
+
+    @property
+    def hit_rate(self) -> float | None:
+        return self.hits / self.requests if self.requests else None
+
+    @property
+    def efficiency(self) -> float | None:
+        spent = self.time_saved + self.load_seconds
+        return self.time_saved / spent if spent > 0 else None
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {name: _round(getattr(self, name)) for name in NS_FIELDS}
+        data.update(requests=self.requests, hit_rate=_round(self.hit_rate), efficiency=_round(self.efficiency))
+        return data
+
+
+@dataclass(frozen=True)
+class Window:
+    """What happened over ``covered`` seconds (asked for: ``seconds``)."""
+
+    seconds: float
+    covered: float
+    namespaces: dict[str, Figures] = field(default_factory=dict)
+    evicted_refetched: int = 0  # live memory entries dropped, then asked for again
+    tier_failures: dict[str, int] = field(default_factory=dict)  # errors + timeouts per lower tier
+    refreshes: int = 0  # refresh-ahead runs that stored a value
+    refresh_failures: int = 0
+
+    @property
+    def total(self) -> Figures:
+        figures = self.namespaces.values()
+        sums = {name: sum(getattr(f, name) for f in figures) for name in NS_FIELDS}
+        return Figures(**sums, max_fetch_cost=max((f.max_fetch_cost for f in figures), default=0.0))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"seconds": self.seconds, "covered": round(self.covered, 1), **self.total.to_dict(),
+                "evicted_refetched": self.evicted_refetched, "tier_failures": dict(self.tier_failures),
+                "refreshes": self.refreshes, "refresh_failures": self.refresh_failures,
+                "namespaces": {name: f.to_dict() for name, f in sorted(self.namespaces.items())}}
+
+
+@dataclass(frozen=True)
+class Facts:
+    """Configuration and state the recommendations refer to."""
+
+    memory_max_bytes: int
+    memory_max_entries: int
+    memory_entries: int
+    refresh_cutoff: float | None = None  # None: refresh-ahead not running
+    refresh_tracked: int = 0
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    code: str
+    message: str
+
+
+@dataclass(frozen=True)
+class _Mark:
+    at: float
+    namespaces: dict[str, tuple[float, ...]]
+    flat: dict[str, float]
+
+
+class Analytics:
+    """Windows and recommendations over ``cache``'s statistics (see module doc)."""
+
+    def __init__(self, cache: TieredCache, *, clock: Callable[[], float] = time.time,
+                 windows: Sequence[float] = (60.0, 900.0, 3600.0), mark_every: float = 60.0) -> None:
+        if not windows or min(windows) <= 0 or mark_every <= 0:
+            raise ValueError("windows and mark_every must be positive")
+        self._cache = cache
+        self._clock = clock
+        self.windows = tuple(sorted(windows))
+        self._mark_every = mark_every
+        self._marks: deque[_Mark] = deque(maxlen=math.ceil(self.windows[-1] / mark_every) + 2)
+        self._marks.append(self._take())
+
+    def tick(self) -> None:
+        """Take a mark if the last one is at least ``mark_every`` seconds old."""
+        if self._clock() - self._marks[-1].at >= self._mark_every:
+            self._marks.append(self._take())
+
+    def window(self, seconds: float) -> Window:
+        """The figures of the last ``seconds`` (as far back as the marks reach)."""
+        self.tick()
+        now = self._take()
+        start = now.at - seconds
+        base = min(self._marks, key=lambda mark: abs(mark.at - start))  # the nearest bucket boundary
+        return _difference(seconds, base, now, self._cache.stats.namespace_counters())
+
+    def lifetime(self) -> Window:
+        now = self._take()
+        return _difference(math.inf, _Mark(-math.inf, {}, {}), now, self._cache.stats.namespace_counters())
+
+    def facts(self) -> Facts:
+        memory = self._cache.memory
+        section = self._cache.stats.snapshot().get("refresh_ahead") or {}
+        cutoff = section.get("cutoff") if section else None
+        return Facts(memory.max_bytes, memory.max_entries, len(memory),
+                     refresh_cutoff=cutoff, refresh_tracked=section.get("tracked", 0))
+
+    def report(self) -> dict[str, Any]:
+        """JSON-able: every window, the lifetime figures and the recommendations."""
+        windows = {_label(seconds): self.window(seconds) for seconds in self.windows}
+        longest = windows[_label(self.windows[-1])]
+        return {
+            "efficiency_definition": "time saved / (time saved + time spent loading)",
+            "windows": {label: w.to_dict() for label, w in windows.items()},
+            "lifetime": {k: v for k, v in self.lifetime().to_dict().items() if k not in ("seconds", "covered")},
+            "recommendations": [r.message for r in recommend(longest, self.facts())],
+        }
+
+    def _take(self) -> _Mark:
+        stats = self._cache.stats
+        namespaces = {name: tuple(float(getattr(c, f)) for f in NS_FIELDS)
+                      for name, c in stats.namespace_counters().items()}
+        flat: dict[str, float] = {}
+        for name, tier in stats.tier_counters().items():
+            flat[f"tier:{name}"] = float(tier.errors + tier.timeouts)
+        snapshot_memory = stats.snapshot()
+        flat["evicted_refetched"] = float(snapshot_memory["tiers"].get("memory", {}).get("evicted_refetched", 0))
+        refresh = snapshot_memory.get("refresh_ahead") or {}
+        flat["refreshes"] = float(refresh.get("refreshed", 0))
+        flat["refresh_failures"] = float(refresh.get("failed", 0))
+        return _Mark(self._clock(), namespaces, flat)
+
+
+def _difference(seconds: float, base: _Mark, now: _Mark, live: Mapping[str, Any]) -> Window:
+    namespaces = {}
+    for name, current in now.namespaces.items():
+        before = base.namespaces.get(name, (0.0,) * len(NS_FIELDS))
+        if any(c < b for c, b in zip(current, before)):  # the counters were reset meanwhile
+            before = (0.0,) * len(NS_FIELDS)
+        delta = {f: c - b for f, c, b in zip(NS_FIELDS, current, before)}
+        counters = live.get(name)
+        namespaces[name] = Figures(
+            **{f: (v if f in ("time_saved", "load_seconds") else int(v)) for f, v in delta.items()},
+            fresh_ttl=getattr(counters, "fresh_ttl", None), max_fetch_cost=getattr(counters, "max_fetch_cost", 0.0))
+
+    def grew(key: str) -> int:
+        return int(max(0.0, now.flat.get(key, 0.0) - base.flat.get(key, 0.0)))
+
+    tiers = {key[5:]: grew(key) for key in now.flat if key.startswith("tier:") and key != "tier:memory"}
+    covered = now.at - base.at if math.isfinite(base.at) else math.inf
+    return Window(seconds, covered, namespaces, grew("evicted_refetched"), tiers, grew("refreshes"),
+                  grew("refresh_failures"))
+
+
+def recommend(window: Window, facts: Facts, *, min_requests: int = 20) -> list[Recommendation]:
+    """Plain-language advice from the figures of ``window`` and the ``facts``."""
+    span = _span(window.covered)
+    advice: list[Recommendation] = []
+    for name, f in sorted(window.namespaces.items()):
+        rate = f.hit_rate
+        if f.requests >= min_requests and rate is not None and rate < 0.3 and (f.fresh_ttl or math.inf) <= 300:
+            advice.append(Recommendation("short_ttl_low_hit_rate", (
+                f"namespace {name}: hit rate {rate:.0%} over {span} with a fresh TTL of {f.fresh_ttl:g} s "
+                "- consider a longer TTL")))
+        if f.hits >= min_requests and f.stale_serves / f.hits >= 0.25:
+            advice.append(Recommendation("stale_heavy", (
+                f"namespace {name}: {f.stale_serves / f.hits:.0%} of hits over {span} were served stale "
+                "- a longer fresh TTL, or a refresh-ahead cutoff below its fetch cost, keeps them fresh")))
+        if f.loader_calls >= 5 and f.loader_errors / f.loader_calls >= 0.2:
+            advice.append(Recommendation("loader_errors", (
+                f"namespace {name}: {f.loader_errors} of {f.loader_calls} loads failed over {span} "
+                "- the upstream is in trouble; stale values are served where the cache has them")))
+    total = window.total
+    if window.evicted_refetched >= max(10, 0.02 * total.requests):
+        setting, now = ("TRIALSTOCK_CACHE__MEMORY_MAX_ENTRIES", f"{facts.memory_max_entries} entries") \
+            if facts.memory_entries >= 0.95 * facts.memory_max_entries \
+            else ("TRIALSTOCK_CACHE__MEMORY_MAX_BYTES", f"{facts.memory_max_bytes / 2**20:g} MiB")
+        advice.append(Recommendation("memory_evicts_hot", (
+            f"memory tier evicted {window.evicted_refetched} entries over {span} that were asked for again "
+            f"- raise {setting} (now {now})")))
+    cutoff = facts.refresh_cutoff
+    if (cutoff is not None and facts.refresh_tracked == 0 and total.loader_calls > 0
+            and total.max_fetch_cost <= cutoff):
+        advice.append(Recommendation("cutoff_above_every_cost", (
+            f"refresh-ahead cutoff ({cutoff:g} s) is above every key's fetch cost (slowest load "
+            f"{total.max_fetch_cost:.3g} s): nothing is refreshed ahead - lower refresh_ahead.cost_cutoff")))
+    tried = window.refreshes + window.refresh_failures
+    if window.refresh_failures >= 3 and window.refresh_failures / tried >= 0.2:
+        advice.append(Recommendation("refresh_failures", (
+            f"refresh-ahead: {window.refresh_failures} of {tried} refreshes failed over {span} "
+            "- check the upstream; those keys fall back to stale-while-revalidate")))
+    for tier, failures in sorted(window.tier_failures.items()):
+        if failures >= 5:
+            advice.append(Recommendation("tier_failing", (
+                f"tier {tier} failed {failures} times over {span} (errors and timeouts); requests fell "
+                "through to the next tier - check it")))
+    return advice
+
+
+def _label(seconds: float) -> str:
+    if seconds % 3600 == 0:
+        return f"{seconds / 3600:g}h"
+    return f"{seconds / 60:g}m" if seconds % 60 == 0 else f"{seconds:g}s"
+
+
+def _span(covered: float) -> str:
+    if math.isinf(covered):
+        return "the life of the process"
+    return "the last " + (f"{covered / 3600:.3g} h" if covered >= 3600 else f"{covered / 60:.3g} min")
+
+
+def _round(value: Any) -> Any:
+    return round(value, 4) if isinstance(value, float) else value

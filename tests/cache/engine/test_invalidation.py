@@ -1,0 +1,135 @@
+"""Invalidation by key, tag, pattern, namespace and everything, on every tier, with hooks."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import NamedTuple
+
+import pytest
+
+from cache.backends.base import escape_glob
+from cache.backends.memory import MemoryBackend
+from cache.engine.invalidator import InvalidationEvent
+from cache.engine.tiered import TieredCache
+from cache.policy import CachePolicy
+from tests.support.faults import LoaderSpy
+from tests.support.clock import ManualClock
+
+TAGGED = CachePolicy("trials", fresh_ttl=60, stale_ttl=600, tags_from=lambda v: v["ids"])
+
+
+class Stack(NamedTuple):
+    cache: TieredCache
+    tiers: tuple[MemoryBackend, MemoryBackend, MemoryBackend]
+
+
+@pytest.fixture
+async def stack(clock: ManualClock) -> AsyncIterator[Stack]:
+    tiers = tuple(MemoryBackend(max_entries=100, max_bytes=1_000_000, clock=clock) for _ in range(3))
+    cache = TieredCache(tiers[0], redis=tiers[1], sqlite=tiers[2], clock=clock)
+    yield Stack(cache, tiers)  # type: ignore[arg-type]
+    await cache.aclose()
+
+
+def _everywhere(stack: Stack, key: str) -> list[bool]:
+    return [key in tier for tier in stack.tiers]
+
+
+async def test_by_keys(stack: Stack, policy: CachePolicy) -> None:
+    await stack.cache.set_many([("ns:a", 1), ("ns:b", 2)], policy)
+    counts = await stack.cache.invalidate_keys("ns:a", "ns:missing")
+    assert counts == {"memory": 1, "redis": 1, "sqlite": 1}
+    assert _everywhere(stack, "ns:a") == [False] * 3
+    assert _everywhere(stack, "ns:b") == [True] * 3
+
+
+async def test_by_tags(stack: Stack) -> None:
+    await stack.cache.set("trials:s1", {"ids": ["NCT1", "NCT2"]}, TAGGED)
+    await stack.cache.set("trials:s2", {"ids": ["NCT3"]}, TAGGED)
+    await stack.cache.set("trials:s3", {"ids": ["NCT2"]}, TAGGED)
+    counts = await stack.cache.invalidate_tags("NCT2")
+    assert counts == {"memory": 2, "redis": 2, "sqlite": 2}
+    assert await stack.cache.get("trials:s1") is None and await stack.cache.get("trials:s3") is None
+    assert (await stack.cache.get("trials:s2")).value == {"ids": ["NCT3"]}  # type: ignore[union-attr]
+
+
+async def test_by_pattern_with_escaped_literals_never_widens(stack: Stack, policy: CachePolicy) -> None:
+    keys = ["ns:a*", "ns:ab", "ns:a?", "ns:a[b]", "ns:ab]", "ns:a%_", "ns:a%x"]
+    await stack.cache.set_many([(k, k) for k in keys], policy)
+    for literal in ("ns:a*", "ns:a?", "ns:a[b]", "ns:a%_"):
+        counts = await stack.cache.invalidate_pattern(escape_glob(literal))
+        assert counts == {"memory": 1, "redis": 1, "sqlite": 1}, literal
+    assert sorted(await stack.tiers[2].match("*")) == ["ns:a%x", "ns:ab", "ns:ab]"]
+    counts = await stack.cache.invalidate_pattern("ns:a?")  # an unescaped glob does widen
+    assert counts == {"memory": 1, "redis": 1, "sqlite": 1}  # ns:ab
+    counts = await stack.cache.invalidate_pattern("ns:a*")
+    assert counts == {"memory": 2, "redis": 2, "sqlite": 2}
+
+
+async def test_by_namespace_leaves_other_namespaces(stack: Stack, policy: CachePolicy) -> None:
+    other = CachePolicy("nsx", fresh_ttl=60, stale_ttl=60)
+    await stack.cache.set_many([("ns:v1:a", 1), ("ns:v2:b", 2)], policy)
+    await stack.cache.set("nsx:v1:c", 3, other)
+    counts = await stack.cache.invalidate_namespace("ns")
+    assert counts == {"memory": 2, "redis": 2, "sqlite": 2}
+    assert _everywhere(stack, "nsx:v1:c") == [True] * 3
+    with pytest.raises(ValueError):
+        await stack.cache.invalidate_namespace("Bad*")
+
+
+async def test_clear_empties_every_tier(stack: Stack, policy: CachePolicy) -> None:
+    await stack.cache.set_many([("ns:a", 1), ("ns:b", 2)], policy)
+    assert await stack.cache.clear() == {"memory": 2, "redis": 0, "sqlite": 0}
+    assert [len(tier) for tier in stack.tiers] == [0, 0, 0]
+
+
+async def test_limited_to_some_tiers(stack: Stack, policy: CachePolicy) -> None:
+    await stack.cache.set("ns:a", 1, policy)
+    assert await stack.cache.invalidate_keys("ns:a", tiers=("memory",)) == {"memory": 1}
+    assert _everywhere(stack, "ns:a") == [False, True, True]
+
+
+async def test_hooks_receive_events_sync_and_async_and_failures_are_contained(stack: Stack) -> None:
+    seen: list[InvalidationEvent] = []
+
+    async def async_hook(event: InvalidationEvent) -> None:
+        seen.append(event)
+
+    def broken_hook(event: InvalidationEvent) -> None:
+        raise RuntimeError("publisher down")
+
+    stack.cache.on_invalidate.extend([seen.append, broken_hook, async_hook])
+    await stack.cache.invalidate_tags("t1", "t2")
+    await stack.cache.invalidate_namespace("ns")
+    await stack.cache.clear()
+    await stack.cache.invalidate_keys("k", notify=False)
+    assert seen == [
+        InvalidationEvent("tags", ("t1", "t2")), InvalidationEvent("tags", ("t1", "t2")),
+        InvalidationEvent("namespace", ("ns",)), InvalidationEvent("namespace", ("ns",)),
+        InvalidationEvent("clear"), InvalidationEvent("clear"),
+    ]
+
+
+async def test_apply_event_touches_memory_only_and_does_not_notify(stack: Stack, policy: CachePolicy) -> None:
+    seen: list[InvalidationEvent] = []
+    stack.cache.on_invalidate.append(seen.append)
+    await stack.cache.set("ns:a", 1, policy)
+    await stack.cache.apply_event(InvalidationEvent("keys", ("ns:a",)))
+    assert _everywhere(stack, "ns:a") == [False, True, True]
+    assert seen == []
+    with pytest.raises(ValueError):
+        InvalidationEvent("everything")  # type: ignore[arg-type]
+
+
+async def test_load_running_across_an_invalidation_does_not_store_its_value(
+    stack: Stack, policy: CachePolicy
+) -> None:
+    gate = asyncio.Event()
+    loader = LoaderSpy("old-data", gate=gate)
+    task = asyncio.create_task(stack.cache.get_or_fetch("ns:k", loader, policy))
+    await loader.started.wait()
+    await stack.cache.invalidate_namespace("ns")
+    gate.set()
+    assert (await task).value == "old-data"  # the caller still gets its answer
+    assert _everywhere(stack, "ns:k") == [False] * 3

@@ -1,0 +1,93 @@
+"""build_cache: tiers from configuration, a real SQLite file across restarts, Redis down at start."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import pytest
+
+from cache.config import CacheConfig, build_cache
+from cache.policy import CachePolicy
+from tests.support.faults import LoaderSpy
+from tests.support.clock import ManualClock
+
+POLICY = CachePolicy("ns", fresh_ttl=60, stale_ttl=600)
+
+
+async def test_memory_only_by_default(clock: ManualClock) -> None:
+    cache = await build_cache(CacheConfig(memory_max_entries=5), clock=clock)
+    try:
+        assert cache.tiers() == ["memory"]
+        assert cache.memory.max_entries == 5
+        assert (await cache.get_or_fetch("ns:k", LoaderSpy(1), POLICY)).value == 1
+    finally:
+        await cache.aclose()
+
+
+async def test_bad_serializer_is_refused() -> None:
+    with pytest.raises(ValueError, match="serializer"):
+        await build_cache(CacheConfig(serializer="pickle"))
+
+
+async def test_sqlite_tier_survives_a_restart(tmp_path: Path, clock: ManualClock) -> None:
+    config = CacheConfig(sqlite_path=tmp_path / "cache.sqlite3", compress_threshold=64)
+    first = await build_cache(config, clock=clock)
+    assert first.tiers() == ["memory", "sqlite"]
+    await first.get_or_fetch("ns:k", LoaderSpy({"text": "x" * 500}), POLICY)
+    await first.aclose()
+
+    second = await build_cache(config, clock=clock)
+    try:
+        loader = LoaderSpy("reloaded")
+        result = await second.get_or_fetch("ns:k", loader, POLICY)
+        assert (result.value, result.meta.tier, loader.calls) == ({"text": "x" * 500}, "sqlite", 0)
+        assert await second.invalidate_namespace("ns") == {"memory": 1, "sqlite": 1}
+    finally:
+        await second.aclose()
+
+
+async def test_unusable_sqlite_path_is_left_out(tmp_path: Path, clock: ManualClock) -> None:
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("a file where a directory should be")
+    cache = await build_cache(CacheConfig(sqlite_path=blocker / "cache.sqlite3"), clock=clock)
+    try:
+        assert cache.tiers() == ["memory"]
+    finally:
+        await cache.aclose()
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+async def test_redis_down_at_start_degrades_to_the_other_tiers(clock: ManualClock) -> None:
+    pytest.importorskip("cache.backends.redis")
+    config = CacheConfig(redis_url=f"redis://127.0.0.1:{_closed_port()}/0", tier_timeout=1.0)
+    cache = await build_cache(config, clock=clock)
+    try:
+        assert cache.tiers() == ["memory", "redis"]
+        assert (await cache.get_or_fetch("ns:k", LoaderSpy("v"), POLICY)).value == "v"
+        assert (await cache.get_or_fetch("ns:k", LoaderSpy("w"), POLICY)).value == "v"
+        redis = cache.stats.snapshot()["tiers"]["redis"]
+        assert redis["errors"] + redis["timeouts"] >= 1 and redis["state"] == "open"
+        assert (await cache.ping())["redis"] is False
+    finally:
+        await cache.aclose()
+
+
+async def test_tier_accessors_and_info(tmp_path: Path, clock: ManualClock) -> None:
+    cache = await build_cache(CacheConfig(sqlite_path=tmp_path / "c.sqlite3"), clock=clock)
+    try:
+        assert cache.redis is None and cache.sqlite is not None
+        await cache.set_many([("ns:a", 1), ("ns:b", 2)], POLICY)
+        memory = await cache.tier_info("memory")
+        assert (memory["entries"], memory["bytes"] > 0) == (2, True)
+        sqlite = await cache.tier_info("sqlite")
+        assert sqlite == {"state": "closed", "where": str(tmp_path / "c.sqlite3"), "entries": 2}
+        with pytest.raises(ValueError, match="no cache tier"):
+            await cache.tier_info("redis")
+    finally:
+        await cache.aclose()
