@@ -26,6 +26,7 @@ from cache.entry import Entry, Record
 from cache.keys import make_key, namespace_of, namespace_pattern, validate_namespace
 from cache.policy import CacheMeta, CachePolicy, CacheResult, TierName, override_policy
 from cache.serialization import CorruptEntry, Serializer
+from cache.tasks import stop_tasks
 
 if TYPE_CHECKING:
     from cache.backends.redis import RedisBackend
@@ -57,6 +58,7 @@ __all__ = [
     "namespace_of",
     "namespace_pattern",
     "override_policy",
+    "stop_tasks",
     "validate_namespace",
 ]
 

@@ -16,6 +16,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from cache import stop_tasks
+
 log = logging.getLogger(__name__)
 
 
@@ -86,9 +88,7 @@ class Scheduler:
         """Stop the loop and cancel running jobs. Idempotent."""
         tasks = [task for task in (self._loop, *(job.task for job in self.jobs.values())) if task is not None]
         self._loop = None
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await stop_tasks(tasks)
 
     async def _run_forever(self) -> None:
         while True:

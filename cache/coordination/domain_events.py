@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from cache.coordination.event_codec import DomainEvent, validate_domain_name
+from cache.tasks import stop_tasks
 
 __all__ = ["DomainHandler", "DomainHandlers"]
 
@@ -47,10 +48,7 @@ class DomainHandlers:
 
     async def aclose(self) -> None:
         """Cancel the handlers still running and wait for them to end."""
-        tasks = list(self._tasks)
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await stop_tasks(list(self._tasks))
 
     async def _run(self, handler: DomainHandler, event: DomainEvent) -> None:
         try:

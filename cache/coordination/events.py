@@ -52,6 +52,7 @@ from cache.coordination.pulse import Pulse
 from cache.engine.invalidator import InvalidationEvent
 from cache.engine.stats import Reservoir
 from cache.engine.tiered import TieredCache
+from cache.tasks import stop_tasks
 
 if TYPE_CHECKING:  # redis is imported only by processes configured to use it
     from redis.asyncio import Redis
@@ -96,6 +97,7 @@ class EventBus:
         self._seen_max = seen_ids
         self.domain = DomainHandlers(self._changed)
         self._task: asyncio.Task[None] | None = None
+        self._closing = False
         self._connected = False
         self._pulse = Pulse()
         self.published = self.publish_errors = self.received = self.ignored_own = 0  # see _COUNTERS
@@ -114,6 +116,7 @@ class EventBus:
         once; use :meth:`wait_connected` to wait for the first subscription."""
         if self._task is not None:
             return
+        self._closing = False
         self._cache.on_invalidate.append(self._publish_invalidation)
         self._cache.stats.add_section(self._section, self.snapshot)
         self._task = asyncio.create_task(self._run(), name=f"event-bus:{self.channel}")
@@ -122,10 +125,9 @@ class EventBus:
         """Stop receiving and publishing; running domain handlers are cancelled. Idempotent."""
         if self._publish_invalidation in self._cache.on_invalidate:
             self._cache.on_invalidate.remove(self._publish_invalidation)
+        self._closing = True  # the receive loop also ends by itself if a cancel is lost
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
+        await stop_tasks([task])
         await self.domain.aclose()
         self._connected = False
         self._changed()
@@ -180,7 +182,7 @@ class EventBus:
     # -- receiving ---------------------------------------------------------------------------
 
     async def _run(self) -> None:
-        while True:
+        while not self._closing:
             try:
                 await self._session()
             except asyncio.CancelledError:
@@ -198,7 +200,7 @@ class EventBus:
         pubsub = self._client.pubsub()
         try:
             await pubsub.subscribe(self.channel)
-            while True:
+            while not self._closing:
                 message = await pubsub.get_message(timeout=self._poll)
                 if message is not None:
                     await self._on_message(message)

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from cache.coordination.instance import instance_id as default_holder_id
 from cache.coordination.pulse import Pulse
+from cache.tasks import stop_tasks
 
 if TYPE_CHECKING:  # redis is imported only by processes configured to use it
     from redis.asyncio import Redis
@@ -224,9 +225,7 @@ class LeaseKeeper:
     async def aclose(self, *, release: bool = True) -> None:
         """Stop; with ``release`` hand the lease back at once (else it lapses after its ttl)."""
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
+        await stop_tasks([task])
         if release and self._leader:
             try:
                 await self.lease.release()

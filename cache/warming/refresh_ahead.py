@@ -40,6 +40,7 @@ from typing import Any, Protocol
 from cache.coordination.tunables import Tunables
 from cache.engine.tiered import Loader, TieredCache
 from cache.policy import CachePolicy
+from cache.tasks import stop_tasks
 
 log = logging.getLogger(__name__)
 
@@ -137,10 +138,7 @@ class RefreshAhead:
         self._cache.stats.remove_section("refresh_ahead")
         tasks = [t for t in (self._loop_task, *self._running.values()) if t is not None]
         self._loop_task = None
-        for task in tasks:
-            task.cancel()
-        if tasks:
-            await asyncio.gather(*tasks, return_exceptions=True)
+        await stop_tasks(tasks)
         self._running.clear()
 
     async def wait_idle(self) -> None:

@@ -15,7 +15,7 @@ import asyncio
 import logging
 from collections.abc import Callable, Sequence
 
-from cache import CachePolicy, TieredCache, make_key
+from cache import CachePolicy, TieredCache, make_key, stop_tasks
 from tools.clinical_trials.client import CtgovClient
 from tools.http.errors import UpstreamError
 
@@ -114,9 +114,7 @@ class DataVersionWatch:
     async def aclose(self) -> None:
         """Cancel a running check."""
         task, self._task = self._task, None
-        if task is not None and not task.done():
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
+        await stop_tasks([task])
 
     async def _stored(self) -> str | None:
         found = await self._cache.get(_KEY)
