@@ -81,8 +81,7 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         from server.serve import serve
 
         transport = getattr(args, "transport", None)
-        serve(settings, transport=transport, host=getattr(args, "host", None), port=getattr(args, "port", None))
-        return 0
+        return serve(settings, transport=transport, host=getattr(args, "host", None), port=getattr(args, "port", None))
     if command == "tools":
         from server.cli_call import list_tools
 

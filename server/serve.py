@@ -9,22 +9,29 @@ from server.settings import Settings, TransportSettings
 
 log = logging.getLogger(__name__)
 
+SHUTDOWN_TIMEOUT = 5  # seconds uvicorn waits for open connections before it closes them
 
-def serve(settings: Settings, *, transport: str | None = None, host: str | None = None, port: int | None = None) -> None:
-    """Block serving MCP until interrupted. stdio is the default transport."""
+
+def serve(settings: Settings, *, transport: str | None = None, host: str | None = None, port: int | None = None) -> int:
+    """Block serving MCP until interrupted; returns the exit code. stdio is the default transport."""
     settings = with_transport(settings, transport=transport, host=host, port=port)
     app = build_app(settings)
     kind = settings.transport.transport
     if kind == "stdio":
-        app.mcp.run()
-        return
+        import anyio
+
+        from server.stdio import serve_stdio
+
+        return anyio.run(serve_stdio, app)
     import uvicorn
 
     from server.http_app import build_http_app
 
     asgi = build_http_app(app, settings, kind="http" if kind == "http" else "sse")
     log.warning("serving %s on http://%s:%d", kind, settings.transport.host, settings.transport.port)
-    uvicorn.run(asgi, host=settings.transport.host, port=settings.transport.port, log_level="warning")
+    uvicorn.run(asgi, host=settings.transport.host, port=settings.transport.port, log_level="warning",
+                timeout_graceful_shutdown=SHUTDOWN_TIMEOUT)
+    return 0
 
 
 def with_transport(settings: Settings, **overrides: object) -> Settings:

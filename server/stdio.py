@@ -1,0 +1,104 @@
+"""Serve MCP over stdio so that the process always ends: on the first SIGINT or SIGTERM, and when
+the client closes stdin.
+
+The SDK's own stdio loop reads stdin in a worker thread that a cancel cannot interrupt: a
+Ctrl-C waited for the next input line (three presses and a traceback), and a server whose
+client had died kept working on the requests in flight. Here stdin is read by a daemon thread
+that never holds the process, and the protocol loop runs in a cancel scope that a signal or the
+end of stdin cancels at once. The process's state (cache, HTTP clients, background tasks) is
+entered before the loop and closed after it, outside that scope, within
+``SHUTDOWN_TIMEOUT`` seconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import threading
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
+
+import anyio
+from mcp.server.stdio import stdio_server
+
+from server.app import App
+
+log = logging.getLogger(__name__)
+
+SHUTDOWN_TIMEOUT = 5.0
+EXIT_INTERRUPTED = 130
+_CHUNK = 64 * 1024
+
+
+class StdinLines:
+    """``async for line in StdinLines(fd)``: the lines of a file descriptor, read by a daemon
+    thread; the iteration ends at EOF. Waiting for a line can always be cancelled.
+
+    The thread reads the descriptor with ``os.read``, not through ``sys.stdin``: a daemon thread
+    blocked inside a buffered reader holds its lock, and the interpreter aborts when it tries to
+    close that reader at exit."""
+
+    def __init__(self, fd: int) -> None:
+        self._fd = fd
+        self._queue: asyncio.Queue[str | None] = asyncio.Queue()
+        self._loop = asyncio.get_running_loop()
+        threading.Thread(target=self._pump, name="stdin-reader", daemon=True).start()
+
+    def _pump(self) -> None:
+        pending = b""
+        try:
+            while chunk := os.read(self._fd, _CHUNK):
+                *lines, pending = (pending + chunk).split(b"\n")
+                for line in lines:
+                    self._post(line.decode("utf-8", errors="replace") + "\n")
+            if pending:
+                self._post(pending.decode("utf-8", errors="replace"))
+        except OSError:  # the descriptor was closed under us: same as EOF
+            pass
+        finally:
+            self._post(None)
+
+    def _post(self, line: str | None) -> None:
+        try:
+            self._loop.call_soon_threadsafe(self._queue.put_nowait, line)
+        except RuntimeError:  # the loop is closed: the process is ending anyway
+            pass
+
+    async def __aiter__(self) -> AsyncIterator[str]:
+        while (line := await self._queue.get()) is not None:
+            yield line
+
+
+async def serve_stdio(app: App, stdin_fd: int = 0) -> int:
+    """Serve until stdin ends (exit 0), SIGTERM (0) or SIGINT (130)."""
+    stack = AsyncExitStack()
+    await stack.enter_async_context(app.lifespan(app.mcp))  # one state for the process
+    exit_code = 0
+    try:
+        with anyio.CancelScope() as scope, anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+
+            async def stop_on_signal() -> None:
+                nonlocal exit_code
+                async for received in signals:
+                    log.info("stopping on %s", signal.Signals(received).name)
+                    exit_code = EXIT_INTERRUPTED if received == signal.SIGINT else 0
+                    scope.cancel()
+                    return
+
+            lines = StdinLines(stdin_fd)
+            async with anyio.create_task_group() as tasks:
+                tasks.start_soon(stop_on_signal)
+                async with stdio_server(stdin=lines) as (read_stream, write_stream):  # type: ignore[arg-type]
+                    # The SDK runs a connection only through its low-level server object.
+                    lowlevel = app.mcp._lowlevel_server
+                    await lowlevel.run(read_stream, write_stream, lowlevel.create_initialization_options())
+                log.info("the client closed stdin; stopping")
+                scope.cancel()  # work still in flight has nobody to answer to
+    finally:
+        with anyio.move_on_after(SHUTDOWN_TIMEOUT, shield=True) as closing:
+            await stack.aclose()
+        if closing.cancelled_caught:
+            log.warning("shutdown took longer than %.0f s; exiting without waiting further", SHUTDOWN_TIMEOUT)
+    return exit_code
