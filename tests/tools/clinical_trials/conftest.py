@@ -1,4 +1,5 @@
-"""Fixtures: a manual clock, a memory-only cache, the recorded upstream and a service over them."""
+"""Fixtures: a manual clock, the recorded upstream, and a service over it and the memory-only
+``cache`` of ``tests/conftest.py``."""
 
 from __future__ import annotations
 
@@ -6,7 +7,6 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from cache.backends.memory import MemoryBackend
 from cache.engine.tiered import TieredCache
 from tests.support.clock import ManualClock
 from tests.tools.clinical_trials.recorded import RecordedUpstream, build_client, build_service
@@ -17,13 +17,6 @@ from tools.http.client import UpstreamClient
 @pytest.fixture
 def clock() -> ManualClock:
     return ManualClock(1_800_000_000.0)
-
-
-@pytest.fixture
-async def cache(clock: ManualClock) -> AsyncIterator[TieredCache]:
-    engine = TieredCache(MemoryBackend(max_entries=1000, max_bytes=10_000_000, clock=clock), clock=clock)
-    yield engine
-    await engine.aclose()
 
 
 @pytest.fixture

@@ -12,10 +12,9 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 from mcp import Client
 
-from cache.backends.memory import MemoryBackend
 from cache.backends.sqlite import SqliteBackend
-from cache.engine.tiered import TieredCache
 from tests.support.clock import ManualClock
+from tests.support.engine import bounded_memory, build_engine
 from tests.support.fixtures import load_json
 from tests.support.replay import ReplayServer
 from tests.tools.clinical_trials.recorded import build_service, mcp_server
@@ -38,7 +37,7 @@ async def running(replay: ReplayServer, db: Path, clock: ManualClock) -> AsyncIt
     """One server process worth of objects: HTTP client, memory + SQLite cache, service."""
     http = build_upstream("ctgov", replay.base_url("ctgov"), policy=HttpPolicy(), rate=None, user_agent="trialstock-test/1")
     sqlite = await SqliteBackend.open(db, clock=clock)
-    cache = TieredCache(MemoryBackend(max_entries=1000, max_bytes=10_000_000, clock=clock), sqlite=sqlite, clock=clock)
+    cache = build_engine(bounded_memory(clock), sqlite=sqlite, clock=clock)  # closed below, with the process
     service = build_service(http, cache, clock)
     try:
         yield service

@@ -11,7 +11,6 @@ from urllib.parse import parse_qsl
 
 import httpx
 
-from cache.backends.memory import MemoryBackend
 from cache.engine.tiered import TieredCache
 from tests.support.fixtures import fixtures_dir
 from tests.support.replay_routes import Reply, Route, RouteRequest
@@ -30,10 +29,6 @@ ONE_ATTEMPT = HttpPolicy(max_attempts=1, breaker_failure_threshold=100)
 def taipei(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> float:
     """Epoch seconds of a wall-clock time in Asia/Taipei."""
     return datetime(year, month, day, hour, minute, second, tzinfo=TAIPEI).timestamp()
-
-
-def memory_cache(clock: Callable[[], float]) -> TieredCache:
-    return TieredCache(MemoryBackend(max_entries=1000, max_bytes=10_000_000, clock=clock), clock=clock)
 
 
 @dataclass

@@ -1,4 +1,5 @@
-"""Fixtures for the stock tests: a manual clock in Taipei time, a memory cache, a route-backed service."""
+"""Fixtures for the stock tests: a manual clock in Taipei time and a route-backed service over the
+memory-only ``cache`` of ``tests/conftest.py``."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import pytest
 
 from cache.engine.tiered import TieredCache
 from tests.support.clock import ManualClock
-from tests.tools.stocks.builders import Harness, RouteTransport, memory_cache, taipei
+from tests.tools.stocks.builders import Harness, RouteTransport, taipei
 
 # Friday 2026-09-04 14:00 Taipei: after the close of the last recorded trading day.
 AFTER_CLOSE = taipei(2026, 9, 4, 14, 0)
@@ -17,13 +18,6 @@ AFTER_CLOSE = taipei(2026, 9, 4, 14, 0)
 @pytest.fixture
 def clock() -> ManualClock:
     return ManualClock(AFTER_CLOSE)
-
-
-@pytest.fixture
-async def cache(clock: ManualClock) -> AsyncIterator[TieredCache]:
-    engine = memory_cache(clock)
-    yield engine
-    await engine.aclose()
 
 
 @pytest.fixture

@@ -16,10 +16,10 @@ import pytest
 from mcp import Client
 from mcp.server.mcpserver import MCPServer
 
-from cache.backends.memory import MemoryBackend
 from cache.backends.sqlite import SqliteBackend
 from cache.engine.tiered import TieredCache
 from tests.support.clock import ManualClock
+from tests.support.engine import CacheFactory
 from tests.support.replay import ReplayServer
 from tests.tools.stocks.builders import ONE_ATTEMPT, UPSTREAMS, taipei
 from tools.http.client import UpstreamClient
@@ -99,13 +99,11 @@ async def test_quote_batch_over_http(replay: ReplayServer, clock: ManualClock, c
 
 
 async def test_one_year_history_then_restart_serves_closed_months_from_sqlite(
-    replay: ReplayServer, tmp_path: Path
+    replay: ReplayServer, tmp_path: Path, make_cache: CacheFactory
 ) -> None:
     clock = ManualClock(taipei(2026, 9, 4, 14, 0))
     args = {"symbol": "2330", "period": "1y"}
-    first_cache = TieredCache(
-        MemoryBackend(clock=clock), sqlite=await SqliteBackend.open(tmp_path / "c.db", clock=clock), clock=clock
-    )
+    first_cache = make_cache(sqlite=await SqliteBackend.open(tmp_path / "c.db", clock=clock), clock=clock)
     async with stocks_server(replay, first_cache, clock) as server:
         result = await call(server, "get_price_history", args)
     await first_cache.aclose()
@@ -114,9 +112,7 @@ async def test_one_year_history_then_restart_serves_closed_months_from_sqlite(
 
     clock.advance(700)  # "restart" 700 s later: only the open month (600 s fresh) has gone stale
     replay.reset()
-    second_cache = TieredCache(
-        MemoryBackend(clock=clock), sqlite=await SqliteBackend.open(tmp_path / "c.db", clock=clock), clock=clock
-    )
+    second_cache = make_cache(sqlite=await SqliteBackend.open(tmp_path / "c.db", clock=clock), clock=clock)
     try:
         async with stocks_server(replay, second_cache, clock) as server:
             again = await call(server, "get_price_history", args)

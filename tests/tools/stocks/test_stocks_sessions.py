@@ -9,7 +9,8 @@ from __future__ import annotations
 import pytest
 
 from tests.support.clock import ManualClock
-from tests.tools.stocks.builders import Harness, RouteTransport, memory_cache, taipei
+from tests.support.engine import CacheFactory, bounded_memory
+from tests.tools.stocks.builders import Harness, RouteTransport, taipei
 from tools.stocks.sessions import TradingHours
 
 HOURS = TradingHours()
@@ -45,9 +46,9 @@ async def quote_once(harness: Harness) -> None:
     assert batch.quotes and not batch.errors
 
 
-async def test_cached_quote_lifetime_follows_the_session() -> None:
+async def test_cached_quote_lifetime_follows_the_session(make_cache: CacheFactory) -> None:
     clock = ManualClock(taipei(2026, 9, 1, 13, 29, 0))  # Tuesday, 1 minute before the close
-    cache = memory_cache(clock)
+    cache = make_cache(bounded_memory(clock), clock=clock)
     transport = RouteTransport()
     harness = Harness(transport, cache, clock)
     try:
@@ -72,9 +73,9 @@ async def test_cached_quote_lifetime_follows_the_session() -> None:
         await cache.aclose()
 
 
-async def test_weekend_quote_lives_until_monday_open() -> None:
+async def test_weekend_quote_lives_until_monday_open(make_cache: CacheFactory) -> None:
     clock = ManualClock(taipei(2026, 9, 6, 22, 0, 0))  # Sunday 22:00: 11 h to the open
-    cache = memory_cache(clock)
+    cache = make_cache(bounded_memory(clock), clock=clock)
     transport = RouteTransport()
     harness = Harness(transport, cache, clock)
     try:
