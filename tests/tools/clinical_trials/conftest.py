@@ -9,7 +9,8 @@ import pytest
 
 from cache.engine.tiered import TieredCache
 from tests.support.clock import ManualClock
-from tests.tools.clinical_trials.recorded import RecordedUpstream, build_client, build_service
+from tests.support.recorded_upstream import RecordedUpstream, ctgov_upstream
+from tests.support.trials import build_client, build_service
 from tools.clinical_trials.service import TrialsService
 from tools.http.client import UpstreamClient
 
@@ -21,7 +22,7 @@ def clock() -> ManualClock:
 
 @pytest.fixture
 def upstream() -> RecordedUpstream:
-    return RecordedUpstream()
+    return ctgov_upstream()
 
 
 @pytest.fixture

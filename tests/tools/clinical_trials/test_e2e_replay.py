@@ -17,7 +17,7 @@ from tests.support.clock import ManualClock
 from tests.support.engine import bounded_memory, build_engine
 from tests.support.fixtures import load_json
 from tests.support.replay import ReplayServer
-from tests.tools.clinical_trials.recorded import build_service, mcp_server
+from tests.support.trials import build_service, mcp_server
 from tools.clinical_trials.service import TrialsService
 from tools.http.config import HttpPolicy
 from tools.http.factory import build_upstream

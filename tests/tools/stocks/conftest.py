@@ -9,7 +9,8 @@ import pytest
 
 from cache.engine.tiered import TieredCache
 from tests.support.clock import ManualClock
-from tests.tools.stocks.builders import Harness, RouteTransport, taipei
+from tests.support.recorded_upstream import RecordedUpstream, stocks_upstream
+from tests.support.stocks import Harness, taipei
 
 # Friday 2026-09-04 14:00 Taipei: after the close of the last recorded trading day.
 AFTER_CLOSE = taipei(2026, 9, 4, 14, 0)
@@ -21,12 +22,12 @@ def clock() -> ManualClock:
 
 
 @pytest.fixture
-def transport() -> RouteTransport:
-    return RouteTransport()
+def transport() -> RecordedUpstream:
+    return stocks_upstream()
 
 
 @pytest.fixture
-async def harness(transport: RouteTransport, cache: TieredCache, clock: ManualClock) -> AsyncIterator[Harness]:
+async def harness(transport: RecordedUpstream, cache: TieredCache, clock: ManualClock) -> AsyncIterator[Harness]:
     built = Harness(transport, cache, clock)
     yield built
     await built.aclose()

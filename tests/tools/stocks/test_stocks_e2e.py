@@ -21,7 +21,7 @@ from cache.engine.tiered import TieredCache
 from tests.support.clock import ManualClock
 from tests.support.engine import CacheFactory
 from tests.support.replay import ReplayServer
-from tests.tools.stocks.builders import ONE_ATTEMPT, UPSTREAMS, taipei
+from tests.support.stocks import ONE_ATTEMPT, UPSTREAMS, taipei
 from tools.http.client import UpstreamClient
 from tools.http.factory import build_upstream
 from tools.stocks.service import StocksService

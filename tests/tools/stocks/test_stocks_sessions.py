@@ -10,7 +10,8 @@ import pytest
 
 from tests.support.clock import ManualClock
 from tests.support.engine import CacheFactory, bounded_memory
-from tests.tools.stocks.builders import Harness, RouteTransport, taipei
+from tests.support.recorded_upstream import stocks_upstream
+from tests.support.stocks import Harness, taipei
 from tools.stocks.sessions import TradingHours
 
 HOURS = TradingHours()
@@ -49,7 +50,7 @@ async def quote_once(harness: Harness) -> None:
 async def test_cached_quote_lifetime_follows_the_session(make_cache: CacheFactory) -> None:
     clock = ManualClock(taipei(2026, 9, 1, 13, 29, 0))  # Tuesday, 1 minute before the close
     cache = make_cache(bounded_memory(clock), clock=clock)
-    transport = RouteTransport()
+    transport = stocks_upstream()
     harness = Harness(transport, cache, clock)
     try:
         await quote_once(harness)
@@ -76,7 +77,7 @@ async def test_cached_quote_lifetime_follows_the_session(make_cache: CacheFactor
 async def test_weekend_quote_lives_until_monday_open(make_cache: CacheFactory) -> None:
     clock = ManualClock(taipei(2026, 9, 6, 22, 0, 0))  # Sunday 22:00: 11 h to the open
     cache = make_cache(bounded_memory(clock), clock=clock)
-    transport = RouteTransport()
+    transport = stocks_upstream()
     harness = Harness(transport, cache, clock)
     try:
         await quote_once(harness)
