@@ -14,8 +14,7 @@ from mcp import Client, StdioServerParameters
 
 from server.app import build_server
 from server.settings import Settings
-from tests.e2e.conftest import upstream_env
-from tests.e2e.test_stdio import CONSOLE_SCRIPT, server_env
+from tests.support.console_script import CONSOLE_SCRIPT, server_env, upstream_env
 from tests.support.replay import ReplayServer
 
 FAST = {"ctgov_rate": "1000/1", "twse_rate": "1000/1", "mis_rate": "1000/1", "tpex_rate": "1000/1",
