@@ -9,11 +9,13 @@
   engine it built is closed when the test ends.
 - ``memory`` (a 1000-entry / 10 MB memory tier on ``clock``) and ``cache`` (a memory-only engine
   over it, built by ``make_cache``).
+- ``replay``: the replay upstream (``tests.support.replay.ReplayServer``) serving the recorded
+  routes on a free loopback port for the test.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
@@ -21,6 +23,7 @@ from cache import MemoryBackend, TieredCache
 from tests.support.clock import ManualClock
 from tests.support.engine import CacheFactory, bounded_memory
 from tests.support.redis_server import redis_server, redis_url, spawn_redis  # noqa: F401 - registers them
+from tests.support.replay import ReplayServer
 
 
 @pytest.fixture
@@ -43,3 +46,9 @@ def memory(clock: ManualClock) -> MemoryBackend:
 @pytest.fixture
 def cache(make_cache: CacheFactory, memory: MemoryBackend) -> TieredCache:
     return make_cache(memory)
+
+
+@pytest.fixture
+def replay() -> Iterator[ReplayServer]:
+    with ReplayServer() as server:
+        yield server

@@ -5,11 +5,9 @@ In-memory (``mcp.Client(server)``) and over stdio (console script talking to a r
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import pytest
 from mcp import Client, StdioServerParameters
 
 from server.app import build_server
@@ -30,12 +28,6 @@ def settings_for(replay: ReplayServer, tmp_path: Path) -> Settings:
         twse_base_url=root, tpex_base_url=root, mis_base_url=root, yahoo_base_url=root,
         upstreams=FAST,
     )
-
-
-@pytest.fixture
-def replay() -> Iterator[ReplayServer]:
-    with ReplayServer() as server:
-        yield server
 
 
 async def test_search_is_cached_and_survives_a_restart(replay: ReplayServer, tmp_path: Path) -> None:

@@ -3,13 +3,12 @@ with a memory + SQLite cache that survives a restart."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-import pytest
 from mcp import Client
 
 from cache.backends.sqlite import SqliteBackend
@@ -24,12 +23,6 @@ from tools.http.factory import build_upstream
 
 STUDIES = "/api/v2/studies"
 RECEIPTS = {e["path"].split("/")[-1]: e["receipt"]["request"] for e in load_json("ctgov/biomcp_capture_receipts_ctgov.json")["entries"]}
-
-
-@pytest.fixture
-def replay() -> Iterator[ReplayServer]:
-    with ReplayServer() as server:
-        yield server
 
 
 @asynccontextmanager

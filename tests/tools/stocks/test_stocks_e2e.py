@@ -6,7 +6,7 @@ Replay data: recorded 2330/6488 months, MIS 2330 quote and Yahoo charts; the oth
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from types import SimpleNamespace
@@ -29,12 +29,6 @@ from tools.stocks.tools import register
 
 STOCK_DAY = "/rwd/zh/afterTrading/STOCK_DAY"
 TOOLS = {"get_stock_quote", "get_price_history", "get_stock_info", "analyze_stock", "get_market_overview"}
-
-
-@pytest.fixture
-def replay() -> Iterator[ReplayServer]:
-    with ReplayServer() as server:
-        yield server
 
 
 @asynccontextmanager
