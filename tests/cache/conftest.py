@@ -1,13 +1,10 @@
-"""Fixtures for the cache engine tests: a manual clock, memory tiers and a memory-only cache."""
+"""Fixtures for the cache engine tests: a manual clock and a policy (``memory``, ``cache`` and
+``make_cache`` come from ``tests/conftest.py`` and run on this clock)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 
-from cache.backends.memory import MemoryBackend
-from cache.engine.tiered import TieredCache
 from cache.policy import CachePolicy
 from tests.support.clock import ManualClock
 
@@ -18,17 +15,5 @@ def clock() -> ManualClock:
 
 
 @pytest.fixture
-def memory(clock: ManualClock) -> MemoryBackend:
-    return MemoryBackend(max_entries=1000, max_bytes=10_000_000, clock=clock)
-
-
-@pytest.fixture
 def policy() -> CachePolicy:
     return CachePolicy("ns", fresh_ttl=60.0, stale_ttl=600.0)
-
-
-@pytest.fixture
-async def cache(memory: MemoryBackend, clock: ManualClock) -> AsyncIterator[TieredCache]:
-    engine = TieredCache(memory, clock=clock)
-    yield engine
-    await engine.aclose()

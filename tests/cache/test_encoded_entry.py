@@ -8,11 +8,11 @@ those bytes. Evictions (only they) are reported to ``on_evict``.
 from __future__ import annotations
 
 from cache.backends.memory import MemoryBackend
-from cache.engine.tiered import TieredCache
 from cache.entry import Entry, Record
 from cache.policy import CachePolicy
 from cache.serialization import EncodedEntry, Serializer
 from tests.support.clock import ManualClock
+from tests.support.engine import CacheFactory
 
 
 def test_an_encoded_entry_carries_its_bytes_and_equals_the_plain_entry() -> None:
@@ -26,9 +26,10 @@ def test_an_encoded_entry_carries_its_bytes_and_equals_the_plain_entry() -> None
     assert type(Serializer().loads(data)) is Entry
 
 
-async def test_the_engine_stores_the_encoded_entry_itself(clock: ManualClock, policy: CachePolicy) -> None:
+async def test_the_engine_stores_the_encoded_entry_itself(clock: ManualClock, policy: CachePolicy,
+                                                         make_cache: CacheFactory) -> None:
     lower = MemoryBackend(clock=clock)
-    cache = TieredCache(MemoryBackend(clock=clock), sqlite=lower, clock=clock)
+    cache = make_cache(sqlite=lower)
     await cache.set("ns:a", {"v": 1}, policy)
     stored = cache.peek("ns:a")
     assert isinstance(stored, EncodedEntry)

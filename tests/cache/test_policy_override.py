@@ -7,15 +7,15 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-from cache.backends.memory import MemoryBackend
 from cache.backends.sqlite import SqliteBackend
 from cache.engine.tiered import TieredCache
 from cache.policy import CachePolicy, override_policy, policy_override
 from cache.serialization import Serializer
 from cache.warming import CallSpec, Strategy, TtlOverride, Warmer, WarmOutcome
 from cache.warming.model import apply_ttl
-from tests.support.faults import LoaderSpy
 from tests.support.clock import ManualClock
+from tests.support.engine import CacheFactory
+from tests.support.faults import LoaderSpy
 
 POLICY = CachePolicy("ns", fresh_ttl=60.0, stale_ttl=600.0)
 LONG = TtlOverride(7200.0, 86400.0)
@@ -27,9 +27,10 @@ def ttls(cache: TieredCache, key: str) -> tuple[float, float]:
     return entry.fresh_until - entry.created_at, entry.stale_until - entry.created_at
 
 
-async def test_a_load_inside_the_block_is_stored_under_the_override(tmp_path: Path, clock: ManualClock) -> None:
+async def test_a_load_inside_the_block_is_stored_under_the_override(tmp_path: Path, clock: ManualClock,
+                                                                    make_cache: CacheFactory) -> None:
     sqlite = await SqliteBackend.open(tmp_path / "cache.sqlite", clock=clock)
-    cache = TieredCache(MemoryBackend(clock=clock), sqlite=sqlite, clock=clock)
+    cache = make_cache(sqlite=sqlite)
     try:
         with override_policy(lambda policy: apply_ttl(policy, LONG)):
             await cache.get_or_fetch("ns:warmed", LoaderSpy("w"), POLICY)

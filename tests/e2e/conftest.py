@@ -26,16 +26,3 @@ def replay_process() -> Iterator[str]:
         proc.wait(timeout=10)
         if proc.stdout:
             proc.stdout.close()
-
-
-def upstream_env(replay: str) -> dict[str, str]:
-    """Point every upstream at the replay process, with the rate limits relaxed for speed."""
-    return {
-        "TRIALSTOCK_CTGOV_BASE_URL": f"{replay}/api/v2",
-        "TRIALSTOCK_TWSE_BASE_URL": replay,
-        "TRIALSTOCK_TPEX_BASE_URL": replay,
-        "TRIALSTOCK_MIS_BASE_URL": replay,
-        "TRIALSTOCK_YAHOO_BASE_URL": replay,
-        "TRIALSTOCK_UPSTREAMS__TWSE_RATE": "1000/1",
-        "TRIALSTOCK_UPSTREAMS__MIS_RATE": "1000/1",
-    }

@@ -16,8 +16,7 @@ import redis
 
 from server.app import build_app
 from server.settings import Settings
-from tests.e2e.conftest import upstream_env
-from tests.e2e.test_stdio import CONSOLE_SCRIPT, server_env
+from tests.support.console_script import CONSOLE_SCRIPT, server_env, upstream_env
 
 
 def cli(*args: str, env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess[str]:

@@ -5,17 +5,14 @@ In-memory (``mcp.Client(server)``) and over stdio (console script talking to a r
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import pytest
 from mcp import Client, StdioServerParameters
 
 from server.app import build_server
 from server.settings import Settings
-from tests.e2e.conftest import upstream_env
-from tests.e2e.test_stdio import CONSOLE_SCRIPT, server_env
+from tests.support.console_script import CONSOLE_SCRIPT, server_env, upstream_env
 from tests.support.replay import ReplayServer
 
 FAST = {"ctgov_rate": "1000/1", "twse_rate": "1000/1", "mis_rate": "1000/1", "tpex_rate": "1000/1",
@@ -31,12 +28,6 @@ def settings_for(replay: ReplayServer, tmp_path: Path) -> Settings:
         twse_base_url=root, tpex_base_url=root, mis_base_url=root, yahoo_base_url=root,
         upstreams=FAST,
     )
-
-
-@pytest.fixture
-def replay() -> Iterator[ReplayServer]:
-    with ReplayServer() as server:
-        yield server
 
 
 async def test_search_is_cached_and_survives_a_restart(replay: ReplayServer, tmp_path: Path) -> None:

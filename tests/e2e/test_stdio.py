@@ -3,32 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
 import queue
 import subprocess
-import sys
 import threading
 from pathlib import Path
 
 from mcp import Client, StdioServerParameters
 
-CONSOLE_SCRIPT = str(Path(sys.executable).with_name("trialstock-mcp"))
-
-
-def server_env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    """The child inherits almost nothing: pass what it needs, with loopback-only upstreams."""
-    dead = "http://127.0.0.1:9"  # discard port: no upstream is reachable from these tests
-    return {
-        "PATH": os.environ["PATH"],
-        "HOME": str(tmp_path),
-        "TRIALSTOCK_SQLITE_PATH": str(tmp_path / "cache.sqlite3"),
-        "TRIALSTOCK_CTGOV_BASE_URL": f"{dead}/api/v2",
-        "TRIALSTOCK_TWSE_BASE_URL": dead,
-        "TRIALSTOCK_TPEX_BASE_URL": dead,
-        "TRIALSTOCK_MIS_BASE_URL": dead,
-        "TRIALSTOCK_YAHOO_BASE_URL": dead,
-        **extra,
-    }
+from tests.support.console_script import CONSOLE_SCRIPT, server_env
 
 
 async def test_sdk_client_lists_tools_and_calls_service_status(tmp_path: Path) -> None:

@@ -4,31 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import httpx
-
 from cache.warming import TtlOverride, WarmOutcome
 from server.app import build_app
 from server.settings import Settings
 from server.tool_runner import ToolRunner
-from tests.support.fixtures import fixtures_dir
-
-VERSION = {"apiVersion": "2.0.3", "dataTimestamp": "2026-08-11T23:00:00"}
-STUDIES = {nct: (fixtures_dir() / "ctgov" / f"biomcp_get_{nct.lower()}_20260811.json").read_bytes()
-           for nct in ("NCT02576665", "NCT06382129")}
-
-
-def ctgov(request: httpx.Request) -> httpx.Response:
-    if request.url.path.endswith("/version"):
-        return httpx.Response(200, json=VERSION)
-    body = STUDIES.get(request.url.path.rsplit("/", 1)[-1])
-    if body is None:
-        return httpx.Response(404, text="not recorded")
-    return httpx.Response(200, content=body, headers={"content-type": "application/json"})
+from tests.support.recorded_upstream import ctgov_upstream
 
 
 async def test_a_ttl_override_reaches_the_stored_record(tmp_path: Path) -> None:
     settings = Settings(_env_file=None, sqlite_path=str(tmp_path / "cache.sqlite3"))
-    app = build_app(settings, transports={"ctgov": httpx.MockTransport(ctgov)}, role="cli")
+    app = build_app(settings, transports={"ctgov": ctgov_upstream().transport()}, role="cli")
     async with app.lifespan(app.mcp) as state:
         runner = ToolRunner(app.mcp, lambda: state)
         warmed = await runner("get_trial", {"nct_id": "NCT02576665"}, ttl=TtlOverride(7200.0, 90_000.0))

@@ -1,7 +1,10 @@
 """Clocks: the engine takes any ``Callable[[], float]`` returning epoch seconds.
 
-:class:`ManualClock` is a clock that only moves when told to, for deterministic TTL, breaker and
-refresh tests (and for any caller that wants to drive time explicitly).
+:class:`ManualClock` is the one fake clock of the test suite: it only moves when told to, for
+deterministic TTL, breaker, rate-limit, retry and refresh tests. It serves both as an epoch
+clock (the cache engine, services) and as a monotonic one (the HTTP client, rate limiter,
+breaker and scheduler take ``clock=`` defaulting to ``time.monotonic``); pass its :meth:`sleep`
+wherever a ``sleep=`` stands in for ``asyncio.sleep``, so waiting moves time instead of taking it.
 """
 
 from __future__ import annotations
@@ -15,10 +18,14 @@ system_clock: Clock = time.time
 
 
 class ManualClock:
-    """Returns ``now``; :meth:`advance` and :meth:`set` move it (never backwards by default)."""
+    """Returns ``now``; :meth:`advance`, :meth:`set` and :meth:`sleep` move it.
+
+    ``sleeps`` records every :meth:`sleep` call's argument, in order.
+    """
 
     def __init__(self, start: float = 1_700_000_000.0) -> None:
         self.now = float(start)
+        self.sleeps: list[float] = []
 
     def __call__(self) -> float:
         return self.now
@@ -32,3 +39,8 @@ class ManualClock:
     def set(self, now: float) -> float:
         self.now = float(now)
         return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        """An ``asyncio.sleep`` stand-in: records ``seconds`` and advances by them at once."""
+        self.sleeps.append(seconds)
+        self.advance(seconds)

@@ -16,6 +16,7 @@ from cache.backends.redis import RedisBackend
 from cache.coordination.events import EventBus
 from cache.engine.tiered import TieredCache
 from cache.policy import CachePolicy
+from tests.support.engine import bounded_memory, build_engine
 
 CHANNEL = "test:events"
 POLICY = CachePolicy("trials", fresh_ttl=60, stale_ttl=600, tags_from=lambda v: v.get("tags", ()))
@@ -42,7 +43,7 @@ async def open_node(url: str, *, clock: Callable[[], float] = time.time, client:
     """A started node; generous socket timeouts (a loaded 2-core machine must not skip Redis)."""
     backend = (RedisBackend(client) if client is not None
                else RedisBackend.from_url(url, socket_timeout=5.0, connect_timeout=5.0))
-    cache = TieredCache(MemoryBackend(max_entries=1000, max_bytes=10_000_000), redis=backend, tier_timeout=5.0)
+    cache = build_engine(bounded_memory(), redis=backend, tier_timeout=5.0)  # on the system clock
     bus = EventBus(backend.client, CHANNEL, cache, instance_id=instance_id, clock=clock,
                    reconnect_backoff=(0.01, 0.2), poll_interval=0.5)
     await bus.start()

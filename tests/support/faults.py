@@ -13,6 +13,7 @@ from cache.backends.memory import MemoryBackend
 from cache.engine.tiered import TieredCache
 from cache.entry import Record
 from tests.support.clock import ManualClock
+from tests.support.engine import build_engine
 
 
 class FaultyBackend:
@@ -112,7 +113,7 @@ async def fault_stack(clock: ManualClock, **cache_options: Any) -> AsyncIterator
 
     memory = tier()
     redis, sqlite = FaultyBackend(tier(), "redis"), FaultyBackend(tier(), "sqlite")
-    cache = TieredCache(memory, redis=redis, sqlite=sqlite, clock=clock, **cache_options)
+    cache = build_engine(memory, redis=redis, sqlite=sqlite, clock=clock, **cache_options)
     try:
         yield Stack(cache, memory, redis, sqlite)
     finally:

@@ -25,17 +25,13 @@ from types import TracebackType
 
 import pytest
 
+from tests.support.ports import free_port
+
 REQUIRE_ENV = "TRIALSTOCK_REQUIRE_REDIS"
 
 
 class RedisServerError(RuntimeError):
     """The server could not be started or did not answer in time."""
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class RedisServer:

@@ -31,7 +31,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
-import re
 import signal
 import socket
 import sys
@@ -45,7 +44,7 @@ from urllib.parse import parse_qsl
 
 import uvicorn
 
-from tests.support.replay_routes import Reply, Route, RouteRequest, load_routes
+from tests.support.replay_routes import Reply, Route, RouteRequest, answer, load_routes
 
 __all__ = ["DEFAULT_FIXTURES", "LoggedRequest", "ReplayServer", "Reply", "Route", "RouteRequest"]
 
@@ -151,15 +150,9 @@ class ReplayApp:
             return scripted
         query = dict(parse_qsl(raw_query, keep_blank_values=True))
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
-        for route in list(self.routes):
-            hit = route.matches(method, path, query)
-            if hit is False:
-                continue
-            match = hit if isinstance(hit, re.Match) else None
-            try:
-                return route.answer(RouteRequest(method, path, query, raw_query, headers, match))
-            except FileNotFoundError:
-                break
+        reply = answer(list(self.routes), RouteRequest(method, path, query, raw_query, headers))
+        if reply is not None:
+            return reply
         target = f"{path}?{raw_query}" if raw_query else path
         return Reply.text(f"no recorded response for {target}", status=404)
 

@@ -18,9 +18,9 @@ from cache.backends.memory import MemoryBackend
 from cache.backends.redis import RedisBackend
 from cache.backends.redis_lock import RedisLocker
 from cache.backends.sqlite import SqliteBackend
-from cache.engine.tiered import TieredCache
 from cache.policy import CachePolicy
 from tests.support.clock import ManualClock
+from tests.support.engine import CacheFactory
 from tests.support.redis_server import RedisServer
 
 pytestmark = pytest.mark.redis
@@ -66,15 +66,15 @@ async def test_two_processes_500_callers_each_run_the_loader_once(redis_url: str
 
 
 async def test_redis_outage_mid_loop_is_invisible_and_redis_is_used_again(
-    tmp_path: Path, spawn_redis: Callable[..., RedisServer]
+    tmp_path: Path, spawn_redis: Callable[..., RedisServer], make_cache: CacheFactory
 ) -> None:
     clock = ManualClock(time.time())
     server = spawn_redis()
     redis = RedisBackend.from_url(server.url, clock=clock)
     sqlite = await SqliteBackend.open(tmp_path / "c.sqlite3", clock=clock)
     memory = MemoryBackend(max_entries=1000, max_bytes=10_000_000, clock=clock)
-    cache = TieredCache(memory, redis=redis, sqlite=sqlite, clock=clock, locker=RedisLocker(redis),
-                        tier_timeout=2.0, tier_recovery=5.0)
+    cache = make_cache(memory, redis=redis, sqlite=sqlite, clock=clock, locker=RedisLocker(redis),
+                       tier_timeout=2.0, tier_recovery=5.0)
     stats = cache.stats.tier("redis")
     loads: list[str] = []
 

@@ -12,6 +12,7 @@ from redis.asyncio import Redis
 from cache.backends.base import escape_glob
 from cache.coordination.event_codec import DomainEvent
 from cache.coordination.events import EventBus
+from tests.support.clock import ManualClock
 from tests.support.events import CHANNEL, POLICY, Node, open_node, wire
 
 pytestmark = pytest.mark.redis
@@ -173,7 +174,7 @@ async def test_run_local_also_runs_the_senders_handlers(nodes: tuple[Node, Node]
 
 
 async def test_propagation_latency_is_reported_in_the_cache_statistics(redis_url: str) -> None:
-    sender_clock, receiver_clock = (lambda: 1000.0), (lambda: 1000.25)
+    sender_clock, receiver_clock = ManualClock(1000.0), ManualClock(1000.25)  # never moved
     a = await open_node(redis_url, clock=sender_clock, instance_id="a")
     b = await open_node(redis_url, clock=receiver_clock, instance_id="b")
     try:

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from cache.backends.memory import MemoryBackend
 from cache.backends.sqlite import SqliteBackend
 from cache.coordination.memory_sync import GENERATION, MemorySync
 from cache.engine.tiered import TieredCache
 from cache.policy import CachePolicy
-from tests.support.faults import LoaderSpy
 from tests.support.clock import ManualClock
+from tests.support.engine import CacheFactory, build_engine
+from tests.support.faults import LoaderSpy
 
 POLICY = CachePolicy("trials", fresh_ttl=3600, stale_ttl=86_400)
 
@@ -31,7 +31,7 @@ class Process:
 
 
 async def open_process(path: Path, clock: ManualClock) -> Process:
-    cache = TieredCache(MemoryBackend(clock=clock), sqlite=await SqliteBackend.open(path, clock=clock), clock=clock)
+    cache = build_engine(sqlite=await SqliteBackend.open(path, clock=clock), clock=clock)
     sync = MemorySync(cache)
     await sync.start()
     return Process(cache, sync)
@@ -90,11 +90,11 @@ async def test_unused_invalidations_are_not_shared(pair: tuple[Process, Process]
 
 
 async def test_the_first_check_clears_only_a_tier_that_may_have_missed_something(
-    tmp_path: Path, clock: ManualClock
+    tmp_path: Path, clock: ManualClock, make_cache: CacheFactory
 ) -> None:
     path = tmp_path / "shared.sqlite3"
     first, second = await open_process(path, clock), await open_process(path, clock)
-    cache = TieredCache(MemoryBackend(clock=clock), sqlite=await SqliteBackend.open(path, clock=clock), clock=clock)
+    cache = make_cache(sqlite=await SqliteBackend.open(path, clock=clock))
     late, busy = MemorySync(cache), MemorySync(second.cache)  # never started: no baseline
     try:
         await second.load("trials:v1:x")

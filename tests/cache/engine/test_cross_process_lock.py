@@ -11,8 +11,9 @@ import pytest
 from cache.backends.memory import MemoryBackend
 from cache.engine.tiered import TieredCache
 from cache.policy import CachePolicy
-from tests.support.faults import LoaderSpy
 from tests.support.clock import ManualClock
+from tests.support.engine import build_engine
+from tests.support.faults import LoaderSpy
 
 
 class TableLocker:
@@ -41,7 +42,7 @@ class TableLocker:
 
 def _engine(shared: MemoryBackend, locker: TableLocker, clock: ManualClock, lock_wait: float = 5.0) -> TieredCache:
     memory = MemoryBackend(max_entries=100, max_bytes=1_000_000, clock=clock)
-    return TieredCache(memory, redis=shared, clock=clock, locker=locker, lock_wait=lock_wait, lock_poll=0.001)
+    return build_engine(memory, redis=shared, clock=clock, locker=locker, lock_wait=lock_wait, lock_poll=0.001)
 
 
 async def test_two_processes_five_hundred_callers_each_load_once(clock: ManualClock, policy: CachePolicy) -> None:

@@ -16,8 +16,9 @@ import pytest
 from cache.backends.memory import MemoryBackend
 from cache.engine.tiered import TieredCache
 from cache.policy import CachePolicy
-from tests.support.faults import LoaderSpy
 from tests.support.clock import ManualClock
+from tests.support.engine import CacheFactory
+from tests.support.faults import LoaderSpy
 
 
 class GatedTier(MemoryBackend):
@@ -44,9 +45,9 @@ class Stack(NamedTuple):
 
 
 @pytest.fixture
-async def stack(clock: ManualClock) -> AsyncIterator[Stack]:
+async def stack(clock: ManualClock, make_cache: CacheFactory) -> AsyncIterator[Stack]:
     lower = GatedTier(clock)
-    cache = TieredCache(MemoryBackend(clock=clock), sqlite=lower, clock=clock, tier_timeout=30.0)
+    cache = make_cache(sqlite=lower, tier_timeout=30.0)
     yield Stack(cache, lower)
     lower.release.set()
     await cache.aclose()
@@ -119,10 +120,11 @@ async def test_an_error_of_the_handed_over_load_reaches_who_joined(stack: Stack,
     assert failing.calls == 1
 
 
-async def test_closing_the_cache_during_the_read_never_loads(clock: ManualClock, policy: CachePolicy) -> None:
+async def test_closing_the_cache_during_the_read_never_loads(clock: ManualClock, policy: CachePolicy,
+                                                             make_cache: CacheFactory) -> None:
     lower = GatedTier(clock)
     lower.hold = True
-    cache = TieredCache(MemoryBackend(clock=clock), sqlite=lower, clock=clock, tier_timeout=30.0)
+    cache = make_cache(sqlite=lower, tier_timeout=30.0)
     loader = LoaderSpy("loaded")
     reader = asyncio.create_task(cache.get_or_fetch("ns:k", loader, policy))
     await lower.entered.wait()

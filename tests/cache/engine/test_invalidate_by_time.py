@@ -4,7 +4,6 @@ with the event other processes receive."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -14,19 +13,18 @@ from cache.backends.sqlite import SqliteBackend
 from cache.engine.invalidator import InvalidationEvent, age_event, age_filter
 from cache.engine.tiered import TieredCache
 from cache.policy import CachePolicy
-from tests.support.faults import LoaderSpy
 from tests.support.clock import ManualClock
+from tests.support.engine import CacheFactory
+from tests.support.faults import LoaderSpy
 
 TRIALS = CachePolicy("trials", fresh_ttl=3600, stale_ttl=86_400)
 QUOTES = CachePolicy("quotes", fresh_ttl=3600, stale_ttl=86_400)
 
 
 @pytest.fixture
-async def engine(tmp_path: Path, clock: ManualClock) -> AsyncIterator[TieredCache]:
+async def engine(tmp_path: Path, clock: ManualClock, make_cache: CacheFactory) -> TieredCache:
     sqlite = await SqliteBackend.open(tmp_path / "cache.sqlite3", clock=clock)
-    cache = TieredCache(MemoryBackend(clock=clock, watermark_every=60), sqlite=sqlite, clock=clock)
-    yield cache
-    await cache.aclose()
+    return make_cache(MemoryBackend(clock=clock, watermark_every=60), sqlite=sqlite)
 
 
 async def sqlite_keys(cache: TieredCache) -> list[str]:

@@ -3,17 +3,17 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import Callable
 
 import pytest
 from redis.asyncio import Redis
 
-from cache.backends.memory import MemoryBackend
 from cache.backends.redis import RedisBackend
 from cache.coordination.events import EventBus
 from cache.engine.tiered import TieredCache
 from cache.policy import CachePolicy
 from tests.support.clock import ManualClock
+from tests.support.engine import CacheFactory, build_engine
 
 pytestmark = pytest.mark.redis
 
@@ -22,16 +22,14 @@ QUOTES = CachePolicy("quotes", fresh_ttl=3600, stale_ttl=86_400)
 BIG = {"text": "".join(f"{i:08x}" for i in range(5000))}  # ~40 KB: stored zlib-compressed
 
 
-def engine(url: str, clock: ManualClock) -> TieredCache:
+def engine(url: str, clock: ManualClock, build: Callable[..., TieredCache] = build_engine) -> TieredCache:
     redis = RedisBackend.from_url(url, clock=clock, socket_timeout=5.0, connect_timeout=5.0)
-    return TieredCache(MemoryBackend(clock=clock), redis=redis, clock=clock, tier_timeout=5.0)
+    return build(redis=redis, clock=clock, tier_timeout=5.0)
 
 
 @pytest.fixture
-async def cache(redis_url: str, clock: ManualClock) -> AsyncIterator[TieredCache]:
-    engine_ = engine(redis_url, clock)
-    yield engine_
-    await engine_.aclose()
+def cache(redis_url: str, clock: ManualClock, make_cache: CacheFactory) -> TieredCache:
+    return engine(redis_url, clock, make_cache)
 
 
 async def redis_keys(cache: TieredCache) -> list[str]:

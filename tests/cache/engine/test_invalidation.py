@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from typing import NamedTuple
 
 import pytest
@@ -13,8 +12,9 @@ from cache.backends.memory import MemoryBackend
 from cache.engine.invalidator import InvalidationEvent
 from cache.engine.tiered import TieredCache
 from cache.policy import CachePolicy
-from tests.support.faults import LoaderSpy
 from tests.support.clock import ManualClock
+from tests.support.engine import CacheFactory
+from tests.support.faults import LoaderSpy
 
 TAGGED = CachePolicy("trials", fresh_ttl=60, stale_ttl=600, tags_from=lambda v: v["ids"])
 
@@ -25,11 +25,10 @@ class Stack(NamedTuple):
 
 
 @pytest.fixture
-async def stack(clock: ManualClock) -> AsyncIterator[Stack]:
+def stack(clock: ManualClock, make_cache: CacheFactory) -> Stack:
     tiers = tuple(MemoryBackend(max_entries=100, max_bytes=1_000_000, clock=clock) for _ in range(3))
-    cache = TieredCache(tiers[0], redis=tiers[1], sqlite=tiers[2], clock=clock)
-    yield Stack(cache, tiers)  # type: ignore[arg-type]
-    await cache.aclose()
+    cache = make_cache(tiers[0], redis=tiers[1], sqlite=tiers[2])
+    return Stack(cache, tiers)  # type: ignore[arg-type]
 
 
 def _everywhere(stack: Stack, key: str) -> list[bool]:

@@ -9,8 +9,9 @@ from cache.backends.memory import MemoryBackend
 from cache.engine.stats import OTHER_NAMESPACE, CacheStats, Reservoir
 from cache.engine.tiered import TieredCache
 from cache.policy import CachePolicy
-from tests.support.faults import LoaderSpy
 from tests.support.clock import ManualClock
+from tests.support.engine import CacheFactory
+from tests.support.faults import LoaderSpy
 
 
 async def test_counts_hits_misses_and_loader_calls_per_namespace(cache: TieredCache, clock: ManualClock) -> None:
@@ -37,10 +38,10 @@ async def test_counts_hits_misses_and_loader_calls_per_namespace(cache: TieredCa
     orjson.dumps(snapshot)  # JSON-able
 
 
-async def test_memory_evictions_and_lower_tier_latency_are_reported(clock: ManualClock) -> None:
+async def test_memory_evictions_and_lower_tier_latency_are_reported(clock: ManualClock, make_cache: CacheFactory) -> None:
     memory = MemoryBackend(max_entries=2, max_bytes=1_000_000, clock=clock)
     sqlite = MemoryBackend(max_entries=100, max_bytes=1_000_000, clock=clock)
-    cache = TieredCache(memory, sqlite=sqlite, clock=clock)
+    cache = make_cache(memory, sqlite=sqlite)
     policy = CachePolicy("ns", fresh_ttl=60, stale_ttl=60)
     for index in range(5):
         await cache.get_or_fetch(f"ns:{index}", LoaderSpy(index), policy)

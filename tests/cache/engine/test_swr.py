@@ -9,8 +9,9 @@ from cache.engine.tiered import TieredCache
 from cache.entry import Entry, Record
 from cache.policy import CachePolicy
 from cache.serialization import Serializer
-from tests.support.faults import LoaderSpy
 from tests.support.clock import ManualClock
+from tests.support.engine import CacheFactory
+from tests.support.faults import LoaderSpy
 
 
 async def _refresh_done(cache: TieredCache, key: str) -> None:
@@ -69,10 +70,10 @@ async def test_failed_refresh_keeps_serving_stale_and_is_counted(
 
 
 async def test_caller_joining_a_failing_refresh_gets_the_stale_value_flagged(
-    memory: MemoryBackend, clock: ManualClock, policy: CachePolicy
+    memory: MemoryBackend, clock: ManualClock, policy: CachePolicy, make_cache: CacheFactory
 ) -> None:
     sqlite = MemoryBackend(max_entries=10, max_bytes=100_000, clock=clock)
-    cache = TieredCache(memory, sqlite=sqlite, clock=clock)
+    cache = make_cache(memory, sqlite=sqlite)
     await cache.get_or_fetch("ns:k", LoaderSpy("v1"), policy)
     clock.advance(policy.fresh_ttl)
     gate = asyncio.Event()
@@ -90,14 +91,14 @@ async def test_caller_joining_a_failing_refresh_gets_the_stale_value_flagged(
 
 
 async def test_stale_in_a_lower_tier_is_served_and_refreshed(
-    memory: MemoryBackend, clock: ManualClock, policy: CachePolicy
+    memory: MemoryBackend, clock: ManualClock, policy: CachePolicy, make_cache: CacheFactory
 ) -> None:
     sqlite = MemoryBackend(max_entries=10, max_bytes=100_000, clock=clock)
     now = clock()
     data = Serializer().dumps(Entry("old", now, now + 10, now + 1000))
     await sqlite.set_many([Record("ns:k", data, now + 1000)])
     clock.advance(20)
-    cache = TieredCache(memory, sqlite=sqlite, clock=clock)
+    cache = make_cache(memory, sqlite=sqlite)
     refresh = LoaderSpy("new")
     result = await cache.get_or_fetch("ns:k", refresh, policy)
     assert (result.value, result.meta.tier, result.meta.stale) == ("old", "sqlite", True)

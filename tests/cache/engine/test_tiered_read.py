@@ -11,8 +11,9 @@ from cache.engine.tiered import TieredCache
 from cache.entry import Entry, Record
 from cache.policy import CachePolicy
 from cache.serialization import Serializer
-from tests.support.faults import LoaderSpy, Stack, fault_stack
 from tests.support.clock import ManualClock
+from tests.support.engine import CacheFactory
+from tests.support.faults import LoaderSpy, Stack, fault_stack
 
 
 @pytest.fixture
@@ -76,13 +77,14 @@ async def test_corrupt_bytes_in_a_tier_are_a_counted_miss(stack: Stack, policy: 
     assert stack.cache.stats.snapshot()["tiers"]["redis"]["decode_errors"] == 1
 
 
-async def test_expired_lower_tier_entries_are_misses(stack: Stack, clock: ManualClock, policy: CachePolicy) -> None:
+async def test_expired_lower_tier_entries_are_misses(stack: Stack, clock: ManualClock, policy: CachePolicy,
+                                                     make_cache: CacheFactory) -> None:
     class NoExpiry(MemoryBackend):  # a tier that forgot to expire: the engine still checks
         async def get_many(self, keys: object) -> dict[str, bytes]:
             return {k: v.data for k, v in self._items.items() if k in keys}  # type: ignore[operator]
 
     lazy = NoExpiry(max_entries=10, max_bytes=100_000, clock=clock)
-    cache = TieredCache(MemoryBackend(10, 100_000, clock), sqlite=lazy, clock=clock)
+    cache = make_cache(MemoryBackend(10, 100_000, clock), sqlite=lazy)
     await _store(lazy, "ns:k", "old", clock, fresh=1, stale=2)
     clock.advance(5)
     assert await cache.get("ns:k") is None

@@ -13,8 +13,9 @@ from cache.observe.analytics import Analytics
 from cache.observe.prometheus import CONTENT_TYPE, render_metrics
 from cache.policy import CachePolicy
 from cache.warming.refresh_ahead import RefreshAhead
-from tests.support.faults import LoaderSpy
 from tests.support.clock import ManualClock
+from tests.support.engine import CacheFactory
+from tests.support.faults import LoaderSpy
 
 NAME = r"[a-zA-Z_:][a-zA-Z0-9_:]*"
 LABEL = r'[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\[\\"n])*"'
@@ -57,9 +58,9 @@ def get(samples: Samples, name: str, **labels: str) -> float:
     return samples[("trialstock_cache_" + name, frozenset(labels.items()))]
 
 
-async def test_the_exposition_parses_and_carries_the_numbers(clock: ManualClock) -> None:
+async def test_the_exposition_parses_and_carries_the_numbers(clock: ManualClock, make_cache: CacheFactory) -> None:
     lower = MemoryBackend(clock=clock)
-    cache = TieredCache(MemoryBackend(clock=clock), sqlite=lower, clock=clock)
+    cache = make_cache(sqlite=lower)
     policy = CachePolicy("trials.search", fresh_ttl=60.0, stale_ttl=600.0)
     analytics = Analytics(cache, clock=clock, windows=(60.0,))  # marks the counters before the traffic
     for _ in range(3):

@@ -13,12 +13,11 @@ import selectors
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from cache.backends.memory import MemoryBackend
 from cache.coordination.shared_store import MemoryStore
 from cache.coordination.tunables import COST_CUTOFF, Tunables
-from cache.engine.tiered import TieredCache
 from cache.policy import CachePolicy
 from cache.warming.refresh_ahead import RefreshAhead
+from tests.support.engine import build_engine
 
 EPOCH = 1_700_000_000.0
 KEY = "bench:v1:hot"
@@ -85,7 +84,7 @@ class Scenario:
         loop = asyncio.get_running_loop()
         self.loop = loop
         self.clock = lambda: EPOCH + loop.time()
-        self.cache = TieredCache(MemoryBackend(clock=self.clock), clock=self.clock)
+        self.cache = build_engine(clock=self.clock)  # built inside the virtual-time loop, not by a fixture
         self.store = MemoryStore()  # shared, like a Redis hash or the SQLite file
         tunables = Tunables(self.store, clock=self.clock, defaults={COST_CUTOFF: 0.25})
         self.refresh = RefreshAhead(self.cache, tunables, clock=self.clock, window=60.0)

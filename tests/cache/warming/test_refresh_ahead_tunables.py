@@ -7,14 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from cache.backends.memory import MemoryBackend
 from cache.backends.redis import RedisBackend
 from cache.backends.sqlite import SqliteBackend
 from cache.coordination.shared_store import MemoryStore, RedisHashStore, redis_scope_key
 from cache.coordination.tunables import COST_CUTOFF, TunableError, Tunables, TunableStoreError, tunables_for
-from cache.engine.tiered import TieredCache
 from cache.policy import CachePolicy
 from tests.support.clock import ManualClock
+from tests.support.engine import CacheFactory
 
 
 class BrokenStore:
@@ -77,10 +76,11 @@ async def test_garbage_in_the_store_is_ignored(clock: ManualClock) -> None:
     assert await Tunables(store, clock=clock).get_cost_cutoff() == 0.5
 
 
-async def test_two_processes_share_tunables_through_the_sqlite_file(tmp_path: Path, clock: ManualClock) -> None:
+async def test_two_processes_share_tunables_through_the_sqlite_file(tmp_path: Path, clock: ManualClock,
+                                                                    make_cache: CacheFactory) -> None:
     path = tmp_path / "cache.sqlite3"
-    first = TieredCache(MemoryBackend(clock=clock), sqlite=await SqliteBackend.open(path, clock=clock), clock=clock)
-    second = TieredCache(MemoryBackend(clock=clock), sqlite=await SqliteBackend.open(path, clock=clock), clock=clock)
+    first = make_cache(sqlite=await SqliteBackend.open(path, clock=clock))
+    second = make_cache(sqlite=await SqliteBackend.open(path, clock=clock))
     try:
         writer, reader = tunables_for(first, clock=clock), tunables_for(second, clock=clock)
         assert "sqlite meta table" in reader.where
@@ -106,9 +106,9 @@ async def test_sqlite_meta_rows_of_the_schema_cannot_be_overwritten(tmp_path: Pa
 
 
 @pytest.mark.redis
-async def test_tunables_live_in_a_redis_hash_outside_the_cache_prefix(redis_url: str, clock: ManualClock) -> None:
-    caches = [TieredCache(MemoryBackend(clock=clock), redis=RedisBackend.from_url(redis_url, clock=clock),
-                          clock=clock) for _ in range(2)]
+async def test_tunables_live_in_a_redis_hash_outside_the_cache_prefix(redis_url: str, clock: ManualClock,
+                                                                       make_cache: CacheFactory) -> None:
+    caches = [make_cache(redis=RedisBackend.from_url(redis_url, clock=clock)) for _ in range(2)]
     try:
         writer, reader = (tunables_for(cache, clock=clock) for cache in caches)
         assert isinstance(reader.store, RedisHashStore)
@@ -124,7 +124,7 @@ async def test_tunables_live_in_a_redis_hash_outside_the_cache_prefix(redis_url:
             await cache.aclose()
 
 
-async def test_without_lower_tiers_the_tunables_stay_in_process(clock: ManualClock) -> None:
-    cache = TieredCache(MemoryBackend(clock=clock), clock=clock)
+async def test_without_lower_tiers_the_tunables_stay_in_process(clock: ManualClock, make_cache: CacheFactory) -> None:
+    cache = make_cache()
     assert tunables_for(cache).where == "process memory"
     await cache.aclose()

@@ -14,8 +14,9 @@ from cache.engine.tiered import TieredCache
 from cache.policy import CachePolicy
 from cache.serialization import Serializer
 from cache.warming.refresh_ahead import RefreshAhead
-from tests.support.faults import LoaderSpy
 from tests.support.clock import ManualClock
+from tests.support.engine import CacheFactory
+from tests.support.faults import LoaderSpy
 
 POLICY = CachePolicy("ns", fresh_ttl=10.0, stale_ttl=100.0)
 
@@ -46,9 +47,10 @@ async def test_only_hits_on_entries_above_the_cutoff_are_tracked(cache: TieredCa
     assert [(h.key, h.hits) for h in ahead.hot_keys()] == [("ns:dear", 2)]
 
 
-async def test_a_due_key_is_recomputed_once_into_every_tier(clock: ManualClock, tunables: Tunables) -> None:
+async def test_a_due_key_is_recomputed_once_into_every_tier(clock: ManualClock, tunables: Tunables,
+                                                            make_cache: CacheFactory) -> None:
     lower = MemoryBackend(max_entries=10, max_bytes=100_000, clock=clock)
-    cache = TieredCache(MemoryBackend(clock=clock), sqlite=lower, clock=clock)
+    cache = make_cache(sqlite=lower)
     ahead = RefreshAhead(cache, tunables, clock=clock, lead_margin=0.25, lead_ratio=0.25)
     await ahead.attach()
     loader = LoaderSpy("v1")

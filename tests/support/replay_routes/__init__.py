@@ -33,8 +33,8 @@ from __future__ import annotations
 import importlib
 import pkgutil
 import re
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -105,6 +105,24 @@ class Route:
 
     def answer(self, request: RouteRequest) -> Reply:
         return self.responder if isinstance(self.responder, Reply) else self.responder(request)
+
+
+def answer(routes: Iterable[Route], request: RouteRequest) -> Reply | None:
+    """The reply of the first route in ``routes`` matching ``request`` (its ``match`` filled in);
+    None when no route matches or the matching responder raises ``FileNotFoundError``.
+
+    The one dispatch of the route table: the replay server and the in-process
+    ``tests.support.recorded_upstream.RecordedUpstream`` both answer through it.
+    """
+    for route in routes:
+        hit = route.matches(request.method, request.path, request.query)
+        if hit is False:
+            continue
+        try:
+            return route.answer(replace(request, match=hit if isinstance(hit, re.Match) else None))
+        except FileNotFoundError:
+            return None
+    return None
 
 
 def load_routes(fixtures_dir: Path, package: str = __name__) -> list[Route]:

@@ -1,4 +1,5 @@
-"""Fixtures: a manual clock, a memory-only cache, the recorded upstream and a service over them."""
+"""Fixtures: a manual clock, the recorded upstream, and a service over it and the memory-only
+``cache`` of ``tests/conftest.py``."""
 
 from __future__ import annotations
 
@@ -6,10 +7,10 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from cache.backends.memory import MemoryBackend
 from cache.engine.tiered import TieredCache
 from tests.support.clock import ManualClock
-from tests.tools.clinical_trials.recorded import RecordedUpstream, build_client, build_service
+from tests.support.recorded_upstream import RecordedUpstream, ctgov_upstream
+from tests.support.trials import build_client, build_service
 from tools.clinical_trials.service import TrialsService
 from tools.http.client import UpstreamClient
 
@@ -20,15 +21,8 @@ def clock() -> ManualClock:
 
 
 @pytest.fixture
-async def cache(clock: ManualClock) -> AsyncIterator[TieredCache]:
-    engine = TieredCache(MemoryBackend(max_entries=1000, max_bytes=10_000_000, clock=clock), clock=clock)
-    yield engine
-    await engine.aclose()
-
-
-@pytest.fixture
 def upstream() -> RecordedUpstream:
-    return RecordedUpstream()
+    return ctgov_upstream()
 
 
 @pytest.fixture

@@ -3,22 +3,20 @@ with a memory + SQLite cache that survives a restart."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-import pytest
 from mcp import Client
 
-from cache.backends.memory import MemoryBackend
 from cache.backends.sqlite import SqliteBackend
-from cache.engine.tiered import TieredCache
 from tests.support.clock import ManualClock
+from tests.support.engine import bounded_memory, build_engine
 from tests.support.fixtures import load_json
 from tests.support.replay import ReplayServer
-from tests.tools.clinical_trials.recorded import build_service, mcp_server
+from tests.support.trials import build_service, mcp_server
 from tools.clinical_trials.service import TrialsService
 from tools.http.config import HttpPolicy
 from tools.http.factory import build_upstream
@@ -27,18 +25,12 @@ STUDIES = "/api/v2/studies"
 RECEIPTS = {e["path"].split("/")[-1]: e["receipt"]["request"] for e in load_json("ctgov/biomcp_capture_receipts_ctgov.json")["entries"]}
 
 
-@pytest.fixture
-def replay() -> Iterator[ReplayServer]:
-    with ReplayServer() as server:
-        yield server
-
-
 @asynccontextmanager
 async def running(replay: ReplayServer, db: Path, clock: ManualClock) -> AsyncIterator[TrialsService]:
     """One server process worth of objects: HTTP client, memory + SQLite cache, service."""
     http = build_upstream("ctgov", replay.base_url("ctgov"), policy=HttpPolicy(), rate=None, user_agent="trialstock-test/1")
     sqlite = await SqliteBackend.open(db, clock=clock)
-    cache = TieredCache(MemoryBackend(max_entries=1000, max_bytes=10_000_000, clock=clock), sqlite=sqlite, clock=clock)
+    cache = build_engine(bounded_memory(clock), sqlite=sqlite, clock=clock)  # closed below, with the process
     service = build_service(http, cache, clock)
     try:
         yield service

@@ -11,14 +11,9 @@ import pytest
 from cache.engine.tiered import TieredCache
 from tests.support.clock import ManualClock
 from tests.support.fixtures import load_json
+from tests.support.recorded_upstream import RecordedUpstream, ctgov_upstream
 from tests.support.replay_routes import Reply, Route
-from tests.tools.clinical_trials.recorded import (
-    BASE_URL,
-    RecordedUpstream,
-    build_client,
-    build_service,
-    synthetic_mutation_page,
-)
+from tests.support.trials import BASE_URL, build_client, build_service, synthetic_mutation_page
 from tools.clinical_trials.config import TrialsConfig
 from tools.clinical_trials.models import Criteria
 from tools.clinical_trials.service import TrialsService
@@ -83,7 +78,7 @@ async def test_unusable_mutation_text_is_rejected_before_any_request(service: Tr
 
 
 async def test_the_batch_runs_a_bounded_number_at_once_and_reports_progress(cache: TieredCache, clock: ManualClock) -> None:
-    upstream = RecordedUpstream()
+    upstream = ctgov_upstream()
     release, full = asyncio.Event(), asyncio.Event()
     inflight = peak = 0
 
@@ -128,7 +123,7 @@ async def test_one_failing_mutation_never_loses_the_others(cache: TieredCache, c
     broken = Route(STUDIES, Reply.text("upstream exploded", status=503), when=lambda q: "KRAS G12C" in q.get("query.term", ""))
     synthetic = Route(STUDIES, lambda request: Reply.json(synthetic_mutation_page(request.query["query.term"])),
                       when=lambda q: "EGFR L858R" not in q.get("query.term", "x"))
-    upstream = RecordedUpstream([broken, synthetic])
+    upstream = ctgov_upstream([broken, synthetic])
     http = build_client(upstream, clock)
     service = build_service(http, cache, clock)
     try:

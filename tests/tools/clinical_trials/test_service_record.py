@@ -7,8 +7,9 @@ import pytest
 
 from cache.engine.tiered import TieredCache
 from tests.support.clock import ManualClock
+from tests.support.recorded_upstream import RecordedUpstream, ctgov_upstream
 from tests.support.replay_routes import Reply, Route
-from tests.tools.clinical_trials.recorded import RecordedUpstream, build_client, build_service
+from tests.support.trials import build_client, build_service
 from tools.clinical_trials.service import TrialsService
 from tools.http.errors import NotFound, Unavailable
 
@@ -46,7 +47,7 @@ async def test_unknown_trial_is_not_found(service: TrialsService) -> None:
 async def test_an_alias_id_is_followed_and_tagged_with_both_ids(cache: TieredCache, clock: ManualClock) -> None:
     alias = Route("/api/v2/studies/NCT00000102",
                   Reply(301, {"location": "https://clinicaltrials.gov/api/v2/studies/NCT04280705"}))
-    upstream = RecordedUpstream([alias])
+    upstream = ctgov_upstream([alias])
     http = build_client(upstream, clock)
     service = build_service(http, cache, clock)
     try:

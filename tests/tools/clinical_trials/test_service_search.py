@@ -8,7 +8,8 @@ import pytest
 from cache.engine.tiered import TieredCache
 from tests.support.clock import ManualClock
 from tests.support.fixtures import load_json
-from tests.tools.clinical_trials.recorded import BASE_URL, RecordedUpstream, build_client, build_service
+from tests.support.recorded_upstream import RecordedUpstream, ctgov_upstream
+from tests.support.trials import BASE_URL, build_client, build_service
 from tools.clinical_trials.config import TrialsConfig
 from tools.clinical_trials.models import Criteria
 from tools.clinical_trials.service import TrialsService
@@ -125,7 +126,7 @@ async def test_a_403_is_blocked_and_html_is_an_upstream_fault(service: TrialsSer
 
 
 async def test_an_open_breaker_serves_stale_pages_and_says_when_to_retry(cache: TieredCache, clock: ManualClock) -> None:
-    upstream = RecordedUpstream()
+    upstream = ctgov_upstream()
     http = build_client(upstream, clock, HttpPolicy(max_attempts=1, breaker_failure_threshold=2, breaker_recovery_time=30))
     # One /version check only (at the first call), so no success lands between the two failures.
     service = build_service(http, cache, clock, TrialsConfig(version_check_interval=1e9))

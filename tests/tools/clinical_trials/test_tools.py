@@ -9,7 +9,8 @@ import orjson
 import pytest
 from mcp import Client
 
-from tests.tools.clinical_trials.recorded import RecordedUpstream, mcp_server
+from tests.support.recorded_upstream import RecordedUpstream
+from tests.support.trials import mcp_server
 from tools.clinical_trials.service import TrialsService
 
 TOOLS = {"search_trials", "get_trial", "search_trials_by_mutation", "search_trials_for_mutations", "count_trials"}

@@ -8,7 +8,8 @@ import httpx
 
 from cache.engine.tiered import TieredCache
 from tests.support.clock import ManualClock
-from tests.tools.clinical_trials.recorded import BASE_URL, RecordedUpstream, build_service
+from tests.support.recorded_upstream import RecordedUpstream, ctgov_upstream
+from tests.support.trials import BASE_URL, build_service
 from tools.clinical_trials.client import CtgovClient
 from tools.clinical_trials.config import NAMESPACES
 from tools.clinical_trials.models import Criteria
@@ -40,7 +41,7 @@ async def test_a_moved_timestamp_invalidates_every_trial_namespace(service: Tria
 
 
 async def test_calls_start_at_most_one_check_per_interval_and_never_wait(cache: TieredCache, clock: ManualClock) -> None:
-    upstream = RecordedUpstream()
+    upstream = ctgov_upstream()
     gate = asyncio.Event()
 
     async def handler(request: httpx.Request) -> httpx.Response:

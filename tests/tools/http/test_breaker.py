@@ -7,7 +7,8 @@ import asyncio
 import httpx
 import pytest
 
-from tests.tools.http.fakes import FakeClock, Script, json_response, mock_client
+from tests.support.clock import ManualClock
+from tests.support.scripted_http import Script, json_response, mock_client
 from tools.http.breaker import CircuitBreaker
 from tools.http.config import HttpPolicy
 from tools.http.errors import BadPayload, NotFound, Rejected, TimedOut, Unavailable
@@ -31,16 +32,11 @@ async def trip(breaker: CircuitBreaker, times: int) -> None:
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def breaker(clock: FakeClock) -> CircuitBreaker:
+def breaker(clock: ManualClock) -> CircuitBreaker:
     return CircuitBreaker("ctgov", failure_threshold=3, recovery_time=30.0, clock=clock)
 
 
-async def test_opens_after_threshold_and_fails_fast(breaker: CircuitBreaker, clock: FakeClock) -> None:
+async def test_opens_after_threshold_and_fails_fast(breaker: CircuitBreaker, clock: ManualClock) -> None:
     await trip(breaker, 2)
     assert breaker.status().state == "closed" and breaker.status().consecutive_failures == 2
     await trip(breaker, 1)
@@ -83,7 +79,7 @@ async def test_upstream_faults_count(breaker: CircuitBreaker, exc: Exception) ->
     assert breaker.status().state == "open"
 
 
-async def test_half_open_probe_closes_on_success(breaker: CircuitBreaker, clock: FakeClock) -> None:
+async def test_half_open_probe_closes_on_success(breaker: CircuitBreaker, clock: ManualClock) -> None:
     await trip(breaker, 3)
     clock.advance(30)
     assert breaker.status().state == "half_open"
@@ -92,14 +88,14 @@ async def test_half_open_probe_closes_on_success(breaker: CircuitBreaker, clock:
     assert status.state == "closed" and status.consecutive_failures == 0 and status.opened_at is None
 
 
-async def test_half_open_probe_failure_reopens(breaker: CircuitBreaker, clock: FakeClock) -> None:
+async def test_half_open_probe_failure_reopens(breaker: CircuitBreaker, clock: ManualClock) -> None:
     await trip(breaker, 3)
     clock.advance(31)
     await trip(breaker, 1)
     assert breaker.status().state == "open" and breaker.status().retry_in == 30.0
 
 
-async def test_half_open_lets_one_probe_at_a_time(breaker: CircuitBreaker, clock: FakeClock) -> None:
+async def test_half_open_lets_one_probe_at_a_time(breaker: CircuitBreaker, clock: ManualClock) -> None:
     await trip(breaker, 3)
     clock.advance(30)
     entered, release = asyncio.Event(), asyncio.Event()
@@ -118,7 +114,7 @@ async def test_half_open_lets_one_probe_at_a_time(breaker: CircuitBreaker, clock
     assert breaker.status().state == "closed"
 
 
-async def test_cancelled_probe_frees_the_slot(breaker: CircuitBreaker, clock: FakeClock) -> None:
+async def test_cancelled_probe_frees_the_slot(breaker: CircuitBreaker, clock: ManualClock) -> None:
     await trip(breaker, 3)
     clock.advance(30)
     entered = asyncio.Event()
@@ -136,7 +132,7 @@ async def test_cancelled_probe_frees_the_slot(breaker: CircuitBreaker, clock: Fa
     assert await breaker.call(ok) == "ok"
 
 
-async def test_client_breaker_blocks_requests_and_recovers(clock: FakeClock) -> None:
+async def test_client_breaker_blocks_requests_and_recovers(clock: ManualClock) -> None:
     script = Script(default=httpx.Response(503, text="down"))
     policy = HttpPolicy(max_attempts=1, breaker_failure_threshold=2, breaker_recovery_time=30.0)
     async with mock_client(script, clock, policy=policy) as client:
@@ -155,7 +151,7 @@ async def test_client_breaker_blocks_requests_and_recovers(clock: FakeClock) -> 
     assert status.state == "closed" and status.total_failures == 2 and status.total_requests == 3
 
 
-async def test_bad_payload_on_json_counts_for_the_client_breaker(clock: FakeClock) -> None:
+async def test_bad_payload_on_json_counts_for_the_client_breaker(clock: ManualClock) -> None:
     script = Script(default=httpx.Response(200, text="<html>maintenance</html>"))
     policy = HttpPolicy(breaker_failure_threshold=2)
     async with mock_client(script, clock, policy=policy) as client:

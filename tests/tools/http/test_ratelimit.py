@@ -6,8 +6,8 @@ import asyncio
 
 import pytest
 
+from tests.support.clock import ManualClock
 from tests.support.replay import ReplayServer, Reply, Route
-from tests.tools.http.fakes import FakeClock
 from tools.http.config import HttpPolicy
 from tools.http.factory import build_upstream
 from tools.http.ratelimit import RateLimiter
@@ -21,7 +21,7 @@ def assert_window(times: list[float], requests: int, per: float, slack: float = 
 
 
 async def test_three_per_five_seconds_sequentially() -> None:
-    clock = FakeClock(start=0.0)
+    clock = ManualClock(0.0)
     limiter = RateLimiter(3, 5.0, clock=clock, sleep=clock.sleep)
     grants = []
     for _ in range(10):
@@ -33,7 +33,7 @@ async def test_three_per_five_seconds_sequentially() -> None:
 
 
 async def test_concurrent_waiters_are_served_fifo_within_the_window() -> None:
-    clock = FakeClock(start=0.0)
+    clock = ManualClock(0.0)
     limiter = RateLimiter(3, 5.0, clock=clock, sleep=clock.sleep)
     order: list[tuple[int, float]] = []
 
@@ -48,7 +48,7 @@ async def test_concurrent_waiters_are_served_fifo_within_the_window() -> None:
 
 
 async def test_a_cancelled_waiter_takes_no_slot() -> None:
-    clock = FakeClock(start=0.0)
+    clock = ManualClock(0.0)
     sleeping, wake = asyncio.Event(), asyncio.Event()
 
     async def blocking_sleep(seconds: float) -> None:

@@ -11,8 +11,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.support.clock import ManualClock
 from tests.support.replay import DEFAULT_FIXTURES, ReplayServer, Reply, Route
-from tests.tools.http.fakes import FakeClock
 from tools.http.client import UpstreamClient
 from tools.http.config import HttpPolicy
 from tools.http.errors import BadPayload, NotFound, Rejected, TimedOut
@@ -40,19 +40,14 @@ def replay():  # noqa: ANN201 - generator fixture
         yield server
 
 
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-def client_for(replay: ReplayServer, clock: FakeClock, name: str = "ctgov", **policy: float) -> UpstreamClient:
+def client_for(replay: ReplayServer, clock: ManualClock, name: str = "ctgov", **policy: float) -> UpstreamClient:
     return build_upstream(
         name, replay.base_url(name), policy=HttpPolicy(**policy), rate=None, user_agent="test",
         clock=clock, sleep=clock.sleep,
     )
 
 
-async def test_recorded_search_through_ctgov_base_url(replay: ReplayServer, clock: FakeClock) -> None:
+async def test_recorded_search_through_ctgov_base_url(replay: ReplayServer, clock: ManualClock) -> None:
     async with client_for(replay, clock) as client:
         data = await client.get_json("/studies", {"query.cond": "melanoma", "filter.geo": None})
         study = await client.get_json("/studies/NCT04280705")
@@ -60,33 +55,33 @@ async def test_recorded_search_through_ctgov_base_url(replay: ReplayServer, cloc
     assert replay.counts() == {"/api/v2/studies": 1, "/api/v2/studies/NCT04280705": 1}
 
 
-async def test_unmatched_request_is_404_naming_path_and_query(replay: ReplayServer, clock: FakeClock) -> None:
+async def test_unmatched_request_is_404_naming_path_and_query(replay: ReplayServer, clock: ManualClock) -> None:
     async with client_for(replay, clock) as client:
         with pytest.raises(NotFound) as caught:
             await client.get_json("/studies", {"query.cond": "unrecorded"})
     assert caught.value.body == "no recorded response for /api/v2/studies?query.cond=unrecorded"
 
 
-async def test_recorded_400_body_reaches_rejected(replay: ReplayServer, clock: FakeClock) -> None:
+async def test_recorded_400_body_reaches_rejected(replay: ReplayServer, clock: ManualClock) -> None:
     async with client_for(replay, clock) as client:
         with pytest.raises(Rejected) as caught:
             await client.get_json("/studies", {"filter.overallStatus": "BADSTATUS"})
     assert caught.value.body == ERROR_BODY and replay.count() == 1
 
 
-async def test_mis_json_served_as_text_html_parses(replay: ReplayServer, clock: FakeClock) -> None:
+async def test_mis_json_served_as_text_html_parses(replay: ReplayServer, clock: ManualClock) -> None:
     async with client_for(replay, clock, name="mis") as client:
         data = await client.get_json("/stock/api/getStockInfo.jsp", {"ex_ch": "tse_2330.tw", "json": 1})
     assert data["msgArray"][0]["c"] == "2330" and data["msgArray"][0]["z"] == "-"
 
 
-async def test_html_page_is_bad_payload(replay: ReplayServer, clock: FakeClock) -> None:
+async def test_html_page_is_bad_payload(replay: ReplayServer, clock: ManualClock) -> None:
     async with client_for(replay, clock, name="twse") as client:
         with pytest.raises(BadPayload, match="maintenance"):
             await client.get_json("/maintenance")
 
 
-async def test_scripted_503_then_recorded_200(replay: ReplayServer, clock: FakeClock) -> None:
+async def test_scripted_503_then_recorded_200(replay: ReplayServer, clock: ManualClock) -> None:
     replay.script("/stock/api/getStockInfo.jsp", Reply.text("busy", status=503))
     async with client_for(replay, clock, name="mis") as client:
         data = await client.get_json("/stock/api/getStockInfo.jsp")
@@ -94,14 +89,14 @@ async def test_scripted_503_then_recorded_200(replay: ReplayServer, clock: FakeC
     assert len(clock.sleeps) == 1
 
 
-async def test_scripted_429_retry_after_is_waited(replay: ReplayServer, clock: FakeClock) -> None:
+async def test_scripted_429_retry_after_is_waited(replay: ReplayServer, clock: ManualClock) -> None:
     replay.script("/stock/api/getStockInfo.jsp", Reply(429, {"Retry-After": "2"}), times=2)
     async with client_for(replay, clock, name="mis") as client:
         await client.get_json("/stock/api/getStockInfo.jsp")
     assert clock.sleeps == [2.0, 2.0] and replay.count("/stock/api/getStockInfo.jsp") == 3
 
 
-async def test_slow_answer_becomes_timed_out(replay: ReplayServer, clock: FakeClock) -> None:
+async def test_slow_answer_becomes_timed_out(replay: ReplayServer, clock: ManualClock) -> None:
     replay.set_latency(0.3)  # far above the 0.02 s read timeout
     async with client_for(replay, clock, name="twse", timeout=0.02, max_attempts=2) as client:
         with pytest.raises(TimedOut):

@@ -5,17 +5,13 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.tools.http.fakes import FakeClock, Script, json_response, mock_client
+from tests.support.clock import ManualClock
+from tests.support.scripted_http import Script, json_response, mock_client
 from tools.http.config import HttpPolicy
 from tools.http.errors import Blocked, RateLimited, Rejected, TimedOut, Unavailable
 
 
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-async def test_503_then_200_succeeds_after_one_backoff(clock: FakeClock) -> None:
+async def test_503_then_200_succeeds_after_one_backoff(clock: ManualClock) -> None:
     script = Script(httpx.Response(503, text="busy"), json_response({"studies": []}))
     async with mock_client(script, clock) as client:
         assert await client.get_json("/studies") == {"studies": []}
@@ -26,28 +22,28 @@ async def test_503_then_200_succeeds_after_one_backoff(clock: FakeClock) -> None
 
 
 @pytest.mark.parametrize("status", [429, 502, 503, 504])
-async def test_retryable_statuses_are_retried(clock: FakeClock, status: int) -> None:
+async def test_retryable_statuses_are_retried(clock: ManualClock, status: int) -> None:
     script = Script(httpx.Response(status), json_response())
     async with mock_client(script, clock) as client:
         assert await client.get_json("/x") == {"ok": True}
     assert len(script.requests) == 2
 
 
-async def test_retry_after_seconds_is_waited(clock: FakeClock) -> None:
+async def test_retry_after_seconds_is_waited(clock: ManualClock) -> None:
     script = Script(httpx.Response(429, headers={"Retry-After": "2"}), json_response())
     async with mock_client(script, clock) as client:
         await client.get_json("/x")
     assert clock.sleeps == [2.0]
 
 
-async def test_huge_retry_after_is_capped(clock: FakeClock) -> None:
+async def test_huge_retry_after_is_capped(clock: ManualClock) -> None:
     script = Script(httpx.Response(503, headers={"Retry-After": "3600"}), json_response())
     async with mock_client(script, clock, policy=HttpPolicy(retry_after_cap=20.0)) as client:
         await client.get_json("/x")
     assert clock.sleeps == [20.0]
 
 
-async def test_retry_after_http_date_is_measured_against_the_date_header(clock: FakeClock) -> None:
+async def test_retry_after_http_date_is_measured_against_the_date_header(clock: ManualClock) -> None:
     headers = {"Retry-After": "Wed, 21 Oct 2026 07:28:07 GMT", "Date": "Wed, 21 Oct 2026 07:28:00 GMT"}
     script = Script(httpx.Response(429, headers=headers), json_response())
     async with mock_client(script, clock) as client:
@@ -55,7 +51,7 @@ async def test_retry_after_http_date_is_measured_against_the_date_header(clock: 
     assert clock.sleeps == [7.0]
 
 
-async def test_400_is_not_retried_and_its_body_reaches_rejected(clock: FakeClock) -> None:
+async def test_400_is_not_retried_and_its_body_reaches_rejected(clock: ManualClock) -> None:
     body = "Invalid value in parameter `overallStatus`: `RUNNING`"
     script = Script(httpx.Response(400, text=body), default=json_response())
     async with mock_client(script, clock) as client:
@@ -66,7 +62,7 @@ async def test_400_is_not_retried_and_its_body_reaches_rejected(clock: FakeClock
     assert body in str(caught.value)
 
 
-async def test_422_and_other_4xx_are_rejected(clock: FakeClock) -> None:
+async def test_422_and_other_4xx_are_rejected(clock: ManualClock) -> None:
     script = Script(httpx.Response(422, text="bad field"), httpx.Response(405, text="no"))
     async with mock_client(script, clock) as client:
         with pytest.raises(Rejected, match="bad field"):
@@ -76,7 +72,7 @@ async def test_422_and_other_4xx_are_rejected(clock: FakeClock) -> None:
     assert caught.value.status == 405 and len(script.requests) == 2
 
 
-async def test_403_is_blocked_and_not_retried(clock: FakeClock) -> None:
+async def test_403_is_blocked_and_not_retried(clock: ManualClock) -> None:
     script = Script(httpx.Response(403, text="<html>Access Denied</html>"), default=json_response())
     async with mock_client(script, clock) as client:
         with pytest.raises(Blocked) as caught:
@@ -85,7 +81,7 @@ async def test_403_is_blocked_and_not_retried(clock: FakeClock) -> None:
     assert "upstream.test" in caught.value.message and "TRIALSTOCK_USER_AGENT" in caught.value.message
 
 
-async def test_429_after_all_attempts_is_rate_limited_with_retry_after(clock: FakeClock) -> None:
+async def test_429_after_all_attempts_is_rate_limited_with_retry_after(clock: ManualClock) -> None:
     script = Script(default=httpx.Response(429, headers={"Retry-After": "5"}))
     async with mock_client(script, clock, policy=HttpPolicy(max_attempts=3)) as client:
         with pytest.raises(RateLimited) as caught:
@@ -94,7 +90,7 @@ async def test_429_after_all_attempts_is_rate_limited_with_retry_after(clock: Fa
     assert caught.value.retry_after == 5.0
 
 
-async def test_5xx_after_all_attempts_is_unavailable(clock: FakeClock) -> None:
+async def test_5xx_after_all_attempts_is_unavailable(clock: ManualClock) -> None:
     script = Script(default=httpx.Response(502, text="bad gateway"))
     async with mock_client(script, clock, policy=HttpPolicy(max_attempts=2)) as client:
         with pytest.raises(Unavailable, match="502"):
@@ -102,7 +98,7 @@ async def test_5xx_after_all_attempts_is_unavailable(clock: FakeClock) -> None:
     assert len(script.requests) == 2
 
 
-async def test_500_is_unavailable_without_retry(clock: FakeClock) -> None:
+async def test_500_is_unavailable_without_retry(clock: ManualClock) -> None:
     script = Script(httpx.Response(500, text="boom"), default=json_response())
     async with mock_client(script, clock) as client:
         with pytest.raises(Unavailable):
@@ -110,7 +106,7 @@ async def test_500_is_unavailable_without_retry(clock: FakeClock) -> None:
     assert len(script.requests) == 1
 
 
-async def test_connect_errors_are_retried_then_unavailable(clock: FakeClock) -> None:
+async def test_connect_errors_are_retried_then_unavailable(clock: ManualClock) -> None:
     script = Script(default=None)
     script.answers = [httpx.ConnectError("refused")] * 3
     async with mock_client(script, clock) as client:
@@ -119,7 +115,7 @@ async def test_connect_errors_are_retried_then_unavailable(clock: FakeClock) -> 
     assert len(script.requests) == 3 and len(clock.sleeps) == 2
 
 
-async def test_timeout_becomes_timed_out(clock: FakeClock) -> None:
+async def test_timeout_becomes_timed_out(clock: ManualClock) -> None:
     script = Script(httpx.ReadTimeout("slow"), httpx.ReadTimeout("slow"))
     async with mock_client(script, clock, policy=HttpPolicy(max_attempts=2)) as client:
         with pytest.raises(TimedOut):
@@ -127,13 +123,13 @@ async def test_timeout_becomes_timed_out(clock: FakeClock) -> None:
     assert len(script.requests) == 2
 
 
-async def test_timeout_then_success_recovers(clock: FakeClock) -> None:
+async def test_timeout_then_success_recovers(clock: ManualClock) -> None:
     script = Script(httpx.ConnectTimeout("slow"), json_response({"v": 1}))
     async with mock_client(script, clock) as client:
         assert await client.get_json("/x") == {"v": 1}
 
 
-async def test_total_retry_time_caps_the_loop(clock: FakeClock) -> None:
+async def test_total_retry_time_caps_the_loop(clock: ManualClock) -> None:
     # Retry-After 20 twice would take 40 s; the budget is 30 s, so the loop stops after one wait.
     script = Script(default=httpx.Response(503, headers={"Retry-After": "20"}))
     policy = HttpPolicy(max_attempts=10, max_retry_time=30.0, retry_after_cap=20.0)
@@ -143,7 +139,7 @@ async def test_total_retry_time_caps_the_loop(clock: FakeClock) -> None:
     assert clock.sleeps == [20.0] and len(script.requests) == 2
 
 
-async def test_backoff_grows_and_respects_its_cap(clock: FakeClock) -> None:
+async def test_backoff_grows_and_respects_its_cap(clock: ManualClock) -> None:
     script = Script(default=httpx.Response(503))
     policy = HttpPolicy(max_attempts=6, max_retry_time=1000, backoff_initial=1.0, backoff_max=3.0)
     async with mock_client(script, clock, policy=policy) as client:

@@ -1,4 +1,5 @@
-"""Fixtures for the stock tests: a manual clock in Taipei time, a memory cache, a route-backed service."""
+"""Fixtures for the stock tests: a manual clock in Taipei time and a route-backed service over the
+memory-only ``cache`` of ``tests/conftest.py``."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ import pytest
 
 from cache.engine.tiered import TieredCache
 from tests.support.clock import ManualClock
-from tests.tools.stocks.builders import Harness, RouteTransport, memory_cache, taipei
+from tests.support.recorded_upstream import RecordedUpstream, stocks_upstream
+from tests.support.stocks import Harness, taipei
 
 # Friday 2026-09-04 14:00 Taipei: after the close of the last recorded trading day.
 AFTER_CLOSE = taipei(2026, 9, 4, 14, 0)
@@ -20,19 +22,12 @@ def clock() -> ManualClock:
 
 
 @pytest.fixture
-async def cache(clock: ManualClock) -> AsyncIterator[TieredCache]:
-    engine = memory_cache(clock)
-    yield engine
-    await engine.aclose()
+def transport() -> RecordedUpstream:
+    return stocks_upstream()
 
 
 @pytest.fixture
-def transport() -> RouteTransport:
-    return RouteTransport()
-
-
-@pytest.fixture
-async def harness(transport: RouteTransport, cache: TieredCache, clock: ManualClock) -> AsyncIterator[Harness]:
+async def harness(transport: RecordedUpstream, cache: TieredCache, clock: ManualClock) -> AsyncIterator[Harness]:
     built = Harness(transport, cache, clock)
     yield built
     await built.aclose()

@@ -6,7 +6,7 @@ Replay data: recorded 2330/6488 months, MIS 2330 quote and Yahoo charts; the oth
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from types import SimpleNamespace
@@ -16,12 +16,12 @@ import pytest
 from mcp import Client
 from mcp.server.mcpserver import MCPServer
 
-from cache.backends.memory import MemoryBackend
 from cache.backends.sqlite import SqliteBackend
 from cache.engine.tiered import TieredCache
 from tests.support.clock import ManualClock
+from tests.support.engine import CacheFactory
 from tests.support.replay import ReplayServer
-from tests.tools.stocks.builders import ONE_ATTEMPT, UPSTREAMS, taipei
+from tests.support.stocks import ONE_ATTEMPT, UPSTREAMS, taipei
 from tools.http.client import UpstreamClient
 from tools.http.factory import build_upstream
 from tools.stocks.service import StocksService
@@ -29,12 +29,6 @@ from tools.stocks.tools import register
 
 STOCK_DAY = "/rwd/zh/afterTrading/STOCK_DAY"
 TOOLS = {"get_stock_quote", "get_price_history", "get_stock_info", "analyze_stock", "get_market_overview"}
-
-
-@pytest.fixture
-def replay() -> Iterator[ReplayServer]:
-    with ReplayServer() as server:
-        yield server
 
 
 @asynccontextmanager
@@ -99,13 +93,11 @@ async def test_quote_batch_over_http(replay: ReplayServer, clock: ManualClock, c
 
 
 async def test_one_year_history_then_restart_serves_closed_months_from_sqlite(
-    replay: ReplayServer, tmp_path: Path
+    replay: ReplayServer, tmp_path: Path, make_cache: CacheFactory
 ) -> None:
     clock = ManualClock(taipei(2026, 9, 4, 14, 0))
     args = {"symbol": "2330", "period": "1y"}
-    first_cache = TieredCache(
-        MemoryBackend(clock=clock), sqlite=await SqliteBackend.open(tmp_path / "c.db", clock=clock), clock=clock
-    )
+    first_cache = make_cache(sqlite=await SqliteBackend.open(tmp_path / "c.db", clock=clock), clock=clock)
     async with stocks_server(replay, first_cache, clock) as server:
         result = await call(server, "get_price_history", args)
     await first_cache.aclose()
@@ -114,9 +106,7 @@ async def test_one_year_history_then_restart_serves_closed_months_from_sqlite(
 
     clock.advance(700)  # "restart" 700 s later: only the open month (600 s fresh) has gone stale
     replay.reset()
-    second_cache = TieredCache(
-        MemoryBackend(clock=clock), sqlite=await SqliteBackend.open(tmp_path / "c.db", clock=clock), clock=clock
-    )
+    second_cache = make_cache(sqlite=await SqliteBackend.open(tmp_path / "c.db", clock=clock), clock=clock)
     try:
         async with stocks_server(replay, second_cache, clock) as server:
             again = await call(server, "get_price_history", args)

@@ -11,7 +11,7 @@ from datetime import date
 import pytest
 
 from tests.support.clock import ManualClock
-from tests.tools.stocks.builders import Harness
+from tests.support.stocks import Harness
 from tools.http.errors import Unavailable
 from tools.stocks.errors import UnknownSymbol
 

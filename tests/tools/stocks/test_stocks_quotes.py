@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from tests.support.clock import ManualClock
-from tests.tools.stocks.builders import Harness
+from tests.support.stocks import Harness
 from tools.errors import InvalidInput
 
 UNKNOWN = [str(code) for code in range(1101, 1129)]  # 28 codes MIS does not know

@@ -9,7 +9,9 @@ from __future__ import annotations
 import pytest
 
 from tests.support.clock import ManualClock
-from tests.tools.stocks.builders import Harness, RouteTransport, memory_cache, taipei
+from tests.support.engine import CacheFactory, bounded_memory
+from tests.support.recorded_upstream import stocks_upstream
+from tests.support.stocks import Harness, taipei
 from tools.stocks.sessions import TradingHours
 
 HOURS = TradingHours()
@@ -45,10 +47,10 @@ async def quote_once(harness: Harness) -> None:
     assert batch.quotes and not batch.errors
 
 
-async def test_cached_quote_lifetime_follows_the_session() -> None:
+async def test_cached_quote_lifetime_follows_the_session(make_cache: CacheFactory) -> None:
     clock = ManualClock(taipei(2026, 9, 1, 13, 29, 0))  # Tuesday, 1 minute before the close
-    cache = memory_cache(clock)
-    transport = RouteTransport()
+    cache = make_cache(bounded_memory(clock), clock=clock)
+    transport = stocks_upstream()
     harness = Harness(transport, cache, clock)
     try:
         await quote_once(harness)
@@ -72,10 +74,10 @@ async def test_cached_quote_lifetime_follows_the_session() -> None:
         await cache.aclose()
 
 
-async def test_weekend_quote_lives_until_monday_open() -> None:
+async def test_weekend_quote_lives_until_monday_open(make_cache: CacheFactory) -> None:
     clock = ManualClock(taipei(2026, 9, 6, 22, 0, 0))  # Sunday 22:00: 11 h to the open
-    cache = memory_cache(clock)
-    transport = RouteTransport()
+    cache = make_cache(bounded_memory(clock), clock=clock)
+    transport = stocks_upstream()
     harness = Harness(transport, cache, clock)
     try:
         await quote_once(harness)

@@ -10,7 +10,7 @@ import orjson
 import pytest
 
 from tests.support.fixtures import fixtures_dir, load_json
-from tests.tools.stocks.builders import ONE_ATTEMPT
+from tests.support.stocks import ONE_ATTEMPT
 from tools.http.factory import build_upstream
 from tools.stocks.errors import NoDataInRange, UnknownSymbol
 from tools.stocks.yahoo import YahooChart, daily_bars, parse_chart, to_info, to_quote

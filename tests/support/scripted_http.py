@@ -1,32 +1,19 @@
-"""Test doubles for the HTTP layer: a fake clock whose sleep advances it, and a scripted transport."""
+"""A scripted ``httpx.MockTransport`` handler, and an UpstreamClient over any handler on a ManualClock.
+
+For HTTP-layer tests that want exact control of every answer (statuses, headers, transport
+errors). Tests that want the recorded upstream use :mod:`tests.support.recorded_upstream`.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 
 import httpx
 
+from tests.support.clock import ManualClock
 from tools.http.client import UpstreamClient
 from tools.http.config import HttpPolicy
 from tools.http.factory import build_upstream
-
-
-class FakeClock:
-    """``clock()`` reads the fake time; ``await clock.sleep(s)`` records ``s`` and advances it."""
-
-    def __init__(self, start: float = 1000.0) -> None:
-        self.now = start
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-    async def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 class Script:
@@ -53,13 +40,14 @@ def json_response(body: object = None, status: int = 200, **headers: str) -> htt
 
 def mock_client(
     handler: Callable[[httpx.Request], httpx.Response],
-    clock: FakeClock,
+    clock: ManualClock,
     *,
     policy: HttpPolicy | None = None,
     rate: tuple[int, float] | None = None,
     base_url: str = "https://upstream.test/api/v2",
     name: str = "ctgov",
 ) -> UpstreamClient:
+    """An UpstreamClient through ``handler`` whose waits are ``clock.sleep`` (recorded, no real time)."""
     return build_upstream(
         name,
         base_url,
@@ -71,6 +59,3 @@ def mock_client(
         sleep=clock.sleep,
     )
 
-
-def statuses(responses: Iterable[httpx.Response]) -> list[int]:
-    return [response.status_code for response in responses]
