@@ -17,7 +17,7 @@ from cache.backends.memory import MemoryBackend
 from cache.engine.tiered import TieredCache
 from tests.support.replay import ReplayServer
 from tests.support.replay_routes import Reply, Route
-from tests.tools.clinical_trials.recorded import synthetic_mutation_page
+from tests.support.trials import synthetic_mutation_page
 from tools.clinical_trials.client import CtgovClient
 from tools.clinical_trials.config import TrialsConfig
 from tools.clinical_trials.models import Criteria

@@ -1,0 +1,168 @@
+"""Every process ends: one signal stops a server, a closed stdin stops a stdio server, and short
+CLI commands never hang on Redis, even when Redis itself hangs."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.support.console_script import CONSOLE_SCRIPT, server_env, upstream_env
+from tests.support.ports import free_port
+from tests.support.redis_server import RedisServer
+from tests.support.replay import ReplayServer
+
+INITIALIZE = {"jsonrpc": "2.0", "id": 1, "method": "initialize",
+              "params": {"protocolVersion": "2025-06-18", "capabilities": {},
+                         "clientInfo": {"name": "shutdown-test", "version": "0"}}}
+TRIAL_PATH = "/api/v2/studies/NCT04280705"
+INITIALIZED = {"jsonrpc": "2.0", "method": "notifications/initialized"}
+
+
+def _send(proc: subprocess.Popen[bytes], message: dict[str, object]) -> None:
+    assert proc.stdin is not None
+    proc.stdin.write(json.dumps(message).encode() + b"\n")
+    proc.stdin.flush()
+
+
+@contextmanager
+def _stdio_server(env: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
+    with subprocess.Popen([CONSOLE_SCRIPT, "serve"], env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE) as proc:
+        try:
+            _send(proc, INITIALIZE)
+            assert proc.stdout is not None
+            assert b'"id":1' in proc.stdout.readline()  # up and answering
+            _send(proc, INITIALIZED)
+            yield proc
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+
+
+def _stopped_within(proc: subprocess.Popen[bytes], seconds: float) -> tuple[int, float, str]:
+    started = time.monotonic()
+    try:
+        code = proc.wait(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        pytest.fail(f"still running {seconds} s later")
+    elapsed = time.monotonic() - started
+    assert proc.stderr is not None
+    return code, elapsed, proc.stderr.read().decode()
+
+
+@pytest.mark.parametrize(("signum", "expected"), [(signal.SIGINT, 130), (signal.SIGTERM, 0)])
+def test_one_signal_stops_a_stdio_server(tmp_path: Path, signum: int, expected: int) -> None:
+    with _stdio_server(server_env(tmp_path)) as proc:
+        proc.send_signal(signum)
+        code, elapsed, stderr = _stopped_within(proc, 5)
+    assert code == expected
+    assert elapsed < 2
+    assert "Traceback" not in stderr
+
+
+def test_a_closed_stdin_stops_the_work_in_flight(tmp_path: Path) -> None:
+    with ReplayServer(latency=60) as hung:  # accepts and never answers in time
+        with _stdio_server(server_env(tmp_path, **upstream_env(hung.url))) as proc:
+            _send(proc, {"jsonrpc": "2.0", "id": 2, "method": "tools/call",
+                         "params": {"name": "get_trial", "arguments": {"nct_id": "NCT04280705"}}})
+            deadline = time.monotonic() + 10
+            while hung.count(TRIAL_PATH) == 0 and time.monotonic() < deadline:
+                time.sleep(0.02)
+            assert hung.count(TRIAL_PATH) == 1  # the call is waiting on the upstream
+            assert proc.stdin is not None
+            proc.stdin.close()  # the client is gone
+            code, elapsed, stderr = _stopped_within(proc, 8)
+        assert code == 0
+        assert elapsed < 6
+        assert "Traceback" not in stderr
+        time.sleep(0.5)
+        assert hung.count(TRIAL_PATH) == 1  # no retry went out after the client left
+
+
+def test_a_worker_stops_on_sigterm_while_redis_hangs(tmp_path: Path) -> None:
+    with RedisServer() as redis:
+        env = server_env(tmp_path, TRIALSTOCK_REDIS_URL=redis.url, TRIALSTOCK_WORKER__WARM_AT_STARTUP="false",
+                         TRIALSTOCK_LOG_LEVEL="INFO")
+        with subprocess.Popen([CONSOLE_SCRIPT, "worker"], env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE) as proc:
+            assert proc.stderr is not None
+            deadline = time.monotonic() + 15
+            while time.monotonic() < deadline and b"started" not in proc.stderr.readline():
+                pass
+            redis.pause()
+            try:
+                proc.send_signal(signal.SIGTERM)
+                code, elapsed, stderr = _stopped_within(proc, 12)
+            finally:
+                redis.resume()
+        assert code == 0
+        assert elapsed < 8
+        assert "Traceback" not in stderr
+
+
+def test_an_http_server_stops_on_sigterm_while_redis_hangs(tmp_path: Path) -> None:
+    port = free_port()
+    with RedisServer() as redis:
+        env = server_env(tmp_path, TRIALSTOCK_REDIS_URL=redis.url, TRIALSTOCK_WORKER__WARM_AT_STARTUP="false")
+        with subprocess.Popen([CONSOLE_SCRIPT, "serve", "--transport", "http", "--port", str(port)], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) as proc:
+            deadline = time.monotonic() + 15
+            while time.monotonic() < deadline:
+                try:
+                    if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    time.sleep(0.05)
+            redis.pause()
+            try:
+                proc.send_signal(signal.SIGTERM)
+                code, elapsed, stderr = _stopped_within(proc, 15)
+            finally:
+                redis.resume()
+        assert code in (0, -signal.SIGTERM)  # uvicorn re-raises the signal once it has shut down
+        assert elapsed < 10
+        assert "Traceback" not in stderr
+
+
+SHORT_COMMANDS = [
+    ("cache", "cutoff"),
+    ("cache", "cutoff", "0.5"),
+    ("cache", "warm", "--strategy", "trending"),
+    ("cache", "stats"),
+    ("cache", "invalidate", "--key", "nothing-here"),
+]
+
+
+@pytest.mark.slow
+def test_short_cli_commands_never_hang_with_redis(tmp_path: Path) -> None:
+    """20 runs of each command against a real redis-server; none may take over 10 s (they used to
+    hang forever on the event bus's shutdown)."""
+    with RedisServer() as redis:
+        env = server_env(tmp_path, TRIALSTOCK_REDIS_URL=redis.url)
+
+        def run(args: tuple[str, ...]) -> tuple[tuple[str, ...], float, int | None]:
+            started = time.monotonic()
+            try:
+                code: int | None = subprocess.run([CONSOLE_SCRIPT, *args], env=env, capture_output=True,
+                                                  timeout=10).returncode
+            except subprocess.TimeoutExpired:
+                code = None
+            return args, time.monotonic() - started, code
+
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            results = list(pool.map(run, [cmd for cmd in SHORT_COMMANDS for _ in range(20)]))
+    hung = [(args, round(took, 1)) for args, took, code in results if code is None]
+    failed = [(args, code) for args, _, code in results if code not in (0, None)]
+    assert hung == []
+    assert failed == []
