@@ -1,53 +1,52 @@
-"""``trialstock-mcp`` command line: serve, tools, call, config, version, cache, worker.
+"""The ``trialstock-mcp`` command line: serve, tools, call, config, version, cache, worker.
 
 Exit codes: 0 success, 1 the operation failed (e.g. an upstream error), 2 bad usage, bad
-arguments or bad settings (one line on stderr saying what was wrong).
+arguments or bad settings (one line on stderr saying what was wrong), 130 interrupted, 141 the
+output pipe was closed (``| head``). The grammar is in :mod:`server.cli_args`.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-import orjson
-from pydantic import ValidationError
-
-from cache.warming import StrategyFileError
 from server import __version__
+from server.cli_args import build_parser
 from server.cli_errors import UsageError
-from server.logs import configure_logging
-from server.settings import Settings, masked
-from server.settings_errors import describe_settings_error
 
+if TYPE_CHECKING:
+    from server.settings import Settings
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="trialstock-mcp", description=__doc__.splitlines()[0])
-    sub = parser.add_subparsers(dest="command")
-    serve = sub.add_parser("serve", help="run the MCP server (stdio by default)")
-    serve.add_argument("--transport", choices=["stdio", "http", "sse"], help="default: settings (stdio)")
-    serve.add_argument("--host", help="bind address for http/sse (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, help="port for http/sse (default 8000)")
-    sub.add_parser("tools", help="list the tools with their one-line descriptions")
-    call = sub.add_parser("call", help="call a tool in-process and print its result")
-    call.add_argument("tool")
-    call.add_argument("args", nargs="*", metavar="key=value",
-                      help="values are typed by the tool's schema: symbol=2330, page_size=5, symbols=2330,AAPL, JSON "
-                      "for objects")
-    call.add_argument("--json", dest="json_args", help="arguments as one JSON object")
-    call.add_argument("--raw", action="store_true", help="print the structured result as JSON")
-    sub.add_parser("worker", help="run the background schedules without serving MCP (see docs/operations.md)")
-    sub.add_parser("config", help="print the effective settings (secrets masked)")
-    sub.add_parser("version", help="print the version")
-    from server.cli_cache import add_cache_parser
-
-    add_cache_parser(sub)
-    return parser
+EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a tool stopped by a closed pipe
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "version":  # answered before settings and the heavy imports
+            print(__version__)
+            return 0
+        return _run(args)
+    except BrokenPipeError:  # e.g. `trialstock-mcp tools | head -1`: stop quietly, like a Unix tool
+        _discard_stdout()
+        return EXIT_BROKEN_PIPE
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+
+
+def _run(args: argparse.Namespace) -> int:
+    from pydantic import ValidationError
+
+    from cache.warming import StrategyFileError
+    from server.logs import configure_logging
+    from server.settings import Settings
+    from server.settings_errors import describe_settings_error
+
     try:
         settings = Settings()
     except ValidationError as exc:
@@ -65,16 +64,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     except StrategyFileError as exc:
         print(f"trialstock-mcp: {exc}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        return 130
+
+
+def _discard_stdout() -> None:
+    """Point stdout at the null device so the interpreter's final flush cannot fail again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    finally:
+        os.close(devnull)
 
 
 def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     command = args.command or "serve"
-    if command == "version":
-        print(__version__)
-        return 0
     if command == "config":
+        import orjson
+
+        from server.settings import masked
+
         print(orjson.dumps(masked(settings), option=orjson.OPT_INDENT_2).decode())
         return 0
     if command == "serve":
@@ -83,9 +92,9 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         transport = getattr(args, "transport", None)
         return serve(settings, transport=transport, host=getattr(args, "host", None), port=getattr(args, "port", None))
     if command == "tools":
-        from server.cli_call import list_tools
+        from server.cli_call import describe_tool, list_tools
 
-        return asyncio.run(list_tools(settings))
+        return asyncio.run(describe_tool(settings, args.name) if args.name else list_tools(settings))
     if command == "call":
         from server.cli_call import call_tool, parse_arguments
 

@@ -13,39 +13,16 @@ from cache import BackendError, TieredCache, build_cache
 from cache.coordination import EventBus, MemorySync, shared_store_for
 from cache.observe import StatsBoard
 from server.cli_errors import UsageError
-from server.cli_warm import add_warm_parsers, cutoff, warm
 from server.render import render_table, render_tree
 from server.settings import Settings
 from server.stats_view import render_stats
 from server.wiring import cache_config
 
 
-def add_cache_parser(sub: Any) -> None:
-    cache = sub.add_parser("cache", help="inspect and maintain the cache")
-    actions = cache.add_subparsers(dest="action", required=True)
-    actions.add_parser("stats", help="entries per tier and the statistics every running process published")
-    inv = actions.add_parser("invalidate", help="drop entries from every tier")
-    what = inv.add_mutually_exclusive_group(required=True)
-    what.add_argument("--key", action="append", help="an exact key (repeatable)")
-    what.add_argument("--tag", action="append", help="every entry carrying the tag, e.g. NCT04280705")
-    what.add_argument("--pattern", help="a glob over keys, e.g. 'trials.search:*'")
-    what.add_argument("--namespace", help="every entry of a namespace, e.g. trials.search")
-    what.add_argument("--all", action="store_true", help="everything")
-    what.add_argument("--older-than", type=float, metavar="SECONDS", help="entries created more than SECONDS ago")
-    what.add_argument("--unused-for", type=float, metavar="SECONDS",
-                      help="entries not read for SECONDS (memory and SQLite; Redis keeps no read times)")
-    inv.add_argument("--in-namespace", metavar="NS", help="with --older-than/--unused-for: only this namespace")
-    backup = actions.add_parser("backup", help="online backup of the SQLite tier to a file")
-    backup.add_argument("path", type=Path)
-    restore = actions.add_parser("restore", help="load a backup file into the SQLite tier")
-    restore.add_argument("path", type=Path)
-    actions.add_parser("check", help="integrity check of the SQLite tier and a ping of every tier")
-    actions.add_parser("vacuum", help="drop expired rows and compact the SQLite file")
-    add_warm_parsers(actions)
-
-
 async def run_cache_command(settings: Settings, args: argparse.Namespace) -> int:
     if args.action in ("warm", "cutoff"):  # these need the whole server (tools, services)
+        from server.cli_warm import cutoff, warm
+
         return await (warm if args.action == "warm" else cutoff)(settings, args)
     cache = await build_cache(cache_config(settings), clock=time.time)
     notifier: EventBus | MemorySync | None = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -48,7 +49,8 @@ def typed_arguments(name: str, schema: dict[str, Any], arguments: dict[str, Any]
         merged[key] = _coerce(text, properties.get(key, {}), schema)
     unknown = sorted(set(merged) - set(properties))
     if unknown:
-        raise UsageError(f"{name} has no argument {', '.join(unknown)}; its arguments: {', '.join(sorted(properties))}")
+        raise UsageError(f"{name} has no argument {', '.join(unknown)}{did_you_mean(unknown[0], properties)}; "
+                         f"its arguments: {', '.join(sorted(properties))}")
     missing = sorted(set(schema.get("required", [])) - set(merged))
     if missing:
         raise UsageError(f"{name} needs {', '.join(missing)}")
@@ -94,6 +96,60 @@ async def list_tools(settings: Settings) -> int:
     return 0
 
 
+async def describe_tool(settings: Settings, name: str) -> int:
+    """``trialstock-mcp tools NAME``: the tool's description and a table of its arguments."""
+    async with Client(build_app(settings, role="cli").mcp) as client:
+        tools = {tool.name: tool for tool in (await client.list_tools()).tools}
+    tool = tools.get(name)
+    if tool is None:
+        raise UsageError(f"unknown tool {name!r}{did_you_mean(name, tools)}; available: {', '.join(sorted(tools))}")
+    print(f"{tool.name}: {summary(tool.description, width=10_000)}\n")
+    print(render_table(("argument", "type", "required", "default", "description"), argument_rows(tool.input_schema)))
+    return 0
+
+
+def argument_rows(schema: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
+    """One row per property of an input schema: name, type, required, default, description."""
+    required = set(schema.get("required", ()))
+    rows = []
+    for key, prop in schema.get("properties", {}).items():
+        default = "" if prop.get("default") is None else orjson.dumps(prop["default"]).decode()
+        rows.append((key, _type_label(prop, schema), "yes" if key in required else "no", default,
+                     " ".join(str(prop.get("description", "")).split())))
+    return rows
+
+
+def _type_label(prop: dict[str, Any], root: dict[str, Any]) -> str:
+    choices = _choices(prop, root)
+    if choices:
+        shown = ", ".join(choices[:8]) + (", ..." if len(choices) > 8 else "")
+        return f"one of {shown}" if "array" not in _shape(prop, root)[0] else f"list of: {shown}"
+    types, items = _shape(prop, root)
+    types.discard("null")
+    if types == {"array"}:
+        item_types = _shape(items, root)[0] if items else {"any"}
+        return "list of " + "/".join(sorted(item_types))
+    return "/".join(sorted(types))
+
+
+def _choices(prop: dict[str, Any], root: dict[str, Any]) -> list[str]:
+    if "$ref" in prop:
+        target: Any = root
+        for part in prop["$ref"].removeprefix("#/").split("/"):
+            target = target.get(part, {})
+        return _choices(target, root)
+    found = [str(v) for v in prop.get("enum", ())]
+    for member in (*prop.get("anyOf", ()), *prop.get("oneOf", ()), *([prop["items"]] if "items" in prop else [])):
+        found += [c for c in _choices(member, root) if c not in found]
+    return found
+
+
+def did_you_mean(word: str, choices: Any) -> str:
+    """``"; did you mean 'x'?"`` for the closest of ``choices``, or nothing."""
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
 async def call_tool(settings: Settings, name: str, arguments: dict[str, Any], texts: dict[str, str], *,
                     raw: bool) -> int:
     """Exit 0 with the result printed, 2 for an unknown tool or invalid arguments, 1 when the
@@ -103,7 +159,7 @@ async def call_tool(settings: Settings, name: str, arguments: dict[str, Any], te
         tool = tools.get(name)
         problem: UsageError | None = None
         if tool is None:
-            problem = UsageError(f"unknown tool {name!r}; available: {', '.join(sorted(tools))}")
+            problem = UsageError(f"unknown tool {name!r}{did_you_mean(name, tools)}; available: {', '.join(sorted(tools))}")
         else:
             try:
                 arguments = typed_arguments(name, tool.input_schema, arguments, texts)

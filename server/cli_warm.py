@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import math
 import sys
-from typing import Any, TextIO
+from typing import TextIO
 
 from cache.coordination import TunableError, TunableStoreError
 from cache.warming import UnknownStrategyError, WarmItem, WarmOutcome, WarmSummary
@@ -96,10 +96,3 @@ def _seconds(text: str) -> float:
         return float(text)
     except ValueError:
         raise UsageError(f"cutoff: {text!r} is not a number of seconds (use 'inf' to turn refresh-ahead off)") from None
-
-
-def add_warm_parsers(actions: Any) -> None:
-    warm_parser = actions.add_parser("warm", help="run warming strategies now, with progress and a summary")
-    warm_parser.add_argument("--strategy", action="append", metavar="NAME", help="only this strategy (repeatable)")
-    cut = actions.add_parser("cutoff", help="show or set the refresh-ahead cost cutoff (seconds) for every process")
-    cut.add_argument("seconds", nargs="?", help="new cutoff in seconds; 'inf' turns refresh-ahead off")
