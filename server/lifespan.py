@@ -23,7 +23,7 @@ from cache.warming import WarmOutcome
 from server.background import Background, Role, background
 from server.settings import Settings
 from server.tool_runner import ToolRunner
-from server.wiring import cache_config, http_policy, stocks_config, trials_config
+from server.wiring import cache_config, stocks_config, trials_config
 from tools.clinical_trials import CtgovClient, TrialsService
 from tools.http.client import UpstreamClient
 from tools.http.factory import build_upstream
@@ -69,7 +69,7 @@ async def app_state(
             client = build_upstream(
                 name,
                 settings.upstreams.base_url(name),
-                policy=http_policy(settings),
+                policy=settings.http,
                 rate=settings.upstreams.rate(name),
                 user_agent=settings.upstreams.user_agent,
                 transport=transports.get(name),

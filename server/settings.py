@@ -17,6 +17,8 @@ from platformdirs import user_cache_dir
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from tools.http.config import HttpPolicy
+
 _SECTION = ConfigDict(extra="forbid", frozen=True)
 
 Positive = Field(gt=0)
@@ -24,24 +26,6 @@ Positive = Field(gt=0)
 
 def default_sqlite_path() -> Path:
     return Path(user_cache_dir("trialstock-mcp", appauthor=False)) / "cache.sqlite3"
-
-
-class HttpSettings(BaseModel):
-    """Shared resilient HTTP layer (timeouts, retries, breakers)."""
-
-    model_config = _SECTION
-    timeout: float = Field(15.0, gt=0, description="Read and write timeout per request, seconds.")
-    connect_timeout: float = Field(5.0, gt=0, description="Connect timeout, seconds.")
-    pool_timeout: float = Field(5.0, gt=0, description="Wait for a free pooled connection, seconds.")
-    max_connections: int = Field(20, ge=1, description="Pooled connections per upstream.")
-    max_keepalive: int = Field(10, ge=0, description="Idle keep-alive connections per upstream.")
-    max_attempts: int = Field(3, ge=1, le=10, description="Attempts per request, the first included.")
-    max_retry_time: float = Field(30.0, gt=0, description="Cap on the whole retry loop, seconds.")
-    backoff_initial: float = Field(0.5, gt=0, description="First exponential backoff step, seconds.")
-    backoff_max: float = Field(8.0, gt=0, description="Longest single backoff, seconds.")
-    retry_after_cap: float = Field(20.0, gt=0, description="Longest Retry-After honoured, seconds.")
-    breaker_failure_threshold: int = Field(5, ge=1, description="Consecutive failures that open a breaker.")
-    breaker_recovery_time: float = Field(30.0, gt=0, description="Seconds an open breaker waits before a probe.")
 
 
 class UpstreamSettings(BaseModel):
@@ -244,7 +228,7 @@ class Settings(BaseSettings):
     )
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "WARNING"
-    http: HttpSettings = HttpSettings()
+    http: HttpPolicy = HttpPolicy()
     upstreams: UpstreamSettings = UpstreamSettings()
     cache: CacheSettings = CacheSettings()
     redis: RedisSettings = RedisSettings()

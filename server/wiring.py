@@ -8,12 +8,7 @@ from __future__ import annotations
 from cache import CacheConfig
 from server.settings import Settings
 from tools.clinical_trials import TrialsConfig
-from tools.http.config import HttpPolicy
 from tools.stocks import StocksConfig
-
-
-def http_policy(settings: Settings) -> HttpPolicy:
-    return HttpPolicy(**settings.http.model_dump())
 
 
 def cache_config(settings: Settings) -> CacheConfig:
