@@ -17,7 +17,6 @@ from server.cli_warm import add_warm_parsers, cutoff, warm
 from server.render import render_table, render_tree
 from server.settings import Settings
 from server.stats_view import render_stats
-from server.wiring import cache_config
 
 
 def add_cache_parser(sub: Any) -> None:
@@ -47,7 +46,7 @@ def add_cache_parser(sub: Any) -> None:
 async def run_cache_command(settings: Settings, args: argparse.Namespace) -> int:
     if args.action in ("warm", "cutoff"):  # these need the whole server (tools, services)
         return await (warm if args.action == "warm" else cutoff)(settings, args)
-    cache = await build_cache(cache_config(settings), clock=time.time)
+    cache = await build_cache(settings.cache, sqlite=settings.sqlite, redis=settings.redis, clock=time.time)
     notifier: EventBus | MemorySync | None = None
     try:
         if args.action in ("invalidate", "restore"):

@@ -23,7 +23,7 @@ from cache.warming import WarmOutcome
 from server.background import Background, Role, background
 from server.settings import Settings
 from server.tool_runner import ToolRunner
-from server.wiring import cache_config, stocks_config, trials_config
+from server.wiring import stocks_config, trials_config
 from tools.clinical_trials import CtgovClient, TrialsService
 from tools.http.client import UpstreamClient
 from tools.http.factory import build_upstream
@@ -62,7 +62,7 @@ async def app_state(
     transports = transports or {}
     ssl_context = httpx.create_ssl_context()  # one CA bundle load for every upstream client
     async with AsyncExitStack() as stack:
-        cache = await build_cache(cache_config(settings), clock=clock)
+        cache = await build_cache(settings.cache, sqlite=settings.sqlite, redis=settings.redis, clock=clock)
         stack.push_async_callback(cache.aclose)
         upstreams: dict[str, UpstreamClient] = {}
         for name in UPSTREAMS:

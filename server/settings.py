@@ -9,23 +9,25 @@ folded into their sections, so code always reads ``settings.redis.url``.
 
 from __future__ import annotations
 
+from copy import copy
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from platformdirs import user_cache_dir
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from cache import EngineConfig, RedisConfig, RefreshConfig, SqliteConfig
+from server.scheduler import DEFAULT_TICK
 from tools.http.config import HttpPolicy
 
 _SECTION = ConfigDict(extra="forbid", frozen=True)
 
-Positive = Field(gt=0)
 
-
-def default_sqlite_path() -> Path:
-    return Path(user_cache_dir("trialstock-mcp", appauthor=False)) / "cache.sqlite3"
+def owned(owner: type[BaseModel], name: str) -> Any:
+    """``owner``'s definition of its field ``name`` (default, bounds, description), for a section
+    that exposes the field: ``name: float = owned(Owner, "name")`` keeps the default in ``Owner``."""
+    return copy(owner.model_fields[name])
 
 
 class UpstreamSettings(BaseModel):
@@ -82,18 +84,9 @@ def parse_rate(value: str) -> tuple[int, float]:
     return count, seconds
 
 
-class CacheSettings(BaseModel):
-    """The tiered cache engine and the per-namespace policies."""
+class CacheSettings(EngineConfig):
+    """Section ``cache``: the cache's :class:`~cache.EngineConfig` plus the per-namespace policies."""
 
-    model_config = _SECTION
-    memory_max_entries: int = Field(10_000, ge=1)
-    memory_max_bytes: int = Field(64 * 1024 * 1024, ge=1024)
-    serializer: Literal["json", "msgpack"] = "json"
-    compress_threshold: int = Field(16 * 1024, ge=0, description="Compress payloads above this many bytes; 0 disables.")
-    tier_timeout: float = Field(0.25, gt=0, description="A Redis call slower than this is skipped for the call.")
-    tier_breaker_recovery: float = Field(5.0, gt=0, description="Seconds before a failed tier is tried again.")
-    lock_ttl: float = Field(30.0, gt=0, description="Cross-process single-flight lock lifetime, seconds.")
-    lock_wait: float = Field(30.0, gt=0, description="How long a waiter waits for another process's fetch.")
     # Domain policies (fresh, then stale: seconds after creation).
     trials_search_fresh: float = Field(3600, gt=0)
     trials_search_stale: float = Field(86_400, gt=0)
@@ -111,47 +104,6 @@ class CacheSettings(BaseModel):
             if getattr(self, f"{name}_stale") < getattr(self, f"{name}_fresh"):
                 raise ValueError(f"{name}_stale must be at least {name}_fresh")
         return self
-
-
-class RedisSettings(BaseModel):
-    """Optional shared tier. Unset URL: no Redis."""
-
-    model_config = _SECTION
-    url: SecretStr | None = Field(None, description="redis://, rediss:// (TLS) or unix:// URL; may carry a password.")
-    socket_timeout: float = Field(0.25, gt=0, description="Short on purpose: a slow Redis is skipped.")
-    connect_timeout: float = Field(0.25, gt=0)
-    max_connections: int = Field(50, ge=1)
-    key_prefix: str = Field("trialstock:", description="Prefix for every key this server writes.")
-    channel: str = Field("trialstock:events", description="Pub/sub channel for invalidation events.")
-
-    @field_validator("url")
-    @classmethod
-    def _redis_url(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is None or not value.get_secret_value():
-            return None
-        parts = urlsplit(value.get_secret_value())
-        if parts.scheme not in ("redis", "rediss", "unix"):
-            raise ValueError("must start with redis://, rediss:// or unix://")
-        if parts.scheme != "unix" and not parts.hostname:
-            raise ValueError("must name a host, e.g. redis://127.0.0.1:6379/0")
-        try:
-            parts.port  # noqa: B018 - raises on a malformed port
-        except ValueError:
-            raise ValueError("has a malformed port") from None
-        return value
-
-
-class SqliteSettings(BaseModel):
-    """Embedded default tier: one SQLite file."""
-
-    model_config = _SECTION
-    path: Path = Field(default_factory=default_sqlite_path)
-    enabled: bool = True
-    max_entries: int = Field(200_000, ge=1)
-    max_bytes: int = Field(512 * 1024 * 1024, ge=1024 * 1024)
-    busy_timeout_ms: int = Field(5000, ge=0)
-    timeout: float = Field(1.0, gt=0, description="A SQLite call slower than this is skipped for the call, seconds.")
-    cleanup_batch: int = Field(500, ge=1)
 
 
 class TransportSettings(BaseModel):
@@ -176,6 +128,8 @@ class TrialsSettings(BaseModel):
 class WorkerSettings(BaseModel):
     """Background schedules: warming, refresh-ahead, cleanup, data-version and session checks.
 
+    Owner: the server, except ``refresh_concurrency`` and ``refresh_window``
+    (:class:`~cache.RefreshConfig`) and the default of ``tick`` (:data:`server.scheduler.DEFAULT_TICK`).
     With Redis, one process of the deployment (server or ``trialstock-mcp worker``) holds the
     scheduler lease and runs the shared schedules; without Redis every server runs its own.
     """
@@ -185,12 +139,12 @@ class WorkerSettings(BaseModel):
         True, description="Servers compete for the lease and run the shared schedules (false: leave them to workers)."
     )
     lease_ttl: float = Field(15.0, ge=0.5, description="Scheduler lease lifetime; a dead holder is replaced within it.")
-    tick: float = Field(1.0, gt=0, description="How often the scheduler looks for due jobs, seconds.")
+    tick: float = Field(DEFAULT_TICK, gt=0, description="How often the scheduler looks for due jobs, seconds.")
     strategies_file: Path | None = Field(None, description="Warming strategies (TOML); unset: the packaged defaults.")
     warm_at_startup: bool = Field(True, description="Run the strategies marked run_at_startup when a process starts.")
     refresh_ahead: bool = Field(True, description="Recompute hot, expensive entries before they turn stale.")
-    refresh_concurrency: int = Field(4, ge=1, le=64)
-    refresh_window: float = Field(60.0, gt=0, description="A key hit within this many seconds counts as hot.")
+    refresh_concurrency: int = owned(RefreshConfig, "refresh_concurrency")
+    refresh_window: float = owned(RefreshConfig, "refresh_window")
     cleanup_interval: float = Field(300.0, gt=0, description="Seconds between deletions of expired SQLite rows.")
     stats_interval: float = Field(15.0, gt=0, description="Seconds between publications of this process's stats.")
 
@@ -231,8 +185,8 @@ class Settings(BaseSettings):
     http: HttpPolicy = HttpPolicy()
     upstreams: UpstreamSettings = UpstreamSettings()
     cache: CacheSettings = CacheSettings()
-    redis: RedisSettings = RedisSettings()
-    sqlite: SqliteSettings = Field(default_factory=SqliteSettings)
+    redis: RedisConfig = RedisConfig()
+    sqlite: SqliteConfig = Field(default_factory=SqliteConfig)
     transport: TransportSettings = TransportSettings()
     auth: AuthSettings = AuthSettings()
     trials: TrialsSettings = TrialsSettings()
