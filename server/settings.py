@@ -5,23 +5,36 @@ field (``TRIALSTOCK_HTTP__TIMEOUT=5``). The names users set most are flat and fi
 (``TRIALSTOCK_REDIS_URL``, ``TRIALSTOCK_SQLITE_PATH``, ``TRIALSTOCK_AUTH_TOKEN``,
 ``TRIALSTOCK_USER_AGENT`` and the ``TRIALSTOCK_*_BASE_URL`` upstream addresses); they are
 folded into their sections, so code always reads ``settings.redis.url``.
+
+Every knob has one owner, where its default, bounds and description are written:
+
+- ``http`` is :class:`tools.http.config.HttpPolicy`; ``sqlite`` and ``redis`` are the cache's
+  :class:`~cache.SqliteConfig` and :class:`~cache.RedisConfig`, nested as they are.
+- ``cache`` is the cache's :class:`~cache.EngineConfig` plus the domains' cache lifetimes
+  (:class:`CacheSettings`); ``trials.batch_concurrency`` belongs to
+  :class:`~tools.clinical_trials.TrialsConfig`; ``worker.refresh_*`` to :class:`~cache.RefreshConfig`.
+  These sections declare such a field as ``owned(Owner, name)``: the owner's own definition.
+- ``upstreams``, ``transport``, ``auth``, ``log_level`` and the rest of ``worker`` are the server's.
 """
 
 from __future__ import annotations
 
 from copy import copy
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from cache import EngineConfig, RedisConfig, RefreshConfig, SqliteConfig
 from server.scheduler import DEFAULT_TICK
+from tools.clinical_trials import TrialsCacheConfig, TrialsConfig
 from tools.http.config import HttpPolicy
+from tools.stocks import StocksCacheConfig
 
 _SECTION = ConfigDict(extra="forbid", frozen=True)
+_Owner = TypeVar("_Owner", bound=BaseModel)
 
 
 def owned(owner: type[BaseModel], name: str) -> Any:
@@ -30,8 +43,16 @@ def owned(owner: type[BaseModel], name: str) -> Any:
     return copy(owner.model_fields[name])
 
 
+def _as_owner(owner: type[_Owner], section: BaseModel) -> _Owner:
+    """The owner's model built from the fields ``section`` exposes for it (its checks included)."""
+    try:
+        return owner.model_validate(section, from_attributes=True)
+    except ValidationError as exc:  # re-raised as a ValueError so the section reports it on one line
+        raise ValueError("; ".join(error["msg"].removeprefix("Value error, ") for error in exc.errors())) from None
+
+
 class UpstreamSettings(BaseModel):
-    """Where each upstream lives and how hard we may hit it."""
+    """Where each upstream lives and how hard we may hit it. Owner: the server (it picks the upstreams)."""
 
     model_config = _SECTION
     user_agent: str = Field(
@@ -85,28 +106,43 @@ def parse_rate(value: str) -> tuple[int, float]:
 
 
 class CacheSettings(EngineConfig):
-    """Section ``cache``: the cache's :class:`~cache.EngineConfig` plus the per-namespace policies."""
+    """Section ``cache``: the cache's :class:`~cache.EngineConfig` plus the domains' cache lifetimes.
 
-    # Domain policies (fresh, then stale: seconds after creation).
-    trials_search_fresh: float = Field(3600, gt=0)
-    trials_search_stale: float = Field(86_400, gt=0)
-    trials_record_fresh: float = Field(6 * 3600, gt=0)
-    trials_record_stale: float = Field(7 * 86_400, gt=0)
-    trials_version_check_interval: float = Field(300, gt=0, description="Seconds between /version checks.")
-    stocks_closed_month_fresh: float = Field(30 * 86_400, gt=0)
-    stocks_open_month_fresh: float = Field(600, gt=0)
-    stocks_quote_fresh: float = Field(60, gt=0, description="Quote TTL during trading hours.")
-    stocks_quote_max_closed: float = Field(12 * 3600, gt=0, description="Cap on the quote TTL outside trading hours.")
+    The one subclass of EngineConfig, and it only adds fields: each is the owning domain's field
+    (:class:`~tools.clinical_trials.TrialsCacheConfig`, :class:`~tools.stocks.StocksCacheConfig`)
+    under the same name, so ``TRIALSTOCK_CACHE__TRIALS_SEARCH_FRESH`` keeps its flat name while its
+    default stays in the domain. :attr:`trials` and :attr:`stocks` give the lifetimes back as the
+    domains' models; building them at load time runs the domains' own checks (stale >= fresh).
+    """
+
+    trials_search_fresh: float = owned(TrialsCacheConfig, "trials_search_fresh")
+    trials_search_stale: float = owned(TrialsCacheConfig, "trials_search_stale")
+    trials_record_fresh: float = owned(TrialsCacheConfig, "trials_record_fresh")
+    trials_record_stale: float = owned(TrialsCacheConfig, "trials_record_stale")
+    trials_version_check_interval: float = owned(TrialsCacheConfig, "trials_version_check_interval")
+    stocks_closed_month_fresh: float = owned(StocksCacheConfig, "stocks_closed_month_fresh")
+    stocks_open_month_fresh: float = owned(StocksCacheConfig, "stocks_open_month_fresh")
+    stocks_quote_fresh: float = owned(StocksCacheConfig, "stocks_quote_fresh")
+    stocks_quote_max_closed: float = owned(StocksCacheConfig, "stocks_quote_max_closed")
 
     @model_validator(mode="after")
-    def _stale_after_fresh(self) -> CacheSettings:
-        for name in ("trials_search", "trials_record"):
-            if getattr(self, f"{name}_stale") < getattr(self, f"{name}_fresh"):
-                raise ValueError(f"{name}_stale must be at least {name}_fresh")
+    def _domains_accept(self) -> CacheSettings:
+        _as_owner(TrialsCacheConfig, self)
+        _as_owner(StocksCacheConfig, self)
         return self
+
+    @property
+    def trials(self) -> TrialsCacheConfig:
+        return _as_owner(TrialsCacheConfig, self)
+
+    @property
+    def stocks(self) -> StocksCacheConfig:
+        return _as_owner(StocksCacheConfig, self)
 
 
 class TransportSettings(BaseModel):
+    """How MCP clients reach this server. Owner: the server."""
+
     model_config = _SECTION
     transport: Literal["stdio", "http", "sse"] = "stdio"
     host: str = "127.0.0.1"
@@ -116,13 +152,17 @@ class TransportSettings(BaseModel):
 
 
 class AuthSettings(BaseModel):
+    """Access to the HTTP transports. Owner: the server."""
+
     model_config = _SECTION
     token: SecretStr | None = Field(None, description="Bearer token required by the HTTP transports when set.")
 
 
 class TrialsSettings(BaseModel):
+    """Section ``trials``: the knob of :class:`~tools.clinical_trials.TrialsConfig` an operator may set."""
+
     model_config = _SECTION
-    batch_concurrency: int = Field(5, ge=1, le=20, description="Mutations fetched at once by the batch tool.")
+    batch_concurrency: int = owned(TrialsConfig, "batch_concurrency")
 
 
 class WorkerSettings(BaseModel):
