@@ -50,7 +50,7 @@ async def service_layers(state: AppState, call: ToolCall) -> dict[str, Call]:
     trials = state.trials
     await trials.get_trial(args["nct_id"])  # SQLite hit, promoted: warm from here on
     key = make_key(NS_RECORD, {"nct": args["nct_id"]}, CACHE_FORMAT)
-    policy = CachePolicy(NS_RECORD, trials.config.record_fresh, trials.config.record_stale)
+    policy = CachePolicy(NS_RECORD, trials.config.ttl.trials_record_fresh, trials.config.ttl.trials_record_stale)
 
     async def never() -> Any:
         raise AssertionError("a warm path must not load")

@@ -10,6 +10,10 @@ behind it, each with a front door of its own:
 - :mod:`cache.warming`: warming strategies, usage tracking and refresh-ahead;
 - :mod:`cache.observe`: statistics, analytics and Prometheus text.
 
+Configuration: :class:`EngineConfig`, :class:`SqliteConfig`, :class:`RedisConfig` and
+:class:`RefreshConfig` (:mod:`cache.config`, the one place their defaults are written);
+:func:`build_cache` opens the configured tiers.
+
 Modules not re-exported by a package's ``__init__`` are private to the cache.
 ``RedisBackend`` and ``RedisLocker`` are loaded on first use, so a process without Redis never
 imports redis-py.
@@ -20,7 +24,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from cache.backends import Backend, BackendError, MemoryBackend, SqliteBackend
-from cache.config import CacheConfig, build_cache
+from cache.build import build_cache
+from cache.config import EngineConfig, RedisConfig, RefreshConfig, SqliteConfig
 from cache.engine import CacheStats, InvalidationEvent, Loader, Locker, TieredCache
 from cache.entry import Entry, Record
 from cache.keys import make_key, namespace_of, namespace_pattern, validate_namespace
@@ -35,12 +40,12 @@ if TYPE_CHECKING:
 __all__ = [
     "Backend",
     "BackendError",
-    "CacheConfig",
     "CacheMeta",
     "CachePolicy",
     "CacheResult",
     "CacheStats",
     "CorruptEntry",
+    "EngineConfig",
     "Entry",
     "InvalidationEvent",
     "Loader",
@@ -48,9 +53,12 @@ __all__ = [
     "MemoryBackend",
     "Record",
     "RedisBackend",
+    "RedisConfig",
     "RedisLocker",
+    "RefreshConfig",
     "Serializer",
     "SqliteBackend",
+    "SqliteConfig",
     "TierName",
     "TieredCache",
     "build_cache",

@@ -1,97 +1,110 @@
-"""Build a :class:`~cache.engine.tiered.TieredCache` from plain configuration.
+"""The cache's configuration: one frozen pydantic model per part, every default written here once.
 
-:class:`CacheConfig` mirrors the server's cache, SQLite and Redis settings without importing
-them (the cache package depends on nothing above it); the server maps its settings onto it.
-``sqlite_path=None`` means no SQLite tier, ``redis_url=None`` no Redis tier. A tier that cannot be
-opened at start-up is logged and left out: the cache degrades, the server still starts.
+Owner: the cache package. The server nests these models in its settings as they are
+(sections ``sqlite`` and ``redis``), or exposes their fields unchanged (section ``cache`` extends
+:class:`EngineConfig`; section ``worker`` carries the fields of :class:`RefreshConfig`), so an
+environment variable names a field of one of these models. Lower-level constructors
+(:class:`~cache.engine.tiered.TieredCache`, the backends, :class:`~cache.serialization.Serializer`,
+:class:`~cache.warming.refresh_ahead.RefreshAhead`) keep keyword defaults for direct use, taken
+from the ``DEFAULT_*`` instances below. :func:`cache.build.build_cache` turns the models into an
+engine. This module imports nothing from the rest of the cache, so every part of it may import it.
 """
 
 from __future__ import annotations
 
-import logging
-import time
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Literal
+from urllib.parse import urlsplit
 
-from cache.backends.base import BackendError
-from cache.backends.memory import MemoryBackend
-from cache.engine.tiered import TieredCache
-from cache.serialization import Serializer
+from platformdirs import user_cache_dir
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
-log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class CacheConfig:
-    """Every knob of the engine and its tiers (defaults match server/settings.py)."""
-
-    memory_max_entries: int = 10_000
-    memory_max_bytes: int = 64 * 1024 * 1024
-    serializer: str = "json"
-    compress_threshold: int = 16 * 1024
-    tier_timeout: float = 0.25
-    sqlite_timeout: float = 1.0
-    tier_recovery: float = 5.0
-    lock_ttl: float = 30.0
-    lock_wait: float = 30.0
-    sqlite_path: Path | None = None
-    sqlite_max_entries: int = 200_000
-    sqlite_max_bytes: int = 512 * 1024 * 1024
-    sqlite_busy_timeout_ms: int = 5000
-    sqlite_cleanup_batch: int = 500
-    redis_url: str | None = None
-    redis_socket_timeout: float = 0.25
-    redis_connect_timeout: float = 0.25
-    redis_max_connections: int = 50
-    redis_key_prefix: str = "trialstock:"
+_FROZEN = ConfigDict(extra="forbid", frozen=True)
 
 
-async def build_cache(config: CacheConfig, clock: Callable[[], float] = time.time) -> TieredCache:
-    """Open the configured tiers and return the engine (which owns and closes them).
+def default_sqlite_path() -> Path:
+    """``<user cache dir>/trialstock-mcp/cache.sqlite3``."""
+    return Path(user_cache_dir("trialstock-mcp", appauthor=False)) / "cache.sqlite3"
 
-    Raises ValueError for an unusable serializer setting. A SQLite file that cannot be opened
-    (BackendError or OSError) is logged and skipped.
+
+class EngineConfig(BaseModel):
+    """The engine: memory tier bounds, serialization, tier guards, the cross-process lock.
+
+    Owner: the cache. The server's ``cache`` settings section is this model plus the domains'
+    cache lifetimes.
     """
-    serializer = Serializer(config.serializer, compress_threshold=config.compress_threshold)
-    memory = MemoryBackend(max_entries=config.memory_max_entries, max_bytes=config.memory_max_bytes, clock=clock)
-    sqlite = await _open_sqlite(config, clock) if config.sqlite_path is not None else None
-    try:
-        redis, locker = _open_redis(config, clock) if config.redis_url else (None, None)
-    except BaseException:
-        if sqlite is not None:
-            await sqlite.aclose()
-        raise
-    return TieredCache(
-        memory, redis=redis, sqlite=sqlite, serializer=serializer, clock=clock, locker=locker,
-        tier_timeout=config.tier_timeout, tier_recovery=config.tier_recovery,
-        tier_timeouts={"sqlite": config.sqlite_timeout},
-        lock_ttl=config.lock_ttl, lock_wait=config.lock_wait,
-    )
+
+    model_config = _FROZEN
+    memory_max_entries: int = Field(10_000, ge=1)
+    memory_max_bytes: int = Field(64 * 1024 * 1024, ge=1024)
+    serializer: Literal["json", "msgpack"] = "json"
+    compress_threshold: int = Field(16 * 1024, ge=0, description="Compress payloads above this many bytes; 0 disables.")
+    tier_timeout: float = Field(0.25, gt=0, description="A Redis call slower than this is skipped for the call.")
+    tier_breaker_recovery: float = Field(5.0, gt=0, description="Seconds before a failed tier is tried again.")
+    lock_ttl: float = Field(30.0, gt=0, description="Cross-process single-flight lock lifetime, seconds.")
+    lock_wait: float = Field(30.0, gt=0, description="How long a waiter waits for another process's fetch.")
 
 
-async def _open_sqlite(config: CacheConfig, clock: Callable[[], float]) -> Any:
-    from cache.backends.sqlite import SqliteBackend  # imported lazily: optional tier
+class SqliteConfig(BaseModel):
+    """The embedded default tier: one SQLite file. Owner: the cache (server section ``sqlite``).
 
-    try:
-        return await SqliteBackend.open(
-            config.sqlite_path, max_entries=config.sqlite_max_entries, max_bytes=config.sqlite_max_bytes,
-            busy_timeout_ms=config.sqlite_busy_timeout_ms, cleanup_batch=config.sqlite_cleanup_batch,
-            clock=clock,
-        )
-    except (BackendError, OSError) as exc:
-        log.error("SQLite cache tier at %s unavailable, running without it: %s", config.sqlite_path, exc)
-        return None
+    ``enabled=False`` leaves the tier out.
+    """
+
+    model_config = _FROZEN
+    path: Path = Field(default_factory=default_sqlite_path)
+    enabled: bool = True
+    max_entries: int = Field(200_000, ge=1)
+    max_bytes: int = Field(512 * 1024 * 1024, ge=1024 * 1024)
+    busy_timeout_ms: int = Field(5000, ge=0)
+    timeout: float = Field(1.0, gt=0, description="A SQLite call slower than this is skipped for the call, seconds.")
+    cleanup_batch: int = Field(500, ge=1)
 
 
-def _open_redis(config: CacheConfig, clock: Callable[[], float]) -> tuple[Any, Any]:
-    from cache.backends.redis import RedisBackend  # imported lazily: optional tier
-    from cache.backends.redis_lock import RedisLocker
+class RedisConfig(BaseModel):
+    """The optional shared tier and the pub/sub channel. Owner: the cache (server section ``redis``).
 
-    backend = RedisBackend.from_url(
-        config.redis_url, prefix=config.redis_key_prefix, socket_timeout=config.redis_socket_timeout,
-        connect_timeout=config.redis_connect_timeout, max_connections=config.redis_max_connections,
-        clock=clock,
-    )
-    return backend, RedisLocker(backend)
+    No URL: no Redis tier.
+    """
+
+    model_config = _FROZEN
+    url: SecretStr | None = Field(None, description="redis://, rediss:// (TLS) or unix:// URL; may carry a password.")
+    socket_timeout: float = Field(0.25, gt=0, description="Short on purpose: a slow Redis is skipped.")
+    connect_timeout: float = Field(0.25, gt=0)
+    max_connections: int = Field(50, ge=1)
+    key_prefix: str = Field("trialstock:", description="Prefix for every key this server writes.")
+    channel: str = Field("trialstock:events", description="Pub/sub channel for invalidation events.")
+
+    @field_validator("url")
+    @classmethod
+    def _redis_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None
+        parts = urlsplit(value.get_secret_value())
+        if parts.scheme not in ("redis", "rediss", "unix"):
+            raise ValueError("must start with redis://, rediss:// or unix://")
+        if parts.scheme != "unix" and not parts.hostname:
+            raise ValueError("must name a host, e.g. redis://127.0.0.1:6379/0")
+        try:
+            parts.port  # noqa: B018 - raises on a malformed port
+        except ValueError:
+            raise ValueError("has a malformed port") from None
+        return value
+
+
+class RefreshConfig(BaseModel):
+    """Refresh-ahead: how many recomputes at once and what counts as hot. Owner: the cache.
+
+    The server's ``worker`` settings section carries these fields under the same names.
+    """
+
+    model_config = _FROZEN
+    refresh_concurrency: int = Field(4, ge=1, le=64)
+    refresh_window: float = Field(60.0, gt=0, description="A key hit within this many seconds counts as hot.")
+
+
+#: The defaults, for the keyword defaults of the engine's and the backends' constructors.
+DEFAULT_ENGINE = EngineConfig()
+DEFAULT_SQLITE = SqliteConfig()
+DEFAULT_REDIS = RedisConfig()
+DEFAULT_REFRESH = RefreshConfig()

@@ -29,6 +29,7 @@ from typing import Any, TypeVar
 
 import orjson
 
+from cache.config import DEFAULT_ENGINE
 from cache.entry import SCHEMA_VERSION, Entry
 
 ENC_JSON = 0x01
@@ -86,7 +87,8 @@ class Serializer:
     ``compress_level`` (kept only if smaller); ``0`` disables compression.
     """
 
-    def __init__(self, fmt: str = "json", *, compress_threshold: int = 16 * 1024, compress_level: int = 3) -> None:
+    def __init__(self, fmt: str = DEFAULT_ENGINE.serializer, *,
+                 compress_threshold: int = DEFAULT_ENGINE.compress_threshold, compress_level: int = 3) -> None:
         if fmt not in _KNOWN_ENCODINGS:
             raise ValueError(f"unknown cache serializer {fmt!r}; use 'json' or 'msgpack'")
         self._msgpack = _load_msgpack()

@@ -16,7 +16,6 @@ from server.cli_errors import UsageError
 from server.render import render_table, render_tree
 from server.settings import Settings
 from server.stats_view import render_stats
-from server.wiring import cache_config
 
 
 async def run_cache_command(settings: Settings, args: argparse.Namespace) -> int:
@@ -24,7 +23,7 @@ async def run_cache_command(settings: Settings, args: argparse.Namespace) -> int
         from server.cli_warm import cutoff, warm
 
         return await (warm if args.action == "warm" else cutoff)(settings, args)
-    cache = await build_cache(cache_config(settings), clock=time.time)
+    cache = await build_cache(settings.cache, sqlite=settings.sqlite, redis=settings.redis, clock=time.time)
     notifier: EventBus | MemorySync | None = None
     try:
         if args.action in ("invalidate", "restore"):

@@ -23,11 +23,10 @@ from cache.warming import WarmOutcome
 from server.background import Background, Role, background
 from server.settings import Settings
 from server.tool_runner import ToolRunner
-from server.wiring import cache_config, http_policy, stocks_config, trials_config
-from tools.clinical_trials import CtgovClient, TrialsService
+from tools.clinical_trials import CtgovClient, TrialsConfig, TrialsService
 from tools.http.client import UpstreamClient
 from tools.http.factory import build_upstream
-from tools.stocks import StocksService
+from tools.stocks import StocksConfig, StocksService
 
 UPSTREAMS = ("ctgov", "twse", "tpex", "mis", "yahoo")
 
@@ -62,14 +61,14 @@ async def app_state(
     transports = transports or {}
     ssl_context = httpx.create_ssl_context()  # one CA bundle load for every upstream client
     async with AsyncExitStack() as stack:
-        cache = await build_cache(cache_config(settings), clock=clock)
+        cache = await build_cache(settings.cache, sqlite=settings.sqlite, redis=settings.redis, clock=clock)
         stack.push_async_callback(cache.aclose)
         upstreams: dict[str, UpstreamClient] = {}
         for name in UPSTREAMS:
             client = build_upstream(
                 name,
                 settings.upstreams.base_url(name),
-                policy=http_policy(settings),
+                policy=settings.http,
                 rate=settings.upstreams.rate(name),
                 user_agent=settings.upstreams.user_agent,
                 transport=transports.get(name),
@@ -77,14 +76,15 @@ async def app_state(
             )
             stack.push_async_callback(client.aclose)
             upstreams[name] = client
-        trials = TrialsService(CtgovClient(upstreams["ctgov"]), cache, trials_config(settings), clock=clock)
+        trials_config = TrialsConfig(ttl=settings.cache.trials, **settings.trials.model_dump())
+        trials = TrialsService(CtgovClient(upstreams["ctgov"]), cache, trials_config, clock=clock)
         stocks = StocksService(
             twse=upstreams["twse"],
             tpex=upstreams["tpex"],
             mis=upstreams["mis"],
             yahoo=upstreams["yahoo"],
             cache=cache,
-            config=stocks_config(settings),
+            config=StocksConfig(ttl=settings.cache.stocks),
             clock=clock,
         )
         for service in (trials, stocks):

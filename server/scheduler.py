@@ -20,6 +20,9 @@ from cache import stop_tasks
 
 log = logging.getLogger(__name__)
 
+#: Seconds between looks for due jobs (the ``worker.tick`` setting defaults to it).
+DEFAULT_TICK = 1.0
+
 
 @dataclass
 class Job:
@@ -43,7 +46,7 @@ class Job:
 class Scheduler:
     """Runs due jobs every ``tick`` seconds until :meth:`aclose`."""
 
-    def __init__(self, jobs: Sequence[Job], *, is_leader: Callable[[], bool], tick: float = 1.0,
+    def __init__(self, jobs: Sequence[Job], *, is_leader: Callable[[], bool], tick: float = DEFAULT_TICK,
                  clock: Callable[[], float] = time.monotonic,
                  sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep) -> None:
         self.jobs = {job.name: job for job in jobs}

@@ -5,47 +5,54 @@ field (``TRIALSTOCK_HTTP__TIMEOUT=5``). The names users set most are flat and fi
 (``TRIALSTOCK_REDIS_URL``, ``TRIALSTOCK_SQLITE_PATH``, ``TRIALSTOCK_AUTH_TOKEN``,
 ``TRIALSTOCK_USER_AGENT`` and the ``TRIALSTOCK_*_BASE_URL`` upstream addresses); they are
 folded into their sections, so code always reads ``settings.redis.url``.
+
+Every knob has one owner, where its default, bounds and description are written:
+
+- ``http`` is :class:`tools.http.config.HttpPolicy`; ``sqlite`` and ``redis`` are the cache's
+  :class:`~cache.SqliteConfig` and :class:`~cache.RedisConfig`, nested as they are.
+- ``cache`` is the cache's :class:`~cache.EngineConfig` plus the domains' cache lifetimes
+  (:class:`CacheSettings`); ``trials.batch_concurrency`` belongs to
+  :class:`~tools.clinical_trials.TrialsConfig`; ``worker.refresh_*`` to :class:`~cache.RefreshConfig`.
+  These sections declare such a field as ``owned(Owner, name)``: the owner's own definition.
+- ``upstreams``, ``transport``, ``auth``, ``log_level`` and the rest of ``worker`` are the server's.
 """
 
 from __future__ import annotations
 
+from copy import copy
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 from urllib.parse import urlsplit
 
-from platformdirs import user_cache_dir
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from cache import EngineConfig, RedisConfig, RefreshConfig, SqliteConfig
+from server.scheduler import DEFAULT_TICK
+from tools.clinical_trials import TrialsCacheConfig, TrialsConfig
+from tools.http.config import HttpPolicy
+from tools.stocks import StocksCacheConfig
+
 _SECTION = ConfigDict(extra="forbid", frozen=True)
-
-Positive = Field(gt=0)
-
-
-def default_sqlite_path() -> Path:
-    return Path(user_cache_dir("trialstock-mcp", appauthor=False)) / "cache.sqlite3"
+_Owner = TypeVar("_Owner", bound=BaseModel)
 
 
-class HttpSettings(BaseModel):
-    """Shared resilient HTTP layer (timeouts, retries, breakers)."""
+def owned(owner: type[BaseModel], name: str) -> Any:
+    """``owner``'s definition of its field ``name`` (default, bounds, description), for a section
+    that exposes the field: ``name: float = owned(Owner, "name")`` keeps the default in ``Owner``."""
+    return copy(owner.model_fields[name])
 
-    model_config = _SECTION
-    timeout: float = Field(15.0, gt=0, description="Read and write timeout per request, seconds.")
-    connect_timeout: float = Field(5.0, gt=0, description="Connect timeout, seconds.")
-    pool_timeout: float = Field(5.0, gt=0, description="Wait for a free pooled connection, seconds.")
-    max_connections: int = Field(20, ge=1, description="Pooled connections per upstream.")
-    max_keepalive: int = Field(10, ge=0, description="Idle keep-alive connections per upstream.")
-    max_attempts: int = Field(3, ge=1, le=10, description="Attempts per request, the first included.")
-    max_retry_time: float = Field(30.0, gt=0, description="Cap on the whole retry loop, seconds.")
-    backoff_initial: float = Field(0.5, gt=0, description="First exponential backoff step, seconds.")
-    backoff_max: float = Field(8.0, gt=0, description="Longest single backoff, seconds.")
-    retry_after_cap: float = Field(20.0, gt=0, description="Longest Retry-After honoured, seconds.")
-    breaker_failure_threshold: int = Field(5, ge=1, description="Consecutive failures that open a breaker.")
-    breaker_recovery_time: float = Field(30.0, gt=0, description="Seconds an open breaker waits before a probe.")
+
+def _as_owner(owner: type[_Owner], section: BaseModel) -> _Owner:
+    """The owner's model built from the fields ``section`` exposes for it (its checks included)."""
+    try:
+        return owner.model_validate(section, from_attributes=True)
+    except ValidationError as exc:  # re-raised as a ValueError so the section reports it on one line
+        raise ValueError("; ".join(error["msg"].removeprefix("Value error, ") for error in exc.errors())) from None
 
 
 class UpstreamSettings(BaseModel):
-    """Where each upstream lives and how hard we may hit it."""
+    """Where each upstream lives and how hard we may hit it. Owner: the server (it picks the upstreams)."""
 
     model_config = _SECTION
     user_agent: str = Field(
@@ -98,79 +105,44 @@ def parse_rate(value: str) -> tuple[int, float]:
     return count, seconds
 
 
-class CacheSettings(BaseModel):
-    """The tiered cache engine and the per-namespace policies."""
+class CacheSettings(EngineConfig):
+    """Section ``cache``: the cache's :class:`~cache.EngineConfig` plus the domains' cache lifetimes.
 
-    model_config = _SECTION
-    memory_max_entries: int = Field(10_000, ge=1)
-    memory_max_bytes: int = Field(64 * 1024 * 1024, ge=1024)
-    serializer: Literal["json", "msgpack"] = "json"
-    compress_threshold: int = Field(16 * 1024, ge=0, description="Compress payloads above this many bytes; 0 disables.")
-    tier_timeout: float = Field(0.25, gt=0, description="A Redis call slower than this is skipped for the call.")
-    tier_breaker_recovery: float = Field(5.0, gt=0, description="Seconds before a failed tier is tried again.")
-    lock_ttl: float = Field(30.0, gt=0, description="Cross-process single-flight lock lifetime, seconds.")
-    lock_wait: float = Field(30.0, gt=0, description="How long a waiter waits for another process's fetch.")
-    # Domain policies (fresh, then stale: seconds after creation).
-    trials_search_fresh: float = Field(3600, gt=0)
-    trials_search_stale: float = Field(86_400, gt=0)
-    trials_record_fresh: float = Field(6 * 3600, gt=0)
-    trials_record_stale: float = Field(7 * 86_400, gt=0)
-    trials_version_check_interval: float = Field(300, gt=0, description="Seconds between /version checks.")
-    stocks_closed_month_fresh: float = Field(30 * 86_400, gt=0)
-    stocks_open_month_fresh: float = Field(600, gt=0)
-    stocks_quote_fresh: float = Field(60, gt=0, description="Quote TTL during trading hours.")
-    stocks_quote_max_closed: float = Field(12 * 3600, gt=0, description="Cap on the quote TTL outside trading hours.")
+    The one subclass of EngineConfig, and it only adds fields: each is the owning domain's field
+    (:class:`~tools.clinical_trials.TrialsCacheConfig`, :class:`~tools.stocks.StocksCacheConfig`)
+    under the same name, so ``TRIALSTOCK_CACHE__TRIALS_SEARCH_FRESH`` keeps its flat name while its
+    default stays in the domain. :attr:`trials` and :attr:`stocks` give the lifetimes back as the
+    domains' models; building them at load time runs the domains' own checks (stale >= fresh).
+    """
+
+    trials_search_fresh: float = owned(TrialsCacheConfig, "trials_search_fresh")
+    trials_search_stale: float = owned(TrialsCacheConfig, "trials_search_stale")
+    trials_record_fresh: float = owned(TrialsCacheConfig, "trials_record_fresh")
+    trials_record_stale: float = owned(TrialsCacheConfig, "trials_record_stale")
+    trials_version_check_interval: float = owned(TrialsCacheConfig, "trials_version_check_interval")
+    stocks_closed_month_fresh: float = owned(StocksCacheConfig, "stocks_closed_month_fresh")
+    stocks_open_month_fresh: float = owned(StocksCacheConfig, "stocks_open_month_fresh")
+    stocks_quote_fresh: float = owned(StocksCacheConfig, "stocks_quote_fresh")
+    stocks_quote_max_closed: float = owned(StocksCacheConfig, "stocks_quote_max_closed")
 
     @model_validator(mode="after")
-    def _stale_after_fresh(self) -> CacheSettings:
-        for name in ("trials_search", "trials_record"):
-            if getattr(self, f"{name}_stale") < getattr(self, f"{name}_fresh"):
-                raise ValueError(f"{name}_stale must be at least {name}_fresh")
+    def _domains_accept(self) -> CacheSettings:
+        _as_owner(TrialsCacheConfig, self)
+        _as_owner(StocksCacheConfig, self)
         return self
 
+    @property
+    def trials(self) -> TrialsCacheConfig:
+        return _as_owner(TrialsCacheConfig, self)
 
-class RedisSettings(BaseModel):
-    """Optional shared tier. Unset URL: no Redis."""
-
-    model_config = _SECTION
-    url: SecretStr | None = Field(None, description="redis://, rediss:// (TLS) or unix:// URL; may carry a password.")
-    socket_timeout: float = Field(0.25, gt=0, description="Short on purpose: a slow Redis is skipped.")
-    connect_timeout: float = Field(0.25, gt=0)
-    max_connections: int = Field(50, ge=1)
-    key_prefix: str = Field("trialstock:", description="Prefix for every key this server writes.")
-    channel: str = Field("trialstock:events", description="Pub/sub channel for invalidation events.")
-
-    @field_validator("url")
-    @classmethod
-    def _redis_url(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is None or not value.get_secret_value():
-            return None
-        parts = urlsplit(value.get_secret_value())
-        if parts.scheme not in ("redis", "rediss", "unix"):
-            raise ValueError("must start with redis://, rediss:// or unix://")
-        if parts.scheme != "unix" and not parts.hostname:
-            raise ValueError("must name a host, e.g. redis://127.0.0.1:6379/0")
-        try:
-            parts.port  # noqa: B018 - raises on a malformed port
-        except ValueError:
-            raise ValueError("has a malformed port") from None
-        return value
-
-
-class SqliteSettings(BaseModel):
-    """Embedded default tier: one SQLite file."""
-
-    model_config = _SECTION
-    path: Path = Field(default_factory=default_sqlite_path)
-    enabled: bool = True
-    max_entries: int = Field(200_000, ge=1)
-    max_bytes: int = Field(512 * 1024 * 1024, ge=1024 * 1024)
-    busy_timeout_ms: int = Field(5000, ge=0)
-    timeout: float = Field(1.0, gt=0, description="A SQLite call slower than this is skipped for the call, seconds.")
-    cleanup_batch: int = Field(500, ge=1)
+    @property
+    def stocks(self) -> StocksCacheConfig:
+        return _as_owner(StocksCacheConfig, self)
 
 
 class TransportSettings(BaseModel):
+    """How MCP clients reach this server. Owner: the server."""
+
     model_config = _SECTION
     transport: Literal["stdio", "http", "sse"] = "stdio"
     host: str = "127.0.0.1"
@@ -180,18 +152,24 @@ class TransportSettings(BaseModel):
 
 
 class AuthSettings(BaseModel):
+    """Access to the HTTP transports. Owner: the server."""
+
     model_config = _SECTION
     token: SecretStr | None = Field(None, description="Bearer token required by the HTTP transports when set.")
 
 
 class TrialsSettings(BaseModel):
+    """Section ``trials``: the knob of :class:`~tools.clinical_trials.TrialsConfig` an operator may set."""
+
     model_config = _SECTION
-    batch_concurrency: int = Field(5, ge=1, le=20, description="Mutations fetched at once by the batch tool.")
+    batch_concurrency: int = owned(TrialsConfig, "batch_concurrency")
 
 
 class WorkerSettings(BaseModel):
     """Background schedules: warming, refresh-ahead, cleanup, data-version and session checks.
 
+    Owner: the server, except ``refresh_concurrency`` and ``refresh_window``
+    (:class:`~cache.RefreshConfig`) and the default of ``tick`` (:data:`server.scheduler.DEFAULT_TICK`).
     With Redis, one process of the deployment (server or ``trialstock-mcp worker``) holds the
     scheduler lease and runs the shared schedules; without Redis every server runs its own.
     """
@@ -201,12 +179,12 @@ class WorkerSettings(BaseModel):
         True, description="Servers compete for the lease and run the shared schedules (false: leave them to workers)."
     )
     lease_ttl: float = Field(15.0, ge=0.5, description="Scheduler lease lifetime; a dead holder is replaced within it.")
-    tick: float = Field(1.0, gt=0, description="How often the scheduler looks for due jobs, seconds.")
+    tick: float = Field(DEFAULT_TICK, gt=0, description="How often the scheduler looks for due jobs, seconds.")
     strategies_file: Path | None = Field(None, description="Warming strategies (TOML); unset: the packaged defaults.")
     warm_at_startup: bool = Field(True, description="Run the strategies marked run_at_startup when a process starts.")
     refresh_ahead: bool = Field(True, description="Recompute hot, expensive entries before they turn stale.")
-    refresh_concurrency: int = Field(4, ge=1, le=64)
-    refresh_window: float = Field(60.0, gt=0, description="A key hit within this many seconds counts as hot.")
+    refresh_concurrency: int = owned(RefreshConfig, "refresh_concurrency")
+    refresh_window: float = owned(RefreshConfig, "refresh_window")
     cleanup_interval: float = Field(300.0, gt=0, description="Seconds between deletions of expired SQLite rows.")
     stats_interval: float = Field(15.0, gt=0, description="Seconds between publications of this process's stats.")
 
@@ -244,11 +222,11 @@ class Settings(BaseSettings):
     )
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "WARNING"
-    http: HttpSettings = HttpSettings()
+    http: HttpPolicy = HttpPolicy()
     upstreams: UpstreamSettings = UpstreamSettings()
     cache: CacheSettings = CacheSettings()
-    redis: RedisSettings = RedisSettings()
-    sqlite: SqliteSettings = Field(default_factory=SqliteSettings)
+    redis: RedisConfig = RedisConfig()
+    sqlite: SqliteConfig = Field(default_factory=SqliteConfig)
     transport: TransportSettings = TransportSettings()
     auth: AuthSettings = AuthSettings()
     trials: TrialsSettings = TrialsSettings()

@@ -2,7 +2,7 @@
 
 A backend stores encoded records and knows nothing of TTL policy, serialization or statistics:
 those live once, in :mod:`cache.engine`. ``redis`` and ``redis_lock`` are imported only where
-Redis is configured (see :func:`cache.config.build_cache`).
+Redis is configured (see :func:`cache.build.build_cache`).
 """
 
 from cache.backends.base import Backend, BackendError, escape_glob

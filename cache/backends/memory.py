@@ -44,6 +44,7 @@ from collections.abc import Callable, Iterable, Sequence
 from fnmatch import translate
 from typing import Any
 
+from cache.config import DEFAULT_ENGINE
 from cache.entry import Entry, Record
 from cache.serialization import EncodedEntry
 
@@ -86,7 +87,8 @@ class MemoryBackend:
 
     name = "memory"
 
-    def __init__(self, max_entries: int = 10_000, max_bytes: int = 64 * 1024 * 1024,
+    def __init__(self, max_entries: int = DEFAULT_ENGINE.memory_max_entries,
+                 max_bytes: int = DEFAULT_ENGINE.memory_max_bytes,
                  clock: Callable[[], float] = time.time, watermark_every: float = 60.0) -> None:
         if max_entries < 1 or max_bytes < 1 or not watermark_every > 0:
             raise ValueError("max_entries, max_bytes and watermark_every must be positive")

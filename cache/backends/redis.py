@@ -39,6 +39,7 @@ from redis.exceptions import RedisError
 
 from cache.backends.base import BackendError
 from cache.backends.redis_glob import glob_to_redis, redis_escape
+from cache.config import DEFAULT_REDIS
 from cache.entry import Record
 
 _NEVER_TTL_MS = 365 * 86_400 * 1000  # tag-set lifetime when a member never expires
@@ -53,8 +54,8 @@ class RedisBackend:
 
     name = "redis"
 
-    def __init__(self, client: Redis, *, prefix: str = "trialstock:", clock: Callable[[], float] = time.time,
-                 max_connections: int = 50, pool_timeout: float = 1.0) -> None:
+    def __init__(self, client: Redis, *, prefix: str = DEFAULT_REDIS.key_prefix, clock: Callable[[], float] = time.time,
+                 max_connections: int = DEFAULT_REDIS.max_connections, pool_timeout: float = 1.0) -> None:
         """Wrap a ready client (tests and the pub/sub layer may share one). Owns and closes it.
 
         ``max_connections`` bounds this backend's concurrent commands; a command waits up to
@@ -75,10 +76,10 @@ class RedisBackend:
         cls,
         url: str,
         *,
-        prefix: str = "trialstock:",
-        socket_timeout: float = 0.25,
-        connect_timeout: float = 0.25,
-        max_connections: int = 50,
+        prefix: str = DEFAULT_REDIS.key_prefix,
+        socket_timeout: float = DEFAULT_REDIS.socket_timeout,
+        connect_timeout: float = DEFAULT_REDIS.connect_timeout,
+        max_connections: int = DEFAULT_REDIS.max_connections,
         health_check_interval: int = 30,
         pool_timeout: float = 1.0,
         clock: Callable[[], float] = time.time,

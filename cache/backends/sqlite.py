@@ -37,6 +37,7 @@ from cache.backends.base import BackendError
 from cache.backends.sqlite_maintenance import SqliteCounters, SqliteMaintenance, evict_over_bounds, flush_access
 from cache.backends.sqlite_meta import SqliteMeta
 from cache.backends.sqlite_schema import LIVE, connect, is_busy, open_writer
+from cache.config import DEFAULT_SQLITE
 from cache.entry import Record
 
 log = logging.getLogger(__name__)
@@ -76,10 +77,10 @@ class SqliteBackend(SqliteMaintenance, SqliteMeta):
         cls,
         path: Path | str,
         *,
-        max_entries: int = 200_000,
-        max_bytes: int = 512 * 1024 * 1024,
-        busy_timeout_ms: int = 5000,
-        cleanup_batch: int = 500,
+        max_entries: int = DEFAULT_SQLITE.max_entries,
+        max_bytes: int = DEFAULT_SQLITE.max_bytes,
+        busy_timeout_ms: int = DEFAULT_SQLITE.busy_timeout_ms,
+        cleanup_batch: int = DEFAULT_SQLITE.cleanup_batch,
         clock: Callable[[], float] = time.time,
         access_flush_size: int = 1000,
     ) -> SqliteBackend:

@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Any
 
 from cache.backends.base import Backend
 from cache.backends.memory import MemoryBackend
+from cache.config import DEFAULT_ENGINE
 from cache.engine.invalidation import TieredInvalidation
 from cache.engine.invalidator import InvalidationHook, Invalidator
 from cache.engine.locked_loader import LockedLoader, Locker
@@ -69,8 +70,9 @@ class TieredCache(TieredWrites, TieredInvalidation, TierViews):
 
     def __init__(self, memory: MemoryBackend, *, redis: Backend | None = None, sqlite: Backend | None = None,
                  serializer: Serializer | None = None, clock: Callable[[], float] = time.time,
-                 locker: Locker | None = None, tier_timeout: float = 0.25, tier_recovery: float = 5.0,
-                 lock_ttl: float = 30.0, lock_wait: float = 30.0, lock_poll: float = 0.02,
+                 locker: Locker | None = None, tier_timeout: float = DEFAULT_ENGINE.tier_timeout,
+                 tier_recovery: float = DEFAULT_ENGINE.tier_breaker_recovery, lock_ttl: float = DEFAULT_ENGINE.lock_ttl,
+                 lock_wait: float = DEFAULT_ENGINE.lock_wait, lock_poll: float = 0.02,
                  stats: CacheStats | None = None, tier_timeouts: Mapping[str, float] | None = None) -> None:
         self.memory = memory
         self.stats = stats if stats is not None else CacheStats()

@@ -37,6 +37,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from cache.config import DEFAULT_REFRESH
 from cache.coordination.tunables import Tunables
 from cache.engine.tiered import Loader, TieredCache
 from cache.policy import CachePolicy
@@ -85,7 +86,8 @@ class RefreshAhead:
     COUNTERS = ("refreshed", "failed", "adopted", "skipped_cold", "skipped_gone", "skipped_cheap")
 
     def __init__(self, cache: TieredCache, tunables: Tunables, *, clock: Callable[[], float] = time.time,
-                 sleep: Sleep = asyncio.sleep, window: float = 60.0, concurrency: int = 4,
+                 sleep: Sleep = asyncio.sleep, window: float = DEFAULT_REFRESH.refresh_window,
+                 concurrency: int = DEFAULT_REFRESH.refresh_concurrency,
                  lead_margin: float = 0.25, lead_ratio: float = 0.25, tick: float = 0.5,
                  min_pause: float = 0.02, max_keys: int = 10_000) -> None:
         if window <= 0 or concurrency < 1 or tick <= 0 or max_keys < 1:

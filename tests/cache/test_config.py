@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from cache.config import CacheConfig, build_cache
+from cache import EngineConfig, RedisConfig, SqliteConfig, build_cache
 from cache.policy import CachePolicy
 from tests.support.clock import ManualClock
 from tests.support.faults import LoaderSpy
@@ -16,7 +16,7 @@ POLICY = CachePolicy("ns", fresh_ttl=60, stale_ttl=600)
 
 
 async def test_memory_only_by_default(clock: ManualClock) -> None:
-    cache = await build_cache(CacheConfig(memory_max_entries=5), clock=clock)
+    cache = await build_cache(EngineConfig(memory_max_entries=5), clock=clock)
     try:
         assert cache.tiers() == ["memory"]
         assert cache.memory.max_entries == 5
@@ -27,17 +27,17 @@ async def test_memory_only_by_default(clock: ManualClock) -> None:
 
 async def test_bad_serializer_is_refused() -> None:
     with pytest.raises(ValueError, match="serializer"):
-        await build_cache(CacheConfig(serializer="pickle"))
+        await build_cache(EngineConfig(serializer="pickle"))
 
 
 async def test_sqlite_tier_survives_a_restart(tmp_path: Path, clock: ManualClock) -> None:
-    config = CacheConfig(sqlite_path=tmp_path / "cache.sqlite3", compress_threshold=64)
-    first = await build_cache(config, clock=clock)
+    config = {"engine": EngineConfig(compress_threshold=64), "sqlite": SqliteConfig(path=tmp_path / "cache.sqlite3")}
+    first = await build_cache(**config, clock=clock)
     assert first.tiers() == ["memory", "sqlite"]
     await first.get_or_fetch("ns:k", LoaderSpy({"text": "x" * 500}), POLICY)
     await first.aclose()
 
-    second = await build_cache(config, clock=clock)
+    second = await build_cache(**config, clock=clock)
     try:
         loader = LoaderSpy("reloaded")
         result = await second.get_or_fetch("ns:k", loader, POLICY)
@@ -50,7 +50,7 @@ async def test_sqlite_tier_survives_a_restart(tmp_path: Path, clock: ManualClock
 async def test_unusable_sqlite_path_is_left_out(tmp_path: Path, clock: ManualClock) -> None:
     blocker = tmp_path / "not-a-dir"
     blocker.write_text("a file where a directory should be")
-    cache = await build_cache(CacheConfig(sqlite_path=blocker / "cache.sqlite3"), clock=clock)
+    cache = await build_cache(sqlite=SqliteConfig(path=blocker / "cache.sqlite3"), clock=clock)
     try:
         assert cache.tiers() == ["memory"]
     finally:
@@ -65,8 +65,8 @@ def _closed_port() -> int:
 
 async def test_redis_down_at_start_degrades_to_the_other_tiers(clock: ManualClock) -> None:
     pytest.importorskip("cache.backends.redis")
-    config = CacheConfig(redis_url=f"redis://127.0.0.1:{_closed_port()}/0", tier_timeout=1.0)
-    cache = await build_cache(config, clock=clock)
+    redis = RedisConfig(url=f"redis://127.0.0.1:{_closed_port()}/0")
+    cache = await build_cache(EngineConfig(tier_timeout=1.0), redis=redis, clock=clock)
     try:
         assert cache.tiers() == ["memory", "redis"]
         assert (await cache.get_or_fetch("ns:k", LoaderSpy("v"), POLICY)).value == "v"
@@ -79,7 +79,7 @@ async def test_redis_down_at_start_degrades_to_the_other_tiers(clock: ManualCloc
 
 
 async def test_tier_accessors_and_info(tmp_path: Path, clock: ManualClock) -> None:
-    cache = await build_cache(CacheConfig(sqlite_path=tmp_path / "c.sqlite3"), clock=clock)
+    cache = await build_cache(sqlite=SqliteConfig(path=tmp_path / "c.sqlite3"), clock=clock)
     try:
         assert cache.redis is None and cache.sqlite is not None
         await cache.set_many([("ns:a", 1), ("ns:b", 2)], POLICY)

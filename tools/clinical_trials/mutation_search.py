@@ -53,8 +53,10 @@ class MutationSearch:
         self._client = client
         self._cache = cache
         self._config = config
-        self._page_policy = CachePolicy(NS_MUTATION, config.search_fresh, config.search_stale, tags_from=_page_tags)
-        self._text_policy = CachePolicy(NS_ELIGIBILITY, config.record_fresh, config.record_stale,
+        ttl = config.ttl
+        self._page_policy = CachePolicy(NS_MUTATION, ttl.trials_search_fresh, ttl.trials_search_stale,
+                                        tags_from=_page_tags)
+        self._text_policy = CachePolicy(NS_ELIGIBILITY, ttl.trials_record_fresh, ttl.trials_record_stale,
                                         tags_from=lambda value: [value["nct_id"]])
 
     async def search(

@@ -58,15 +58,17 @@ class TrialsService:
     def __init__(self, client: CtgovClient, cache: TieredCache, config: TrialsConfig | None = None,
                  clock: Callable[[], float] = time.time) -> None:
         self.config = config if config is not None else TrialsConfig()
-        cfg = self.config
+        ttl = self.config.ttl
+        search = (ttl.trials_search_fresh, ttl.trials_search_stale)  # (fresh, stale) seconds
+        record = (ttl.trials_record_fresh, ttl.trials_record_stale)
         self._client = client
         self._cache = cache
-        self._search_policy = CachePolicy(NS_SEARCH, cfg.search_fresh, cfg.search_stale, tags_from=_page_tags)
-        self._count_policy = CachePolicy(NS_COUNT, cfg.search_fresh, cfg.search_stale)
-        self._record_policy = CachePolicy(NS_RECORD, cfg.record_fresh, cfg.record_stale, tags_from=_record_tags)
-        self._sections_policy = CachePolicy(NS_SECTIONS, cfg.record_fresh, cfg.record_stale, tags_from=_record_tags)
-        self.version = DataVersionWatch(client, cache, NAMESPACES, cfg.version_check_interval, clock)
-        self._mutations = MutationSearch(client, cache, cfg)
+        self._search_policy = CachePolicy(NS_SEARCH, *search, tags_from=_page_tags)
+        self._count_policy = CachePolicy(NS_COUNT, *search)
+        self._record_policy = CachePolicy(NS_RECORD, *record, tags_from=_record_tags)
+        self._sections_policy = CachePolicy(NS_SECTIONS, *record, tags_from=_record_tags)
+        self.version = DataVersionWatch(client, cache, NAMESPACES, ttl.trials_version_check_interval, clock)
+        self._mutations = MutationSearch(client, cache, self.config)
 
     async def search(self, criteria: Criteria, page_size: int = 10, page_token: str | None = None) -> TrialSearchResult:
         """One page of compact trials matching ``criteria`` (see ``search_trials``)."""

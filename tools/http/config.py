@@ -1,17 +1,16 @@
 """HTTP policy: the knobs of the resilient HTTP layer, as one frozen value.
 
-The fields mirror ``server.settings.HttpSettings`` one for one, so the server builds it with
-``HttpPolicy(**settings.http.model_dump())``. ``tools.http`` never imports the settings module:
-the dependency runs server -> tools, and tests build a policy directly.
+Owner: the HTTP layer; the defaults are written here once. The server nests the model as its
+``http`` settings section (``TRIALSTOCK_HTTP__TIMEOUT`` sets :attr:`HttpPolicy.timeout`) and
+hands ``settings.http`` to every upstream client; tests build a policy directly.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from pydantic import BaseModel, ConfigDict, Field
 
 
-@dataclass(frozen=True)
-class HttpPolicy:
+class HttpPolicy(BaseModel):
     """Timeouts, pool limits, retry caps and breaker thresholds for one upstream.
 
     All durations are seconds. ``max_attempts`` counts the first attempt;
@@ -21,15 +20,16 @@ class HttpPolicy:
     ``breaker_recovery_time`` seconds later.
     """
 
-    timeout: float = 15.0
-    connect_timeout: float = 5.0
-    pool_timeout: float = 5.0
-    max_connections: int = 20
-    max_keepalive: int = 10
-    max_attempts: int = 3
-    max_retry_time: float = 30.0
-    backoff_initial: float = 0.5
-    backoff_max: float = 8.0
-    retry_after_cap: float = 20.0
-    breaker_failure_threshold: int = 5
-    breaker_recovery_time: float = 30.0
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    timeout: float = Field(15.0, gt=0, description="Read and write timeout per request, seconds.")
+    connect_timeout: float = Field(5.0, gt=0, description="Connect timeout, seconds.")
+    pool_timeout: float = Field(5.0, gt=0, description="Wait for a free pooled connection, seconds.")
+    max_connections: int = Field(20, ge=1, description="Pooled connections per upstream.")
+    max_keepalive: int = Field(10, ge=0, description="Idle keep-alive connections per upstream.")
+    max_attempts: int = Field(3, ge=1, le=10, description="Attempts per request, the first included.")
+    max_retry_time: float = Field(30.0, gt=0, description="Cap on the whole retry loop, seconds.")
+    backoff_initial: float = Field(0.5, gt=0, description="First exponential backoff step, seconds.")
+    backoff_max: float = Field(8.0, gt=0, description="Longest single backoff, seconds.")
+    retry_after_cap: float = Field(20.0, gt=0, description="Longest Retry-After honoured, seconds.")
+    breaker_failure_threshold: int = Field(5, ge=1, description="Consecutive failures that open a breaker.")
+    breaker_recovery_time: float = Field(30.0, gt=0, description="Seconds an open breaker waits before a probe.")

@@ -1,28 +1,49 @@
-"""``StocksConfig``: every knob of the stock service, with working defaults.
+"""Knobs of the stock service, with their defaults, written here once.
 
-The server maps its settings onto it (``settings.cache.stocks_*``); this package never imports
-``server``. Durations are seconds.
+Owner: this domain; this package never imports ``server``. :class:`StocksCacheConfig` holds the
+cache lifetimes the server exposes, under the same names, in its ``cache`` settings section
+(``TRIALSTOCK_CACHE__STOCKS_QUOTE_FRESH``); :class:`StocksConfig` holds the rest. Durations are
+seconds.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import date
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from tools.stocks.sessions import TradingHours
 
 DAY = 86_400.0
 
 
-@dataclass(frozen=True)
-class StocksConfig:
-    """Cache lifetimes, batch limits and analysis windows.
+class StocksCacheConfig(BaseModel):
+    """Cache lifetimes an operator may change. Owner: this domain.
 
-    - ``closed_month_fresh``/``closed_month_stale``: a past month never changes.
-    - ``open_month_fresh``/``open_month_stale``: the current month gains a row every day.
-    - ``quote_fresh``: quote lifetime during trading hours; ``quote_max_closed`` caps the
-      lifetime outside them (until the next open otherwise); ``quote_stale_window``: how long
-      after that a quote may still be served, flagged stale, when the upstream is down.
+    - ``stocks_closed_month_fresh``: daily bars of a past month (they never change).
+    - ``stocks_open_month_fresh``: daily bars of the current month (a row is added every day).
+    - ``stocks_quote_fresh``: quote lifetime during trading hours; ``stocks_quote_max_closed``
+      caps the lifetime outside them (until the next open otherwise).
+
+    The field names carry the domain because the server's shared ``cache`` section uses them as
+    they are.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    stocks_closed_month_fresh: float = Field(30 * 86_400, gt=0)
+    stocks_open_month_fresh: float = Field(600, gt=0)
+    stocks_quote_fresh: float = Field(60, gt=0, description="Quote TTL during trading hours.")
+    stocks_quote_max_closed: float = Field(12 * 3600, gt=0, description="Cap on the quote TTL outside trading hours.")
+
+
+class StocksConfig(BaseModel):
+    """Cache lifetimes, batch limits and analysis windows. Owner: this domain.
+
+    - ``ttl``: the lifetimes an operator may change (:class:`StocksCacheConfig`).
+    - ``closed_month_stale``, ``open_month_stale``: the hard lifetimes of daily bars (served,
+      flagged stale, after ``ttl``'s fresh lifetime and until then).
+    - ``quote_stale_window``: how long after its lifetime a quote may still be served, flagged
+      stale, when the upstream is down.
     - ``market_fresh``: how long a learned code -> market mapping is remembered.
     - ``max_symbols``: symbols per quote call; ``mis_max_channels``: channels per MIS request
       (a code of unknown market takes two).
@@ -32,12 +53,10 @@ class StocksConfig:
     - ``taiwan_earliest``: first date TWSE serves daily bars for.
     """
 
-    closed_month_fresh: float = 30 * DAY
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    ttl: StocksCacheConfig = StocksCacheConfig()
     closed_month_stale: float = 365 * DAY
-    open_month_fresh: float = 600.0
     open_month_stale: float = DAY
-    quote_fresh: float = 60.0
-    quote_max_closed: float = 12 * 3600.0
     quote_stale_window: float = 900.0
     yahoo_quote_fresh: float = 60.0
     market_fresh: float = 30 * DAY
@@ -47,4 +66,4 @@ class StocksConfig:
     analysis_months: int = 4
     signal_days: int = 10
     taiwan_earliest: date = date(2010, 1, 4)
-    hours: TradingHours = field(default_factory=TradingHours)
+    hours: TradingHours = Field(default_factory=TradingHours)

@@ -2,8 +2,8 @@
 
 A TWSE/TPEx history is the concatenation of the months it spans. Each month is one cache
 entry (``stocks.month``, keyed by market, code and month): a month that has ended (in Taipei)
-never changes and is kept ``closed_month_fresh`` (30 days by default); the current month gains
-a row each trading day and is kept ``open_month_fresh``. Months are fetched concurrently,
+never changes and is kept ``stocks_closed_month_fresh`` (30 days by default); the current month gains
+a row each trading day and is kept ``stocks_open_month_fresh``. Months are fetched concurrently,
 bounded by ``month_concurrency``; the HTTP layer's per-upstream rate limiter spaces the actual
 requests. A Yahoo range is one cache entry (``stocks.yahoo_chart``).
 """
@@ -65,7 +65,7 @@ class HistoryDesk:
         """Long-lived for a month that ended before today's Taipei month, short otherwise."""
         today = self._config.hours.today(self._clock())
         closed = (year, month) < (today.year, today.month)
-        fresh = self._config.closed_month_fresh if closed else self._config.open_month_fresh
+        fresh = self._config.ttl.stocks_closed_month_fresh if closed else self._config.ttl.stocks_open_month_fresh
         stale = self._config.closed_month_stale if closed else self._config.open_month_stale
         return CachePolicy(MONTH_NAMESPACE, fresh_ttl=fresh, stale_ttl=max(stale, fresh), tags=(f"stock:{code}",))
 
@@ -104,7 +104,7 @@ class HistoryDesk:
             return {"currency": chart.meta.get("currency"), "name": chart.meta.get("longName"), "bars": bars}
 
         closed = end < datetime.fromtimestamp(self._clock(), UTC).date()
-        fresh = self._config.closed_month_fresh if closed else self._config.open_month_fresh
+        fresh = self._config.ttl.stocks_closed_month_fresh if closed else self._config.ttl.stocks_open_month_fresh
         stale = self._config.closed_month_stale if closed else self._config.open_month_stale
         policy = CachePolicy(YAHOO_NAMESPACE, fresh_ttl=fresh, stale_ttl=max(stale, fresh))
         key = make_key(YAHOO_NAMESPACE, {"symbol": symbol, "start": start.isoformat(), "end": end.isoformat()})

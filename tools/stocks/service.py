@@ -233,8 +233,8 @@ class StocksService:
 
     def _info_policy(self, item: Resolved) -> CachePolicy:
         """Taiwan: valid until the next Taipei open (capped), as limits and previous close are
-        daily; Yahoo: the closed-market cap (``quote_max_closed``)."""
+        daily; Yahoo: the closed-market cap (``stocks_quote_max_closed``)."""
         now = self._clock()
-        cap = self.config.quote_max_closed
+        cap = self.config.ttl.stocks_quote_max_closed
         fresh = cap if item.source == "yahoo" else max(1.0, min(self.config.hours.next_open(now) - now, cap))
         return CachePolicy(INFO_NAMESPACE, fresh_ttl=fresh, stale_ttl=fresh + 86_400.0)

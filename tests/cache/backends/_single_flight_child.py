@@ -14,14 +14,14 @@ import sys
 
 from redis.asyncio import Redis
 
-from cache.config import CacheConfig, build_cache
+from cache import EngineConfig, RedisConfig, build_cache
 from cache.policy import CachePolicy
 
 POLICY = CachePolicy("sf", fresh_ttl=60, stale_ttl=600)
 
 
 async def main(url: str, counter_key: str, key: str, callers: int) -> None:
-    cache = await build_cache(CacheConfig(redis_url=url, tier_timeout=2.0, lock_wait=20.0))
+    cache = await build_cache(EngineConfig(tier_timeout=2.0, lock_wait=20.0), redis=RedisConfig(url=url))
     counter = Redis.from_url(url)
 
     async def loader() -> dict[str, int]:

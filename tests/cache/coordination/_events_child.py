@@ -12,7 +12,7 @@ import asyncio
 import json
 import sys
 
-from cache.config import CacheConfig, build_cache
+from cache import EngineConfig, RedisConfig, build_cache
 from cache.coordination.events import EventBus
 from cache.policy import CachePolicy
 
@@ -20,8 +20,8 @@ POLICY = CachePolicy("trials", fresh_ttl=60, stale_ttl=600)
 
 
 async def main(url: str, channel: str, key: str) -> None:
-    cache = await build_cache(CacheConfig(redis_url=url, tier_timeout=5.0, redis_socket_timeout=5.0,
-                                          redis_connect_timeout=5.0))
+    cache = await build_cache(EngineConfig(tier_timeout=5.0),
+                              redis=RedisConfig(url=url, socket_timeout=5.0, connect_timeout=5.0))
     assert cache.redis is not None
     bus = EventBus(cache.redis.client, channel, cache, instance_id="child")  # type: ignore[attr-defined]
     await bus.start()

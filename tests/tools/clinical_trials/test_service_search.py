@@ -10,7 +10,7 @@ from tests.support.clock import ManualClock
 from tests.support.fixtures import load_json
 from tests.support.recorded_upstream import RecordedUpstream, ctgov_upstream
 from tests.support.trials import BASE_URL, build_client, build_service
-from tools.clinical_trials.config import TrialsConfig
+from tools.clinical_trials.config import TrialsCacheConfig, TrialsConfig
 from tools.clinical_trials.models import Criteria
 from tools.clinical_trials.service import TrialsService
 from tools.errors import InvalidInput, to_tool_error
@@ -92,11 +92,11 @@ async def test_a_stale_page_is_served_when_the_upstream_fails(service: TrialsSer
                                                               clock: ManualClock) -> None:
     criteria = Criteria(intervention='"Keytruda"')
     fresh = await service.search(criteria, page_size=3)
-    clock.advance(service.config.search_fresh + 60)
+    clock.advance(service.config.ttl.trials_search_fresh + 60)
     upstream.script(httpx.Response(503, text="down"))
     stale = await service.search(criteria, page_size=3)
     assert stale.cache.stale is True and stale.cache.hit is True and stale.trials == fresh.trials
-    clock.advance(service.config.search_stale)  # past the hard TTL: nothing left to serve
+    clock.advance(service.config.ttl.trials_search_stale)  # past the hard TTL: nothing left to serve
     upstream.script(httpx.Response(503, text="down"))
     with pytest.raises(Unavailable):
         await service.search(criteria, page_size=3)
@@ -129,11 +129,11 @@ async def test_an_open_breaker_serves_stale_pages_and_says_when_to_retry(cache: 
     upstream = ctgov_upstream()
     http = build_client(upstream, clock, HttpPolicy(max_attempts=1, breaker_failure_threshold=2, breaker_recovery_time=30))
     # One /version check only (at the first call), so no success lands between the two failures.
-    service = build_service(http, cache, clock, TrialsConfig(version_check_interval=1e9))
+    service = build_service(http, cache, clock, TrialsConfig(ttl=TrialsCacheConfig(trials_version_check_interval=1e9)))
     try:
         cached = await service.search(Criteria(intervention='"Keytruda"'), page_size=3)
         assert service.version.task is not None and await service.version.task is False
-        clock.advance(service.config.search_fresh + 1)
+        clock.advance(service.config.ttl.trials_search_fresh + 1)
         upstream.script(*(httpx.Response(503, text="down") for _ in range(2)))
         for condition in ("a", "b"):  # two failures open the breaker
             with pytest.raises(Unavailable):

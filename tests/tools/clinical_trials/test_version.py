@@ -63,7 +63,7 @@ async def test_calls_start_at_most_one_check_per_interval_and_never_wait(cache: 
         assert await task is False
         await service.search(KEYTRUDA, page_size=3)
         assert service.version.task is task and upstream.count(VERSION) == 1  # within the interval
-        clock.advance(service.config.version_check_interval)
+        clock.advance(service.config.ttl.trials_version_check_interval)
         upstream.script(version_reply("2026-08-12T23:00:00"), path=VERSION)
         await service.search(KEYTRUDA, page_size=3)
         second = service.version.task

@@ -1,21 +1,21 @@
-"""HttpPolicy mirrors server.settings.HttpSettings field for field, so the server can build it."""
+"""HttpPolicy: the HTTP layer's own knobs (defaults and bounds written once, there); timeouts follow it."""
 
 from __future__ import annotations
 
-import dataclasses
-
 import httpx
+import pytest
+from pydantic import ValidationError
 
-from server.settings import HttpSettings
 from tools.http.config import HttpPolicy
 from tools.http.factory import timeout_for
 
 
-def test_policy_mirrors_settings() -> None:
-    assert [field.name for field in dataclasses.fields(HttpPolicy)] == list(HttpSettings.model_fields)
-    assert HttpPolicy(**HttpSettings().model_dump()) == HttpPolicy()
-    custom = HttpSettings(timeout=3.0, max_attempts=5)
-    assert HttpPolicy(**custom.model_dump()).max_attempts == 5
+def test_policy_owns_its_defaults_and_bounds() -> None:
+    assert HttpPolicy() == HttpPolicy(timeout=15.0, max_attempts=3, breaker_recovery_time=30.0)
+    assert HttpPolicy(timeout=3.0, max_attempts=5).max_attempts == 5
+    for bad in ({"max_attempts": 0}, {"max_attempts": 11}, {"timeout": 0}, {"retries": 3}):
+        with pytest.raises(ValidationError):
+            HttpPolicy(**bad)
 
 
 def test_timeouts_come_from_the_policy() -> None:
