@@ -10,6 +10,7 @@ from mcp.types import ToolAnnotations
 from pydantic import BaseModel, Field
 
 from server import __version__
+from tools.http.health import UpstreamHealth
 
 _LOCAL = ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_hint=False)
 
@@ -20,6 +21,8 @@ class TierStatus(BaseModel):
 
 
 class UpstreamState(BaseModel):
+    """The wire form of :class:`tools.http.health.UpstreamHealth` (published names, no clock readings)."""
+
     name: str = Field(description="Upstream short name: ctgov, twse, tpex, mis or yahoo.")
     base_url: str
     circuit: str = Field(description="closed (healthy), open (failing fast) or half_open (probing).")
@@ -28,6 +31,13 @@ class UpstreamState(BaseModel):
     total_requests: int
     last_error: str | None = Field(None, description="Text of the most recent failure, if any.")
     retry_in_seconds: float | None = Field(None, description="When an open circuit lets a probe through.")
+
+    @classmethod
+    def of(cls, health: UpstreamHealth) -> UpstreamState:
+        return cls(name=health.name, base_url=health.base_url, circuit=health.state,
+                   consecutive_failures=health.consecutive_failures, total_failures=health.total_failures,
+                   total_requests=health.total_requests, last_error=health.last_error,
+                   retry_in_seconds=health.retry_in)
 
 
 class ServiceStatus(BaseModel):
@@ -57,21 +67,7 @@ async def service_status(ctx: Context) -> ServiceStatus:
     state = ctx.request_context.lifespan_context
     pings = await state.cache.ping()
     tiers = [TierStatus(name=name, answers=ok) for name, ok in pings.items()]
-    upstreams = []
-    for name, client in state.upstreams.items():
-        st = client.status()
-        upstreams.append(
-            UpstreamState(
-                name=name,
-                base_url=state.settings.upstreams.base_url(name),
-                circuit=st.state,
-                consecutive_failures=st.consecutive_failures,
-                total_failures=st.total_failures,
-                total_requests=st.total_requests,
-                last_error=st.last_error,
-                retry_in_seconds=st.retry_in,
-            )
-        )
+    upstreams = [UpstreamState.of(client.status()) for client in state.upstreams.values()]
     uptime = max(0.0, state.clock() - state.started_at)
     return ServiceStatus(version=__version__, uptime_seconds=round(uptime, 3), cache_tiers=tiers, upstreams=upstreams)
 
