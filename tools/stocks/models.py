@@ -103,6 +103,10 @@ class QuoteBatch(BaseModel):
     quotes: list[Quote]
     errors: list[SymbolError] = Field(default_factory=list)
 
+    def failures(self) -> list[str]:
+        """'symbol: why' for each symbol without a quote."""
+        return [f"{error.symbol}: {error.error}" for error in self.errors]
+
 
 class StockInfo(BaseModel):
     """What the upstream says about a listed instrument."""

@@ -5,9 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import deque
-from collections.abc import AsyncIterator, Iterable
-from contextlib import asynccontextmanager
-from types import SimpleNamespace
+from collections.abc import Iterable
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -19,10 +17,11 @@ from tests.support.clock import ManualClock
 from tests.support.fixtures import fixtures_dir
 from tests.support.replay_routes import Route, RouteRequest
 from tests.support.replay_routes import ctgov as ctgov_routes
+from tests.tools.services import server_for
 from tools.clinical_trials.client import CtgovClient
 from tools.clinical_trials.config import TrialsConfig
 from tools.clinical_trials.service import TrialsService
-from tools.clinical_trials.tools import register
+from tools.clinical_trials.tools import TOOLS
 from tools.http.client import UpstreamClient
 from tools.http.config import HttpPolicy
 from tools.http.factory import build_upstream
@@ -111,12 +110,5 @@ def synthetic_mutation_page(query_term: str) -> dict[str, Any]:
 
 
 def mcp_server(service: TrialsService) -> MCPServer:
-    """An MCPServer with the clinical-trial tools whose lifespan yields ``trials=service``."""
-
-    @asynccontextmanager
-    async def lifespan(_: MCPServer) -> AsyncIterator[SimpleNamespace]:
-        yield SimpleNamespace(trials=service)
-
-    server = MCPServer("trials-test", lifespan=lifespan)
-    register(server)
-    return server
+    """An MCPServer with the clinical-trial tools over Services holding ``service``."""
+    return server_for("trials-test", TOOLS, trials=service)
