@@ -47,7 +47,7 @@ async def service_layers(state: AppState, call: ToolCall) -> dict[str, Call]:
     name, args = call
     if name != "get_trial":
         return {}
-    trials = state.trials
+    trials = state.services.trials
     await trials.get_trial(args["nct_id"])  # SQLite hit, promoted: warm from here on
     key = make_key(NS_RECORD, {"nct": args["nct_id"]}, CACHE_FORMAT)
     policy = CachePolicy(NS_RECORD, trials.config.ttl.trials_record_fresh, trials.config.ttl.trials_record_stale)
@@ -59,7 +59,7 @@ async def service_layers(state: AppState, call: ToolCall) -> dict[str, Call]:
         return make_key(NS_RECORD, {"nct": args["nct_id"]}, CACHE_FORMAT)
 
     return {"service: TrialsService.get_trial": lambda: trials.get_trial(args["nct_id"]),
-            "cache: get_or_fetch (memory hit)": lambda: state.cache.get_or_fetch(key, never, policy),
+            "cache: get_or_fetch (memory hit)": lambda: state.services.cache.get_or_fetch(key, never, policy),
             "cache: make_key": key_only}
 
 

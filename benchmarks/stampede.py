@@ -59,7 +59,7 @@ Bursts = tuple[list[float], list[float]]  # (cold burst, the same burst again on
 async def service_round(replay: ReplayServer, db: Path, callers: int) -> Bursts:
     async with app_state(bench_settings(replay.url, db)) as state:
         def call() -> Awaitable[Any]:
-            return state.trials.get_trial(NCT)
+            return state.services.trials.get_trial(NCT)
 
         return await burst(call, callers), await burst(call, callers)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -17,8 +18,9 @@ from server.background import Role, load_warming
 from server.lifespan import SharedLifespan, app_state
 from server.settings import Settings
 from server.tool_runner import UsageMiddleware
-from tools import clinical_trials, stocks
+from server.toolset import TOOLS
 from tools.errors import to_tool_error
+from tools.registry import register_all
 
 INSTRUCTIONS = (
     "Clinical-trial lookups (ClinicalTrials.gov) and stock lookups (Taiwan TWSE/TPEx, realtime quotes, "
@@ -68,9 +70,8 @@ def build_app(
     """The server with every tool registered; ``role`` (server, worker or cli) says which
     background schedules its state runs. Bad warming strategies fail here."""
     load_warming(settings)  # fail at start-up, not at the first connection
-    lifespan = SharedLifespan(
-        lambda server: app_state(settings, transports=transports, clock=clock, mcp=server, role=role)
-    )
+    lifespan = SharedLifespan(functools.partial(app_state, settings, transports=transports, clock=clock, tools=TOOLS,
+                                                role=role))
     mcp = TrialstockServer(
         "trialstock-mcp",
         version=__version__,
@@ -79,7 +80,6 @@ def build_app(
         log_level=settings.log_level,
         middleware=[UsageMiddleware()],
     )
-    status.register(mcp, lambda: lifespan.current)
-    clinical_trials.register(mcp)
-    stocks.register(mcp)
+    register_all(mcp, TOOLS)
+    status.add_stats_resource(mcp, lambda: lifespan.current.services)
     return App(mcp, lifespan)

@@ -20,11 +20,10 @@ Built once per process by the lifespan (:func:`background`), closed in reverse o
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, replace
-from typing import Any, Literal
+from typing import Literal
 
 from cache import TieredCache
 from cache.coordination import (
@@ -41,9 +40,21 @@ from cache.coordination import (
 )
 from cache.coordination import instance_id as default_instance_id
 from cache.observe import Analytics, StatsBoard
-from cache.warming import RefreshAhead, SharedUsage, UsageLog, Warmer, default_strategies_path, export, load_strategies
+from cache.warming import (
+    RefreshAhead,
+    Runner,
+    SharedUsage,
+    Strategy,
+    UsageLog,
+    Warmer,
+    default_strategies_path,
+    export,
+    load_strategies,
+)
 from server.scheduler import Job, Scheduler
 from server.settings import Settings
+from tools.services import Services
+from tools.stocks import StocksService
 from tools.stocks.sessions import TradingHours
 
 log = logging.getLogger(__name__)
@@ -74,24 +85,19 @@ class Background:
     scheduler: Scheduler | None
 
 
-def load_warming(settings: Settings) -> list[Any]:
+def load_warming(settings: Settings) -> list[Strategy]:
     """The strategies named by the settings (StrategyFileError names the file and the field)."""
     return load_strategies(settings.worker.strategies_file or default_strategies_path())
 
 
 @asynccontextmanager
 async def background(
-    settings: Settings,
-    cache: TieredCache,
-    *,
-    runner: Callable[..., Any],
-    services: Any,
-    role: Role,
-    clock: Callable[[], float] = time.time,
+    settings: Settings, services: Services, *, runner: Runner, role: Role
 ) -> AsyncIterator[Background]:
-    """Start the background parts for ``role``; ``services`` has ``trials`` and ``stocks``;
-    ``runner`` runs a tool call (warming, hot calls)."""
+    """Start the background parts for ``role`` over ``services`` (their cache, clock, analytics
+    and domain services); ``runner`` runs a tool call (warming, hot calls)."""
     worker = settings.worker
+    cache, clock = services.cache, services.clock
     instance_id = default_instance_id()
     async with AsyncExitStack() as stack:
         events = None
@@ -116,7 +122,7 @@ async def background(
             await refresh.start()
             stack.push_async_callback(refresh.aclose)
         usage = UsageLog(clock=clock)
-        analytics = Analytics(cache, clock=clock)
+        analytics = services.analytics
         board = StatsBoard(shared_store_for(cache, "stats"), instance_id, clock=clock)
         shared_usage = SharedUsage(usage, board)
         warmer = Warmer(runner, cache, load_warming(settings), clock=clock, usage=shared_usage, hot_keys=refresh)
@@ -138,7 +144,7 @@ async def background(
         yield replace(parts, scheduler=scheduler)
 
 
-def _handle_domain_events(events: EventBus, services: Any) -> None:
+def _handle_domain_events(events: EventBus, services: Services) -> None:
     """What other processes' domain events mean here (their invalidations arrive on their own)."""
 
     async def data_version(event: DomainEvent) -> None:
@@ -163,7 +169,7 @@ def _keeper(settings: Settings, cache: TieredCache, instance_id: str) -> LeaseKe
     return LeaseKeeper(lease)
 
 
-def _jobs(settings: Settings, parts: Background, cache: TieredCache, services: Any, runner: Callable[..., Any],
+def _jobs(settings: Settings, parts: Background, cache: TieredCache, services: Services, runner: Runner,
           clock: Callable[[], float]) -> list[Job]:
     worker = settings.worker
     session = SessionWatch(services.stocks, parts.events, clock, services.stocks.config.hours)
@@ -213,7 +219,7 @@ def _jobs(settings: Settings, parts: Background, cache: TieredCache, services: A
 class SessionWatch:
     """Notices the Taipei session closing; then drops cached quotes everywhere and says so."""
 
-    def __init__(self, stocks: Any, events: EventBus | None, clock: Callable[[], float],
+    def __init__(self, stocks: StocksService, events: EventBus | None, clock: Callable[[], float],
                  hours: TradingHours | None = None) -> None:
         self._stocks = stocks
         self._events = events

@@ -89,7 +89,7 @@ def add_routes(mcp: MCPServer, current_state: Callable[[], Any]) -> None:
             state = current_state()
         except RuntimeError:  # legacy SSE builds the state with the first connection
             return JSONResponse({"error": "no client has connected yet; no cache to report"}, status_code=503)
-        text = render_metrics(state.cache, state.background.analytics)
+        text = render_metrics(state.services.cache, state.services.analytics)
         return PlainTextResponse(text, media_type=METRICS_CONTENT_TYPE)
 
 

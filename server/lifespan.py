@@ -1,31 +1,31 @@
 """One lifespan builds the whole object graph into a frozen AppState and closes all of it.
 
-settings -> cache -> HTTP clients (one per upstream) -> domain services. Every I/O edge can be
-replaced: ``transports`` routes an upstream's HTTP through e.g. ``httpx.MockTransport`` and
-``clock`` drives every TTL and breaker.
+settings -> cache -> HTTP clients (one per upstream) -> domain services -> Services -> the tool
+runner -> background work -> AppState. Every I/O edge can be replaced: ``transports`` routes an
+upstream's HTTP through e.g. ``httpx.MockTransport`` and ``clock`` drives every TTL and breaker.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
-from contextlib import AsyncExitStack, asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
-from types import SimpleNamespace
-from typing import Any
 
 import httpx
-from mcp.server.mcpserver import MCPServer
 
-from cache import TieredCache, build_cache
-from cache.warming import WarmOutcome
+from cache import build_cache
+from cache.observe import Analytics
 from server.background import Background, Role, background
 from server.settings import Settings
 from server.tool_runner import ToolRunner
+from server.toolset import TOOLS
 from tools.clinical_trials import CtgovClient, TrialsConfig, TrialsService
 from tools.http.client import UpstreamClient
 from tools.http.factory import build_upstream
+from tools.registry import Tool
+from tools.services import Services
 from tools.stocks import StocksConfig, StocksService
 
 UPSTREAMS = ("ctgov", "twse", "tpex", "mis", "yahoo")
@@ -33,16 +33,11 @@ UPSTREAMS = ("ctgov", "twse", "tpex", "mis", "yahoo")
 
 @dataclass(frozen=True)
 class AppState:
-    """Everything a tool needs, built once per server process."""
+    """Everything the process runs on, built once: the tools' Services and the background work."""
 
     settings: Settings
-    cache: TieredCache
-    upstreams: Mapping[str, UpstreamClient]
-    trials: TrialsService
-    stocks: StocksService
+    services: Services
     background: Background
-    clock: Callable[[], float]
-    started_at: float
 
 
 @asynccontextmanager
@@ -51,13 +46,28 @@ async def app_state(
     *,
     transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
     clock: Callable[[], float] = time.time,
-    mcp: MCPServer | None = None,
+    tools: Sequence[Tool] = TOOLS,
     role: Role = "cli",
 ) -> AsyncIterator[AppState]:
     """Build AppState from settings; close every client, task and connection on exit.
 
-    ``mcp`` is the server whose tools warming runs; ``role`` says which background schedules
-    run here (see :mod:`server.background`)."""
+    ``tools`` are what warming can run; ``role`` says which background schedules run here (see
+    :mod:`server.background`)."""
+    async with AsyncExitStack() as stack:
+        services = await stack.enter_async_context(build_services(settings, transports=transports, clock=clock))
+        runner = ToolRunner(services, tools)
+        parts = await stack.enter_async_context(background(settings, services, runner=runner, role=role))
+        yield AppState(settings, services, parts)
+
+
+@asynccontextmanager
+async def build_services(
+    settings: Settings,
+    *,
+    transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
+    clock: Callable[[], float] = time.time,
+) -> AsyncIterator[Services]:
+    """The cache, one HTTP client per upstream and the domain services; all closed on exit."""
     transports = transports or {}
     ssl_context = httpx.create_ssl_context()  # one CA bundle load for every upstream client
     async with AsyncExitStack() as stack:
@@ -78,6 +88,7 @@ async def app_state(
             upstreams[name] = client
         trials_config = TrialsConfig(ttl=settings.cache.trials, **settings.trials.model_dump())
         trials = TrialsService(CtgovClient(upstreams["ctgov"]), cache, trials_config, clock=clock)
+        stack.push_async_callback(trials.aclose)
         stocks = StocksService(
             twse=upstreams["twse"],
             tpex=upstreams["tpex"],
@@ -87,21 +98,8 @@ async def app_state(
             config=StocksConfig(ttl=settings.cache.stocks),
             clock=clock,
         )
-        for service in (trials, stocks):
-            if hasattr(service, "aclose"):
-                stack.push_async_callback(service.aclose)
-        holder: list[AppState] = []
-        runner = ToolRunner(mcp, lambda: holder[0]) if mcp is not None else _no_tools
-        services = SimpleNamespace(trials=trials, stocks=stocks)
-        parts = await stack.enter_async_context(
-            background(settings, cache, runner=runner, services=services, role=role, clock=clock)
-        )
-        holder.append(AppState(settings, cache, upstreams, trials, stocks, parts, clock=clock, started_at=clock()))
-        yield holder[0]
-
-
-async def _no_tools(tool: str, arguments: dict[str, object], ttl: object = None) -> WarmOutcome:
-    return WarmOutcome.failed("no MCP server in this process to run tools")
+        yield Services(trials=trials, stocks=stocks, cache=cache, upstreams=upstreams,
+                       analytics=Analytics(cache, clock=clock), clock=clock, started_at=clock())
 
 
 class SharedLifespan:
@@ -111,31 +109,32 @@ class SharedLifespan:
     and in-process clients; sharing keeps one cache and one set of HTTP pools per process.
     """
 
-    def __init__(self, factory: Callable[[Any], Any]) -> None:
-        """``factory(server)`` returns the async context manager that builds the state."""
+    def __init__(self, factory: Callable[[], AbstractAsyncContextManager[AppState]]) -> None:
+        """``factory()`` returns the async context manager that builds the state."""
         self._factory = factory
         self._lock = asyncio.Lock()
         self._users = 0
         self._stack: AsyncExitStack | None = None
-        self._state: Any = None
+        self._state: AppState | None = None
 
     @property
-    def current(self) -> Any:
+    def current(self) -> AppState:
         """The state while at least one connection is open (static resources read it here)."""
         if self._state is None:
             raise RuntimeError("the server state is not built: no client is connected")
         return self._state
 
     @asynccontextmanager
-    async def __call__(self, server: Any) -> AsyncIterator[Any]:
+    async def __call__(self, server: object) -> AsyncIterator[AppState]:
+        """The SDK's lifespan hook (``server`` is the MCPServer entering it)."""
         async with self._lock:
             if self._users == 0:
                 stack = AsyncExitStack()
-                self._state = await stack.enter_async_context(self._factory(server))
+                self._state = await stack.enter_async_context(self._factory())
                 self._stack = stack
             self._users += 1
         try:
-            yield self._state
+            yield self.current
         finally:
             async with self._lock:
                 self._users -= 1

@@ -1,15 +1,22 @@
-"""Operational tools: ``service_status``, ``cache_stats`` and the ``cache://stats`` resource."""
+"""Operational tools: ``service_status``, ``cache_stats`` and the ``cache://stats`` resource.
+
+Tools like the domain ones (see :mod:`tools.registry`): ``ctx`` is an MCP request's Context or
+the process's Services; ``TOOLS`` lists them.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any, Literal
 
-from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver import MCPServer
 from mcp.types import ToolAnnotations
 from pydantic import BaseModel, Field
 
 from server import __version__
+from tools.http.health import UpstreamHealth
+from tools.registry import Tool, ToolContext, services_of
+from tools.services import Services
 
 _LOCAL = ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_hint=False)
 
@@ -19,6 +26,8 @@ class TierStatus(BaseModel):
     answers: bool = Field(description="True when the tier answered a ping just now.")
 
 
+# The wire form of tools.http.health.UpstreamHealth: its published names, without the breaker's
+# clock reading. (No docstring: it would be published as the schema's description.)
 class UpstreamState(BaseModel):
     name: str = Field(description="Upstream short name: ctgov, twse, tpex, mis or yahoo.")
     base_url: str
@@ -28,6 +37,13 @@ class UpstreamState(BaseModel):
     total_requests: int
     last_error: str | None = Field(None, description="Text of the most recent failure, if any.")
     retry_in_seconds: float | None = Field(None, description="When an open circuit lets a probe through.")
+
+    @classmethod
+    def of(cls, health: UpstreamHealth) -> UpstreamState:
+        return cls(name=health.name, base_url=health.base_url, circuit=health.state,
+                   consecutive_failures=health.consecutive_failures, total_failures=health.total_failures,
+                   total_requests=health.total_requests, last_error=health.last_error,
+                   retry_in_seconds=health.retry_in)
 
 
 class ServiceStatus(BaseModel):
@@ -48,60 +64,47 @@ class CacheStats(BaseModel):
     recommendations: list[str] = Field(description="Plain-language suggestions derived from the figures.")
 
 
-async def service_status(ctx: Context) -> ServiceStatus:
+async def service_status(ctx: ToolContext) -> ServiceStatus:
     """Health of this server: version, cache tiers and upstream circuit breakers.
 
     Reports whether each cache tier answers, and for each upstream its circuit state (closed =
     healthy, open = failing fast) with failure counts and the last error. Call it when answers look stale or tools report an upstream as unavailable.
     """
-    state = ctx.request_context.lifespan_context
-    pings = await state.cache.ping()
+    services = services_of(ctx)
+    pings = await services.cache.ping()
     tiers = [TierStatus(name=name, answers=ok) for name, ok in pings.items()]
-    upstreams = []
-    for name, client in state.upstreams.items():
-        st = client.status()
-        upstreams.append(
-            UpstreamState(
-                name=name,
-                base_url=state.settings.upstreams.base_url(name),
-                circuit=st.state,
-                consecutive_failures=st.consecutive_failures,
-                total_failures=st.total_failures,
-                total_requests=st.total_requests,
-                last_error=st.last_error,
-                retry_in_seconds=st.retry_in,
-            )
-        )
-    uptime = max(0.0, state.clock() - state.started_at)
+    upstreams = [UpstreamState.of(client.status()) for client in services.upstreams.values()]
+    uptime = max(0.0, services.clock() - services.started_at)
     return ServiceStatus(version=__version__, uptime_seconds=round(uptime, 3), cache_tiers=tiers, upstreams=upstreams)
 
 
-async def cache_stats(ctx: Context) -> CacheStats:
+async def cache_stats(ctx: ToolContext) -> CacheStats:
     """Cache statistics: hit rates, misses, stale serves, errors and latency.
 
     Figures are per tier (memory, redis, sqlite) and per namespace (one per tool family), with
     windowed hit rates, time saved by the cache, an efficiency figure and recommendations.
     """
-    return cache_report(ctx.request_context.lifespan_context)
+    return cache_report(services_of(ctx))
 
 
-def cache_report(state: Any) -> CacheStats:
+def cache_report(services: Services) -> CacheStats:
     """The figures of ``cache_stats`` and of the ``cache://stats`` resource."""
-    report = state.background.analytics.report()
+    report = services.analytics.report()
     return CacheStats(
-        stats=state.cache.stats.snapshot(),
+        stats=services.cache.stats.snapshot(),
         analytics={k: v for k, v in report.items() if k != "recommendations"},
         recommendations=report["recommendations"],
     )
 
 
-def register(mcp: MCPServer, current_state: Callable[[], Any]) -> None:
-    """Register the tools; ``current_state`` gives the AppState to the static resource, which the
-    SDK calls without a Context."""
-    mcp.tool(annotations=_LOCAL)(service_status)
-    mcp.tool(annotations=_LOCAL)(cache_stats)
+TOOLS: list[Tool] = [(service_status, _LOCAL), (cache_stats, _LOCAL)]
+
+
+def add_stats_resource(mcp: MCPServer[Any], current_services: Callable[[], Services]) -> None:
+    """The ``cache://stats`` resource; the SDK reads a static resource without a Context, so
+    ``current_services`` gives it this process's Services."""
 
     @mcp.resource("cache://stats", name="cache_stats", mime_type="application/json")
     async def stats_resource() -> str:
         """Cache statistics as JSON (the same figures as the cache_stats tool)."""
-        return cache_report(current_state()).model_dump_json()
+        return cache_report(current_services()).model_dump_json()

@@ -1,87 +1,75 @@
 """Run the server's own tools from inside the process (warming), and record tool usage.
 
 Warming must store values under exactly the keys real requests use, so it calls the real tool
-functions through ``MCPServer.call_tool`` with a context that carries the process's AppState,
-rather than re-implementing each tool. The outcome is read from the ``cache`` metadata every
-tool result carries: all hits and none stale -> already fresh; otherwise warmed.
+functions with the process's :class:`~tools.services.Services` in place of a request's Context,
+after checking the arguments with the same pydantic types the SDK checks a request with. The
+outcome is read from the :class:`~tools.freshness.CacheInfo` objects of the typed result: all
+hits and none stale -> already fresh; otherwise warmed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from types import SimpleNamespace
+import logging
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
-from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
-from mcp.types import TextContent
+from pydantic import BaseModel, ValidationError
 
 from cache import override_policy
 from cache.warming import TtlOverride, WarmOutcome, apply_ttl
+from tools.errors import to_tool_error
+from tools.freshness import cache_infos
+from tools.registry import PartialResult, Tool, tool_name, validate_arguments
+from tools.services import Services
 
-
-class _InProcessContext:
-    """What a tool function uses of its Context: the lifespan state and progress reports."""
-
-    def __init__(self, state: Any) -> None:
-        self.request_context = SimpleNamespace(lifespan_context=state)
-
-    async def report_progress(self, progress: float, total: float | None = None, message: str | None = None) -> None:
-        return None
+log = logging.getLogger(__name__)
 
 
 class ToolRunner:
-    """``await runner(tool, arguments, ttl=None) -> WarmOutcome`` against this process's tools
-    and state."""
+    """``await runner(tool, arguments, ttl=None) -> WarmOutcome`` against ``tools`` and ``services``.
 
-    def __init__(self, mcp: MCPServer, state: Callable[[], Any]) -> None:
-        self._mcp = mcp
-        self._state = state
+    A call that fails says why, in the words an MCP client would read: unknown tool, invalid
+    arguments ("Invalid input: ..."), or the tool's own error."""
 
-    async def __call__(self, tool: str, arguments: dict[str, Any], ttl: TtlOverride | None = None) -> WarmOutcome:
+    def __init__(self, services: Services, tools: Iterable[Tool]) -> None:
+        self._services = services
+        self._tools = {tool_name(fn): fn for fn, _ in tools}
+
+    async def __call__(self, tool: str, arguments: Mapping[str, Any], ttl: TtlOverride | None = None) -> WarmOutcome:
         """Run ``tool``; with ``ttl``, the values it loads are stored under those fresh/stale
         TTLs instead of the tool's own (a value already fresh in memory is left as it is)."""
-        context = _InProcessContext(self._state())
+        fn = self._tools.get(tool)
+        if fn is None:
+            return WarmOutcome.failed(f"Unknown tool: {tool}")
+        try:
+            kwargs = validate_arguments(fn, arguments)
+        except ValidationError as exc:
+            return WarmOutcome.failed(str(to_tool_error(exc)))
         try:
             if ttl is None:
-                result = await self._mcp.call_tool(tool, arguments, context)  # type: ignore[arg-type]
+                result = await fn(self._services, **kwargs)
             else:
                 with override_policy(lambda policy: apply_ttl(policy, ttl)):
-                    result = await self._mcp.call_tool(tool, arguments, context)  # type: ignore[arg-type]
+                    result = await fn(self._services, **kwargs)
         except ToolError as exc:
-            return WarmOutcome.failed(str(exc))
-        if getattr(result, "is_error", False):
-            text = " ".join(c.text for c in result.content if isinstance(c, TextContent))
-            return WarmOutcome.failed(text or "the tool reported an error")
-        data = getattr(result, "structured_content", None)
-        errors = data.get("errors") if isinstance(data, dict) else None
-        if errors:  # a batch whose items partly failed (e.g. unknown symbols)
-            return WarmOutcome.failed("; ".join(_error_text(e) for e in errors))
-        metas = list(_cache_metas(data))
-        if metas and all(m.get("hit") and not m.get("stale") for m in metas):
-            return WarmOutcome.already_fresh()
-        return WarmOutcome.warmed()
+            return WarmOutcome.failed(f"Error executing tool {tool}: {exc}")
+        except Exception:  # a crash: logged here, never a failed warming run
+            log.exception("warming call %s crashed", tool)
+            return WarmOutcome.failed(f"Error executing tool {tool}")
+        return outcome_of(result)
 
 
-def _error_text(error: Any) -> str:
-    if isinstance(error, dict):
-        return ": ".join(str(error[k]) for k in ("symbol", "mutation", "error", "message") if error.get(k))
-    return str(error)
-
-
-def _cache_metas(data: Any) -> Iterator[dict[str, Any]]:
-    """Every ``cache`` metadata object in a structured tool result (batch results hold several)."""
-    if isinstance(data, dict):
-        meta = data.get("cache")
-        if isinstance(meta, dict) and "hit" in meta:
-            yield meta
-        for key, value in data.items():
-            if key != "cache":
-                yield from _cache_metas(value)
-    elif isinstance(data, list):
-        for item in data:
-            yield from _cache_metas(item)
+def outcome_of(result: BaseModel) -> WarmOutcome:
+    """Failed when a batch left items unanswered (e.g. unknown symbols); already fresh when every
+    part of the answer was a fresh cache hit; warmed otherwise."""
+    if isinstance(result, PartialResult) and (failures := result.failures()):
+        return WarmOutcome.failed("; ".join(failures))
+    infos = list(cache_infos(result))
+    if infos and all(info.hit and not info.stale for info in infos):
+        return WarmOutcome.already_fresh()
+    return WarmOutcome.warmed()
 
 
 class UsageMiddleware:
@@ -97,4 +85,3 @@ class UsageMiddleware:
                 except (TypeError, ValueError):  # arguments that are not JSON-able: not worth counting
                     pass
         return await call_next(ctx)
-

@@ -85,13 +85,13 @@ async def test_cli_invalidation_reaches_a_running_servers_memory_tier(
     app = build_app(settings, role="cli")
     async with app.lifespan(app.mcp) as state:
         await state.background.events.wait_connected()
-        quotes = await state.stocks.get_quotes(["2330"])
+        quotes = await state.services.stocks.get_quotes(["2330"])
         assert quotes.quotes[0].cache.hit is False
-        assert len(state.cache.memory) > 0
+        assert len(state.services.cache.memory) > 0
         result = cli("cache", "invalidate", "--namespace", "stocks.quote", env=env)
         assert result.returncode == 0, result.stderr
         await state.background.events.wait_until(lambda: state.background.events.received >= 1, timeout=10)
-        again = await state.stocks.get_quotes(["2330"])
+        again = await state.services.stocks.get_quotes(["2330"])
     # The event dropped the server's memory copy and its own SQLite copy (Redis had it dropped by
     # the CLI itself): the quote is fetched again.
     assert again.quotes[0].cache.hit is False
@@ -162,14 +162,14 @@ async def test_without_redis_a_cli_invalidation_clears_a_running_servers_memory(
                            if k.endswith("BASE_URL")}, worker={"tick": 0.1})
     app = build_app(settings, role="server")
     async with app.lifespan(app.mcp) as state:
-        await state.stocks.get_quotes(["2330"])
-        assert len(state.cache.memory) > 0
+        await state.services.stocks.get_quotes(["2330"])
+        assert len(state.services.cache.memory) > 0
         result = cli("cache", "invalidate", "--older-than", "0.001", env=env)
         assert result.returncode == 0, result.stderr
         async with asyncio.timeout(10):  # the memory-sync job runs every 2 s
-            while len(state.cache.memory) > 0:
+            while len(state.services.cache.memory) > 0:
                 await asyncio.sleep(0.1)
-        again = await state.stocks.get_quotes(["2330"])
+        again = await state.services.stocks.get_quotes(["2330"])
     assert again.quotes[0].cache.hit is False  # SQLite lost it to the CLI, memory to the sync
 
 

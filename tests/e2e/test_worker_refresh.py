@@ -63,7 +63,7 @@ async def test_a_worker_refreshes_the_servers_hot_record_ahead(replay: ReplaySer
             assert answer.structured_content["trial"]["nct_id"] == "NCT04280705"
             assert answer.structured_content["cache"]["hit"] is True  # never a wait for the loader
             await asyncio.sleep(TTL / 2)
-        server_records = srv.cache.stats.snapshot()["namespaces"]["trials.record"]
+        server_records = srv.services.cache.stats.snapshot()["namespaces"]["trials.record"]
     # ... without its loader ever running again: the worker did every recompute.
     assert server_records["loader_calls"] == 1
     assert wrk.background.keeper.is_leader is False  # the lease was released on close

@@ -92,24 +92,24 @@ async def test_configured_values_reach_the_engine_services_and_clients(
     clock = ManualClock()
     transports = {"ctgov": httpx.MockTransport(unavailable)}
     async with app_state(Settings(_env_file=None), transports=transports, clock=clock, role="cli") as state:
-        assert state.cache.memory.max_entries == 123
-        assert state.trials.config.ttl.trials_search_fresh == 120
-        assert state.trials.config.batch_concurrency == 7
-        assert state.stocks.config.ttl.stocks_quote_fresh == 30
+        assert state.services.cache.memory.max_entries == 123
+        assert state.services.trials.config.ttl.trials_search_fresh == 120
+        assert state.services.trials.config.batch_concurrency == 7
+        assert state.services.stocks.config.ttl.stocks_quote_fresh == 30
 
         with pytest.raises(UpstreamError):
-            await state.upstreams["ctgov"].get_json("/version")
+            await state.services.upstreams["ctgov"].get_json("/version")
         assert len(requests) == 4
 
         # The SQLite tier fails once; its guard skips it for exactly the configured 7 s.
-        assert state.cache.sqlite is not None
-        await state.cache.sqlite.aclose()
-        await state.cache.get_or_fetch("ns:k", _one, CachePolicy("ns", fresh_ttl=60, stale_ttl=600))
-        assert _sqlite_state(state.cache) == "open"
+        assert state.services.cache.sqlite is not None
+        await state.services.cache.sqlite.aclose()
+        await state.services.cache.get_or_fetch("ns:k", _one, CachePolicy("ns", fresh_ttl=60, stale_ttl=600))
+        assert _sqlite_state(state.services.cache) == "open"
         clock.advance(6.9)
-        assert _sqlite_state(state.cache) == "open"
+        assert _sqlite_state(state.services.cache) == "open"
         clock.advance(0.2)
-        assert _sqlite_state(state.cache) == "half-open"
+        assert _sqlite_state(state.services.cache) == "half-open"
 
 
 async def test_redis_and_sqlite_sections_reach_build_cache(monkeypatch: pytest.MonkeyPatch) -> None:

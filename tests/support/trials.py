@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from types import SimpleNamespace
 from typing import Any
 
 from mcp.server.mcpserver import MCPServer
@@ -15,10 +12,11 @@ from mcp.server.mcpserver import MCPServer
 from cache import TieredCache
 from tests.support.clock import ManualClock
 from tests.support.recorded_upstream import RecordedUpstream
+from tests.support.services import server_for
 from tools.clinical_trials.client import CtgovClient
 from tools.clinical_trials.config import TrialsConfig
 from tools.clinical_trials.service import TrialsService
-from tools.clinical_trials.tools import register
+from tools.clinical_trials.tools import TOOLS
 from tools.http.client import UpstreamClient
 from tools.http.config import HttpPolicy
 from tools.http.factory import build_upstream
@@ -60,12 +58,5 @@ def synthetic_mutation_page(query_term: str) -> dict[str, Any]:
 
 
 def mcp_server(service: TrialsService) -> MCPServer:
-    """An MCPServer with the clinical-trial tools whose lifespan yields ``trials=service``."""
-
-    @asynccontextmanager
-    async def lifespan(_: MCPServer) -> AsyncIterator[SimpleNamespace]:
-        yield SimpleNamespace(trials=service)
-
-    server = MCPServer("trials-test", lifespan=lifespan)
-    register(server)
-    return server
+    """An MCPServer with the clinical-trial tools over Services holding ``service``."""
+    return server_for("trials-test", TOOLS, trials=service)

@@ -10,10 +10,10 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, GetJsonSchemaHandler
-from pydantic.json_schema import JsonSchemaValue
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-from cache import CacheMeta
+from tools.compact import Compact
+from tools.freshness import CacheInfo
 
 OverallStatus = Literal[
     "ACTIVE_NOT_RECRUITING", "COMPLETED", "ENROLLING_BY_INVITATION", "NOT_YET_RECRUITING",
@@ -56,43 +56,6 @@ NctId = Annotated[
 ]
 
 
-def _is_none(value: Any) -> bool:
-    return value is None
-
-
-class Compact(BaseModel):
-    """Output base: ``None`` fields are omitted from the serialized JSON. Unknown keys are
-    ignored, so a cached value written by a newer build still loads.
-
-    Since a value is never ``null`` on the wire, the published JSON schema says so too: an
-    optional field is "absent or of its type", not "null or its type". Besides being exact,
-    that halves the work of clients that validate results against the output schema."""
-
-    @classmethod
-    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
-        # Dropping None through pydantic's own per-field exclusion keeps serialization in the
-        # Rust core (about 3x faster on a full record than a Python wrap serializer per model).
-        super().__pydantic_init_subclass__(**kwargs)
-        fields = [f for f in cls.model_fields.values() if f.exclude_if is None]
-        for field in fields:
-            field.exclude_if = _is_none
-        if fields:
-            cls.model_rebuild(force=True)
-
-    @classmethod
-    def __get_pydantic_json_schema__(cls, core_schema: Any, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
-        schema = handler(core_schema)
-        for prop in handler.resolve_ref_schema(schema).get("properties", {}).values():
-            branches = prop.get("anyOf")
-            if branches and {"type": "null"} in branches:
-                kept = [branch for branch in branches if branch != {"type": "null"}]
-                del prop["anyOf"]
-                prop.update(kept[0] if len(kept) == 1 else {"anyOf": kept})
-                if prop.get("default", 0) is None:
-                    del prop["default"]
-        return schema
-
-
 class Near(BaseModel):
     """A point and radius: only trials with a site within the radius match."""
 
@@ -119,20 +82,6 @@ class Criteria(BaseModel):
     def is_empty(self) -> bool:
         return not any((self.condition, self.terms, self.intervention, self.location, self.near,
                         self.statuses, self.phases, self.sponsor))
-
-
-class CacheInfo(Compact):
-    """How fresh the answer is: served from the cache (hit, which tier, age) or fetched now."""
-
-    hit: bool
-    tier: str | None = Field(None, description="memory, redis or sqlite when hit; absent when fetched now.")
-    age_seconds: float = Field(description="Seconds since the data was fetched from ClinicalTrials.gov.")
-    stale: bool = Field(description="True when older than its freshness window (served while it is "
-                        "refreshed, or because ClinicalTrials.gov failed).")
-
-    @classmethod
-    def from_meta(cls, meta: CacheMeta) -> CacheInfo:
-        return cls(hit=meta.hit, tier=meta.tier, age_seconds=round(meta.age, 1), stale=meta.stale)
 
 
 class Site(Compact):

@@ -20,7 +20,6 @@ from tools.clinical_trials.client import CtgovClient
 from tools.clinical_trials.compact import compact_trial, module, nct_id
 from tools.clinical_trials.config import CACHE_FORMAT, NS_ELIGIBILITY, NS_MUTATION, TrialsConfig
 from tools.clinical_trials.models import (
-    CacheInfo,
     Criteria,
     ExcludedTrial,
     MutationBatchItem,
@@ -32,6 +31,7 @@ from tools.clinical_trials.models import (
 from tools.clinical_trials.mutation import has_eligibility, locate
 from tools.clinical_trials.pages import fetch_page
 from tools.errors import TRANSLATED, InvalidInput, to_tool_error
+from tools.freshness import CacheInfo
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,9 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from tools.clinical_trials.models import CacheInfo, Compact, Site
+from tools.clinical_trials.models import Site
+from tools.compact import Compact
+from tools.freshness import CacheInfo
 
 
 class Eligibility(Compact):

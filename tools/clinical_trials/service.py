@@ -34,7 +34,6 @@ from tools.clinical_trials.config import (
     TrialsConfig,
 )
 from tools.clinical_trials.models import (
-    CacheInfo,
     Criteria,
     MutationBatchResult,
     MutationSearchResult,
@@ -46,6 +45,7 @@ from tools.clinical_trials.mutation_search import MutationSearch, Progress
 from tools.clinical_trials.pages import fetch_page
 from tools.clinical_trials.record_models import SectionsPayload, TrialDetail, TrialRecord
 from tools.clinical_trials.version import DataVersionWatch
+from tools.freshness import CacheInfo
 from tools.http.errors import BadPayload
 
 #: The default record read: the protocol and whether results exist (results can be ~1 MB).

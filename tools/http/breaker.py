@@ -15,15 +15,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import Literal, TypeVar
+from typing import TypeVar
 
 import httpx
 
 from tools.http.errors import BadPayload, RateLimited, TimedOut, Unavailable
+from tools.http.health import CircuitState, UpstreamHealth
 
 T = TypeVar("T")
-State = Literal["closed", "open", "half_open"]
 
 _FAILURES: tuple[type[BaseException], ...] = (
     Unavailable,
@@ -37,18 +36,6 @@ _FAILURES: tuple[type[BaseException], ...] = (
 def counts_as_failure(exc: BaseException) -> bool:
     """Whether an exception says the upstream is unhealthy."""
     return isinstance(exc, _FAILURES)
-
-
-@dataclass(frozen=True)
-class BreakerStatus:
-    """A snapshot. ``retry_in`` is seconds until a probe is allowed (open state only)."""
-
-    state: State
-    consecutive_failures: int
-    total_failures: int
-    last_error: str | None
-    opened_at: float | None
-    retry_in: float | None
 
 
 class CircuitBreaker:
@@ -75,7 +62,7 @@ class CircuitBreaker:
         self._last_error: str | None = None
 
     @property
-    def state(self) -> State:
+    def state(self) -> CircuitState:
         if self._opened_at is None:
             return "closed"
         return "half_open" if self._clock() - self._opened_at >= self._recovery else "open"
@@ -91,10 +78,12 @@ class CircuitBreaker:
         self._settle(probe, None)
         return result
 
-    def status(self) -> BreakerStatus:
+    def status(self) -> UpstreamHealth:
+        """The circuit's part of the upstream's health (the client adds base URL and requests)."""
         state = self.state
         retry_in = self._retry_in() if state == "open" else None
-        return BreakerStatus(state, self._consecutive, self._total, self._last_error, self._opened_at, retry_in)
+        return UpstreamHealth(self._upstream, state, self._consecutive, self._total, self._last_error,
+                              self._opened_at, retry_in)
 
     def _admit(self) -> bool:
         """Let the call through (True when it is the half-open probe) or raise Unavailable."""

@@ -16,13 +16,14 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, Literal
+from dataclasses import replace
+from typing import Any
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field
 
 from tools.http.breaker import CircuitBreaker
 from tools.http.config import HttpPolicy
+from tools.http.health import UpstreamHealth
 from tools.http.mapping import decode_json, error_for_response, to_upstream_error
 from tools.http.ratelimit import RateLimiter
 from tools.http.retry import send_with_retry
@@ -33,23 +34,11 @@ Params = Mapping[str, Any] | None
 Headers = Mapping[str, str] | None
 
 
-class UpstreamStatus(BaseModel):
-    """Health of one upstream as this process sees it."""
-
-    model_config = ConfigDict(frozen=True)
-    name: str = Field(description="Upstream short name, e.g. 'ctgov' or 'twse'.")
-    state: Literal["closed", "open", "half_open"] = Field(
-        description="Circuit state: closed = healthy, open = failing fast, half_open = probing."
-    )
-    consecutive_failures: int = Field(description="Failed calls in a row (reset by a success).")
-    total_failures: int = Field(description="Failed calls since start.")
-    total_requests: int = Field(description="HTTP requests sent upstream since start (retries included).")
-    last_error: str | None = Field(None, description="Text of the most recent failure.")
-    retry_in: float | None = Field(None, description="Seconds until an open circuit lets a probe through.")
-
-
 class UpstreamClient:
-    """Resilient GETs against one upstream; ``name`` tags every error it raises."""
+    """Resilient GETs against one upstream; ``name`` tags every error it raises.
+
+    ``base_url`` is the address as configured (reported in :meth:`status`); it defaults to the
+    HTTP client's own."""
 
     def __init__(
         self,
@@ -60,8 +49,10 @@ class UpstreamClient:
         limiter: RateLimiter | None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+        base_url: str | None = None,
     ) -> None:
         self.name = name
+        self.base_url = base_url if base_url is not None else str(http.base_url)
         self._http = http
         self._policy = policy
         self._limiter = limiter
@@ -83,17 +74,9 @@ class UpstreamClient:
         """GET ``path`` and return the decoded body text of a 2xx answer."""
         return await self._breaker.call(lambda: self._fetch_text(path, params, headers))
 
-    def status(self) -> UpstreamStatus:
-        snap = self._breaker.status()
-        return UpstreamStatus(
-            name=self.name,
-            state=snap.state,
-            consecutive_failures=snap.consecutive_failures,
-            total_failures=snap.total_failures,
-            total_requests=self._requests,
-            last_error=snap.last_error,
-            retry_in=snap.retry_in,
-        )
+    def status(self) -> UpstreamHealth:
+        """This upstream's health: its circuit, failures and the requests sent since start."""
+        return replace(self._breaker.status(), base_url=self.base_url, total_requests=self._requests)
 
     async def aclose(self) -> None:
         """Close the pooled HTTP client."""

@@ -49,7 +49,7 @@ def build_upstream(
         verify=verify,
     )
     limiter = RateLimiter(rate[0], rate[1], clock=clock, sleep=sleep) if rate is not None else None
-    return UpstreamClient(name, http, policy=policy, limiter=limiter, clock=clock, sleep=sleep)
+    return UpstreamClient(name, http, policy=policy, limiter=limiter, clock=clock, sleep=sleep, base_url=base_url)
 
 
 def timeout_for(policy: HttpPolicy) -> httpx.Timeout:

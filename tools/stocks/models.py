@@ -12,39 +12,12 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from cache import CacheMeta
+from tools.freshness import CacheInfo
 
 Market = Literal["TWSE", "TPEx", "Yahoo"]
 """Where the data comes from: Taiwan Stock Exchange, Taipei Exchange (OTC) or Yahoo Finance."""
 
 PriceSource = Literal["last_trade", "bid_ask_mid", "previous_close", "regular_market"]
-
-
-class CacheInfo(BaseModel):
-    """How fresh an answer is."""
-
-    hit: bool = Field(description="True when the answer came from the cache, not the upstream.")
-    tier: str | None = Field(description="Cache tier that answered (memory, redis, sqlite, mixed) or null.")
-    age_seconds: float = Field(description="Age of the cached data in seconds (0 for a fresh fetch).")
-    stale: bool = Field(description="True when the data is past its freshness time (e.g. upstream down).")
-
-    @classmethod
-    def from_meta(cls, meta: CacheMeta) -> CacheInfo:
-        return cls(hit=meta.hit, tier=meta.tier, age_seconds=round(meta.age, 3), stale=meta.stale)
-
-    @classmethod
-    def combine(cls, metas: list[CacheMeta]) -> CacheInfo:
-        """One summary for an answer built from several cache entries (e.g. months)."""
-        if not metas:
-            return cls(hit=False, tier=None, age_seconds=0.0, stale=False)
-        tiers = {meta.tier for meta in metas}
-        tier = next(iter(tiers)) if len(tiers) == 1 else "mixed"
-        return cls(
-            hit=all(meta.hit for meta in metas),
-            tier=tier,
-            age_seconds=round(max(meta.age for meta in metas), 3),
-            stale=any(meta.stale for meta in metas),
-        )
 
 
 class DailyBar(BaseModel):
@@ -129,6 +102,10 @@ class QuoteBatch(BaseModel):
 
     quotes: list[Quote]
     errors: list[SymbolError] = Field(default_factory=list)
+
+    def failures(self) -> list[str]:
+        """'symbol: why' for each symbol without a quote."""
+        return [f"{error.symbol}: {error.error}" for error in self.errors]
 
 
 class StockInfo(BaseModel):

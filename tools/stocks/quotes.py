@@ -18,11 +18,12 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from cache import CacheMeta, CachePolicy, CacheResult, TieredCache, make_key
+from tools.freshness import CacheInfo
 from tools.http.errors import UpstreamError
 from tools.stocks.config import StocksConfig
 from tools.stocks.errors import UnknownSymbol
 from tools.stocks.mis import MisRealtime, channels_for, entry_code, entry_market, to_quote
-from tools.stocks.models import CacheInfo, Market, Quote, QuoteBatch, SymbolError
+from tools.stocks.models import Market, Quote, QuoteBatch, SymbolError
 from tools.stocks.symbols import MarketBook, Resolved
 from tools.stocks.yahoo import YahooChart
 from tools.stocks.yahoo import to_quote as yahoo_quote

@@ -17,6 +17,7 @@ from typing import Any
 
 from cache import CachePolicy, TieredCache, make_key
 from tools.errors import InvalidInput
+from tools.freshness import CacheInfo
 from tools.http.client import UpstreamClient
 from tools.http.errors import BadPayload, UpstreamError
 from tools.stocks import analysis
@@ -24,7 +25,7 @@ from tools.stocks import mis as mis_api
 from tools.stocks.config import StocksConfig
 from tools.stocks.errors import NoDataInRange, UnknownSymbol
 from tools.stocks.history import Bars, HistoryDesk
-from tools.stocks.models import CacheInfo, Market, MarketOverview, PriceHistory, QuoteBatch, StockAnalysis, StockInfo
+from tools.stocks.models import Market, MarketOverview, PriceHistory, QuoteBatch, StockAnalysis, StockInfo
 from tools.stocks.quotes import QUOTE_NAMESPACE, QuoteDesk
 from tools.stocks.ranges import Period, months_back, resolve_range
 from tools.stocks.symbols import MarketBook, MarketChoice, Resolved, resolve

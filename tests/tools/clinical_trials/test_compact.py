@@ -11,8 +11,9 @@ import pytest
 from cache.policy import CacheMeta
 from tests.support.fixtures import fixtures_dir, load_json
 from tools.clinical_trials.compact import compact_record, compact_trial, raw_sections
-from tools.clinical_trials.models import CacheInfo, Near, TrialSearchResult
+from tools.clinical_trials.models import Near, TrialSearchResult
 from tools.clinical_trials.record_models import TrialDetail
+from tools.freshness import CacheInfo
 
 SINGLE = sorted(p.name for p in (fixtures_dir() / "ctgov").glob("*.json") if p.name.startswith(("aact_", "biomcp_get_")))
 PAGES = sorted(p.name for p in (fixtures_dir() / "ctgov").glob("biomcp_*.json") if "search" in p.name or "studies_page" in p.name)

@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -21,11 +20,12 @@ from cache.engine.tiered import TieredCache
 from tests.support.clock import ManualClock
 from tests.support.engine import CacheFactory
 from tests.support.replay import ReplayServer
+from tests.support.services import server_for
 from tests.support.stocks import ONE_ATTEMPT, UPSTREAMS, taipei
 from tools.http.client import UpstreamClient
 from tools.http.factory import build_upstream
 from tools.stocks.service import StocksService
-from tools.stocks.tools import register
+from tools.stocks.tools import TOOLS as STOCK_TOOLS
 
 STOCK_DAY = "/rwd/zh/afterTrading/STOCK_DAY"
 TOOLS = {"get_stock_quote", "get_price_history", "get_stock_info", "analyze_stock", "get_market_overview"}
@@ -35,7 +35,7 @@ TOOLS = {"get_stock_quote", "get_price_history", "get_stock_info", "analyze_stoc
 async def stocks_server(
     replay: ReplayServer, cache: TieredCache, clock: ManualClock, rates: dict[str, tuple[int, float]] | None = None
 ) -> AsyncIterator[MCPServer]:
-    """An MCPServer whose lifespan yields ``stocks=`` a service over the replay upstream."""
+    """An MCPServer over Services holding a stocks service over the replay upstream."""
     clients: dict[str, UpstreamClient] = {
         name: build_upstream(
             name, replay.base_url(name), policy=ONE_ATTEMPT, rate=(rates or {}).get(name), user_agent="test"
@@ -43,13 +43,7 @@ async def stocks_server(
         for name in UPSTREAMS
     }
     service = StocksService(**clients, cache=cache, clock=clock)
-
-    @asynccontextmanager
-    async def lifespan(_: MCPServer) -> AsyncIterator[SimpleNamespace]:
-        yield SimpleNamespace(stocks=service)
-
-    server = MCPServer("stocks-test", lifespan=lifespan)
-    register(server)
+    server = server_for("stocks-test", STOCK_TOOLS, stocks=service, cache=cache, clock=clock)
     try:
         yield server
     finally:

@@ -1,0 +1,109 @@
+"""How tools are declared, registered and run in-process, for every domain and the server's own.
+
+A tool is a module-level async function whose first parameter is ``ctx: ToolContext``: the MCP
+``Context`` of a request (the SDK injects it and leaves it out of the input schema), or the
+process's :class:`~tools.services.Services` when the process runs the tool itself (warming,
+tests). Its other parameters carry the pydantic types and descriptions of the input schema, its
+docstring is the description agents read. Each tool module lists its tools with their
+annotations in ``TOOLS``; :func:`register_all` publishes such a list on a server, and
+:func:`validate_arguments` checks an in-process call's arguments with the same types the SDK
+uses for a request, so both load (and cache) exactly the same thing.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import json
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from typing import Any, Protocol, runtime_checkable
+
+from mcp.server.mcpserver import Context, MCPServer
+from mcp.types import ToolAnnotations
+from pydantic import BaseModel, ConfigDict, create_model
+
+from tools.services import Services
+
+ToolContext = Context | Services
+"""Who runs a tool: an MCP request (its Context) or the process itself (its Services)."""
+
+ToolFunction = Callable[..., Awaitable[BaseModel]]
+Tool = tuple[ToolFunction, ToolAnnotations]
+"""A tool function and the annotations it is published with."""
+
+READ_ONLY = ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_hint=True)
+"""The domain tools: they only read, and they reach an upstream."""
+
+Progress = Callable[[int, int, str], Awaitable[None]]
+
+
+@runtime_checkable
+class PartialResult(Protocol):
+    """A batch result whose items fail one by one (the others are still answered)."""
+
+    def failures(self) -> list[str]:
+        """One line per failed item; empty when every item was answered."""
+        ...
+
+
+def services_of(ctx: ToolContext) -> Services:
+    """The Services a tool works with: given directly, or the server lifespan state's ``services``."""
+    if isinstance(ctx, Services):
+        return ctx
+    services = getattr(ctx.request_context.lifespan_context, "services", None)
+    if not isinstance(services, Services):
+        raise TypeError("the server's lifespan state has no `services` (a tools.services.Services)")
+    return services
+
+
+def progress_of(ctx: ToolContext) -> Progress | None:
+    """Where a long tool reports progress: to the MCP client, or nowhere when run in-process."""
+    return ctx.report_progress if isinstance(ctx, Context) else None
+
+
+def tool_name(fn: ToolFunction) -> str:
+    return fn.__name__
+
+
+def register_all(mcp: MCPServer[Any], tools: Iterable[Tool]) -> None:
+    """Publish every tool of ``tools`` on ``mcp``, in order, under its function's name."""
+    for fn, hints in tools:
+        _check_signature(fn)
+        mcp.add_tool(fn, annotations=hints)
+
+
+def validate_arguments(fn: ToolFunction, arguments: Mapping[str, Any]) -> dict[str, Any]:
+    """``arguments`` checked and converted by the types of ``fn``'s parameters (after ``ctx``),
+    defaults filled in, ready for ``fn(ctx, **result)``. Raises pydantic's ValidationError.
+
+    Like the SDK: unknown names are ignored, and a JSON text given for a non-text parameter
+    (some clients send lists that way) is parsed first."""
+    model = _arguments_model(fn)
+    values = dict(arguments)
+    for name, value in arguments.items():
+        field = model.model_fields.get(name)
+        if field is not None and isinstance(value, str) and field.annotation is not str:
+            try:
+                parsed = json.loads(value)
+            except (ValueError, RecursionError):
+                continue
+            if not isinstance(parsed, str | int | float):
+                values[name] = parsed
+    checked = model.model_validate(values)
+    return {name: getattr(checked, name) for name in model.model_fields}
+
+
+@functools.cache
+def _arguments_model(fn: ToolFunction) -> type[BaseModel]:
+    parameters = _check_signature(fn)[1:]
+    fields: dict[str, Any] = {
+        p.name: (p.annotation, ... if p.default is inspect.Parameter.empty else p.default) for p in parameters
+    }
+    return create_model(f"{tool_name(fn)}Arguments", __config__=ConfigDict(extra="ignore"), **fields)
+
+
+def _check_signature(fn: ToolFunction) -> list[inspect.Parameter]:
+    parameters = list(inspect.signature(fn, eval_str=True).parameters.values())
+    if not inspect.iscoroutinefunction(fn) or not parameters or parameters[0].annotation != ToolContext:
+        raise TypeError(f"tool {tool_name(fn)} must be an async function whose first parameter is ctx: ToolContext")
+    return parameters
