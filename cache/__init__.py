@@ -10,6 +10,9 @@ behind it, each with a front door of its own:
 - :mod:`cache.warming`: warming strategies, usage tracking and refresh-ahead;
 - :mod:`cache.observe`: statistics, analytics and Prometheus text.
 
+Whatever can be observed is observed the same way: ``unsubscribe = x.subscribe_<what>(callback)``
+(:mod:`cache.hooks`).
+
 Modules not re-exported by a package's ``__init__`` are private to the cache.
 ``RedisBackend`` and ``RedisLocker`` are loaded on first use, so a process without Redis never
 imports redis-py.
@@ -23,6 +26,7 @@ from cache.backends import Backend, BackendError, MemoryBackend, SqliteBackend
 from cache.config import CacheConfig, build_cache
 from cache.engine import CacheStats, InvalidationEvent, Loader, Locker, TieredCache
 from cache.entry import Entry, Record
+from cache.hooks import Unsubscribe
 from cache.keys import make_key, namespace_of, namespace_pattern, validate_namespace
 from cache.policy import CacheMeta, CachePolicy, CacheResult, TierName, override_policy
 from cache.serialization import CorruptEntry, Serializer
@@ -52,6 +56,7 @@ __all__ = [
     "SqliteBackend",
     "TierName",
     "TieredCache",
+    "Unsubscribe",
     "build_cache",
     "make_key",
     "namespace_of",

@@ -102,6 +102,12 @@ class RedisBackend:
         return cls(Redis.from_pool(pool), prefix=prefix, clock=clock, max_connections=max_connections,
                    pool_timeout=pool_timeout)
 
+    @property
+    def where(self) -> str:
+        """The key prefix (the :class:`~cache.backends.capabilities.Describable` capability;
+        never the URL, which may carry credentials)."""
+        return self.prefix
+
     def key(self, key: str) -> str:
         """The Redis key that stores ``key``."""
         return self.prefix + key

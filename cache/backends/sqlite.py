@@ -106,6 +106,11 @@ class SqliteBackend(SqliteMaintenance, SqliteMeta):
             cleanup_batch=cleanup_batch, clock=clock, access_flush_size=access_flush_size,
         )
 
+    @property
+    def where(self) -> str:
+        """The cache file's path (the :class:`~cache.backends.capabilities.Describable` capability)."""
+        return str(self.path)
+
     # -- Backend protocol -------------------------------------------------------------------
 
     async def get_many(self, keys: Sequence[str]) -> dict[str, bytes]:

@@ -2,7 +2,7 @@
 
 :class:`EventBus` joins one :class:`~cache.engine.tiered.TieredCache` to a Redis channel:
 
-- **Sending.** :meth:`EventBus.start` registers a hook on ``cache.on_invalidate``: every local
+- **Sending.** :meth:`EventBus.start` subscribes to the cache's invalidations: every local
   invalidation (keys, tags, pattern, namespace, clear) is published as one compact JSON message
   (:mod:`cache.coordination.event_codec`) carrying a fresh event id, this instance's id and the sender's
   clock. :meth:`EventBus.publish_domain` publishes a named domain event
@@ -52,6 +52,7 @@ from cache.coordination.pulse import Pulse
 from cache.engine.invalidator import InvalidationEvent
 from cache.engine.stats import Reservoir
 from cache.engine.tiered import TieredCache
+from cache.hooks import Unsubscribe
 
 if TYPE_CHECKING:  # redis is imported only by processes configured to use it
     from redis.asyncio import Redis
@@ -96,6 +97,7 @@ class EventBus:
         self._seen_max = seen_ids
         self.domain = DomainHandlers(self._changed)
         self._task: asyncio.Task[None] | None = None
+        self._stop_publishing: Unsubscribe = _nothing
         self._connected = False
         self._pulse = Pulse()
         self.published = self.publish_errors = self.received = self.ignored_own = 0  # see _COUNTERS
@@ -114,14 +116,13 @@ class EventBus:
         once; use :meth:`wait_connected` to wait for the first subscription."""
         if self._task is not None:
             return
-        self._cache.on_invalidate.append(self._publish_invalidation)
-        self._cache.stats.add_section(self._section, self.snapshot)
+        self._stop_publishing = self._cache.subscribe_invalidations(self._publish_invalidation)
+        self._cache.stats.add_section(self._section, self.snapshot)  # kept after aclose: the last figures
         self._task = asyncio.create_task(self._run(), name=f"event-bus:{self.channel}")
 
     async def aclose(self) -> None:
         """Stop receiving and publishing; running domain handlers are cancelled. Idempotent."""
-        if self._publish_invalidation in self._cache.on_invalidate:
-            self._cache.on_invalidate.remove(self._publish_invalidation)
+        self._stop_publishing()
         task, self._task = self._task, None
         if task is not None:
             task.cancel()
@@ -141,11 +142,12 @@ class EventBus:
 
     # -- sending -----------------------------------------------------------------------------
 
-    def on_domain(self, name: str, handler: DomainHandler) -> None:
-        """Run ``await handler(event)`` for every domain event ``name`` from another instance.
-        The handler decides what to invalidate; received invalidations only need the memory
-        tier (``tiers=("memory",), notify=False``) since the sender changed the shared tiers."""
-        self.domain.register(name, handler)
+    def on_domain(self, name: str, handler: DomainHandler) -> Unsubscribe:
+        """Run ``await handler(event)`` for every domain event ``name`` from another instance,
+        until the returned function is called. The handler decides what to invalidate; received
+        invalidations only need the memory tier (``tiers=("memory",), notify=False``) since the
+        sender changed the shared tiers."""
+        return self.domain.register(name, handler)
 
     async def publish_domain(self, name: str, data: dict[str, Any], *, run_local: bool = False) -> str:
         """Publish domain event ``name`` with JSON-able ``data``; returns the event id.
@@ -294,6 +296,10 @@ class EventBus:
         data["propagation_ms"] = {"p50": ms(0.5), "p90": ms(0.9), "p99": ms(0.99), "max": ms(1.0),
                                   "samples": latency.count}
         return data
+
+
+def _nothing() -> None:
+    """The unsubscribe of a bus that has not subscribed yet."""
 
 
 def _text(raw: Any) -> Any:
