@@ -18,7 +18,7 @@
   are epoch clocks, so across hosts it includes their skew) goes to a reservoir.
 - **Gaps.** When the subscription drops (connection error, server restart, killed client) the
   memory tier is CLEARED at once (it may miss events) and the bus resubscribes with jittered
-  exponential backoff. redis-py may reconnect and resubscribe by itself: a new subscribe
+  exponential backoff (:mod:`cache.coordination.event_subscription`). redis-py may reconnect and resubscribe by itself: a new subscribe
   confirmation counts as a drop too. Every re-subscription clears the memory tier once more
   (entries stored while unsubscribed may already be stale); so does the first subscription
   when the memory tier is not empty (start the bus before serving).
@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 import time
 from collections import OrderedDict
 from collections.abc import Callable
@@ -47,6 +46,7 @@ from cache.coordination.event_codec import (
     new_message,
     validate_domain_name,
 )
+from cache.coordination.event_subscription import Subscription
 from cache.coordination.instance import instance_id as default_instance_id
 from cache.coordination.pulse import Pulse
 from cache.engine.invalidator import InvalidationEvent
@@ -80,18 +80,14 @@ class EventBus:
                  clock: Callable[[], float] = time.time, reconnect_backoff: tuple[float, float] = (0.05, 2.0),
                  seen_ids: int = 10_000, latency_samples: int = 1024, poll_interval: float = 1.0,
                  stats_section: str = "events") -> None:
-        low, high = reconnect_backoff
-        if not 0 < low <= high:
-            raise ValueError("reconnect_backoff must be (min, max) with 0 < min <= max")
+        self._subscription = Subscription(redis_client, channel, on_message=self._on_message,
+                                          on_dropped=self._dropped, backoff=reconnect_backoff, poll=poll_interval)
         self.channel = channel
         self.instance_id = instance_id or default_instance_id()
         self.latency = Reservoir(latency_samples)
         self._client = redis_client
         self._cache = cache
         self._clock = clock
-        self._backoff = (low, high)
-        self._delay = low
-        self._poll = poll_interval
         self._section = stats_section
         self._seen: OrderedDict[str, None] = OrderedDict()
         self._seen_max = seen_ids
@@ -118,7 +114,7 @@ class EventBus:
             return
         self._stop_publishing = self._cache.subscribe_invalidations(self._publish_invalidation)
         self._cache.stats.add_section(self._section, self.snapshot)  # kept after aclose: the last figures
-        self._task = asyncio.create_task(self._run(), name=f"event-bus:{self.channel}")
+        self._task = asyncio.create_task(self._subscription.run(), name=f"event-bus:{self.channel}")
 
     async def aclose(self) -> None:
         """Stop receiving and publishing; running domain handlers are cancelled. Idempotent."""
@@ -181,35 +177,6 @@ class EventBus:
 
     # -- receiving ---------------------------------------------------------------------------
 
-    async def _run(self) -> None:
-        while True:
-            try:
-                await self._session()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # connection refused, reset, timeout, server restart
-                # Loud once per outage; the retries while Redis stays down are debug noise.
-                level = logging.WARNING if self._connected else logging.DEBUG
-                log.log(level, "event subscription on %s dropped: %s: %s", self.channel, type(exc).__name__, exc)
-            await self._dropped()
-            delay = self._delay
-            self._delay = min(self._delay * 2, self._backoff[1])
-            await asyncio.sleep(delay * (0.5 + random.random() / 2))  # jitter spreads a herd of reconnects
-
-    async def _session(self) -> None:
-        pubsub = self._client.pubsub()
-        try:
-            await pubsub.subscribe(self.channel)
-            while True:
-                message = await pubsub.get_message(timeout=self._poll)
-                if message is not None:
-                    await self._on_message(message)
-        finally:
-            try:
-                await pubsub.aclose()
-            except Exception:  # the connection is gone already
-                log.debug("closing the event subscription failed", exc_info=True)
-
     async def _on_message(self, message: dict[str, Any]) -> None:
         kind = _text(message.get("type"))
         if kind == "message":
@@ -225,10 +192,13 @@ class EventBus:
             await self._clear_memory()
         self.subscriptions += 1
         self._connected = True
-        self._delay = self._backoff[0]
+        self._subscription.reset_backoff()
         self._changed()
 
-    async def _dropped(self) -> None:
+    async def _dropped(self, error: Exception) -> None:
+        # Loud once per outage; the retries while Redis stays down are debug noise.
+        level = logging.WARNING if self._connected else logging.DEBUG
+        log.log(level, "event subscription on %s dropped: %s: %s", self.channel, type(error).__name__, error)
         if self._connected:
             self._connected = False
             self.drops += 1
