@@ -1,8 +1,8 @@
 """The engine: :class:`TieredCache` and the collaborators it is composed of.
 
-Read-through over the tiers (``reader``), single-flight in and across processes
-(``singleflight``, ``locked_loader``), running loaders (``loading``), read results and how reads
-are counted (``results``), one breaker and one deadline timer per tier (``tier_guard``,
+Lookups over the tiers (``reader``), what happens on a memory miss (``read_through``),
+single-flight in and across processes (``singleflight``, ``locked_loader``), running loaders
+(``loading``), read results and how reads are counted (``results``), one breaker and one deadline timer per tier (``tier_guard``,
 ``deadlines``), writes to every tier (``writes``), invalidation by key, tag, pattern, namespace,
 age and disuse (``invalidation``, ``invalidator``, ``age_scan``), the per-tier views used by
 maintenance and statistics (``views``) and the counters every tier and namespace keeps

@@ -25,13 +25,13 @@ Contracts (see DESIGN.md section 4):
   is above its ``cutoff`` (with the caller's loader and policy); :meth:`TieredCache.refresh`
   recomputes a key through the single-flight.
 
-The facade owns the read path; loads, read results, writes, invalidation and the tier views are
-collaborators built in its constructor, each reached through one-line methods.
+The facade keeps the memory-hit path (the hot one) and hands everything else to collaborators
+built in its constructor, each reached through one-line methods: memory misses
+(:mod:`cache.engine.read_through`), writes, invalidation and the tier views.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -43,16 +43,16 @@ from cache.engine.invalidation import Counts, Invalidations, Tiers
 from cache.engine.invalidator import InvalidationEvent, InvalidationHook, Invalidator
 from cache.engine.loading import HitWatcher, Loader, LoadRunner
 from cache.engine.locked_loader import LockedLoader, Locker
+from cache.engine.read_through import ReadThrough
 from cache.engine.reader import TierReader
 from cache.engine.results import ReadResults
-from cache.engine.singleflight import SingleFlight
 from cache.engine.stats import CacheStats, LostEntries
 from cache.engine.tier_guard import TierGuard
 from cache.engine.views import TierViews
 from cache.engine.writes import TierWriter
 from cache.entry import Entry
 from cache.hooks import Hooks, Unsubscribe
-from cache.policy import CacheMeta, CachePolicy, CacheResult, TierName
+from cache.policy import CacheMeta, CachePolicy, CacheResult
 from cache.serialization import Serializer
 
 __all__ = ["HitWatcher", "Loader", "Locker", "TieredCache"]
@@ -89,12 +89,13 @@ class TieredCache:
         self._views = TierViews(memory, self._guards)
         locked = None
         if locker is not None:  # the lock shares the Redis tier's guard: one breaker per server
-            guard = next((g for g in self._guards if g.name == "redis"), None) or TierGuard(
+            redis_guard = next((g for g in self._guards if g.name == "redis"), None)
+            guard: TierGuard[object] = redis_guard or TierGuard(
                 "lock", locker, self.stats.tier("lock"), clock=clock, timeout=tier_timeout, recovery=tier_recovery)
             locked = LockedLoader(locker, guard, self._reader, clock, ttl=lock_ttl, wait=lock_wait, poll=lock_poll)
-        self._loads = LoadRunner(self.stats, clock, self._writer, self._invalidations, locked)
+        loads = LoadRunner(self.stats, clock, self._writer, self._invalidations, locked)
         self._results = ReadResults(self.stats, clock, self._lost)
-        self._flight: SingleFlight[CacheResult[Any]] = SingleFlight()
+        self._misses = ReadThrough(self._reader, self._results, loads, self.stats, inline=bool(self._guards))
         self._watchers: Hooks[HitWatcher] = Hooks()
         self._tick = 0
         self._timer = time.perf_counter
@@ -127,27 +128,11 @@ class TieredCache:
             if now < entry.fresh_until:
                 return CacheResult(entry.value, CacheMeta(True, "memory", age if age > 0 else 0.0, False))
             counters.stale_serves += 1
-            self._revalidate(key, loader, policy, entry, "memory")
+            self._misses.revalidate(key, loader, policy, entry, "memory")
             return CacheResult(entry.value, CacheMeta(True, "memory", age if age > 0 else 0.0, True))
         self._mem.misses += 1
         self._lost.missed(key, now)
-        claim = self._flight.claim(key) if self._guards else None
-        if claim is None:  # join the flight running for the key (or start one: memory-only cache)
-            task, started = self._flight.start(key, lambda: self._read_through(key, loader, policy))
-            return await self._results.join(key, task, started)
-        try:  # no flight: read the lower tiers inline (no task); a task only if the loader must run
-            hit = await self._reader.lookup_lower(key)
-        except BaseException:  # cancelled: finish in a task so callers who joined get an answer
-            if not claim.cancelled():
-                self._flight.hand_over(key, claim, lambda: self._read_through(key, loader, policy))
-            raise
-        if hit is not None:  # end the claimed flight with it
-            result = self._results.hit(key, self.stats.for_key(key), hit)
-            self._flight.settle(key, claim, result)
-            if result.meta.stale:  # answer now, refresh now that the flight has ended
-                self._revalidate(key, loader, policy, hit.entry, hit.tier)
-            return result
-        return await self._results.join(key, self._flight.hand_over(key, claim, lambda: self._loads.load(key, loader, policy)), True)
+        return await self._misses.fetch(key, loader, policy)
 
     async def get(self, key: str) -> CacheResult[Any] | None:
         """The cached value (stale ones flagged ``meta.stale``) or None; never loads."""
@@ -157,22 +142,6 @@ class TieredCache:
         """Cached values of ``keys`` (absent ones left out); one batch call per tier."""
         unique = list(dict.fromkeys(keys))
         return self._results.found(unique, await self._reader.lookup(unique))
-
-    async def _read_through(self, key: str, loader: Loader, policy: CachePolicy) -> CacheResult[Any]:
-        hit = await self._reader.lookup_lower(key)
-        if hit is None:
-            return await self._loads.load(key, loader, policy)
-        self.stats.for_key(key).time_saved += hit.entry.fetch_cost  # once per flight
-        result = self._results.result(key, hit)
-        if result.meta.stale:  # answer now, refresh once this flight has ended
-            current = asyncio.current_task()
-            if current is not None:
-                current.add_done_callback(lambda _: self._revalidate(key, loader, policy, hit.entry, hit.tier))
-        return result
-
-    def _revalidate(self, key: str, loader: Loader, policy: CachePolicy, stale: Entry, tier: TierName) -> None:
-        if not self._closed:
-            self._flight.start(key, lambda: self._loads.load(key, loader, policy, stale, tier, newer_than=stale.created_at))
 
     # -- refresh-ahead -------------------------------------------------------------------------
 
@@ -188,9 +157,7 @@ class TieredCache:
         """Recompute ``key`` now into every tier, joining a load already running; loader errors
         propagate. ``meta.hit`` is True when another process's load answered (through the lock)."""
         current = self.peek(key)
-        newer_than = current.created_at if current is not None else None
-        task, _ = self._flight.start(key, lambda: self._loads.load(key, loader, policy, newer_than=newer_than))
-        return await asyncio.shield(task)
+        return await self._misses.refresh(key, loader, policy, current.created_at if current is not None else None)
 
     # -- writes (cache.engine.writes) -----------------------------------------------------------
 
@@ -280,18 +247,18 @@ class TieredCache:
 
     def in_flight(self, key: str) -> bool:
         """True while a load or background refresh for ``key`` is running in this process."""
-        return self._flight.running(key)
+        return self._misses.running(key)
 
     async def wait_idle(self) -> None:
         """Wait until every running load and background refresh has ended (tests, shutdown)."""
-        await self._flight.wait_all()
+        await self._misses.wait_idle()
 
     async def aclose(self) -> None:
         """Cancel background refreshes and close every backend. Idempotent."""
         if self._closed:
             return
         self._closed = True
-        await self._flight.aclose()
+        await self._misses.aclose()
         tiers: list[tuple[str, Backend]] = [("memory", self.memory), *((g.name, g.backend) for g in self._guards)]
         for name, backend in tiers:
             try:
