@@ -20,7 +20,7 @@ imports redis-py.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from cache.backends import Backend, BackendError, MemoryBackend, SqliteBackend
 from cache.config import CacheConfig, build_cache
@@ -66,7 +66,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> type:
     if name == "RedisBackend":
         from cache.backends.redis import RedisBackend
 

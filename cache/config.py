@@ -13,12 +13,17 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from cache.backends.base import BackendError
 from cache.backends.memory import MemoryBackend
 from cache.engine.tiered import TieredCache
 from cache.serialization import Serializer
+
+if TYPE_CHECKING:  # the optional tiers are imported only when configured
+    from cache.backends.redis import RedisBackend
+    from cache.backends.redis_lock import RedisLocker
+    from cache.backends.sqlite import SqliteBackend
 
 log = logging.getLogger(__name__)
 
@@ -56,9 +61,9 @@ async def build_cache(config: CacheConfig, clock: Callable[[], float] = time.tim
     """
     serializer = Serializer(config.serializer, compress_threshold=config.compress_threshold)
     memory = MemoryBackend(max_entries=config.memory_max_entries, max_bytes=config.memory_max_bytes, clock=clock)
-    sqlite = await _open_sqlite(config, clock) if config.sqlite_path is not None else None
+    sqlite = await _open_sqlite(config.sqlite_path, config, clock) if config.sqlite_path is not None else None
     try:
-        redis, locker = _open_redis(config, clock) if config.redis_url else (None, None)
+        redis, locker = _open_redis(config.redis_url, config, clock) if config.redis_url else (None, None)
     except BaseException:
         if sqlite is not None:
             await sqlite.aclose()
@@ -71,26 +76,26 @@ async def build_cache(config: CacheConfig, clock: Callable[[], float] = time.tim
     )
 
 
-async def _open_sqlite(config: CacheConfig, clock: Callable[[], float]) -> Any:
+async def _open_sqlite(path: Path, config: CacheConfig, clock: Callable[[], float]) -> SqliteBackend | None:
     from cache.backends.sqlite import SqliteBackend  # imported lazily: optional tier
 
     try:
         return await SqliteBackend.open(
-            config.sqlite_path, max_entries=config.sqlite_max_entries, max_bytes=config.sqlite_max_bytes,
+            path, max_entries=config.sqlite_max_entries, max_bytes=config.sqlite_max_bytes,
             busy_timeout_ms=config.sqlite_busy_timeout_ms, cleanup_batch=config.sqlite_cleanup_batch,
             clock=clock,
         )
     except (BackendError, OSError) as exc:
-        log.error("SQLite cache tier at %s unavailable, running without it: %s", config.sqlite_path, exc)
+        log.error("SQLite cache tier at %s unavailable, running without it: %s", path, exc)
         return None
 
 
-def _open_redis(config: CacheConfig, clock: Callable[[], float]) -> tuple[Any, Any]:
+def _open_redis(url: str, config: CacheConfig, clock: Callable[[], float]) -> tuple[RedisBackend, RedisLocker]:
     from cache.backends.redis import RedisBackend  # imported lazily: optional tier
     from cache.backends.redis_lock import RedisLocker
 
     backend = RedisBackend.from_url(
-        config.redis_url, prefix=config.redis_key_prefix, socket_timeout=config.redis_socket_timeout,
+        url, prefix=config.redis_key_prefix, socket_timeout=config.redis_socket_timeout,
         connect_timeout=config.redis_connect_timeout, max_connections=config.redis_max_connections,
         clock=clock,
     )

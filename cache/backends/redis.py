@@ -125,7 +125,8 @@ class RedisBackend:
         names = [prefix + key for key in keys]
         await self._slots.take("get_many")
         try:
-            values = await self.client.mget(names)
+            # Built without decode_responses, the client answers MGET with bytes (or None), never str.
+            values: list[bytes | None] = await self.client.mget(names)  # type: ignore[assignment]
         except (RedisError, OSError) as exc:
             raise failure("get_many", exc) from exc
         finally:

@@ -113,14 +113,16 @@ class SqliteBackend:
         file = self._file
         if file.closed:
             raise BackendError(f"SQLite cache {file.path} is closed")
-        now = self._clock()
-        try:  # the hot path: one statement, no generator or context manager around it
+        now, fetch = self._clock(), file.reader.execute_fetchall
+        # The hot path: one statement, no generator or context manager around it. aiosqlite types
+        # rows as sqlite3.Row; without a row factory they are (key, data) tuples (hence the ignores).
+        try:
             if len(keys) <= _CHUNK:
-                found = dict(await file.reader.execute_fetchall(_select_sql(len(keys)), (*keys, now)))
+                found: dict[str, bytes] = dict(await fetch(_select_sql(len(keys)), (*keys, now)))  # type: ignore[arg-type]
             else:
                 found = {}
                 for chunk in _chunks(keys):
-                    found.update(await file.reader.execute_fetchall(_select_sql(len(chunk)), (*chunk, now)))
+                    found.update(await fetch(_select_sql(len(chunk)), (*chunk, now)))  # type: ignore[arg-type]
         except (sqlite3.Error, ValueError) as exc:
             raise BackendError(f"SQLite cache {file.path}: get_many failed: {exc}") from exc
         if found and self._access.read(found, now):
@@ -178,11 +180,8 @@ class SqliteBackend:
 
     async def match(self, pattern: str) -> list[str]:
         """Live keys matching the glob (SQLite GLOB: case-sensitive, ``*?[...]``)."""
-        self._file.ensure_open()
-        with self._file.errors("match"):
-            rows = await self._file.reader.execute_fetchall(
-                f"SELECT key FROM entries WHERE key GLOB ? AND {LIVE}", (pattern, self._clock())
-            )
+        rows = await self._file.read("match", f"SELECT key FROM entries WHERE key GLOB ? AND {LIVE}",
+                                     (pattern, self._clock()))
         return [row[0] for row in rows]
 
     async def tagged(self, tags: Sequence[str]) -> list[str]:
@@ -190,16 +189,13 @@ class SqliteBackend:
         unique = list(dict.fromkeys(tags))
         if not unique:
             return []
-        self._file.ensure_open()
         keys: dict[str, None] = {}
-        with self._file.errors("tagged"):
-            for chunk in _chunks(unique):
-                rows = await self._file.reader.execute_fetchall(
-                    "SELECT DISTINCT t.key FROM tags AS t JOIN entries AS e ON e.key = t.key "
-                    f"WHERE t.tag IN ({_marks(len(chunk))}) AND (e.expires_at IS NULL OR e.expires_at > ?)",
-                    (*chunk, self._clock()),
-                )
-                keys.update(dict.fromkeys(row[0] for row in rows))
+        for chunk in _chunks(unique):
+            rows = await self._file.read(
+                "tagged", "SELECT DISTINCT t.key FROM tags AS t JOIN entries AS e ON e.key = t.key "
+                f"WHERE t.tag IN ({_marks(len(chunk))}) AND (e.expires_at IS NULL OR e.expires_at > ?)",
+                (*chunk, self._clock()))
+            keys.update(dict.fromkeys(row[0] for row in rows))
         return list(keys)
 
     async def clear(self) -> None:

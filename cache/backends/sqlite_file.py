@@ -9,7 +9,8 @@
 - :meth:`SqliteFile.write` runs a unit of work in one transaction, rolled back on any failure
   (cancellation included);
 - every failure surfaces as :class:`~cache.backends.base.BackendError` with the file name and
-  the operation in the message (:meth:`SqliteFile.errors`); using a closed file raises it too.
+  the operation in the message (:meth:`SqliteFile.errors`); using a closed file raises it too;
+  :meth:`SqliteFile.read` is a query on the reader connection under those rules.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -87,6 +88,12 @@ class SqliteFile:
             raise BackendError(f"SQLite cache {self.path}: {op} failed: {exc}") from exc
         except ValueError as exc:  # aiosqlite: "Connection closed"
             raise BackendError(f"SQLite cache {self.path}: {op} failed: {exc}") from exc
+
+    async def read(self, op: str, sql: str, parameters: Sequence[object] = ()) -> list[sqlite3.Row]:
+        """The rows of one query on the reader connection (plain tuples: no row factory is set)."""
+        self.ensure_open()
+        with self.errors(op):
+            return list(await self.reader.execute_fetchall(sql, parameters))
 
     @asynccontextmanager
     async def writing(self, op: str) -> AsyncIterator[aiosqlite.Connection]:

@@ -106,11 +106,7 @@ class SqliteMaintenance:
 
     async def count(self) -> int:
         """How many live (unexpired) entries the file holds."""
-        file = self._file
-        file.ensure_open()
-        with file.errors("count"):
-            ((n,),) = list(await file.reader.execute_fetchall(
-                f"SELECT count(*) FROM entries WHERE {LIVE}", (self._clock(),)))
+        ((n,),) = await self._file.read("count", f"SELECT count(*) FROM entries WHERE {LIVE}", (self._clock(),))
         return int(n)
 
     async def created_before(self, cutoff: float, pattern: str = "*") -> list[str]:
@@ -181,10 +177,7 @@ class SqliteMaintenance:
 
     async def _keys(self, op: str, condition: str, cutoff: float, pattern: str) -> list[str]:
         """Keys of rows meeting ``condition`` (one ``?`` for ``cutoff``) and the glob ``pattern``."""
-        self._file.ensure_open()
-        with self._file.errors(op):
-            rows = await self._file.reader.execute_fetchall(
-                f"SELECT key FROM entries WHERE {condition} AND key GLOB ?", (cutoff, pattern))
+        rows = await self._file.read(op, f"SELECT key FROM entries WHERE {condition} AND key GLOB ?", (cutoff, pattern))
         return [row[0] for row in rows]
 
     def _expired_batch_remover(self, now: float) -> Callable[[aiosqlite.Connection], Awaitable[int]]:

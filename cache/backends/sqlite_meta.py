@@ -29,11 +29,8 @@ class SqliteMeta:
     async def meta_get_prefixed(self, prefix: str) -> dict[str, str]:
         """The ``meta`` rows whose name starts with ``prefix`` (general settings shared by every
         process using the file, e.g. run-time tunables), as ``{name: value}``."""
-        self._file.ensure_open()
-        with self._file.errors("meta_get"):
-            rows = await self._file.reader.execute_fetchall(
-                "SELECT name, value FROM meta WHERE substr(name, 1, ?) = ?", (len(prefix), prefix)
-            )
+        rows = await self._file.read("meta_get", "SELECT name, value FROM meta WHERE substr(name, 1, ?) = ?",
+                                     (len(prefix), prefix))
         return {str(name): str(value) for name, value in rows}
 
     async def meta_set(self, name: str, value: str) -> None:

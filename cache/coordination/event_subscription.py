@@ -70,6 +70,6 @@ class Subscription:
                     await self._on_message(message)
         finally:
             try:
-                await pubsub.aclose()
+                await pubsub.aclose()  # type: ignore[no-untyped-call]  # redis-py leaves PubSub.aclose unannotated
             except Exception:  # the connection is gone already
                 log.debug("closing the event subscription failed", exc_info=True)

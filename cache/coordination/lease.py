@@ -30,6 +30,7 @@ from cache.coordination.pulse import Pulse
 
 if TYPE_CHECKING:  # redis is imported only by processes configured to use it
     from redis.asyncio import Redis
+    from redis.commands.core import AsyncScript
 
 __all__ = ["Lease", "LeaseError", "LeaseKeeper", "LeaseLike", "LocalLease"]
 
@@ -143,7 +144,7 @@ class Lease:
         """Seconds until the other holder's lease lapses, as of the last failed acquire."""
         return self._retry_after
 
-    async def _call(self, script: Any, op: str) -> Any:
+    async def _call(self, script: AsyncScript, op: str) -> Any:
         try:
             return await script(keys=[self.name], args=[self.holder_id, self._ttl_ms])
         except Exception as exc:  # redis-py and socket errors alike
