@@ -9,8 +9,8 @@ import pytest
 
 from cache.config import CacheConfig, build_cache
 from cache.policy import CachePolicy
-from tests.support.faults import LoaderSpy
 from tests.support.clock import ManualClock
+from tests.support.faults import LoaderSpy
 
 POLICY = CachePolicy("ns", fresh_ttl=60, stale_ttl=600)
 

@@ -14,8 +14,8 @@ from cache.policy import CachePolicy, override_policy, policy_override
 from cache.serialization import Serializer
 from cache.warming import CallSpec, Strategy, TtlOverride, Warmer, WarmOutcome
 from cache.warming.model import apply_ttl
-from tests.support.faults import LoaderSpy
 from tests.support.clock import ManualClock
+from tests.support.faults import LoaderSpy
 
 POLICY = CachePolicy("ns", fresh_ttl=60.0, stale_ttl=600.0)
 LONG = TtlOverride(7200.0, 86400.0)

@@ -14,8 +14,8 @@ from cache.backends.sqlite import SqliteBackend
 from cache.coordination.memory_sync import GENERATION, MemorySync
 from cache.engine.tiered import TieredCache
 from cache.policy import CachePolicy
-from tests.support.faults import LoaderSpy
 from tests.support.clock import ManualClock
+from tests.support.faults import LoaderSpy
 
 POLICY = CachePolicy("trials", fresh_ttl=3600, stale_ttl=86_400)
 

@@ -9,8 +9,8 @@ import pytest
 
 from cache.engine.tiered import TieredCache
 from cache.policy import CachePolicy
-from tests.support.faults import LoaderSpy, Stack, fault_stack
 from tests.support.clock import ManualClock
+from tests.support.faults import LoaderSpy, Stack, fault_stack
 
 RECOVERY = 5.0
 

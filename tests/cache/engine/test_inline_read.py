@@ -16,8 +16,8 @@ import pytest
 from cache.backends.memory import MemoryBackend
 from cache.engine.tiered import TieredCache
 from cache.policy import CachePolicy
-from tests.support.faults import LoaderSpy
 from tests.support.clock import ManualClock
+from tests.support.faults import LoaderSpy
 
 
 class GatedTier(MemoryBackend):

@@ -14,8 +14,8 @@ from cache.backends.sqlite import SqliteBackend
 from cache.engine.invalidator import InvalidationEvent, age_event, age_filter
 from cache.engine.tiered import TieredCache
 from cache.policy import CachePolicy
-from tests.support.faults import LoaderSpy
 from tests.support.clock import ManualClock
+from tests.support.faults import LoaderSpy
 
 TRIALS = CachePolicy("trials", fresh_ttl=3600, stale_ttl=86_400)
 QUOTES = CachePolicy("quotes", fresh_ttl=3600, stale_ttl=86_400)

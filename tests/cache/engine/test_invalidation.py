@@ -13,8 +13,8 @@ from cache.backends.memory import MemoryBackend
 from cache.engine.invalidator import InvalidationEvent
 from cache.engine.tiered import TieredCache
 from cache.policy import CachePolicy
-from tests.support.faults import LoaderSpy
 from tests.support.clock import ManualClock
+from tests.support.faults import LoaderSpy
 
 TAGGED = CachePolicy("trials", fresh_ttl=60, stale_ttl=600, tags_from=lambda v: v["ids"])
 

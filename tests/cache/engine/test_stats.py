@@ -9,8 +9,8 @@ from cache.backends.memory import MemoryBackend
 from cache.engine.stats import OTHER_NAMESPACE, CacheStats, Reservoir
 from cache.engine.tiered import TieredCache
 from cache.policy import CachePolicy
-from tests.support.faults import LoaderSpy
 from tests.support.clock import ManualClock
+from tests.support.faults import LoaderSpy
 
 
 async def test_counts_hits_misses_and_loader_calls_per_namespace(cache: TieredCache, clock: ManualClock) -> None:

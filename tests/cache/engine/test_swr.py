@@ -9,8 +9,8 @@ from cache.engine.tiered import TieredCache
 from cache.entry import Entry, Record
 from cache.policy import CachePolicy
 from cache.serialization import Serializer
-from tests.support.faults import LoaderSpy
 from tests.support.clock import ManualClock
+from tests.support.faults import LoaderSpy
 
 
 async def _refresh_done(cache: TieredCache, key: str) -> None:

@@ -11,8 +11,8 @@ from cache.engine.tiered import TieredCache
 from cache.entry import Entry, Record
 from cache.policy import CachePolicy
 from cache.serialization import Serializer
-from tests.support.faults import LoaderSpy, Stack, fault_stack
 from tests.support.clock import ManualClock
+from tests.support.faults import LoaderSpy, Stack, fault_stack
 
 
 @pytest.fixture

@@ -13,8 +13,8 @@ from cache.observe.analytics import Analytics
 from cache.observe.prometheus import CONTENT_TYPE, render_metrics
 from cache.policy import CachePolicy
 from cache.warming.refresh_ahead import RefreshAhead
-from tests.support.faults import LoaderSpy
 from tests.support.clock import ManualClock
+from tests.support.faults import LoaderSpy
 
 NAME = r"[a-zA-Z_:][a-zA-Z0-9_:]*"
 LABEL = r'[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\[\\"n])*"'

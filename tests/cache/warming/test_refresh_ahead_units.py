@@ -14,8 +14,8 @@ from cache.engine.tiered import TieredCache
 from cache.policy import CachePolicy
 from cache.serialization import Serializer
 from cache.warming.refresh_ahead import RefreshAhead
-from tests.support.faults import LoaderSpy
 from tests.support.clock import ManualClock
+from tests.support.faults import LoaderSpy
 
 POLICY = CachePolicy("ns", fresh_ttl=10.0, stale_ttl=100.0)
 
