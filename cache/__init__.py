@@ -5,15 +5,13 @@ This module is the front door: everything a caller needs is imported from here
 behind it, each with a front door of its own:
 
 - :mod:`cache.engine`: read-through, single-flight, tier guards and deadlines, writes, invalidation;
-- :mod:`cache.backends`: the backend protocol and the memory, SQLite and Redis tiers;
+- :mod:`cache.backends`: the backend protocol, its capabilities and the memory, SQLite and Redis tiers;
 - :mod:`cache.coordination`: what processes share: events, memory sync, the scheduler lease, tunables;
 - :mod:`cache.warming`: warming strategies, usage tracking and refresh-ahead;
 - :mod:`cache.observe`: statistics, analytics and Prometheus text.
 
-Whatever can be observed is observed the same way: ``unsubscribe = x.subscribe_<what>(callback)``
-(:mod:`cache.hooks`).
-
-Modules not re-exported by a package's ``__init__`` are private to the cache.
+Modules not re-exported by a package's ``__init__`` are private to the cache. Whatever can be
+observed is observed one way: ``unsubscribe = x.subscribe_<what>(callback)`` (:mod:`cache.hooks`).
 ``RedisBackend`` and ``RedisLocker`` are loaded on first use, so a process without Redis never
 imports redis-py.
 """
