@@ -116,9 +116,10 @@ class SqliteBackend:
         now, fetch = self._clock(), file.reader.execute_fetchall
         # The hot path: one statement, no generator or context manager around it. aiosqlite types
         # rows as sqlite3.Row; without a row factory they are (key, data) tuples (hence the ignores).
+        found: dict[str, bytes]
         try:
             if len(keys) <= _CHUNK:
-                found: dict[str, bytes] = dict(await fetch(_select_sql(len(keys)), (*keys, now)))  # type: ignore[arg-type]
+                found = dict(await fetch(_select_sql(len(keys)), (*keys, now)))  # type: ignore[arg-type]
             else:
                 found = {}
                 for chunk in _chunks(keys):

@@ -18,10 +18,11 @@
   are epoch clocks, so across hosts it includes their skew) goes to a reservoir.
 - **Gaps.** When the subscription drops (connection error, server restart, killed client) the
   memory tier is CLEARED at once (it may miss events) and the bus resubscribes with jittered
-  exponential backoff (:mod:`cache.coordination.event_subscription`). redis-py may reconnect and resubscribe by itself: a new subscribe
-  confirmation counts as a drop too. Every re-subscription clears the memory tier once more
-  (entries stored while unsubscribed may already be stale); so does the first subscription
-  when the memory tier is not empty (start the bus before serving).
+  exponential backoff (:mod:`cache.coordination.event_subscription`). redis-py may reconnect
+  and resubscribe by itself: a new subscribe confirmation counts as a drop too. Every
+  re-subscription clears the memory tier once more (entries stored while unsubscribed may
+  already be stale); so does the first subscription when the memory tier is not empty (start
+  the bus before serving).
 
 Statistics appear as ``cache.engine.stats.snapshot()["events"]`` (see :meth:`EventBus.snapshot`).
 Close the bus before the cache (the cache owns and closes the Redis client).

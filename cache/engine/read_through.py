@@ -64,8 +64,8 @@ class ReadThrough:
             if result.meta.stale:  # answer now, refresh now that the flight has ended
                 self.revalidate(key, loader, policy, hit.entry, hit.tier)
             return result
-        return await self._results.join(key, flight.hand_over(key, claim, lambda: self._loads.load(key, loader, policy)),
-                                        True)
+        task = flight.hand_over(key, claim, lambda: self._loads.load(key, loader, policy))
+        return await self._results.join(key, task, True)
 
     def revalidate(self, key: str, loader: Loader, policy: CachePolicy, stale: Entry, tier: TierName) -> None:
         """Start one background refresh of the ``stale`` entry served from ``tier`` (none when a

@@ -131,7 +131,8 @@ class TierReader:
                 hits[key] = hit
         return hits
 
-    def _decode_one(self, guard: TierGuard[Backend], data: bytes | None, now: float, count: bool = True) -> Found | None:
+    def _decode_one(self, guard: TierGuard[Backend], data: bytes | None, now: float,
+                    count: bool = True) -> Found | None:
         """Decode once; the entry carries the bytes (no copy when they already are ``bytes``)."""
         counters = guard.counters
         entry = None
