@@ -5,7 +5,7 @@ This module is the front door: everything a caller needs is imported from here
 behind it, each with a front door of its own:
 
 - :mod:`cache.engine`: read-through, single-flight, tier guards and deadlines, writes, invalidation;
-- :mod:`cache.backends`: the backend protocol and the memory, SQLite and Redis tiers;
+- :mod:`cache.backends`: the backend protocol, its capabilities and the memory, SQLite and Redis tiers;
 - :mod:`cache.coordination`: what processes share: events, memory sync, the scheduler lease, tunables;
 - :mod:`cache.warming`: warming strategies, usage tracking and refresh-ahead;
 - :mod:`cache.observe`: statistics, analytics and Prometheus text.
@@ -14,20 +14,22 @@ Configuration: :class:`EngineConfig`, :class:`SqliteConfig`, :class:`RedisConfig
 :class:`RefreshConfig` (:mod:`cache.config`, the one place their defaults are written);
 :func:`build_cache` opens the configured tiers.
 
-Modules not re-exported by a package's ``__init__`` are private to the cache.
+Modules not re-exported by a package's ``__init__`` are private to the cache. Whatever can be
+observed is observed one way: ``unsubscribe = x.subscribe_<what>(callback)`` (:mod:`cache.hooks`).
 ``RedisBackend`` and ``RedisLocker`` are loaded on first use, so a process without Redis never
 imports redis-py.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from cache.backends import Backend, BackendError, MemoryBackend, SqliteBackend
 from cache.build import build_cache
 from cache.config import EngineConfig, RedisConfig, RefreshConfig, SqliteConfig
 from cache.engine import CacheStats, InvalidationEvent, Loader, Locker, TieredCache
 from cache.entry import Entry, Record
+from cache.hooks import Unsubscribe
 from cache.keys import make_key, namespace_of, namespace_pattern, validate_namespace
 from cache.policy import CacheMeta, CachePolicy, CacheResult, TierName, override_policy
 from cache.serialization import CorruptEntry, Serializer
@@ -61,6 +63,7 @@ __all__ = [
     "SqliteConfig",
     "TierName",
     "TieredCache",
+    "Unsubscribe",
     "build_cache",
     "make_key",
     "namespace_of",
@@ -71,7 +74,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> type:
     if name == "RedisBackend":
         from cache.backends.redis import RedisBackend
 

@@ -19,6 +19,15 @@ from typing import Any, Generic, Literal, NamedTuple, TypeVar
 T = TypeVar("T")
 
 TierName = Literal["memory", "redis", "sqlite"]
+_TIER_NAMES: dict[str, TierName] = {"memory": "memory", "redis": "redis", "sqlite": "sqlite"}
+
+
+def tier_name(name: str) -> TierName:
+    """``name`` as a :data:`TierName`; ValueError for any other name."""
+    try:
+        return _TIER_NAMES[name]
+    except KeyError:
+        raise ValueError(f"{name!r} is not a cache tier (memory, redis, sqlite)") from None
 
 
 @dataclass(frozen=True, slots=True)

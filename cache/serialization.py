@@ -25,7 +25,7 @@ import math
 import re
 import zlib
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import orjson
 
@@ -71,12 +71,39 @@ def _refuse(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON-able")
 
 
-def _load_msgpack() -> Any:
+class _Packer(Protocol):
+    def pack(self, obj: Any) -> bytes: ...
+
+    def pack_array_header(self, n: int) -> bytes: ...
+
+
+class _Unpacker(Protocol):
+    def feed(self, next_bytes: bytes) -> None: ...
+
+    def read_array_header(self) -> int: ...
+
+    def unpack(self) -> Any: ...
+
+
+class _Msgpack(Protocol):
+    """The part of the msgpack module used here (msgpack ships no type information)."""
+
+    def packb(self, o: Any, *, use_bin_type: bool) -> bytes: ...
+
+    def unpackb(self, packed: bytes | memoryview, *, raw: bool, strict_map_key: bool) -> Any: ...
+
+    def Packer(self, *, use_bin_type: bool) -> _Packer: ...  # noqa: N802 - the module's class
+
+    def Unpacker(self, *, raw: bool) -> _Unpacker: ...  # noqa: N802 - the module's class
+
+
+def _load_msgpack() -> _Msgpack | None:
     try:
         import msgpack  # optional dependency
     except ImportError:
         return None
-    return msgpack
+    module: _Msgpack = msgpack
+    return module
 
 
 class Serializer:
@@ -147,7 +174,7 @@ class Serializer:
         if not data:
             raise CorruptEntry("empty payload")
         header = data[0]
-        body = memoryview(data)[1:]
+        body: bytes | memoryview = memoryview(data)[1:]
         if header == ENC_JSON:  # the common case, without the general dispatch below
             try:
                 return orjson.loads(body)
@@ -207,19 +234,27 @@ class Serializer:
 
     # -- helpers -------------------------------------------------------------------------
 
-    def _encode_value(self, value: Any) -> tuple[Any, Any]:
+    def _encode_value(self, value: Any) -> tuple[orjson.Fragment | bytes, Any]:
+        """The value encoded in this serializer's format (an orjson Fragment, or msgpack bytes)
+        and the value as a reader will decode it."""
         if self._encoding == ENC_JSON:
             raw = orjson.dumps(value, default=_refuse, option=_JSON_OPTIONS)
             return orjson.Fragment(raw), orjson.loads(raw)
-        raw = self._msgpack.packb(value, use_bin_type=True)
-        return raw, self._msgpack.unpackb(raw, raw=False, strict_map_key=False)
+        msgpack = self._require_msgpack()
+        raw = msgpack.packb(value, use_bin_type=True)
+        return raw, msgpack.unpackb(raw, raw=False, strict_map_key=False)
 
-    def _encode_envelope(self, head: list[Any], encoded_value: Any) -> bytes:
-        if self._encoding == ENC_JSON:
+    def _encode_envelope(self, head: list[Any], encoded_value: orjson.Fragment | bytes) -> bytes:
+        if isinstance(encoded_value, orjson.Fragment):
             return orjson.dumps([*head, encoded_value])
-        packer = self._msgpack.Packer(use_bin_type=True)
+        packer = self._require_msgpack().Packer(use_bin_type=True)
         # An array header for 7 items, the 6 head items, then the value's bytes verbatim.
         return packer.pack_array_header(7) + b"".join(packer.pack(item) for item in head) + encoded_value
+
+    def _require_msgpack(self) -> _Msgpack:
+        if self._msgpack is None:  # __init__ refuses the msgpack format without the package
+            raise ValueError("cache serializer 'msgpack' needs the msgpack package")
+        return self._msgpack
 
     def _decoder(self, encoding: int, header: int) -> Callable[[Any], Any]:
         if encoding == ENC_JSON:
@@ -230,7 +265,7 @@ class Serializer:
         raise CorruptEntry(f"unknown or unavailable encoding in header 0x{header:02x}")
 
     @staticmethod
-    def _inflate(body: memoryview) -> bytes:
+    def _inflate(body: bytes | memoryview) -> bytes:
         inflater = zlib.decompressobj()
         try:
             out = inflater.decompress(body, MAX_DECODED_BYTES)

@@ -15,23 +15,12 @@ eviction takes least recently used items first and counts them in :attr:`evictio
 
 Invalidation by age and by low use (:meth:`MemoryBackend.created_before_now`,
 :meth:`MemoryBackend.unused_since_now`). Age comes from the decoded entry's ``created_at``
-(items stored as bytes only carry none and are never matched by age). Last use is NOT stored
-per item: a float per item set on every hit measured about 2% of ``get_entry`` (within noise)
-but costs 32 bytes per entry (a slot and a float object), most of what not storing the size
-saves. Instead the LRU order already says which items were touched least recently, and
-*watermarks* say when: :meth:`MemoryBackend.watermark` (called by the engine on its sampled
-lookups, at most once per ``watermark_every`` seconds) appends a sentinel to the LRU order.
-Hits and writes move an item behind every sentinel; so every item still in front of a sentinel
-placed at time ``t`` has been neither read nor written since ``t``. "Unused since ``cutoff``"
-therefore means "in front of the newest watermark placed at or before ``cutoff``": never an
-item used after ``cutoff``, possibly fewer than all unused ones (granularity: the watermark
-spacing; none before the first watermark). At most ``_MAX_WATERMARKS`` are kept; beyond that
-the one whose removal leaves the smallest gap relative to its age goes, so the spacing grows
-with age (roughly geometric: fine for recent cutoffs, coarse for old ones, the oldest kept).
-Sentinels are not str keys: never looked up, matched, counted in ``len`` or in the bounds.
+(items stored as bytes only carry none and are never matched by age); last use from watermarks
+in the LRU order (:mod:`cache.backends.memory_watermarks`).
 
-:attr:`MemoryBackend.on_evict`, if set, is called with ``(key, stale_until)`` for each item the
-bounds evict (not on expiry, delete, replacement or clear): how the engine counts lost entries.
+:meth:`MemoryBackend.subscribe_evictions` callbacks are called with ``(key, stale_until)`` for
+each item the bounds evict (not on expiry, delete, replacement or clear): how the engine counts
+lost entries.
 """
 
 from __future__ import annotations
@@ -39,14 +28,19 @@ from __future__ import annotations
 import math
 import re
 import time
-from collections import OrderedDict, deque
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from fnmatch import translate
 from typing import Any
 
+from cache.backends.memory_watermarks import Watermarks
 from cache.config import DEFAULT_ENGINE
 from cache.entry import Entry, Record
+from cache.hooks import Hooks, Unsubscribe
 from cache.serialization import EncodedEntry
+
+EvictionHook = Callable[[str, float], None]
+"""Called with ``(key, stale_until)`` of an evicted item."""
 
 
 class _Item:
@@ -69,17 +63,7 @@ def _entry_of(item: _Stored) -> Entry | None:
     return item if isinstance(item, EncodedEntry) else item.entry
 
 
-class _Watermark:
-    """A sentinel in the LRU order: when it was placed. Not a str, so never a cache key."""
-
-    __slots__ = ("at",)
-
-    def __init__(self, at: float) -> None:
-        self.at = at
-
-
-_MARK_ITEM = _Item(b"", None, -math.inf, ())  # every sentinel's item: "expired", so never matched
-_MAX_WATERMARKS = 64
+_MARK_ITEM = _Item(b"", None, -math.inf, ())  # every watermark's item: "expired", so never matched
 
 
 class MemoryBackend:
@@ -96,13 +80,18 @@ class MemoryBackend:
         self.max_bytes = max_bytes
         self.watermark_every = watermark_every
         self._clock = clock
-        self._items: OrderedDict[Any, _Stored] = OrderedDict()  # str keys, plus _Watermark sentinels
-        self._marks: deque[_Watermark] = deque()  # oldest first, in LRU order too
+        self._items: OrderedDict[Any, _Stored] = OrderedDict()  # str keys, plus Watermark sentinels
+        self._marks: Watermarks[_Stored] = Watermarks(self._items, _MARK_ITEM)
         self._tags: dict[str, set[str]] = {}
         self._bytes = 0
         self.evictions = 0
         self.oversize = 0
-        self.on_evict: Callable[[str, float], None] | None = None
+        self._evicted: Hooks[EvictionHook] = Hooks()
+
+    def subscribe_evictions(self, hook: EvictionHook) -> Unsubscribe:
+        """Call ``hook(key, stale_until)`` for every item the bounds evict, until the returned
+        function is called. Must be cheap and must not raise (it runs inside a write)."""
+        return self._evicted.subscribe(hook)
 
     # -- engine fast path ------------------------------------------------------------------
 
@@ -206,7 +195,7 @@ class MemoryBackend:
     def unused_since_now(self, cutoff: float, pattern: str = "*") -> list[str]:
         """Keys matching ``pattern`` neither read nor written since the newest watermark placed
         at or before ``cutoff`` (none when there is no such watermark); see the module doc."""
-        mark = next((m for m in reversed(self._marks) if m.at <= cutoff), None)
+        mark = self._marks.newest_by(cutoff)
         if mark is None:
             return []
         matches = re.compile(translate(pattern)).match
@@ -220,24 +209,12 @@ class MemoryBackend:
 
     def watermark(self, now: float) -> bool:
         """Place a watermark at ``now`` unless the last one is under ``watermark_every`` seconds
-        old; True when placed. O(1) but for thinning (O(64), at most once per interval)."""
-        marks = self._marks
-        if marks and now - marks[-1].at < self.watermark_every:
-            return False
-        mark = _Watermark(now)
-        self._items[mark] = _MARK_ITEM
-        marks.append(mark)
-        if len(marks) > _MAX_WATERMARKS:  # drop the inner one leaving the gap smallest for its age
-            every = self.watermark_every
-            index = min(range(1, len(marks) - 1),
-                        key=lambda i: (marks[i + 1].at - marks[i - 1].at) / (now - marks[i + 1].at + every))
-            del self._items[marks[index]]
-            del marks[index]
-        return True
+        old; True when placed (see :mod:`cache.backends.memory_watermarks`)."""
+        return self._marks.place(now, self.watermark_every)
 
     def clear_now(self) -> int:
         count = len(self)
-        self._marks.clear()
+        self._marks.forget()
         self._items.clear()
         self._tags.clear()
         self._bytes = 0
@@ -283,14 +260,12 @@ class MemoryBackend:
         items, marks = self._items, self._marks
         while len(items) - len(marks) > self.max_entries or self._bytes > self.max_bytes:
             key = next(iter(items))
-            if marks and key is marks[0]:  # the oldest watermark reached the LRU end: drop it
-                del items[key]
-                marks.popleft()
+            if marks.drop_if_oldest(key):  # the oldest watermark reached the LRU end
                 continue
             stale_until = self._remove(key).stale_until
             self.evictions += 1
-            if self.on_evict is not None:
-                self.on_evict(key, stale_until)
+            for hook in self._evicted.current:
+                hook(key, stale_until)
 
     def _remove(self, key: str) -> _Stored:
         item = self._items.pop(key)

@@ -17,19 +17,18 @@ non-transactional pipeline. ``match`` and ``clear`` use SCAN (never KEYS); ``cle
 this prefix only (never FLUSHDB).
 Connection and timeout errors surface as :class:`BackendError` within the socket timeouts.
 
-Concurrency: at most ``max_connections`` commands of this backend run at once (an asyncio
-semaphore; beyond it a command waits up to ``pool_timeout``). The connection pool itself allows
-a few more, for a pub/sub subscriber sharing :attr:`RedisBackend.client`. redis-py's
-BlockingConnectionPool does the same job but measured ~15 us (20%) slower per command.
+Concurrency: at most ``max_connections`` commands of this backend run at once
+(:mod:`cache.backends.redis_slots`; beyond it a command waits up to ``pool_timeout``). The
+connection pool itself allows a few more, for a pub/sub subscriber sharing
+:attr:`RedisBackend.client`.
 """
 
 from __future__ import annotations
 
-import asyncio
 import math
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Callable, Sequence
+from contextlib import AbstractAsyncContextManager
 
 from redis.asyncio import ConnectionPool, Redis
 from redis.asyncio.retry import Retry
@@ -37,8 +36,8 @@ from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
-from cache.backends.base import BackendError
 from cache.backends.redis_glob import glob_to_redis, redis_escape
+from cache.backends.redis_slots import CommandSlots, failure
 from cache.config import DEFAULT_REDIS
 from cache.entry import Record
 
@@ -61,15 +60,11 @@ class RedisBackend:
         ``max_connections`` bounds this backend's concurrent commands; a command waits up to
         ``pool_timeout`` seconds for a slot, then fails with :class:`BackendError`.
         """
-        if max_connections < 1:
-            raise ValueError("max_connections must be at least 1")
+        self._slots = CommandSlots(max_connections, pool_timeout)
         self.client = client
         self.prefix = prefix
         self._match_prefix = redis_escape(prefix)
         self._clock = clock
-        self._slots = asyncio.Semaphore(max_connections)
-        self._pool_timeout = pool_timeout
-        self._closed = False
 
     @classmethod
     def from_url(
@@ -103,6 +98,12 @@ class RedisBackend:
         return cls(Redis.from_pool(pool), prefix=prefix, clock=clock, max_connections=max_connections,
                    pool_timeout=pool_timeout)
 
+    @property
+    def where(self) -> str:
+        """The key prefix (the :class:`~cache.backends.capabilities.Describable` capability;
+        never the URL, which may carry credentials)."""
+        return self.prefix
+
     def key(self, key: str) -> str:
         """The Redis key that stores ``key``."""
         return self.prefix + key
@@ -123,11 +124,12 @@ class RedisBackend:
             return {}
         prefix = self.prefix
         names = [prefix + key for key in keys]
-        await self._take_slot("get_many")
+        await self._slots.take("get_many")
         try:
-            values = await self.client.mget(names)
+            # Built without decode_responses, the client answers MGET with bytes (or None), never str.
+            values: list[bytes | None] = await self.client.mget(names)  # type: ignore[assignment]
         except (RedisError, OSError) as exc:
-            raise _failure("get_many", exc) from exc
+            raise failure("get_many", exc) from exc
         finally:
             self._slots.release()
         return {key: raw for key, raw in zip(keys, values) if raw is not None}
@@ -165,11 +167,11 @@ class RedisBackend:
             pipe.sadd(tag_key, *members)
             pipe.pexpire(tag_key, tag_ttl[tag], nx=True)  # a new set gets the member's lifetime
             pipe.pexpire(tag_key, tag_ttl[tag], gt=True)  # an existing one only ever grows
-        await self._take_slot("set_many")
+        await self._slots.take("set_many")
         try:
             await pipe.execute()
         except (RedisError, OSError) as exc:
-            raise _failure("set_many", exc) from exc
+            raise failure("set_many", exc) from exc
         finally:
             self._slots.release()
 
@@ -242,7 +244,7 @@ class RedisBackend:
 
     async def ping(self) -> bool:
         """True when Redis answers PING; False (never an exception) otherwise."""
-        if self._closed:
+        if self._slots.closed:
             return False
         try:
             return bool(await self.client.ping())
@@ -251,8 +253,8 @@ class RedisBackend:
 
     async def aclose(self) -> None:
         """Close the client and its connection pool. Idempotent."""
-        if not self._closed:
-            self._closed = True
+        if not self._slots.closed:
+            self._slots.close()
             await self.client.aclose()
 
     # -- internals ----------------------------------------------------------------------------
@@ -279,33 +281,10 @@ class RedisBackend:
             for i, key in enumerate(keys)
         }
 
-    async def _take_slot(self, op: str) -> None:
-        if self._closed:
-            raise BackendError("Redis backend is closed")
-        if not self._slots.locked():
-            await self._slots.acquire()  # free slot: returns without suspending
-            return
-        try:
-            async with asyncio.timeout(self._pool_timeout):
-                await self._slots.acquire()
-        except TimeoutError:
-            raise BackendError(f"Redis {op}: no free connection within {self._pool_timeout}s") from None
-
-    @asynccontextmanager
-    async def command(self, op: str) -> AsyncIterator[None]:
+    def command(self, op: str) -> AbstractAsyncContextManager[None]:
         """Hold one of the backend's connection slots and map redis-py and socket errors
         raised inside the block to :class:`BackendError` (the lock layer uses it too)."""
-        await self._take_slot(op)
-        try:
-            yield
-        except (RedisError, OSError) as exc:
-            raise _failure(op, exc) from exc
-        finally:
-            self._slots.release()
-
-
-def _failure(op: str, exc: BaseException) -> BackendError:
-    return BackendError(f"Redis {op} failed: {type(exc).__name__}: {exc}")
+        return self._slots.command(op)
 
 
 def _text(raw: bytes | str) -> str:

@@ -2,17 +2,18 @@
 
 Contract (on top of :class:`cache.backends.base.Backend`):
 
-- WAL journal, ``synchronous=NORMAL``, ``busy_timeout``; ONE writer connection (writes are
-  serialised in-process by a lock and across processes by ``BEGIN IMMEDIATE`` + busy_timeout,
-  with a short retry when the lock is still busy) and a separate read-only reader connection
-  (WAL readers never wait for writers).
+- WAL journal, ``synchronous=NORMAL``, ``busy_timeout``; one writer connection and a read-only
+  reader (:mod:`cache.backends.sqlite_file`: how writes are serialised and retried).
 - Reads return only rows whose ``expires_at`` is after ``clock()``; expired rows stay in the
   file until :meth:`cleanup_expired` or eviction removes them.
 - Size bound: ``max_entries`` rows and ``max_bytes`` (key + data). Over either bound the least
   recently used rows are evicted in batches. Reads do not write: read times are buffered in
   memory and written in one batch at the next write, when ``access_flush_size`` keys are
-  buffered, before maintenance, and at close.
+  buffered, before maintenance, and at close (:mod:`cache.backends.sqlite_lru`).
 - Every failure surfaces as :class:`BackendError` with the file name in the message.
+- Capabilities (:mod:`cache.backends.capabilities`): creation and use indexes, a count, its
+  path as ``where``, and the ``meta`` rows (:class:`~cache.backends.sqlite_meta.SqliteMeta`);
+  maintenance is :class:`~cache.backends.sqlite_maintenance.SqliteMaintenance`'s, delegated.
 
 aiosqlite runs each connection on its own thread and every awaited call is a thread hop, so
 reads are one statement (``WHERE key IN (...)``) and writes one transaction of executemany.
@@ -20,31 +21,29 @@ reads are one statement (``WHERE key IN (...)``) and writes one transaction of e
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import math
 import sqlite3
 import time
-from collections.abc import Awaitable, Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import TypeVar
+from typing import Any
 
 import aiosqlite
 
 from cache.backends.base import BackendError
-from cache.backends.sqlite_maintenance import SqliteCounters, SqliteMaintenance, evict_over_bounds, flush_access
+from cache.backends.sqlite_file import SqliteCounters, SqliteFile
+from cache.backends.sqlite_lru import AccessTimes, Bounds, flush_access
+from cache.backends.sqlite_maintenance import SqliteMaintenance
 from cache.backends.sqlite_meta import SqliteMeta
-from cache.backends.sqlite_schema import LIVE, connect, is_busy, open_writer
+from cache.backends.sqlite_schema import LIVE
 from cache.config import DEFAULT_SQLITE
 from cache.entry import Record
 
 log = logging.getLogger(__name__)
 
-T = TypeVar("T")
 _CHUNK = 500  # keys per statement, far below SQLite's bound-variable limit
-_BUSY_ATTEMPTS = 4
 _UPSERT = (
     "INSERT INTO entries (key, data, expires_at, size, last_access, created_at) VALUES (?, ?, ?, ?, ?, ?) "
     "ON CONFLICT(key) DO UPDATE SET data = excluded.data, expires_at = excluded.expires_at, "
@@ -52,25 +51,20 @@ _UPSERT = (
 )
 
 
-class SqliteBackend(SqliteMaintenance, SqliteMeta):
+class SqliteBackend:
     """Cache tier on one SQLite file. Build with ``await SqliteBackend.open(path)``."""
 
     name = "sqlite"
 
-    def __init__(self, *, path: Path, writer: aiosqlite.Connection, reader: aiosqlite.Connection,
-                 max_entries: int, max_bytes: int, cleanup_batch: int, clock: Callable[[], float],
-                 access_flush_size: int) -> None:
-        """Use :meth:`open`; this takes connections already prepared by it."""
-        self.path = path
-        self.counters = SqliteCounters()
-        self._writer, self._reader = writer, reader
-        self._max_entries, self._max_bytes = max_entries, max_bytes
-        self._cleanup_batch = cleanup_batch
+    def __init__(self, file: SqliteFile, *, max_entries: int, max_bytes: int, cleanup_batch: int,
+                 clock: Callable[[], float], access_flush_size: int) -> None:
+        """Use :meth:`open`; this takes a file already opened by it."""
+        self._file = file
         self._clock = clock
-        self._access_flush_size = access_flush_size
-        self._access: dict[str, float] = {}
-        self._write_lock = asyncio.Lock()
-        self._closed = False
+        self._bounds = Bounds(max_entries, max_bytes, cleanup_batch)
+        self._access = AccessTimes(file, access_flush_size)
+        self._meta = SqliteMeta(file)
+        self._maintenance = SqliteMaintenance(file, self._access, self._bounds, clock)
 
     @classmethod
     async def open(
@@ -92,20 +86,24 @@ class SqliteBackend(SqliteMaintenance, SqliteMeta):
         """
         if max_entries < 1 or max_bytes < 1 or cleanup_batch < 1 or access_flush_size < 1:
             raise ValueError("max_entries, max_bytes, cleanup_batch and access_flush_size must be positive")
-        path = Path(path)
-        try:
-            writer = await open_writer(path, busy_timeout_ms, clock)
-            try:
-                reader = await connect(path, busy_timeout_ms, reader=True)
-            except BaseException:
-                await writer.close()
-                raise
-        except sqlite3.Error as exc:
-            raise BackendError(f"cannot open SQLite cache {path}: {exc}") from exc
-        return cls(
-            path=path, writer=writer, reader=reader, max_entries=max_entries, max_bytes=max_bytes,
-            cleanup_batch=cleanup_batch, clock=clock, access_flush_size=access_flush_size,
-        )
+        file = await SqliteFile.open(Path(path), busy_timeout_ms, clock)
+        return cls(file, max_entries=max_entries, max_bytes=max_bytes, cleanup_batch=cleanup_batch, clock=clock,
+                   access_flush_size=access_flush_size)
+
+    @property
+    def path(self) -> Path:
+        """The cache file."""
+        return self._file.path
+
+    @property
+    def where(self) -> str:
+        """The cache file's path (the :class:`~cache.backends.capabilities.Describable` capability)."""
+        return str(self._file.path)
+
+    @property
+    def counters(self) -> SqliteCounters:
+        """What this backend has done since it was opened."""
+        return self._file.counters
 
     # -- Backend protocol -------------------------------------------------------------------
 
@@ -113,24 +111,24 @@ class SqliteBackend(SqliteMaintenance, SqliteMeta):
         """Live values of ``keys`` (absent and expired keys left out); one SELECT per 500 keys."""
         if not keys:
             return {}
-        if self._closed:
-            raise BackendError(f"SQLite cache {self.path} is closed")
-        now = self._clock()
-        try:  # the hot path: one statement, no generator or context manager around it
+        file = self._file
+        if file.closed:
+            raise BackendError(f"SQLite cache {file.path} is closed")
+        now, fetch = self._clock(), file.reader.execute_fetchall
+        # The hot path: one statement, no generator or context manager around it. aiosqlite types
+        # rows as sqlite3.Row; without a row factory they are (key, data) tuples (hence the ignores).
+        found: dict[str, bytes]
+        try:
             if len(keys) <= _CHUNK:
-                found = dict(await self._reader.execute_fetchall(_select_sql(len(keys)), (*keys, now)))
+                found = dict(await fetch(_select_sql(len(keys)), (*keys, now)))  # type: ignore[arg-type]
             else:
                 found = {}
                 for chunk in _chunks(keys):
-                    found.update(await self._reader.execute_fetchall(_select_sql(len(chunk)), (*chunk, now)))
+                    found.update(await fetch(_select_sql(len(chunk)), (*chunk, now)))  # type: ignore[arg-type]
         except (sqlite3.Error, ValueError) as exc:
-            raise BackendError(f"SQLite cache {self.path}: get_many failed: {exc}") from exc
-        if found:
-            access = self._access
-            for key in found:
-                access[key] = now
-            if len(access) >= self._access_flush_size:
-                await self._flush_pending()
+            raise BackendError(f"SQLite cache {file.path}: get_many failed: {exc}") from exc
+        if found and self._access.read(found, now):
+            await self._access.flush()
         return found
 
     async def set_many(self, records: Sequence[Record]) -> None:
@@ -152,7 +150,7 @@ class SqliteBackend(SqliteMaintenance, SqliteMeta):
             if r.expires_at > now
         ]
         tag_rows = [(tag, r.key) for r in latest if r.expires_at > now for tag in set(r.tags)]
-        access = self._take_access()
+        access = self._access.take()
 
         async def work(conn: aiosqlite.Connection) -> None:
             await flush_access(conn, access)
@@ -162,17 +160,16 @@ class SqliteBackend(SqliteMaintenance, SqliteMeta):
                 await conn.executemany(_UPSERT, rows)
             if tag_rows:
                 await conn.executemany("INSERT OR IGNORE INTO tags (tag, key) VALUES (?, ?)", tag_rows)
-            await self._evict(conn, now)
+            self._file.counters.evicted += await self._bounds.evict(conn, now)
 
-        await self._write("set_many", work)
+        await self._file.write("set_many", work)
 
     async def delete_many(self, keys: Sequence[str]) -> int:
         """Delete the keys and their tag links; returns how many rows existed."""
         unique = list(dict.fromkeys(keys))
         if not unique:
             return 0
-        for key in unique:
-            self._access.pop(key, None)
+        self._access.forget(unique)
 
         async def work(conn: aiosqlite.Connection) -> int:
             deleted = 0
@@ -181,15 +178,12 @@ class SqliteBackend(SqliteMaintenance, SqliteMeta):
                 deleted += max(cursor.rowcount, 0)
             return deleted
 
-        return await self._write("delete_many", work)
+        return await self._file.write("delete_many", work)
 
     async def match(self, pattern: str) -> list[str]:
         """Live keys matching the glob (SQLite GLOB: case-sensitive, ``*?[...]``)."""
-        self._ensure_open()
-        with self._errors("match"):
-            rows = await self._reader.execute_fetchall(
-                f"SELECT key FROM entries WHERE key GLOB ? AND {LIVE}", (pattern, self._clock())
-            )
+        rows = await self._file.read("match", f"SELECT key FROM entries WHERE key GLOB ? AND {LIVE}",
+                                     (pattern, self._clock()))
         return [row[0] for row in rows]
 
     async def tagged(self, tags: Sequence[str]) -> list[str]:
@@ -197,16 +191,13 @@ class SqliteBackend(SqliteMaintenance, SqliteMeta):
         unique = list(dict.fromkeys(tags))
         if not unique:
             return []
-        self._ensure_open()
         keys: dict[str, None] = {}
-        with self._errors("tagged"):
-            for chunk in _chunks(unique):
-                rows = await self._reader.execute_fetchall(
-                    "SELECT DISTINCT t.key FROM tags AS t JOIN entries AS e ON e.key = t.key "
-                    f"WHERE t.tag IN ({_marks(len(chunk))}) AND (e.expires_at IS NULL OR e.expires_at > ?)",
-                    (*chunk, self._clock()),
-                )
-                keys.update(dict.fromkeys(row[0] for row in rows))
+        for chunk in _chunks(unique):
+            rows = await self._file.read(
+                "tagged", "SELECT DISTINCT t.key FROM tags AS t JOIN entries AS e ON e.key = t.key "
+                f"WHERE t.tag IN ({_marks(len(chunk))}) AND (e.expires_at IS NULL OR e.expires_at > ?)",
+                (*chunk, self._clock()))
+            keys.update(dict.fromkeys(row[0] for row in rows))
         return list(keys)
 
     async def clear(self) -> None:
@@ -217,101 +208,78 @@ class SqliteBackend(SqliteMaintenance, SqliteMeta):
             await conn.execute("DELETE FROM tags")
             await conn.execute("DELETE FROM entries")
 
-        await self._write("clear", work)
+        await self._file.write("clear", work)
 
     async def ping(self) -> bool:
         """True when the file answers a trivial query; never raises."""
-        if self._closed:
+        if self._file.closed:
             return False
         try:
-            await self._reader.execute_fetchall("SELECT 1")
+            await self._file.reader.execute_fetchall("SELECT 1")
         except Exception:  # noqa: BLE001 - ping reports, it does not raise
             return False
         return True
 
     async def aclose(self) -> None:
         """Write buffered read times, then close both connections. Idempotent."""
-        if self._closed:
+        if self._file.closed:
             return
         if self._access:
             try:
-                await self._flush_pending()
+                await self._access.flush()
             except BackendError as exc:
                 log.warning("dropping buffered access times on close: %s", exc)
-        self._closed = True
-        for conn in (self._reader, self._writer):
-            try:
-                await conn.close()
-            except Exception as exc:  # noqa: BLE001 - closing must finish
-                log.warning("closing SQLite connection to %s failed: %s", self.path, exc)
+        await self._file.aclose()
 
-    # -- internals ----------------------------------------------------------------------------
+    # -- capabilities and maintenance (SqliteMeta, SqliteMaintenance) --------------------------
 
-    def _take_access(self) -> dict[str, float]:
-        access, self._access = self._access, {}
-        return access
+    async def meta_get_prefixed(self, prefix: str) -> dict[str, str]:
+        """The ``meta`` rows whose name starts with ``prefix``, as ``{name: value}``."""
+        return await self._meta.meta_get_prefixed(prefix)
 
-    async def _flush_pending(self) -> None:
-        if self._access:
-            await self._write("flush access times", self._flush_buffered)
+    async def meta_set(self, name: str, value: str) -> None:
+        """Store ``value`` under ``name`` in ``meta``; ValueError for the schema's own rows."""
+        await self._meta.meta_set(name, value)
 
-    async def _flush_buffered(self, conn: aiosqlite.Connection) -> None:
-        access = self._take_access()
-        if access:
-            await flush_access(conn, access)
-            self.counters.access_flushes += 1
+    async def meta_increment(self, name: str) -> int:
+        """Add one to the integer ``meta`` row ``name`` atomically; the new value."""
+        return await self._meta.meta_increment(name)
 
-    async def _evict(self, conn: aiosqlite.Connection, now: float) -> None:
-        self.counters.evicted += await evict_over_bounds(
-            conn, now=now, max_entries=self._max_entries, max_bytes=self._max_bytes, batch=self._cleanup_batch
-        )
+    async def meta_delete(self, names: Sequence[str]) -> int:
+        """Delete the ``meta`` rows named ``names``; how many existed."""
+        return await self._meta.meta_delete(names)
 
-    async def _write(self, op: str, work: Callable[[aiosqlite.Connection], Awaitable[T]]) -> T:
-        self._ensure_open()
-        async with self._write_lock:
-            with self._errors(op):
-                return await self._retrying_transaction(work)
+    async def count(self) -> int:
+        """How many live (unexpired) entries the file holds."""
+        return await self._maintenance.count()
 
-    async def _retrying_transaction(self, work: Callable[[aiosqlite.Connection], Awaitable[T]]) -> T:
-        """Run ``work`` in BEGIN IMMEDIATE ... COMMIT, retrying while another process holds the lock."""
-        for attempt in range(1, _BUSY_ATTEMPTS + 1):
-            try:
-                return await self._transaction(work)
-            except sqlite3.OperationalError as exc:
-                if not is_busy(exc) or attempt == _BUSY_ATTEMPTS:
-                    raise
-                self.counters.busy_retries += 1
-                log.debug("SQLite cache %s busy (attempt %d): %s", self.path, attempt, exc)
-                await asyncio.sleep(0.02 * attempt)
-        raise AssertionError("unreachable")
+    async def created_before(self, cutoff: float, pattern: str = "*") -> list[str]:
+        """Keys matching ``pattern`` whose entry was created before ``cutoff`` (expired included)."""
+        return await self._maintenance.created_before(cutoff, pattern)
 
-    async def _transaction(self, work: Callable[[aiosqlite.Connection], Awaitable[T]]) -> T:
-        conn = self._writer
-        try:  # BEGIN inside: a caller cancelled while it runs still queues the ROLLBACK after it
-            await conn.execute("BEGIN IMMEDIATE")
-            result = await work(conn)
-            await conn.execute("COMMIT")
-        except BaseException:
-            try:
-                await conn.execute("ROLLBACK")
-            except sqlite3.Error:
-                pass  # no transaction open (BEGIN failed) or the failure already ended it
-            raise
-        self.counters.write_transactions += 1
-        return result
+    async def unused_since(self, cutoff: float, pattern: str = "*") -> list[str]:
+        """Keys matching ``pattern`` neither read nor written since ``cutoff``."""
+        return await self._maintenance.unused_since(cutoff, pattern)
 
-    def _ensure_open(self) -> None:
-        if self._closed:
-            raise BackendError(f"SQLite cache {self.path} is closed")
+    async def cleanup_expired(self) -> int:
+        """Delete expired rows, at most ``cleanup_batch`` per transaction; returns how many."""
+        return await self._maintenance.cleanup_expired()
 
-    @contextmanager
-    def _errors(self, op: str) -> Iterator[None]:
-        try:
-            yield
-        except sqlite3.Error as exc:
-            raise BackendError(f"SQLite cache {self.path}: {op} failed: {exc}") from exc
-        except ValueError as exc:  # aiosqlite: "Connection closed"
-            raise BackendError(f"SQLite cache {self.path}: {op} failed: {exc}") from exc
+    async def backup(self, dest_path: Path | str) -> None:
+        """Online backup of the file to ``dest_path`` (readers and writers keep going)."""
+        await self._maintenance.backup(dest_path)
+
+    async def restore(self, src_path: Path | str) -> int:
+        """Copy the live entries of one of our backup files in; BackendError for any other file."""
+        return await self._maintenance.restore(src_path)
+
+    async def vacuum(self) -> None:
+        """Rebuild the file to return free pages to the disk, then truncate the WAL."""
+        await self._maintenance.vacuum()
+
+    async def check(self) -> dict[str, Any]:
+        """Health report: quick_check verdict (``ok``), entry/expired/tag counts, sizes, path."""
+        return await self._maintenance.check()
 
 
 @lru_cache(maxsize=64)

@@ -4,36 +4,33 @@
 refused here (ValueError). Other rows are named ``<scope>.<name>`` by their users
 (:mod:`cache.coordination.shared_store`: run-time tunables, published statistics; :mod:`cache.coordination.memory_sync`:
 the invalidation generation). ``clear`` and ``restore`` leave every meta row alone.
-:class:`SqliteMeta` is a mixin of :class:`cache.backends.sqlite.SqliteBackend`.
+:class:`SqliteMeta` does this for :class:`cache.backends.sqlite.SqliteBackend`, which offers it
+as the :class:`~cache.backends.capabilities.MetaStore` capability.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
-from contextlib import AbstractContextManager
-from typing import TypeVar
+from collections.abc import Sequence
 
 import aiosqlite
 
-T = TypeVar("T")
+from cache.backends.sqlite_file import SqliteFile
 
 _SCHEMA_ROWS = ("schema_version", "application")
 _CHUNK = 500
 
 
 class SqliteMeta:
-    """Read, write, increment and delete free ``meta`` rows (the backend provides the plumbing)."""
+    """Read, write, increment and delete the free ``meta`` rows of ``file``."""
 
-    _reader: aiosqlite.Connection
+    def __init__(self, file: SqliteFile) -> None:
+        self._file = file
 
     async def meta_get_prefixed(self, prefix: str) -> dict[str, str]:
         """The ``meta`` rows whose name starts with ``prefix`` (general settings shared by every
         process using the file, e.g. run-time tunables), as ``{name: value}``."""
-        self._ensure_open()
-        with self._errors("meta_get"):
-            rows = await self._reader.execute_fetchall(
-                "SELECT name, value FROM meta WHERE substr(name, 1, ?) = ?", (len(prefix), prefix)
-            )
+        rows = await self._file.read("meta_get", "SELECT name, value FROM meta WHERE substr(name, 1, ?) = ?",
+                                     (len(prefix), prefix))
         return {str(name): str(value) for name, value in rows}
 
     async def meta_set(self, name: str, value: str) -> None:
@@ -47,7 +44,7 @@ class SqliteMeta:
                 (name, value),
             )
 
-        await self._write("meta_set", work)
+        await self._file.write("meta_set", work)
 
     async def meta_increment(self, name: str) -> int:
         """Add one to the integer ``meta`` row ``name`` (created as 1; a non-integer value counts
@@ -62,10 +59,10 @@ class SqliteMeta:
                 "value = CAST(CAST(value AS INTEGER) + 1 AS TEXT)",
                 (name,),
             )
-            ((value,),) = await conn.execute_fetchall("SELECT value FROM meta WHERE name = ?", (name,))
+            ((value,),) = list(await conn.execute_fetchall("SELECT value FROM meta WHERE name = ?", (name,)))
             return int(value)
 
-        return await self._write("meta_increment", work)
+        return await self._file.write("meta_increment", work)
 
     async def meta_delete(self, names: Sequence[str]) -> int:
         """Delete the ``meta`` rows named ``names``; returns how many existed. ValueError for
@@ -85,14 +82,4 @@ class SqliteMeta:
                 deleted += max(cursor.rowcount, 0)
             return deleted
 
-        return await self._write("meta_delete", work)
-
-    # Provided by SqliteBackend.
-    def _ensure_open(self) -> None:
-        raise NotImplementedError
-
-    def _errors(self, op: str) -> AbstractContextManager[None]:
-        raise NotImplementedError
-
-    async def _write(self, op: str, work: Callable[[aiosqlite.Connection], Awaitable[T]]) -> T:
-        raise NotImplementedError
+        return await self._file.write("meta_delete", work)

@@ -227,7 +227,7 @@ async def _schema_problem(conn: aiosqlite.Connection) -> str | None:
         return None
     if "meta" not in tables:
         return "not a trialstock cache file (no meta table)"
-    meta = dict(await conn.execute_fetchall("SELECT name, value FROM meta"))
+    meta = {str(name): str(value) for name, value in await conn.execute_fetchall("SELECT name, value FROM meta")}
     if meta.get("application") != APPLICATION:
         return "not a trialstock cache file"
     if meta.get("schema_version") not in (SCHEMA_VERSION, *MIGRATABLE):

@@ -1,9 +1,10 @@
 """What the processes of one deployment share beyond cached values.
 
 Invalidation and domain events over Redis pub/sub (``events``, ``event_codec``,
-``domain_events``), the memory sync through the SQLite file when there is no Redis
-(``memory_sync``), the scheduler lease (``lease``), run-time tunables such as the refresh-ahead
-cost cutoff (``tunables``) and the small key-value stores they sit on (``shared_store``).
+``domain_events``, ``event_subscription``), the memory sync through the SQLite file when there
+is no Redis (``memory_sync``), the scheduler lease (``lease``), run-time tunables such as the
+refresh-ahead cost cutoff (``tunables``) and the small key-value stores they sit on
+(``shared_store``).
 """
 
 from cache.coordination.event_codec import DomainEvent

@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from cache.coordination.event_codec import DomainEvent, validate_domain_name
+from cache.hooks import Hooks, Unsubscribe
 from cache.tasks import stop_tasks
 
 __all__ = ["DomainHandler", "DomainHandlers"]
@@ -30,18 +31,19 @@ class DomainHandlers:
     def __init__(self, on_done: Callable[[], None]) -> None:
         self.counts: dict[str, int] = {}
         self.errors = 0
-        self._handlers: dict[str, list[DomainHandler]] = {}
+        self._handlers: dict[str, Hooks[DomainHandler]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._on_done = on_done
 
-    def register(self, name: str, handler: DomainHandler) -> None:
-        """Add ``handler`` for ``name`` (ValueError for a malformed name)."""
-        self._handlers.setdefault(validate_domain_name(name), []).append(handler)
+    def register(self, name: str, handler: DomainHandler) -> Unsubscribe:
+        """Add ``handler`` for ``name`` (ValueError for a malformed name); returns its remover."""
+        return self._handlers.setdefault(validate_domain_name(name), Hooks()).subscribe(handler)
 
     def dispatch(self, event: DomainEvent) -> None:
         """Count ``event`` and start its handlers (returns at once)."""
         self.counts[event.name] = self.counts.get(event.name, 0) + 1
-        for handler in self._handlers.get(event.name, ()):
+        hooks = self._handlers.get(event.name)
+        for handler in hooks.current if hooks is not None else ():
             task = asyncio.create_task(self._run(handler, event), name=f"domain-event:{event.name}")
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)

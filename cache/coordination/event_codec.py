@@ -62,8 +62,8 @@ class Message:
     payload: InvalidationEvent | DomainEvent
 
 
-def validate_domain_name(name: str) -> str:
-    """Return ``name`` if it is 1-100 characters of ``[A-Za-z0-9_.:-]``; ValueError otherwise."""
+def validate_domain_name(name: object) -> str:
+    """Return ``name`` if it is a string of 1-100 characters of ``[A-Za-z0-9_.:-]``; ValueError otherwise."""
     if not isinstance(name, str) or _DOMAIN_NAME.fullmatch(name) is None:
         raise ValueError(f"domain event name must match [A-Za-z0-9_.:-]{{1,100}}, got {name!r}")
     return name
@@ -137,9 +137,9 @@ def _payload(kind: Any, value: Any) -> InvalidationEvent | DomainEvent:
 def _domain(value: Any) -> DomainEvent:
     if not isinstance(value, dict):
         raise MalformedMessage("domain value must be an object")
-    name, data = value.get("name"), value.get("data")
+    data = value.get("data")
     try:
-        validate_domain_name(name)
+        name = validate_domain_name(value.get("name"))
     except ValueError as exc:
         raise MalformedMessage(str(exc)) from None
     if not isinstance(data, dict):

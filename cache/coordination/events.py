@@ -2,7 +2,7 @@
 
 :class:`EventBus` joins one :class:`~cache.engine.tiered.TieredCache` to a Redis channel:
 
-- **Sending.** :meth:`EventBus.start` registers a hook on ``cache.on_invalidate``: every local
+- **Sending.** :meth:`EventBus.start` subscribes to the cache's invalidations: every local
   invalidation (keys, tags, pattern, namespace, clear) is published as one compact JSON message
   (:mod:`cache.coordination.event_codec`) carrying a fresh event id, this instance's id and the sender's
   clock. :meth:`EventBus.publish_domain` publishes a named domain event
@@ -18,10 +18,11 @@
   are epoch clocks, so across hosts it includes their skew) goes to a reservoir.
 - **Gaps.** When the subscription drops (connection error, server restart, killed client) the
   memory tier is CLEARED at once (it may miss events) and the bus resubscribes with jittered
-  exponential backoff. redis-py may reconnect and resubscribe by itself: a new subscribe
-  confirmation counts as a drop too. Every re-subscription clears the memory tier once more
-  (entries stored while unsubscribed may already be stale); so does the first subscription
-  when the memory tier is not empty (start the bus before serving).
+  exponential backoff (:mod:`cache.coordination.event_subscription`). redis-py may reconnect
+  and resubscribe by itself: a new subscribe confirmation counts as a drop too. Every
+  re-subscription clears the memory tier once more (entries stored while unsubscribed may
+  already be stale); so does the first subscription when the memory tier is not empty (start
+  the bus before serving).
 
 Statistics appear as ``cache.engine.stats.snapshot()["events"]`` (see :meth:`EventBus.snapshot`).
 Close the bus before the cache (the cache owns and closes the Redis client).
@@ -31,7 +32,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 import time
 from collections import OrderedDict
 from collections.abc import Callable
@@ -47,11 +47,13 @@ from cache.coordination.event_codec import (
     new_message,
     validate_domain_name,
 )
+from cache.coordination.event_subscription import Subscription
 from cache.coordination.instance import instance_id as default_instance_id
 from cache.coordination.pulse import Pulse
 from cache.engine.invalidator import InvalidationEvent
 from cache.engine.stats import Reservoir
 from cache.engine.tiered import TieredCache
+from cache.hooks import Unsubscribe
 from cache.tasks import stop_tasks
 
 if TYPE_CHECKING:  # redis is imported only by processes configured to use it
@@ -80,24 +82,20 @@ class EventBus:
                  clock: Callable[[], float] = time.time, reconnect_backoff: tuple[float, float] = (0.05, 2.0),
                  seen_ids: int = 10_000, latency_samples: int = 1024, poll_interval: float = 1.0,
                  stats_section: str = "events") -> None:
-        low, high = reconnect_backoff
-        if not 0 < low <= high:
-            raise ValueError("reconnect_backoff must be (min, max) with 0 < min <= max")
+        self._subscription = Subscription(redis_client, channel, on_message=self._on_message,
+                                          on_dropped=self._dropped, backoff=reconnect_backoff, poll=poll_interval)
         self.channel = channel
         self.instance_id = instance_id or default_instance_id()
         self.latency = Reservoir(latency_samples)
         self._client = redis_client
         self._cache = cache
         self._clock = clock
-        self._backoff = (low, high)
-        self._delay = low
-        self._poll = poll_interval
         self._section = stats_section
         self._seen: OrderedDict[str, None] = OrderedDict()
         self._seen_max = seen_ids
         self.domain = DomainHandlers(self._changed)
         self._task: asyncio.Task[None] | None = None
-        self._closing = False
+        self._stop_publishing: Unsubscribe = _nothing
         self._connected = False
         self._pulse = Pulse()
         self.published = self.publish_errors = self.received = self.ignored_own = 0  # see _COUNTERS
@@ -116,16 +114,14 @@ class EventBus:
         once; use :meth:`wait_connected` to wait for the first subscription."""
         if self._task is not None:
             return
-        self._closing = False
-        self._cache.on_invalidate.append(self._publish_invalidation)
-        self._cache.stats.add_section(self._section, self.snapshot)
-        self._task = asyncio.create_task(self._run(), name=f"event-bus:{self.channel}")
+        self._stop_publishing = self._cache.subscribe_invalidations(self._publish_invalidation)
+        self._cache.stats.add_section(self._section, self.snapshot)  # kept after aclose: the last figures
+        self._task = asyncio.create_task(self._subscription.run(), name=f"event-bus:{self.channel}")
 
     async def aclose(self) -> None:
         """Stop receiving and publishing; running domain handlers are cancelled. Idempotent."""
-        if self._publish_invalidation in self._cache.on_invalidate:
-            self._cache.on_invalidate.remove(self._publish_invalidation)
-        self._closing = True  # the receive loop also ends by itself if a cancel is lost
+        self._stop_publishing()
+        self._subscription.stop()  # ends the receive loop by itself if a cancel is lost
         task, self._task = self._task, None
         await stop_tasks([task])
         await self.domain.aclose()
@@ -143,11 +139,12 @@ class EventBus:
 
     # -- sending -----------------------------------------------------------------------------
 
-    def on_domain(self, name: str, handler: DomainHandler) -> None:
-        """Run ``await handler(event)`` for every domain event ``name`` from another instance.
-        The handler decides what to invalidate; received invalidations only need the memory
-        tier (``tiers=("memory",), notify=False``) since the sender changed the shared tiers."""
-        self.domain.register(name, handler)
+    def on_domain(self, name: str, handler: DomainHandler) -> Unsubscribe:
+        """Run ``await handler(event)`` for every domain event ``name`` from another instance,
+        until the returned function is called. The handler decides what to invalidate; received
+        invalidations only need the memory tier (``tiers=("memory",), notify=False``) since the
+        sender changed the shared tiers."""
+        return self.domain.register(name, handler)
 
     async def publish_domain(self, name: str, data: dict[str, Any], *, run_local: bool = False) -> str:
         """Publish domain event ``name`` with JSON-able ``data``; returns the event id.
@@ -181,35 +178,6 @@ class EventBus:
 
     # -- receiving ---------------------------------------------------------------------------
 
-    async def _run(self) -> None:
-        while not self._closing:
-            try:
-                await self._session()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # connection refused, reset, timeout, server restart
-                # Loud once per outage; the retries while Redis stays down are debug noise.
-                level = logging.WARNING if self._connected else logging.DEBUG
-                log.log(level, "event subscription on %s dropped: %s: %s", self.channel, type(exc).__name__, exc)
-            await self._dropped()
-            delay = self._delay
-            self._delay = min(self._delay * 2, self._backoff[1])
-            await asyncio.sleep(delay * (0.5 + random.random() / 2))  # jitter spreads a herd of reconnects
-
-    async def _session(self) -> None:
-        pubsub = self._client.pubsub()
-        try:
-            await pubsub.subscribe(self.channel)
-            while not self._closing:
-                message = await pubsub.get_message(timeout=self._poll)
-                if message is not None:
-                    await self._on_message(message)
-        finally:
-            try:
-                await pubsub.aclose()
-            except Exception:  # the connection is gone already
-                log.debug("closing the event subscription failed", exc_info=True)
-
     async def _on_message(self, message: dict[str, Any]) -> None:
         kind = _text(message.get("type"))
         if kind == "message":
@@ -225,10 +193,13 @@ class EventBus:
             await self._clear_memory()
         self.subscriptions += 1
         self._connected = True
-        self._delay = self._backoff[0]
+        self._subscription.reset_backoff()
         self._changed()
 
-    async def _dropped(self) -> None:
+    async def _dropped(self, error: Exception) -> None:
+        # Loud once per outage; the retries while Redis stays down are debug noise.
+        level = logging.WARNING if self._connected else logging.DEBUG
+        log.log(level, "event subscription on %s dropped: %s: %s", self.channel, type(error).__name__, error)
         if self._connected:
             self._connected = False
             self.drops += 1
@@ -296,6 +267,10 @@ class EventBus:
         data["propagation_ms"] = {"p50": ms(0.5), "p90": ms(0.9), "p99": ms(0.99), "max": ms(1.0),
                                   "samples": latency.count}
         return data
+
+
+def _nothing() -> None:
+    """The unsubscribe of a bus that has not subscribed yet."""
 
 
 def _text(raw: Any) -> Any:

@@ -27,10 +27,12 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from cache.coordination.instance import instance_id as default_holder_id
 from cache.coordination.pulse import Pulse
+from cache.hooks import Hooks, Unsubscribe
 from cache.tasks import stop_tasks
 
 if TYPE_CHECKING:  # redis is imported only by processes configured to use it
     from redis.asyncio import Redis
+    from redis.commands.core import AsyncScript
 
 __all__ = ["Lease", "LeaseError", "LeaseKeeper", "LeaseLike", "LocalLease"]
 
@@ -144,7 +146,7 @@ class Lease:
         """Seconds until the other holder's lease lapses, as of the last failed acquire."""
         return self._retry_after
 
-    async def _call(self, script: Any, op: str) -> Any:
+    async def _call(self, script: AsyncScript, op: str) -> Any:
         try:
             return await script(keys=[self.name], args=[self.holder_id, self._ttl_ms])
         except Exception as exc:  # redis-py and socket errors alike
@@ -185,8 +187,9 @@ class LeaseKeeper:
 
     A failed or errored renewal ends leadership at once; a follower retries every
     ``renew_every`` or, sooner, right when the holder's lease lapses (so a dead holder is
-    replaced within its ttl). Each attempt is bounded by ``renew_every``. ``on_change``
-    callbacks get the new ``is_leader`` value (plain functions or coroutine functions).
+    replaced within its ttl). Each attempt is bounded by ``renew_every``. Callbacks given to
+    :meth:`subscribe_changes` get the new ``is_leader`` value (plain functions or coroutine
+    functions).
     """
 
     def __init__(self, lease: LeaseLike, renew_every: float | None = None) -> None:
@@ -198,7 +201,7 @@ class LeaseKeeper:
         self.renew_every = renew_every
         self.changes = 0
         self.attempts = 0
-        self.on_change: list[Callable[[bool], Any]] = []
+        self._on_change: Hooks[Callable[[bool], Any]] = Hooks()
         self._leader = False
         self._task: asyncio.Task[None] | None = None
         self._pulse = Pulse()
@@ -213,6 +216,10 @@ class LeaseKeeper:
         """Start keeping the lease in the background (idempotent)."""
         if self._task is None:
             self._task = asyncio.create_task(self._run(), name=f"lease:{self.lease.name}")
+
+    def subscribe_changes(self, callback: Callable[[bool], Any]) -> Unsubscribe:
+        """Call ``callback(is_leader)`` on every change of leadership; returns the unsubscribe."""
+        return self._on_change.subscribe(callback)
 
     async def wait_for(self, leader: bool = True, timeout: float = 10.0) -> None:
         """Wait until ``is_leader == leader``; TimeoutError after ``timeout`` seconds."""
@@ -266,7 +273,7 @@ class LeaseKeeper:
         self._leader = leader
         self.changes += 1
         log.info("lease %s: %s", self.lease.name, "now leader" if leader else "no longer leader")
-        for callback in list(self.on_change):
+        for callback in self._on_change.current:
             try:
                 outcome = callback(leader)
                 if inspect.isawaitable(outcome):

@@ -7,7 +7,7 @@ them runs a :class:`MemorySync`:
 
 - the meta row ``cache.invalidation_generation`` of the SQLite file is a counter, bumped (one
   atomic write transaction) after every invalidation this process makes with ``notify`` (the
-  ``on_invalidate`` hook :meth:`MemorySync.start` registers) and by :meth:`MemorySync.bump`
+  invalidation hook :meth:`MemorySync.start` subscribes) and by :meth:`MemorySync.bump`
   (call it after a restore, which goes straight to the SQLite backend);
 - :meth:`MemorySync.check` (the server calls it every couple of seconds) reads the counter and,
   when it moved since this process last looked, other than by its own bumps, clears the memory
@@ -24,11 +24,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
 
 from cache.backends.base import BackendError
+from cache.backends.capabilities import MetaStore
 from cache.engine.invalidator import InvalidationEvent
 from cache.engine.tiered import TieredCache
+from cache.hooks import Unsubscribe
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +47,7 @@ class MemorySync:
         self._cache = cache
         self._seen: int | None = None
         self._lock = asyncio.Lock()
+        self._unsubscribe: Unsubscribe | None = None
         self.bumps = 0
         self.clears = 0
 
@@ -57,16 +59,17 @@ class MemorySync:
     async def start(self) -> None:
         """Take the current generation as the baseline and bump it on every invalidation this
         process makes from now on. Idempotent."""
-        if self._on_invalidate not in self._cache.on_invalidate:
-            self._cache.on_invalidate.append(self._on_invalidate)
+        if self._unsubscribe is None:
+            self._unsubscribe = self._cache.subscribe_invalidations(self._on_invalidate)
         async with self._lock:
             if self._seen is None:
                 self._seen = await self._read()
 
     async def aclose(self) -> None:
         """Stop bumping on this process's invalidations. Idempotent."""
-        if self._on_invalidate in self._cache.on_invalidate:
-            self._cache.on_invalidate.remove(self._on_invalidate)
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
 
     async def bump(self) -> int | None:
         """Tell the other processes to drop their memory tiers: the new generation, or None
@@ -118,6 +121,6 @@ class MemorySync:
         except ValueError:  # not ours to repair; meta_increment counts it as 0 too
             return 0
 
-    def _sqlite(self) -> Any:
+    def _sqlite(self) -> MetaStore | None:
         sqlite = self._cache.sqlite
-        return sqlite if sqlite is not None and hasattr(sqlite, "meta_increment") else None
+        return sqlite if isinstance(sqlite, MetaStore) else None

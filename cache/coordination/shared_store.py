@@ -17,7 +17,13 @@ Every store reads all names at once, writes one name, and deletes several names 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Protocol
+
+from cache.backends.capabilities import MetaStore, SharedRedis, describe
+from cache.engine.tiered import TieredCache
+
+if TYPE_CHECKING:  # redis is imported only by processes configured to use it
+    from redis.asyncio import Redis
 
 
 class SharedStore(Protocol):
@@ -49,9 +55,9 @@ class MemoryStore:
 
 
 class RedisHashStore:
-    """A Redis hash. ``client`` is a ``redis.asyncio.Redis`` (e.g. ``RedisBackend.client``)."""
+    """A Redis hash. ``client`` is e.g. ``RedisBackend.client``."""
 
-    def __init__(self, client: Any, key: str) -> None:
+    def __init__(self, client: Redis, key: str) -> None:
         self._client = client
         self.key = key
         self.where = f"redis hash {key}"
@@ -71,10 +77,10 @@ class RedisHashStore:
 class SqliteMetaStore:
     """``<scope>.*`` rows of the SQLite cache file's ``meta`` table."""
 
-    def __init__(self, backend: Any, scope: str) -> None:
+    def __init__(self, backend: MetaStore, scope: str) -> None:
         self._backend = backend
         self._prefix = f"{scope}."
-        self.where = f"sqlite meta table of {backend.path}"
+        self.where = f"sqlite meta table of {describe(backend)}"
 
     async def read_all(self) -> dict[str, str]:
         rows = await self._backend.meta_get_prefixed(self._prefix)
@@ -92,12 +98,13 @@ def redis_scope_key(prefix: str, scope: str) -> str:
     return f"{prefix.rstrip(':')}.{scope}"
 
 
-def shared_store_for(cache: Any, scope: str) -> SharedStore:
-    """The store for ``scope`` in the cache's Redis tier, else its SQLite file, else memory."""
+def shared_store_for(cache: TieredCache, scope: str) -> SharedStore:
+    """The store for ``scope`` in the cache's Redis tier (a :class:`SharedRedis`), else its
+    SQLite file (a :class:`MetaStore`), else memory."""
     redis, sqlite = cache.redis, cache.sqlite
-    if redis is not None:
+    if isinstance(redis, SharedRedis):
         return RedisHashStore(redis.client, redis_scope_key(redis.prefix, scope))
-    if sqlite is not None and hasattr(sqlite, "meta_set"):
+    if isinstance(sqlite, MetaStore):
         return SqliteMetaStore(sqlite, scope)
     return MemoryStore()
 

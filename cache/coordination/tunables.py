@@ -23,6 +23,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from cache.coordination.shared_store import SharedStore, shared_store_for
+from cache.engine.tiered import TieredCache
 
 log = logging.getLogger(__name__)
 
@@ -114,7 +115,7 @@ class Tunables:
         self._values = values
 
 
-def tunables_for(cache: Any, *, clock: Callable[[], float] = time.time, max_age: float = 1.0,
+def tunables_for(cache: TieredCache, *, clock: Callable[[], float] = time.time, max_age: float = 1.0,
                  defaults: Mapping[str, float] | None = None) -> Tunables:
     """Tunables kept in the cache's Redis tier, else its SQLite file, else process memory."""
     return Tunables(shared_store_for(cache, "tunables"), clock=clock, max_age=max_age, defaults=defaults)

@@ -3,7 +3,7 @@
 Redis stores each value as the serializer's bytes, whose body starts with the schema version and
 ``created_at`` (:mod:`cache.serialization`). So age is read from a value's first bytes, never the
 value: the keys come from the backend's ``match`` (SCAN, never KEYS), then batches of
-:data:`BATCH` keys get one GETRANGE pipeline of :data:`HEAD_BYTES` each (``backend.heads``);
+:data:`BATCH` keys get one GETRANGE pipeline of :data:`HEAD_BYTES` each (``reader.heads``);
 heads that do not decode (a zlib body needs its block header) get one more pass with
 :data:`LONG_HEAD_BYTES`. A key whose head still does not decode (foreign or corrupt bytes) is
 kept and counted in the log. Cost: about 64 bytes per key plus ~1 KB per compressed entry,
@@ -16,9 +16,10 @@ needs a non-LFU policy and a round trip per key), so "unused" skips Redis.
 from __future__ import annotations
 
 import logging
-from typing import Any
 
-from cache.engine.tier_guard import SKIPPED, TierGuard
+from cache.backends.base import Backend
+from cache.backends.capabilities import HeadReader
+from cache.engine.tier_guard import SKIPPED, Skipped, TierGuard
 from cache.serialization import Serializer
 
 log = logging.getLogger(__name__)
@@ -28,11 +29,12 @@ HEAD_BYTES = 64
 LONG_HEAD_BYTES = 1024
 
 
-async def created_before_by_heads(guard: TierGuard, serializer: Serializer, cutoff: float, pattern: str) -> Any:
-    """Keys of ``guard.backend`` matching ``pattern`` created before ``cutoff``; SKIPPED when
-    the tier failed on the way (nothing is known then)."""
-    backend = guard.backend
-    keys = await guard.call(backend.match, pattern, force=True)
+async def created_before_by_heads(guard: TierGuard[Backend], reader: HeadReader, serializer: Serializer,
+                                  cutoff: float, pattern: str) -> list[str] | Skipped:
+    """Keys of ``guard.backend`` matching ``pattern`` created before ``cutoff``, their heads read
+    through ``reader`` (the same backend); SKIPPED when the tier failed on the way (nothing is
+    known then)."""
+    keys = await guard.call(guard.backend.match, pattern, force=True)
     if keys is SKIPPED:
         return SKIPPED
     old: list[str] = []
@@ -41,7 +43,7 @@ async def created_before_by_heads(guard: TierGuard, serializer: Serializer, cuto
         batch = keys[start : start + BATCH]
         undecided: list[str] = []
         for size in (HEAD_BYTES, LONG_HEAD_BYTES):
-            heads = await guard.call(backend.heads, batch, size, force=True)
+            heads = await guard.call(reader.heads, batch, size, force=True)
             if heads is SKIPPED:
                 return SKIPPED
             undecided = []

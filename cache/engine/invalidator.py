@@ -10,10 +10,12 @@ one drops the same generation of entries.
 :class:`~cache.engine.tier_guard.TierGuard`, bypassing an open breaker but still bounded by the
 timeout) and then calls the ``hooks`` (the place a pub/sub layer publishes the event to other
 processes). A tier that fails is reported as ``None`` in the counts, never raised. A tier that
-cannot apply a time event at all is left out of the counts: by age, a backend needs
-``created_before(cutoff, pattern)`` or ``heads(keys, size)`` (Redis: creation times read from
-entry headers, see :mod:`cache.engine.age_scan`); by low use, ``unused_since(cutoff, pattern)`` (memory
-and SQLite; Redis keeps no usable last-read time, so it is skipped).
+cannot apply a time event at all is left out of the counts: by age, a backend must be a
+:class:`~cache.backends.capabilities.CreationIndex` or a
+:class:`~cache.backends.capabilities.HeadReader` (Redis: creation times read from entry
+headers, see :mod:`cache.engine.age_scan`); by low use, a
+:class:`~cache.backends.capabilities.UseIndex` (memory and SQLite; Redis keeps no usable
+last-read time, so it is skipped).
 """
 
 from __future__ import annotations
@@ -21,13 +23,16 @@ from __future__ import annotations
 import inspect
 import logging
 import math
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
+from cache.backends.base import Backend
+from cache.backends.capabilities import CreationIndex, HeadReader, UseIndex
 from cache.backends.memory import MemoryBackend
 from cache.engine.age_scan import created_before_by_heads
-from cache.engine.tier_guard import SKIPPED, TierGuard
+from cache.engine.tier_guard import SKIPPED, Skipped, TierGuard
+from cache.hooks import Hooks
 from cache.keys import namespace_pattern
 from cache.serialization import Serializer
 
@@ -36,7 +41,6 @@ log = logging.getLogger(__name__)
 Kind = Literal["keys", "tags", "pattern", "namespace", "clear", "older_than", "unused"]
 KINDS: tuple[str, ...] = ("keys", "tags", "pattern", "namespace", "clear", "older_than", "unused")
 AGE_KINDS: tuple[str, ...] = ("older_than", "unused")
-_UNSUPPORTED = object()
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,19 +81,19 @@ def age_filter(event: InvalidationEvent) -> tuple[float, str]:
     return cutoff, namespace_pattern(value[1]) if len(value) == 2 else "*"
 
 
-InvalidationHook = Callable[[InvalidationEvent], Any]
+InvalidationHook = Callable[[InvalidationEvent], Awaitable[object] | None]
 """A hook may be a plain function or return an awaitable (which is awaited)."""
 
 
 class Invalidator:
-    """Applies events to the tiers; ``hooks`` is shared with (and mutable through) the engine.
-    ``serializer`` reads entry headers for age scans of tiers without creation times."""
+    """Applies events to the tiers, then calls its :attr:`hooks`. ``serializer`` reads entry
+    headers for age scans of tiers without creation times."""
 
-    def __init__(self, memory: MemoryBackend, guards: Sequence[TierGuard], hooks: list[InvalidationHook],
+    def __init__(self, memory: MemoryBackend, guards: Sequence[TierGuard[Backend]],
                  serializer: Serializer | None = None) -> None:
         self._memory = memory
         self._guards = list(guards)
-        self.hooks = hooks
+        self.hooks: Hooks[InvalidationHook] = Hooks()
         self._serializer = serializer or Serializer()
 
     async def apply(self, event: InvalidationEvent, *, tiers: Collection[str] | None = None,
@@ -99,17 +103,15 @@ class Invalidator:
         if tiers is None or "memory" in tiers:
             counts["memory"] = self._apply_memory(event)
         for guard in self._guards:
-            if tiers is None or guard.name in tiers:
-                count = await self._apply_lower(guard, event)
-                if count is not _UNSUPPORTED:
-                    counts[guard.name] = count
+            if (tiers is None or guard.name in tiers) and _can_apply(guard.backend, event):
+                counts[guard.name] = await self._apply_lower(guard, event)
         if notify:
             await self.notify(event)
         return counts
 
     async def notify(self, event: InvalidationEvent) -> None:
         """Call every hook with ``event``; a failing hook is logged and skipped."""
-        for hook in list(self.hooks):
+        for hook in self.hooks.current:
             try:
                 outcome = hook(event)
                 if inspect.isawaitable(outcome):
@@ -131,19 +133,18 @@ class Invalidator:
             return memory.delete_now(find(cutoff, pattern))
         return memory.delete_now(memory.match_now(_pattern(event)))
 
-    async def _apply_lower(self, guard: TierGuard, event: InvalidationEvent) -> Any:
+    async def _apply_lower(self, guard: TierGuard[Backend], event: InvalidationEvent) -> int | None:
         backend = guard.backend
         if event.kind == "clear":
             done = await guard.call(backend.clear, force=True)
             return None if done is SKIPPED else 0
+        keys: list[str] | Skipped
         if event.kind == "keys":
-            keys: Any = list(event.value)
+            keys = list(event.value)
         elif event.kind == "tags":
             keys = await guard.call(backend.tagged, list(event.value), force=True)
         elif event.kind in AGE_KINDS:
             keys = await self._aged_keys(guard, event)
-            if keys is _UNSUPPORTED:
-                return _UNSUPPORTED
         else:
             keys = await guard.call(backend.match, _pattern(event), force=True)
         if keys is SKIPPED:
@@ -153,15 +154,26 @@ class Invalidator:
         removed = await guard.call(backend.delete_many, keys, force=True)
         return None if removed is SKIPPED else int(removed)
 
-    async def _aged_keys(self, guard: TierGuard, event: InvalidationEvent) -> Any:
+    async def _aged_keys(self, guard: TierGuard[Backend], event: InvalidationEvent) -> list[str] | Skipped:
+        """Keys a time event drops from a tier :func:`_can_apply` accepted for it."""
         cutoff, pattern = age_filter(event)
         backend = guard.backend
-        find = getattr(backend, "created_before" if event.kind == "older_than" else "unused_since", None)
-        if find is not None:
-            return await guard.call(find, cutoff, pattern, force=True)
-        if event.kind == "older_than" and hasattr(backend, "heads"):
-            return await created_before_by_heads(guard, self._serializer, cutoff, pattern)
-        return _UNSUPPORTED
+        if event.kind == "unused":
+            assert isinstance(backend, UseIndex)
+            return await guard.call(backend.unused_since, cutoff, pattern, force=True)
+        if isinstance(backend, CreationIndex):
+            return await guard.call(backend.created_before, cutoff, pattern, force=True)
+        assert isinstance(backend, HeadReader)
+        return await created_before_by_heads(guard, backend, self._serializer, cutoff, pattern)
+
+
+def _can_apply(backend: Backend, event: InvalidationEvent) -> bool:
+    """Whether ``backend`` can apply ``event`` at all (time events need an index or headers)."""
+    if event.kind == "older_than":
+        return isinstance(backend, (CreationIndex, HeadReader))
+    if event.kind == "unused":
+        return isinstance(backend, UseIndex)
+    return True
 
 
 def _pattern(event: InvalidationEvent) -> str:

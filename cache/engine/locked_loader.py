@@ -29,7 +29,7 @@ class Locker(Protocol):
 class LockedLoader:
     """Runs a load under the cross-process lock of its key."""
 
-    def __init__(self, locker: Locker, guard: TierGuard, reader: TierReader, clock: Callable[[], float], *,
+    def __init__(self, locker: Locker, guard: TierGuard[object], reader: TierReader, clock: Callable[[], float], *,
                  ttl: float, wait: float, poll: float) -> None:
         self._locker = locker
         self._guard = guard

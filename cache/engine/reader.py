@@ -11,11 +11,12 @@ import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from cache.backends.base import Backend
 from cache.backends.memory import MemoryBackend
 from cache.engine.stats import TierCounters
 from cache.engine.tier_guard import SKIPPED, TierGuard
 from cache.entry import Entry, Record
-from cache.policy import TierName
+from cache.policy import TierName, tier_name
 from cache.serialization import CorruptEntry, Serializer
 
 
@@ -31,10 +32,11 @@ class Found:
 class TierReader:
     """Batch lookups over the memory tier and the guarded lower tiers."""
 
-    def __init__(self, memory: MemoryBackend, guards: Sequence[TierGuard], serializer: Serializer,
+    def __init__(self, memory: MemoryBackend, guards: Sequence[TierGuard[Backend]], serializer: Serializer,
                  clock: Callable[[], float], memory_counters: TierCounters) -> None:
         self._memory = memory
         self._guards = list(guards)
+        self._tier_names = {guard.name: tier_name(guard.name) for guard in guards}  # ValueError for a stray guard
         self._serializer = serializer
         self._clock = clock
         self._mem = memory_counters
@@ -54,7 +56,7 @@ class TierReader:
                     found[key] = Found("memory", entry)
             self._mem.hits += len(found)
             self._mem.misses += len(missing)
-        above: list[TierGuard] = []
+        above: list[TierGuard[Backend]] = []
         for guard in self._guards:
             if not missing:
                 break
@@ -74,7 +76,7 @@ class TierReader:
         consulted: :meth:`lookup` of one key with ``skip_memory``, without its batch bookkeeping."""
         now = self._clock()
         keys = [key]
-        above: list[TierGuard] = []
+        above: list[TierGuard[Backend]] = []
         for guard in self._guards:
             got = await guard.call(guard.backend.get_many, keys, timed=True)
             if got is SKIPPED:
@@ -120,7 +122,7 @@ class TierReader:
                 return hit, True
         return None, answered
 
-    def _decode(self, guard: TierGuard, keys: Sequence[str], got: dict[str, bytes], now: float,
+    def _decode(self, guard: TierGuard[Backend], keys: Sequence[str], got: dict[str, bytes], now: float,
                 count: bool = True) -> dict[str, Found]:
         hits: dict[str, Found] = {}
         for key in keys:
@@ -129,7 +131,8 @@ class TierReader:
                 hits[key] = hit
         return hits
 
-    def _decode_one(self, guard: TierGuard, data: bytes | None, now: float, count: bool = True) -> Found | None:
+    def _decode_one(self, guard: TierGuard[Backend], data: bytes | None, now: float,
+                    count: bool = True) -> Found | None:
         """Decode once; the entry carries the bytes (no copy when they already are ``bytes``)."""
         counters = guard.counters
         entry = None
@@ -142,9 +145,9 @@ class TierReader:
             counters.misses += count
             return None
         counters.hits += count
-        return Found(guard.name, entry, entry.data)
+        return Found(self._tier_names[guard.name], entry, entry.data)
 
-    async def _promote(self, hits: dict[str, Found], above: Sequence[TierGuard]) -> None:
+    async def _promote(self, hits: dict[str, Found], above: Sequence[TierGuard[Backend]]) -> None:
         """Write hits to memory (one object per item: the entry carries its bytes) and to ``above``."""
         for key, hit in hits.items():
             self._memory.put_entry(key, hit.entry, hit.data)
@@ -152,7 +155,7 @@ class TierReader:
             await self._promote_lower(hits, above)
 
     @staticmethod
-    async def _promote_lower(hits: dict[str, Found], above: Sequence[TierGuard]) -> None:
+    async def _promote_lower(hits: dict[str, Found], above: Sequence[TierGuard[Backend]]) -> None:
         records = [Record(key, hit.data, hit.entry.stale_until, hit.entry.tags, hit.entry.created_at)
                    for key, hit in hits.items()]
         for guard in above:

@@ -22,7 +22,10 @@ recomputes), ``redis_hits`` / ``sqlite_hits`` (hits answered by a lower tier; me
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
+
+from cache.hooks import Unsubscribe
 
 OTHER_NAMESPACE = "_other"
 
@@ -146,21 +149,22 @@ class CacheStats:
         counters = self._namespaces.get(key.partition(":")[0])
         return counters if counters is not None else self.namespace(key.partition(":")[0])
 
-    def add_gauge(self, tier: str, name: str, read: Callable[[], Any]) -> None:
-        """Report ``read()`` as ``tiers[tier][name]`` in every snapshot (e.g. entry counts)."""
+    def add_gauge(self, tier: str, name: str, read: Callable[[], Any]) -> Unsubscribe:
+        """Report ``read()`` as ``tiers[tier][name]`` in every snapshot (e.g. entry counts) until
+        the returned function is called. Replaces a gauge of the same name."""
         self.tier(tier)
-        self._gauges.setdefault(tier, {})[name] = read
+        gauges = self._gauges.setdefault(tier, {})
+        gauges[name] = read
+        return partial(_remove_if_same, gauges, name, read)
 
-    def add_section(self, name: str, read: Callable[[], Any]) -> None:
-        """Report ``read()`` (JSON-able) as ``snapshot()[name]``: a component's own figures
-        (e.g. the event bus). Replaces a section of the same name; ValueError for a built-in key."""
+    def add_section(self, name: str, read: Callable[[], Any]) -> Unsubscribe:
+        """Report ``read()`` (JSON-able) as ``snapshot()[name]``: a component's own figures (e.g.
+        the event bus), until the returned function is called. Replaces a section of the same
+        name (whose remover then does nothing); ValueError for a built-in key."""
         if name in ("tiers", "namespaces", "totals"):
             raise ValueError(f"{name!r} is a built-in statistics section")
         self._sections[name] = read
-
-    def remove_section(self, name: str) -> None:
-        """Stop reporting section ``name`` (no-op when absent)."""
-        self._sections.pop(name, None)
+        return partial(_remove_if_same, self._sections, name, read)
 
     def namespace_counters(self) -> dict[str, NamespaceCounters]:
         """The live counters per namespace (a new dict; the counter objects are shared)."""
@@ -195,10 +199,17 @@ def _rate(part: int, whole: int) -> float | None:
     return None if whole == 0 else round(part / whole, 4)
 
 
+def _remove_if_same(readers: dict[str, Callable[[], Any]], name: str, read: Callable[[], Any]) -> None:
+    """Drop ``readers[name]`` if it is still ``read`` (not a replacement added since)."""
+    if readers.get(name) is read:
+        del readers[name]
+
+
 class LostEntries:
     """Counts reads of keys the memory tier dropped before their hard expiry (evictions).
 
-    The memory tier reports each eviction (:meth:`evicted`, its ``on_evict`` hook); the engine
+    The memory tier reports each eviction (:meth:`evicted`, subscribed with
+    :meth:`~cache.backends.memory.MemoryBackend.subscribe_evictions`); the engine
     calls :meth:`missed` on a memory miss and :meth:`stored` when it puts the key in memory
     again. A miss on an evicted key whose ``stale_until`` is still ahead means memory lost a live
     entry that was asked for again (``refetched``). Invalidations call :meth:`clear` so

@@ -11,19 +11,31 @@ Redis that is down costs at most one short timeout per ``recovery`` period.
 from __future__ import annotations
 
 import asyncio
+import enum
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Final, Generic, Protocol, TypeVar, TypeVarTuple
 
+from cache.backends.capabilities import Countable, describe
 from cache.engine.deadlines import Deadlines
 from cache.engine.stats import TierCounters
 
 log = logging.getLogger(__name__)
 
+B_co = TypeVar("B_co", covariant=True)
+R = TypeVar("R")
+Ts = TypeVarTuple("Ts")
 
-class _Skipped:
-    __slots__ = ()
+
+class Pingable(Protocol):
+    async def ping(self) -> bool: ...
+
+
+class Skipped(enum.Enum):
+    """The type of :data:`SKIPPED` (an enum, so ``result is SKIPPED`` narrows for type checkers)."""
+
+    SKIPPED = "SKIPPED"
 
     def __repr__(self) -> str:
         return "SKIPPED"
@@ -32,14 +44,14 @@ class _Skipped:
         return False
 
 
-SKIPPED: Any = _Skipped()
+SKIPPED: Final = Skipped.SKIPPED
 """Returned by :meth:`TierGuard.call` when the tier was skipped, failed or timed out."""
 
 
-class TierGuard:
-    """Timeout + failure counting + breaker around one backend (``backend`` is any object)."""
+class TierGuard(Generic[B_co]):
+    """Timeout + failure counting + breaker around one ``backend`` (any object: a tier, a locker)."""
 
-    def __init__(self, name: str, backend: Any, counters: TierCounters, *, clock: Callable[[], float],
+    def __init__(self, name: str, backend: B_co, counters: TierCounters, *, clock: Callable[[], float],
                  timeout: float, recovery: float, threshold: int = 1,
                  timer: Callable[[], float] = time.perf_counter) -> None:
         self.name = name
@@ -64,8 +76,8 @@ class TierGuard:
             return "open"
         return "half-open"
 
-    async def call(self, fn: Callable[..., Awaitable[Any]], *args: Any, timed: bool = False,
-                   force: bool = False) -> Any:
+    async def call(self, fn: Callable[[*Ts], Awaitable[R]], *args: *Ts, timed: bool = False,
+                   force: bool = False) -> R | Skipped:
         """``await fn(*args)`` within the timeout; SKIPPED on skip, error or timeout.
 
         ``timed``: record the call's duration in the tier's latency samples.
@@ -110,7 +122,7 @@ class TierGuard:
             self._failures = 0
         return result
 
-    def _timed_out(self) -> Any:
+    def _timed_out(self) -> Skipped:
         self.counters.timeouts += 1
         self._failed(f"timed out after {self._timeout:.3f}s")
         return SKIPPED
@@ -125,18 +137,17 @@ class TierGuard:
 
     async def info(self) -> dict[str, Any]:
         """Cheap facts for operators: guard ``state``, ``where`` (file path or key prefix, never
-        a URL with credentials) and ``entries`` when the backend has ``count()`` and answers."""
+        a URL with credentials) when the backend is Describable, and ``entries`` when it is
+        Countable and answers."""
         backend = self.backend
-        where = getattr(backend, "path", None) or getattr(backend, "prefix", None) or ""
-        info: dict[str, Any] = {"state": self.state, "where": str(where)}
-        count = getattr(backend, "count", None)
-        if callable(count):
-            entries = await self.call(count)
+        info: dict[str, Any] = {"state": self.state, "where": describe(backend)}
+        if isinstance(backend, Countable):
+            entries = await self.call(backend.count)
             if entries is not SKIPPED:
                 info["entries"] = entries
         return info
 
-    async def ping(self) -> bool:
+    async def ping(self: TierGuard[Pingable]) -> bool:
         """True when the backend answers ``ping()`` with a truthy value within the timeout."""
         try:
             async with asyncio.timeout(self._timeout):

@@ -14,58 +14,57 @@ Contracts (see DESIGN.md section 4):
   loads, the others poll the lower tiers for its value (bounded by ``lock_wait``), then load.
   A memory miss reads the lower tiers inline (claiming the key: callers arriving meanwhile join
   it); a task is started only when the loader must run.
-- Loader errors propagate to every waiter and are never cached.
-- Invalidation (by key, tag, pattern, namespace, everything, age, low use) is in
-  :class:`cache.engine.invalidation.TieredInvalidation`: a load running across an invalidation
-  is not stored (it may hold the dropped value), except across a time-based one.
+- Loader errors propagate to every waiter and are never cached (:mod:`cache.engine.loading`).
+- A load running across an invalidation is not stored (it may hold the dropped value), except
+  across a time-based one (:mod:`cache.engine.invalidation`).
 - A tier that fails or is slower than ``tier_timeout`` is skipped and counted; it is skipped
   outright for ``tier_recovery`` seconds after a failure. The cache never fails a request.
 - The cache owns its backends: :meth:`aclose` closes them and cancels background refreshes.
-  Writes are in :class:`cache.engine.writes.TieredWrites`.
-- A loaded value is stored under the policy as changed by the caller's
-  :func:`cache.policy.override_policy` block, if any (hits never look at it).
-- Refresh-ahead: a ``HitWatcher`` set with :meth:`TieredCache.watch_hits` is told about
-  memory hits on entries whose ``fetch_cost`` is above its ``cutoff`` (with the caller's loader
-  and policy); :meth:`TieredCache.refresh` recomputes a key through the single-flight.
+- Refresh-ahead: a :class:`~cache.engine.loading.HitWatcher` subscribed with
+  :meth:`TieredCache.subscribe_hits` is told about memory hits on entries whose ``fetch_cost``
+  is above its ``cutoff`` (with the caller's loader and policy); :meth:`TieredCache.refresh`
+  recomputes a key through the single-flight.
+
+The facade keeps the memory-hit path (the hot one) and hands everything else to collaborators
+built in its constructor, each reached through one-line methods: memory misses
+(:mod:`cache.engine.read_through`), writes, invalidation and the tier views.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 from cache.backends.base import Backend
 from cache.backends.memory import MemoryBackend
 from cache.config import DEFAULT_ENGINE
-from cache.engine.invalidation import TieredInvalidation
-from cache.engine.invalidator import InvalidationHook, Invalidator
+from cache.engine.invalidation import Counts, Invalidations, Tiers
+from cache.engine.invalidator import InvalidationEvent, InvalidationHook, Invalidator
+from cache.engine.loading import HitWatcher, Loader, LoadRunner
 from cache.engine.locked_loader import LockedLoader, Locker
-from cache.engine.reader import Found, TierReader
-from cache.engine.singleflight import SingleFlight
-from cache.engine.stats import CacheStats, LostEntries, NamespaceCounters
+from cache.engine.read_through import ReadThrough
+from cache.engine.reader import TierReader
+from cache.engine.results import ReadResults
+from cache.engine.stats import CacheStats, LostEntries
 from cache.engine.tier_guard import TierGuard
 from cache.engine.views import TierViews
-from cache.engine.writes import TieredWrites
+from cache.engine.writes import TierWriter
 from cache.entry import Entry
-from cache.policy import CacheMeta, CachePolicy, CacheResult, TierName, policy_override
+from cache.hooks import Hooks, Unsubscribe
+from cache.policy import CacheMeta, CachePolicy, CacheResult
 from cache.serialization import Serializer
 
-if TYPE_CHECKING:
-    from cache.warming.refresh_ahead import HitWatcher
-
-__all__ = ["Loader", "Locker", "TieredCache"]
+__all__ = ["HitWatcher", "Loader", "Locker", "TieredCache"]
 
 log = logging.getLogger(__name__)
 
-Loader = Callable[[], Awaitable[Any]]
 _SAMPLE_MASK = 63
 _LOST_KEYS_LIMIT = 100_000
 
 
-class TieredCache(TieredWrites, TieredInvalidation, TierViews):
+class TieredCache:
     """Read-through cache over a memory tier and optional Redis and SQLite tiers."""
 
     def __init__(self, memory: MemoryBackend, *, redis: Backend | None = None, sqlite: Backend | None = None,
@@ -76,32 +75,34 @@ class TieredCache(TieredWrites, TieredInvalidation, TierViews):
                  stats: CacheStats | None = None, tier_timeouts: Mapping[str, float] | None = None) -> None:
         self.memory = memory
         self.stats = stats if stats is not None else CacheStats()
-        self._serializer = serializer if serializer is not None else Serializer()
+        serializer = serializer if serializer is not None else Serializer()
         self._clock = clock
-        guard_args = {"clock": clock, "timeout": tier_timeout, "recovery": tier_recovery}
         per_tier = tier_timeouts or {}  # e.g. a local SQLite file may take longer than a remote Redis
-        self._guards = [TierGuard(name, backend, self.stats.tier(name),
-                                  **{**guard_args, "timeout": per_tier.get(name, tier_timeout)})
-                        for name, backend in (("redis", redis), ("sqlite", sqlite)) if backend is not None]
+        self._guards: list[TierGuard[Backend]] = [
+            TierGuard(name, backend, self.stats.tier(name), clock=clock, timeout=per_tier.get(name, tier_timeout),
+                      recovery=tier_recovery)
+            for name, backend in (("redis", redis), ("sqlite", sqlite)) if backend is not None]
         self._mem = self.stats.tier("memory")
-        self._reader = TierReader(memory, self._guards, self._serializer, clock, self._mem)
-        self._locked: LockedLoader | None = None
+        self._lost = LostEntries(min(2 * memory.max_entries, _LOST_KEYS_LIMIT))
+        memory.subscribe_evictions(self._lost.evicted)
+        self._reader = TierReader(memory, self._guards, serializer, clock, self._mem)
+        self._writer = TierWriter(memory, self._guards, serializer, clock, self._mem, self._lost)
+        self._invalidations = Invalidations(memory, clock, Invalidator(memory, self._guards, serializer), self._lost)
+        self._views = TierViews(memory, self._guards)
+        locked = None
         if locker is not None:  # the lock shares the Redis tier's guard: one breaker per server
-            guard = next((g for g in self._guards if g.name == "redis"), None)
-            guard = guard or TierGuard("lock", locker, self.stats.tier("lock"), **guard_args)
-            self._locked = LockedLoader(locker, guard, self._reader, clock, ttl=lock_ttl, wait=lock_wait,
-                                        poll=lock_poll)
-        self._flight: SingleFlight[CacheResult[Any]] = SingleFlight()
-        self.on_invalidate: list[InvalidationHook] = []
-        self._invalidator = Invalidator(memory, self._guards, self.on_invalidate, self._serializer)
-        self._epoch = 0
+            redis_guard = next((g for g in self._guards if g.name == "redis"), None)
+            guard: TierGuard[object] = redis_guard or TierGuard(
+                "lock", locker, self.stats.tier("lock"), clock=clock, timeout=tier_timeout, recovery=tier_recovery)
+            locked = LockedLoader(locker, guard, self._reader, clock, ttl=lock_ttl, wait=lock_wait, poll=lock_poll)
+        loads = LoadRunner(self.stats, clock, self._writer, self._invalidations, locked)
+        self._results = ReadResults(self.stats, clock, self._lost)
+        self._misses = ReadThrough(self._reader, self._results, loads, self.stats, inline=bool(self._guards))
+        self._watchers: Hooks[HitWatcher] = Hooks()
         self._tick = 0
         self._timer = time.perf_counter
         self._closed = False
-        self._watcher: HitWatcher | None = None
-        self._lost = LostEntries(min(2 * memory.max_entries, _LOST_KEYS_LIMIT))
-        memory.on_evict = self._lost.evicted
-        self._register_gauges()
+        self._views.register_gauges(self.stats)
         self.stats.add_gauge("memory", "evicted_refetched", lambda: self._lost.refetched)
 
     # -- reads -------------------------------------------------------------------------------
@@ -122,114 +123,33 @@ class TieredCache(TieredWrites, TieredInvalidation, TierViews):
             counters = self.stats.for_key(key)
             counters.hits += 1
             counters.time_saved += entry.fetch_cost
-            watcher = self._watcher
-            if watcher is not None and entry.fetch_cost > watcher.cutoff:
-                watcher.hit(key, loader, policy, now)
+            for watcher in self._watchers.current:  # () unless refresh-ahead subscribed
+                if entry.fetch_cost > watcher.cutoff:
+                    watcher.hit(key, loader, policy, now)
             age = now - entry.created_at
             if now < entry.fresh_until:
                 return CacheResult(entry.value, CacheMeta(True, "memory", age if age > 0 else 0.0, False))
             counters.stale_serves += 1
-            self._revalidate(key, loader, policy, entry, "memory")
+            self._misses.revalidate(key, loader, policy, entry, "memory")
             return CacheResult(entry.value, CacheMeta(True, "memory", age if age > 0 else 0.0, True))
         self._mem.misses += 1
         self._lost.missed(key, now)
-        claim = self._flight.claim(key) if self._guards else None
-        if claim is None:  # join the flight running for the key (or start one: memory-only cache)
-            task, started = self._flight.start(key, lambda: self._read_through(key, loader, policy))
-            return await self._join(key, task, started)
-        try:  # no flight: read the lower tiers inline (no task); a task only if the loader must run
-            hit = await self._reader.lookup_lower(key)
-        except BaseException:  # cancelled: finish in a task so callers who joined get an answer
-            if not claim.cancelled():
-                self._flight.hand_over(key, claim, lambda: self._read_through(key, loader, policy))
-            raise
-        if hit is not None:  # end the claimed flight with it
-            result = self._hit(key, self.stats.for_key(key), hit)
-            self._flight.settle(key, claim, result)
-            if result.meta.stale:  # answer now, refresh now that the flight has ended
-                self._revalidate(key, loader, policy, hit.entry, hit.tier)
-            return result
-        return await self._join(key, self._flight.hand_over(key, claim, lambda: self._load(key, loader, policy)), True)
-
-    async def _join(self, key: str, task: asyncio.Future[CacheResult[Any]], started: bool) -> CacheResult[Any]:
-        """Wait for a flight, shielded from this caller's cancellation, and count the read."""
-        try:
-            result = await asyncio.shield(task)
-        except Exception:  # the load failed: still a read that missed (else hit rates look too high)
-            counters = self.stats.for_key(key)
-            counters.misses += 1
-            counters.coalesced += not started
-            raise
-        counters = self.stats.for_key(key)
-        if result.meta.hit:
-            counters.hits += 1
-            counters.stale_serves += result.meta.stale
-            counters.count_lower_hit(result.meta.tier)
-        else:
-            counters.misses += 1
-            counters.coalesced += not started
-        return result
+        return await self._misses.fetch(key, loader, policy)
 
     async def get(self, key: str) -> CacheResult[Any] | None:
         """The cached value (stale ones flagged ``meta.stale``) or None; never loads."""
-        found = await self._reader.lookup([key])
-        counters = self.stats.for_key(key)
-        hit = found.get(key)
-        if hit is None:
-            counters.misses += 1
-            return None
-        return self._hit(key, counters, hit)
+        return (await self.get_many([key])).get(key)
 
     async def get_many(self, keys: Sequence[str]) -> dict[str, CacheResult[Any]]:
         """Cached values of ``keys`` (absent ones left out); one batch call per tier."""
-        found = await self._reader.lookup(list(dict.fromkeys(keys)))
-        results: dict[str, CacheResult[Any]] = {}
-        for key in dict.fromkeys(keys):
-            counters = self.stats.for_key(key)
-            hit = found.get(key)
-            if hit is None:
-                counters.misses += 1
-            else:
-                results[key] = self._hit(key, counters, hit)
-        return results
-
-    def _hit(self, key: str, counters: NamespaceCounters, hit: Found) -> CacheResult[Any]:
-        """Count a read answered by the tiers and build its result."""
-        result = self._result(key, hit)
-        counters.hits += 1
-        counters.stale_serves += result.meta.stale
-        counters.time_saved += hit.entry.fetch_cost
-        counters.count_lower_hit(hit.tier)
-        return result
-
-    async def _read_through(self, key: str, loader: Loader, policy: CachePolicy) -> CacheResult[Any]:
-        hit = await self._reader.lookup_lower(key)
-        if hit is None:
-            return await self._load(key, loader, policy)
-        self.stats.for_key(key).time_saved += hit.entry.fetch_cost  # once per flight
-        result = self._result(key, hit)
-        if result.meta.stale:  # answer now, refresh once this flight has ended
-            current = asyncio.current_task()
-            if current is not None:
-                current.add_done_callback(lambda _: self._revalidate(key, loader, policy, hit.entry, hit.tier))
-        return result
-
-    def _result(self, key: str, hit: Found) -> CacheResult[Any]:
-        entry = hit.entry
-        self._lost.stored(key)  # in memory now (a lower-tier hit was promoted by the lookup)
-        now = self._clock()
-        age = now - entry.created_at
-        return CacheResult(entry.value, CacheMeta(True, hit.tier, age if age > 0 else 0.0, now >= entry.fresh_until))
-
-    def _revalidate(self, key: str, loader: Loader, policy: CachePolicy, stale: Entry, tier: TierName) -> None:
-        if not self._closed:
-            self._flight.start(key, lambda: self._load(key, loader, policy, stale, tier, newer_than=stale.created_at))
+        unique = list(dict.fromkeys(keys))
+        return self._results.found(unique, await self._reader.lookup(unique))
 
     # -- refresh-ahead -------------------------------------------------------------------------
 
-    def watch_hits(self, watcher: HitWatcher | None) -> None:
-        """Tell ``watcher`` about memory hits on expensive entries (None stops it)."""
-        self._watcher = watcher
+    def subscribe_hits(self, watcher: HitWatcher) -> Unsubscribe:
+        """Tell ``watcher`` about memory hits on expensive entries until the returned function is called."""
+        return self._watchers.subscribe(watcher)
 
     def peek(self, key: str) -> Entry | None:
         """The memory tier's entry for ``key`` (stale included), without loading or counting."""
@@ -239,61 +159,111 @@ class TieredCache(TieredWrites, TieredInvalidation, TierViews):
         """Recompute ``key`` now into every tier, joining a load already running; loader errors
         propagate. ``meta.hit`` is True when another process's load answered (through the lock)."""
         current = self.peek(key)
-        newer_than = current.created_at if current is not None else None
-        task, _ = self._flight.start(key, lambda: self._load(key, loader, policy, newer_than=newer_than))
-        return await asyncio.shield(task)
+        return await self._misses.refresh(key, loader, policy, current.created_at if current is not None else None)
 
-    # -- loading -----------------------------------------------------------------------------
+    # -- writes (cache.engine.writes) -----------------------------------------------------------
 
-    async def _load(self, key: str, loader: Loader, policy: CachePolicy, fallback: Entry | None = None,
-                    fallback_tier: TierName | None = None, *, newer_than: float | None = None) -> CacheResult[Any]:
-        def run() -> Awaitable[CacheResult[Any]]:
-            return self._run_loader(key, loader, policy, fallback, fallback_tier)
+    async def set(self, key: str, value: Any, policy: CachePolicy, fetch_cost: float = 0.0) -> None:
+        """Store ``value`` under ``key`` in every tier (TypeError if it is not JSON-able)."""
+        await self._writer.set(key, value, policy, fetch_cost)
 
-        return await (run() if self._locked is None else self._locked.run(key, run, newer_than))
+    async def set_many(self, items: Sequence[tuple[str, Any]], policy: CachePolicy) -> None:
+        """Store several ``(key, value)`` pairs under one policy; one batch per tier."""
+        await self._writer.set_many(items, policy)
 
-    async def _run_loader(self, key: str, loader: Loader, policy: CachePolicy,
-                          fallback: Entry | None, fallback_tier: TierName | None) -> CacheResult[Any]:
-        counters = self.stats.for_key(key)
-        counters.loader_calls += 1
-        epoch, started = self._epoch, self._clock()
-        try:
-            value = await loader()
-        except Exception:
-            counters.loader_errors += 1
-            now = self._clock()
-            counters.count_load(max(0.0, now - started), policy.fresh_ttl)
-            if fallback is not None and not fallback.is_expired(now):
-                counters.stale_on_error += 1
-                log.warning("cache loader for %s failed; serving the stale value", key, exc_info=True)
-                return CacheResult(fallback.value, CacheMeta(True, fallback_tier, fallback.age(now), True))
-            raise
-        cost = max(0.0, self._clock() - started)
-        counters.count_load(cost, policy.fresh_ttl)
-        override = policy_override.get()  # e.g. warming's TTLs (see cache.policy.override_policy)
-        entry, data = self._pack(value, policy if override is None else override(policy), cost)
-        if epoch == self._epoch:  # an invalidation during the load would make this value suspect
-            await self._write([(key, entry, data)])
-        return CacheResult(entry.value, CacheMeta(False, None, 0.0, False))
+    # -- invalidation (cache.engine.invalidation: counts per tier, None for a failed tier) -----
+
+    def subscribe_invalidations(self, hook: InvalidationHook) -> Unsubscribe:
+        """Call ``hook(event)`` (awaited if it returns an awaitable) after every invalidation made
+        with ``notify``, until the returned function is called."""
+        return self._invalidations.subscribe(hook)
+
+    @property
+    def invalidation_hooks(self) -> tuple[InvalidationHook, ...]:
+        """The invalidation hooks subscribed now, in call order."""
+        return self._invalidations.hooks
+
+    async def invalidate_keys(self, *keys: str, tiers: Tiers = None, notify: bool = True) -> Counts:
+        """Drop ``keys`` from every tier (or ``tiers``)."""
+        return await self._invalidations.invalidate_keys(*keys, tiers=tiers, notify=notify)
+
+    async def invalidate_tags(self, *tags: str, tiers: Tiers = None, notify: bool = True) -> Counts:
+        """Drop every entry carrying any of ``tags``."""
+        return await self._invalidations.invalidate_tags(*tags, tiers=tiers, notify=notify)
+
+    async def invalidate_pattern(self, pattern: str, *, tiers: Tiers = None, notify: bool = True) -> Counts:
+        """Drop keys matching the glob ``pattern`` (escape literal parts with escape_glob)."""
+        return await self._invalidations.invalidate_pattern(pattern, tiers=tiers, notify=notify)
+
+    async def invalidate_namespace(self, namespace: str, *, tiers: Tiers = None, notify: bool = True) -> Counts:
+        """Drop every key of ``namespace`` (all versions)."""
+        return await self._invalidations.invalidate_namespace(namespace, tiers=tiers, notify=notify)
+
+    async def clear(self, *, tiers: Tiers = None, notify: bool = True) -> Counts:
+        """Empty every tier."""
+        return await self._invalidations.clear(tiers=tiers, notify=notify)
+
+    async def invalidate_older_than(self, seconds: float, namespace: str | None = None, *, tiers: Tiers = None,
+                                    notify: bool = True) -> Counts:
+        """Drop entries created more than ``seconds`` ago (only ``namespace``'s when given)."""
+        return await self._invalidations.invalidate_older_than(seconds, namespace, tiers=tiers, notify=notify)
+
+    async def invalidate_unused(self, seconds: float, namespace: str | None = None, *, tiers: Tiers = None,
+                                notify: bool = True) -> Counts:
+        """Drop entries neither read nor written for ``seconds`` (only ``namespace``'s when given)."""
+        return await self._invalidations.invalidate_unused(seconds, namespace, tiers=tiers, notify=notify)
+
+    async def apply_event(self, event: InvalidationEvent, *, tiers: Tiers = ("memory",)) -> None:
+        """Apply an event received from another process (memory tier only; hooks not called)."""
+        await self._invalidations.apply_event(event, tiers=tiers)
+
+    # -- views (cache.engine.views) ------------------------------------------------------------
+
+    def tiers(self) -> list[str]:
+        """Names of the configured tiers, in read order."""
+        return self._views.tiers()
+
+    @property
+    def redis(self) -> Backend | None:
+        """The Redis tier's backend, or None when not configured."""
+        return self._views.backend("redis")
+
+    @property
+    def sqlite(self) -> Backend | None:
+        """The SQLite tier's backend (backup, vacuum, check), or None when not configured."""
+        return self._views.backend("sqlite")
+
+    async def tier_info(self, name: str) -> dict[str, Any]:
+        """Facts about one tier: state, where, entries (and bytes for memory). ValueError if unknown."""
+        return await self._views.tier_info(name)
+
+    def tier_states(self) -> dict[str, str]:
+        """Guard state per lower tier: 'closed', 'open' or 'half-open'."""
+        return self._views.tier_states()
+
+    async def ping(self) -> dict[str, bool]:
+        """Whether each tier answers (bounded by the tier timeout)."""
+        return await self._views.ping()
 
     # -- housekeeping ------------------------------------------------------------------------
 
     def in_flight(self, key: str) -> bool:
         """True while a load or background refresh for ``key`` is running in this process."""
-        return self._flight.running(key)
+        return self._misses.running(key)
 
     async def wait_idle(self) -> None:
         """Wait until every running load and background refresh has ended (tests, shutdown)."""
-        await self._flight.wait_all()
+        await self._misses.wait_idle()
 
     async def aclose(self) -> None:
         """Cancel background refreshes and close every backend. Idempotent."""
         if self._closed:
             return
         self._closed = True
-        await self._flight.aclose()
-        for backend in (self.memory, *(guard.backend for guard in self._guards)):
+        await self._misses.aclose()
+        tiers: list[tuple[str, Backend]] = [("memory", self.memory), *((g.name, g.backend) for g in self._guards)]
+        for name, backend in tiers:
             try:
                 await backend.aclose()
             except Exception:  # closing must go on for the other tiers
-                log.exception("closing cache tier %s failed", getattr(backend, "name", backend))
+                log.exception("closing cache tier %s failed", name)

@@ -1,11 +1,14 @@
-"""The operator's view of a TieredCache's tiers: names, backends, states, facts, pings, gauges.
+"""The operator's view of the tiers: names, backends, guard states, facts, pings and gauges.
 
-A mixin of :class:`cache.engine.tiered.TieredCache` (it reads ``memory``, ``stats`` and the guards),
-kept apart so the engine module holds only the read/write/invalidate logic.
+:class:`TierViews` reads the memory tier and the lower tiers' guards of one
+:class:`~cache.engine.tiered.TieredCache`; it changes nothing, so it is kept apart from the
+read/write/invalidate logic. :meth:`TierViews.register_gauges` makes the memory tier's size and
+each guard's state part of every statistics snapshot.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from cache.backends.base import Backend
@@ -15,32 +18,25 @@ from cache.engine.tier_guard import TierGuard
 
 
 class TierViews:
-    memory: MemoryBackend
-    stats: CacheStats
-    _guards: list[TierGuard]
+    """Facts about ``memory`` and the tiers behind ``guards`` (in read order)."""
+
+    def __init__(self, memory: MemoryBackend, guards: Sequence[TierGuard[Backend]]) -> None:
+        self._memory = memory
+        self._guards = list(guards)
 
     def tiers(self) -> list[str]:
         """Names of the configured tiers, in read order."""
         return ["memory", *(guard.name for guard in self._guards)]
 
-    @property
-    def redis(self) -> Backend | None:
-        """The Redis tier's backend, or None when not configured."""
-        return self._backend("redis")
-
-    @property
-    def sqlite(self) -> Backend | None:
-        """The SQLite tier's backend (backup, vacuum, check), or None when not configured."""
-        return self._backend("sqlite")
-
-    def _backend(self, name: str) -> Any:
+    def backend(self, name: str) -> Backend | None:
+        """The backend of lower tier ``name``, or None when it is not configured."""
         return next((guard.backend for guard in self._guards if guard.name == name), None)
 
     async def tier_info(self, name: str) -> dict[str, Any]:
         """Facts about one tier: state, where, entries (and bytes for memory). ValueError if unknown."""
         if name == "memory":
-            return {"state": "closed", "where": "in-process", "entries": len(self.memory),
-                    "bytes": self.memory.bytes_used}
+            return {"state": "closed", "where": "in-process", "entries": len(self._memory),
+                    "bytes": self._memory.bytes_used}
         for guard in self._guards:
             if guard.name == name:
                 return await guard.info()
@@ -54,10 +50,16 @@ class TierViews:
         """Whether each tier answers (bounded by the tier timeout)."""
         return {"memory": True, **{guard.name: await guard.ping() for guard in self._guards}}
 
-    def _register_gauges(self) -> None:
-        memory = self.memory
-        self.stats.add_gauge("memory", "entries", lambda: len(memory))
-        self.stats.add_gauge("memory", "bytes", lambda: memory.bytes_used)
-        self.stats.add_gauge("memory", "evictions", lambda: memory.evictions)
+    def register_gauges(self, stats: CacheStats) -> None:
+        """Report the memory tier's entries, bytes and evictions and each guard's state in ``stats``."""
+        memory = self._memory
+        stats.add_gauge("memory", "entries", lambda: len(memory))
+        stats.add_gauge("memory", "bytes", lambda: memory.bytes_used)
+        stats.add_gauge("memory", "evictions", lambda: memory.evictions)
         for guard in self._guards:
-            self.stats.add_gauge(guard.name, "state", lambda guard=guard: guard.state)
+            stats.add_gauge(guard.name, "state", _state_of(guard))
+
+
+def _state_of(guard: TierGuard[Backend]) -> Callable[[], str]:
+    """A reader of ``guard.state`` bound to this guard (a lambda in the loop would see the last)."""
+    return lambda: guard.state

@@ -31,10 +31,12 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from cache.engine.stats import NamespaceCounters
 from cache.engine.tiered import TieredCache
 
 NS_FIELDS = ("hits", "misses", "stale_serves", "refreshed_ahead", "loader_calls", "loader_errors",
              "time_saved", "load_seconds")
+_SECONDS = ("time_saved", "load_seconds")  # the fields of NS_FIELDS that are not counts
 
 
 @dataclass(frozen=True)
@@ -184,17 +186,19 @@ class Analytics:
         return _Mark(self._clock(), namespaces, flat)
 
 
-def _difference(seconds: float, base: _Mark, now: _Mark, live: Mapping[str, Any]) -> Window:
+def _difference(seconds: float, base: _Mark, now: _Mark, live: Mapping[str, NamespaceCounters]) -> Window:
     namespaces = {}
     for name, current in now.namespaces.items():
         before = base.namespaces.get(name, (0.0,) * len(NS_FIELDS))
         if any(c < b for c, b in zip(current, before)):  # the counters were reset meanwhile
             before = (0.0,) * len(NS_FIELDS)
         delta = {f: c - b for f, c, b in zip(NS_FIELDS, current, before)}
+        counts = {f: int(v) for f, v in delta.items() if f not in _SECONDS}
         counters = live.get(name)
         namespaces[name] = Figures(
-            **{f: (v if f in ("time_saved", "load_seconds") else int(v)) for f, v in delta.items()},
-            fresh_ttl=getattr(counters, "fresh_ttl", None), max_fetch_cost=getattr(counters, "max_fetch_cost", 0.0))
+            **counts, time_saved=delta["time_saved"], load_seconds=delta["load_seconds"],
+            fresh_ttl=None if counters is None else counters.fresh_ttl,
+            max_fetch_cost=0.0 if counters is None else counters.max_fetch_cost)
 
     def grew(key: str) -> int:
         return int(max(0.0, now.flat.get(key, 0.0) - base.flat.get(key, 0.0)))
@@ -262,5 +266,5 @@ def _span(covered: float) -> str:
     return "the last " + (f"{covered / 3600:.3g} h" if covered >= 3600 else f"{covered / 60:.3g} min")
 
 
-def _round(value: Any) -> Any:
+def _round(value: float | None) -> float | None:
     return round(value, 4) if isinstance(value, float) else value

@@ -25,12 +25,16 @@ import importlib
 import inspect
 import re
 import tomllib
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from importlib.resources import files
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, TypeVar, overload
 
 from cache.warming.model import KINDS, CallSpec, Strategy, TtlOverride
+
+T = TypeVar("T")
+Check = tuple[Callable[[T], bool], str]
+"""A predicate a field's value must pass, and what to say when it does not."""
 
 _NAME = re.compile(r"[A-Za-z0-9_.-]+")
 _COMMON = {"name", "kind", "priority", "concurrency", "enabled", "interval", "run_at_startup", "ttl"}
@@ -123,8 +127,19 @@ class _Checker:
             return Strategy(**common, top=top, window=self.number("window", 3600.0))
         return Strategy(**common, target=self.target())
 
-    def get(self, field: str, kind: type, *, required: bool = False, default: Any = None,
-            check: tuple[Callable[[Any], bool], str] | None = None) -> Any:
+    @overload
+    def get(self, field: str, kind: type[T], *, required: Literal[True], check: Check[T] | None = None) -> T: ...
+
+    @overload
+    def get(self, field: str, kind: type[T], *, default: T, check: Check[T] | None = None) -> T: ...
+
+    @overload
+    def get(self, field: str, kind: type[T]) -> T | None: ...
+
+    def get(self, field: str, kind: type[T], *, required: bool = False, default: T | None = None,
+            check: Check[T] | None = None) -> T | None:
+        """``table[field]`` checked to be a ``kind`` (and to pass ``check``): ``default`` when
+        absent, StrategyFileError when required or wrong."""
         if field not in self.table:
             if required:
                 raise self.fail(field, "is required")
@@ -136,8 +151,17 @@ class _Checker:
             raise self.fail(field, f"{check[1]}, got {value!r}")
         return value
 
-    def number(self, field: str, default: Any, where: dict[str, Any] | None = None,
-               label: str | None = None) -> Any:
+    @overload
+    def number(self, field: str, default: float, where: dict[str, Any] | None = None,
+               label: str | None = None) -> float: ...
+
+    @overload
+    def number(self, field: str, default: None, where: dict[str, Any] | None = None,
+               label: str | None = None) -> float | None: ...
+
+    def number(self, field: str, default: float | None, where: dict[str, Any] | None = None,
+               label: str | None = None) -> float | None:
+        """``(where or table)[field]`` as a positive number of seconds, ``default`` when absent."""
         table = self.table if where is None else where
         if field not in table:
             return default
@@ -153,7 +177,7 @@ class _Checker:
         unknown = sorted(set(ttl) - {"fresh", "stale"})
         if unknown or "fresh" not in ttl:
             raise self.fail("ttl", "must be a table { fresh = seconds, stale = seconds } (stale optional)")
-        fresh = self.number("fresh", None, ttl, "ttl.fresh")
+        fresh = self.number("fresh", 0.0, ttl, "ttl.fresh")  # present (checked above): 0.0 is never used
         stale = self.number("stale", fresh, ttl, "ttl.stale")
         if stale < fresh:
             raise self.fail("ttl.stale", f"must be at least ttl.fresh ({fresh}), got {stale}")
@@ -185,7 +209,7 @@ class _Checker:
         return target
 
 
-def resolve_target(target: str) -> Callable[..., Any]:
+def resolve_target(target: str) -> Callable[..., Awaitable[Any]]:
     """The async callable named ``"package.module:function"`` (or ``"package.module.function"``)."""
     module_name, _, attribute = target.partition(":") if ":" in target else target.rpartition(".")
     if not module_name or not attribute:
@@ -194,14 +218,14 @@ def resolve_target(target: str) -> Callable[..., Any]:
         module = importlib.import_module(module_name)
     except ImportError as exc:
         raise ImportError(f"cannot import module {module_name!r}: {exc}") from exc
-    function: Any = module
+    function: object = module
     for part in attribute.split("."):
         if not hasattr(function, part):
             raise AttributeError(f"module {module_name!r} has no attribute {attribute!r}")
         function = getattr(function, part)
     if not inspect.iscoroutinefunction(function):
         raise TypeError(f"{target!r} must be an async function taking the cache")
-    return function  # type: ignore[no-any-return]
+    return function
 
 
 _TYPE_NAMES = {str: "a string", int: "an integer", bool: "true or false", list: "an array", dict: "a table"}

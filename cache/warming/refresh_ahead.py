@@ -6,7 +6,7 @@ entry's ``fetch_cost`` (seconds its loader took) is above the cost cutoff, a run
 applies within about a second. Cheap keys are left to stale-while-revalidate.
 
 How keys become known. :meth:`RefreshAhead.attach` registers it with
-:meth:`TieredCache.watch_hits`; every memory hit on an entry above the cutoff calls
+:meth:`TieredCache.subscribe_hits`; every memory hit on an entry above the cutoff calls
 :meth:`RefreshAhead.hit`, which remembers the loader and policy of that ``get_or_fetch`` call,
 the hit time and a hit count (at most ``max_keys`` keys). Nothing else runs on the hot path.
 
@@ -35,27 +35,18 @@ import math
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from cache.config import DEFAULT_REFRESH
 from cache.coordination.tunables import Tunables
 from cache.engine.tiered import Loader, TieredCache
+from cache.hooks import Unsubscribe
 from cache.policy import CachePolicy
 from cache.tasks import stop_tasks
 
 log = logging.getLogger(__name__)
 
 Sleep = Callable[[float], Awaitable[Any]]
-
-
-class HitWatcher(Protocol):
-    """What :meth:`TieredCache.watch_hits` takes. The cache reads ``cutoff`` on every memory hit
-    and calls ``hit`` only when the entry's ``fetch_cost`` is above it; ``hit`` must be cheap
-    and must not raise."""
-
-    cutoff: float
-
-    def hit(self, key: str, loader: Loader, policy: CachePolicy, now: float) -> None: ...
 
 
 class _Hot:
@@ -104,6 +95,7 @@ class RefreshAhead:
         self._keys: dict[str, _Hot] = {}
         self._running: dict[str, asyncio.Task[None]] = {}
         self._loop_task: asyncio.Task[None] | None = None
+        self._detach: list[Unsubscribe] = []  # ends the hit subscription and the statistics section
         self.cutoff = math.inf  # read by the cache on every memory hit; synced from the tunables
         self.next_due: float | None = None
         self.counts = dict.fromkeys(self.COUNTERS, 0)
@@ -123,10 +115,12 @@ class RefreshAhead:
     # -- life cycle ----------------------------------------------------------------------------------
 
     async def attach(self) -> None:
-        """Read the cutoff, start receiving hits from the cache and report in its statistics."""
+        """Read the cutoff, start receiving hits from the cache and report in its statistics
+        (once: attaching again only re-reads the cutoff)."""
         await self.sync_cutoff()
-        self._cache.watch_hits(self)
-        self._cache.stats.add_section("refresh_ahead", self.snapshot)
+        if not self._detach:
+            self._detach = [self._cache.subscribe_hits(self),
+                            self._cache.stats.add_section("refresh_ahead", self.snapshot)]
 
     async def start(self) -> None:
         """:meth:`attach` and run the scheduler in a task until :meth:`aclose`."""
@@ -136,8 +130,9 @@ class RefreshAhead:
 
     async def aclose(self) -> None:
         """Stop the scheduler, cancel running refreshes and detach from the cache. Idempotent."""
-        self._cache.watch_hits(None)
-        self._cache.stats.remove_section("refresh_ahead")
+        detach, self._detach = self._detach, []
+        for unsubscribe in detach:
+            unsubscribe()
         tasks = [t for t in (self._loop_task, *self._running.values()) if t is not None]
         self._loop_task = None
         await stop_tasks(tasks)

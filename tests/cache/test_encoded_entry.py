@@ -2,7 +2,7 @@
 
 :class:`cache.serialization.EncodedEntry` is an Entry plus the bytes it was encoded to or decoded
 from; the memory tier keeps it as the item itself, and still answers the byte protocol with
-those bytes. Evictions (only they) are reported to ``on_evict``.
+those bytes. Evictions (only they) are reported to ``subscribe_evictions`` hooks.
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ async def _never() -> object:
 async def test_only_evictions_are_reported(clock: ManualClock) -> None:
     memory = MemoryBackend(max_entries=2, clock=clock)
     evicted: list[tuple[str, float]] = []
-    memory.on_evict = lambda key, stale_until: evicted.append((key, stale_until))
+    memory.subscribe_evictions(lambda key, stale_until: evicted.append((key, stale_until)))
     await memory.set_many([Record(k, b"x", clock() + 100) for k in ("a", "b")])
     await memory.delete_many(["a"])
     await memory.set_many([Record("b", b"y", clock() + 200)])  # replaced, not evicted

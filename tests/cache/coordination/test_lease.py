@@ -96,8 +96,8 @@ async def test_the_follower_takes_over_when_the_leader_stops_renewing(
 ) -> None:
     a, b = keepers
     leadership: list[tuple[str, bool]] = []
-    a.on_change.append(lambda leader: leadership.append(("a", leader)))
-    b.on_change.append(lambda leader: leadership.append(("b", leader)))
+    a.subscribe_changes(lambda leader: leadership.append(("a", leader)))
+    b.subscribe_changes(lambda leader: leadership.append(("b", leader)))
     await a.start()
     await a.wait_for(True)
     await b.start()
@@ -139,7 +139,7 @@ async def test_release_on_close_lets_the_other_lead_without_waiting_for_the_ttl(
 async def test_without_redis_the_local_lease_always_leads() -> None:
     keeper = LeaseKeeper(LocalLease())
     seen: list[bool] = []
-    keeper.on_change.append(seen.append)
+    keeper.subscribe_changes(seen.append)
     await keeper.start()
     await keeper.wait_for(True)
     assert keeper.is_leader and seen == [True]

@@ -120,4 +120,4 @@ async def test_without_a_sqlite_tier_it_does_nothing(cache: TieredCache, policy:
     assert await sync.bump() is None
     assert await sync.check() is False and len(cache.memory) == 1
     await sync.aclose()
-    assert cache.on_invalidate == []
+    assert cache.invalidation_hooks == ()

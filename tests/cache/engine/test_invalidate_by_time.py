@@ -34,7 +34,7 @@ async def sqlite_keys(cache: TieredCache) -> list[str]:
 
 async def test_older_than_drops_old_entries_from_every_tier(engine: TieredCache, clock: ManualClock) -> None:
     events: list[InvalidationEvent] = []
-    engine.on_invalidate.append(events.append)
+    engine.subscribe_invalidations(events.append)
     await engine.set("trials:v1:old", 1, TRIALS)
     await engine.set("quotes:v1:old", 2, QUOTES)
     clock.advance(1000)

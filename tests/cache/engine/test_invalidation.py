@@ -98,7 +98,8 @@ async def test_hooks_receive_events_sync_and_async_and_failures_are_contained(st
     def broken_hook(event: InvalidationEvent) -> None:
         raise RuntimeError("publisher down")
 
-    stack.cache.on_invalidate.extend([seen.append, broken_hook, async_hook])
+    for hook in (seen.append, broken_hook, async_hook):
+        stack.cache.subscribe_invalidations(hook)
     await stack.cache.invalidate_tags("t1", "t2")
     await stack.cache.invalidate_namespace("ns")
     await stack.cache.clear()
@@ -112,7 +113,7 @@ async def test_hooks_receive_events_sync_and_async_and_failures_are_contained(st
 
 async def test_apply_event_touches_memory_only_and_does_not_notify(stack: Stack, policy: CachePolicy) -> None:
     seen: list[InvalidationEvent] = []
-    stack.cache.on_invalidate.append(seen.append)
+    stack.cache.subscribe_invalidations(seen.append)
     await stack.cache.set("ns:a", 1, policy)
     await stack.cache.apply_event(InvalidationEvent("keys", ("ns:a",)))
     assert _everywhere(stack, "ns:a") == [False, True, True]
