@@ -24,11 +24,20 @@ COMMAND = ".venv/bin/python -m benchmarks"
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
-    parser.add_argument("--only", action="append", default=[], metavar="NAMES",
-                        help=f"comma-separated subset of: {', '.join(b.module for b in BENCHMARKS)}")
+    parser.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        metavar="NAMES",
+        help=f"comma-separated subset of: {', '.join(b.module for b in BENCHMARKS)}",
+    )
     parser.add_argument("--quick", action="store_true", help="fewer samples and shorter runs")
-    parser.add_argument("--write", action=argparse.BooleanOptionalAction, default=None,
-                        help="write the report (default: only for a full run of everything)")
+    parser.add_argument(
+        "--write",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="write the report (default: only for a full run of everything)",
+    )
     parser.add_argument("--output", default=str(REPO / "docs" / "benchmarks.md"), help="report path")
     return parser.parse_args(argv)
 
@@ -53,8 +62,9 @@ def main(argv: list[str] | None = None) -> int:
     seconds = time.perf_counter() - started
     write = args.write if args.write is not None else not (names or args.quick)
     if write:
-        report = render(results, facts, command=COMMAND, quick=args.quick, changes=CHANGES,
-                        started=started_wall, seconds=seconds)
+        report = render(
+            results, facts, command=COMMAND, quick=args.quick, changes=CHANGES, started=started_wall, seconds=seconds
+        )
         with open(args.output, "w", encoding="utf-8") as out:
             out.write(report)
         print(f"wrote {args.output}", file=sys.stderr)

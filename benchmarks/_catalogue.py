@@ -92,39 +92,92 @@ machine's noise: the script alternates in coarse rounds and the same raw baselin
 moves between rows of one run."""
 
 BENCHMARKS: tuple[Benchmark, ...] = (
-    Benchmark("floor", "Tool-call floor", "1",
-              "Warm cached `get_trial` / `search_trials` against a trivial constant tool, sequential SDK "
-              "client calls, in memory and over stdio. Targets: >= 75% of the trivial tool's calls/s in "
-              "memory, >= 90% over stdio.", if_missed=FLOOR_MISSED),
-    Benchmark("cold_warm", "Cold versus warm versus restarted", "2",
-              "First call (one upstream fetch at 100 ms), warm call (memory tier), first call after a "
-              "restart (SQLite tier), over stdio, against one raw upstream GET. No target."),
-    Benchmark("cache_tiers", "Cache tiers", "3",
-              "Tier hits through the engine against the raw libraries (cachetools, aiosqlite, redis-py) "
-              "on the same data, throwaway redis-server.", quick_args=(), if_missed=CACHE_TIERS_MISSED),
-    Benchmark("scale", "Scale: SQLite at 1,000 vs 1,000,000 entries, memory per entry", "3",
-              "SQLite hit latency with 1,000 and 1,000,000 entries (target within 1.5x) and the memory "
-              "tier's bytes per entry beyond the payload (target < 400 B).", if_missed=SCALE_MISSED),
-    Benchmark("stampede", "Stampede", "4",
-              "1,000 concurrent identical cold calls: upstream requests (target 1) and the slowest "
-              "caller against one upstream fetch.", if_missed=STAMPEDE_MISSED),
-    Benchmark("ctgov_batch", "Batch", "5",
-              "20 mutation searches at bound 5 against sequential, next to ceil(20/5) x latency.",
-              quick_args=(), if_missed=OTHERS_MISSED),
-    Benchmark("refresh_ahead", "Refresh-ahead", "6",
-              "Hot, expensive keys with refresh-ahead off and on.", quick_args=("--duration", "5"),
-              if_missed=OTHERS_MISSED),
-    Benchmark("invalidation", "Invalidation propagation", "6",
-              "Cross-process invalidation latency over Redis pub/sub against a bare PUBLISH.",
-              quick_args=(), if_missed=OTHERS_MISSED),
-    Benchmark("startup", "Start-up", "7",
-              "Process start to the first `tools/list` answer over stdio against the trivial server "
-              "(target within 1.3x).", if_missed=STARTUP_MISSED),
-    Benchmark("load", "Under load", "8",
-              "8 concurrent clients over streamable HTTP for 30 s on a warm mixed workload: throughput, "
-              "p50/p99, errors (target zero).", if_missed=LOAD_MISSED),
-    Benchmark("profile_warm", "Profile of the slowest warm path", "acceptance",
-              "The slowest warm tool call of the mixed workload, peeled layer by layer and profiled."),
+    Benchmark(
+        "floor",
+        "Tool-call floor",
+        "1",
+        "Warm cached `get_trial` / `search_trials` against a trivial constant tool, sequential SDK "
+        "client calls, in memory and over stdio. Targets: >= 75% of the trivial tool's calls/s in "
+        "memory, >= 90% over stdio.",
+        if_missed=FLOOR_MISSED,
+    ),
+    Benchmark(
+        "cold_warm",
+        "Cold versus warm versus restarted",
+        "2",
+        "First call (one upstream fetch at 100 ms), warm call (memory tier), first call after a "
+        "restart (SQLite tier), over stdio, against one raw upstream GET. No target.",
+    ),
+    Benchmark(
+        "cache_tiers",
+        "Cache tiers",
+        "3",
+        "Tier hits through the engine against the raw libraries (cachetools, aiosqlite, redis-py) "
+        "on the same data, throwaway redis-server.",
+        quick_args=(),
+        if_missed=CACHE_TIERS_MISSED,
+    ),
+    Benchmark(
+        "scale",
+        "Scale: SQLite at 1,000 vs 1,000,000 entries, memory per entry",
+        "3",
+        "SQLite hit latency with 1,000 and 1,000,000 entries (target within 1.5x) and the memory "
+        "tier's bytes per entry beyond the payload (target < 400 B).",
+        if_missed=SCALE_MISSED,
+    ),
+    Benchmark(
+        "stampede",
+        "Stampede",
+        "4",
+        "1,000 concurrent identical cold calls: upstream requests (target 1) and the slowest "
+        "caller against one upstream fetch.",
+        if_missed=STAMPEDE_MISSED,
+    ),
+    Benchmark(
+        "ctgov_batch",
+        "Batch",
+        "5",
+        "20 mutation searches at bound 5 against sequential, next to ceil(20/5) x latency.",
+        quick_args=(),
+        if_missed=OTHERS_MISSED,
+    ),
+    Benchmark(
+        "refresh_ahead",
+        "Refresh-ahead",
+        "6",
+        "Hot, expensive keys with refresh-ahead off and on.",
+        quick_args=("--duration", "5"),
+        if_missed=OTHERS_MISSED,
+    ),
+    Benchmark(
+        "invalidation",
+        "Invalidation propagation",
+        "6",
+        "Cross-process invalidation latency over Redis pub/sub against a bare PUBLISH.",
+        quick_args=(),
+        if_missed=OTHERS_MISSED,
+    ),
+    Benchmark(
+        "startup",
+        "Start-up",
+        "7",
+        "Process start to the first `tools/list` answer over stdio against the trivial server (target within 1.3x).",
+        if_missed=STARTUP_MISSED,
+    ),
+    Benchmark(
+        "load",
+        "Under load",
+        "8",
+        "8 concurrent clients over streamable HTTP for 30 s on a warm mixed workload: throughput, "
+        "p50/p99, errors (target zero).",
+        if_missed=LOAD_MISSED,
+    ),
+    Benchmark(
+        "profile_warm",
+        "Profile of the slowest warm path",
+        "acceptance",
+        "The slowest warm tool call of the mixed workload, peeled layer by layer and profiled.",
+    ),
 )
 
 

@@ -153,8 +153,14 @@ class HttpProcess:
 
     def __enter__(self) -> HttpProcess:
         with open(self._stderr, "wb") as log:
-            self.proc = subprocess.Popen(self._command, env=self._env, cwd=self._cwd, stdin=subprocess.DEVNULL,
-                                         stdout=subprocess.DEVNULL, stderr=log)
+            self.proc = subprocess.Popen(
+                self._command,
+                env=self._env,
+                cwd=self._cwd,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=log,
+            )
         deadline = time.monotonic() + self._timeout
         while True:
             try:

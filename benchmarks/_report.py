@@ -25,8 +25,10 @@ from benchmarks._harness import REPO
 
 _VERDICT = re.compile(r"TARGET MET|MISSED|\btarget\b.*:\s*MET\b")  # the last form: "target: ...: MET"
 # A print_table row with a target: name, median, p90, p99, n, ratio, target, verdict.
-_ROW = re.compile(r"^(?P<name>.+?)\s+[\d.]+\s+[\d.]+\s+[\d.]+\s+\d+\s+(?P<ratio>[\d.]+x)\s+(?P<target>[\d.]+x)\s+"
-                  r"(?P<verdict>TARGET MET|MISSED)\s*$")
+_ROW = re.compile(
+    r"^(?P<name>.+?)\s+[\d.]+\s+[\d.]+\s+[\d.]+\s+\d+\s+(?P<ratio>[\d.]+x)\s+(?P<target>[\d.]+x)\s+"
+    r"(?P<verdict>TARGET MET|MISSED)\s*$"
+)
 
 
 @dataclass
@@ -61,8 +63,15 @@ def run(benchmark: Benchmark, *, quick: bool, timeout: float = 600.0) -> Result:
     seconds = time.perf_counter() - started
     status = "ok" if done.returncode == 0 else f"failed (exit {done.returncode})"
     verdicts = [condense(line) for line in done.stdout.splitlines() if _VERDICT.search(line)]
-    return Result(benchmark, status, seconds, local_paths(done.stdout.strip("\n")),
-                  local_paths(done.stderr[-3000:]), shown, verdicts)
+    return Result(
+        benchmark,
+        status,
+        seconds,
+        local_paths(done.stdout.strip("\n")),
+        local_paths(done.stderr[-3000:]),
+        shown,
+        verdicts,
+    )
 
 
 def local_paths(text: str) -> str:
@@ -95,14 +104,27 @@ def machine_facts() -> list[tuple[str, str]]:
         ("Python", sys.version.split()[0]),
         ("SQLite", sqlite3.sqlite_version),
         ("redis-server", _redis_version()),
-        ("Packages", ", ".join(f"{name} {_version(name)}" for name in
-                               ("mcp", "pydantic", "httpx", "aiosqlite", "redis", "orjson", "jsonschema"))),
+        (
+            "Packages",
+            ", ".join(
+                f"{name} {_version(name)}"
+                for name in ("mcp", "pydantic", "httpx", "aiosqlite", "redis", "orjson", "jsonschema")
+            ),
+        ),
         ("Code", _git_head()),
     ]
 
 
-def render(results: list[Result], facts: list[tuple[str, str]], *, command: str, quick: bool,
-           changes: str, started: str, seconds: float) -> str:
+def render(
+    results: list[Result],
+    facts: list[tuple[str, str]],
+    *,
+    command: str,
+    quick: bool,
+    changes: str,
+    started: str,
+    seconds: float,
+) -> str:
     lines = [
         "# Benchmarks",
         "",
@@ -122,16 +144,28 @@ def render(results: list[Result], facts: list[tuple[str, str]], *, command: str,
         status = "" if result.status == "ok" else f"**{result.status}** {_md(last)[:160]} "
         lines.append(f"| [{result.benchmark.title}](#{_anchor(result.benchmark.title)}) | {status}{verdicts} |")
     load_end = " / ".join(_read("/proc/loadavg").split()[:3]) or "unknown"
-    lines += ["", "## Machine", "", *[f"- {name}: {value}" for name, value in facts],
-              f"- Load average at the end (1/5/15 min): {load_end} (other engineers' tests shared the machine)",
-              "", "## How to run", "",
-              "```sh", "cd <your checkout>", f"{command}            # every benchmark, rewrites docs/benchmarks.md",
-              ".venv/bin/python -m benchmarks --only floor,startup   # some of them (prints; --write to save)",
-              ".venv/bin/python -m benchmarks --quick              # fewer samples, same shape (prints)",
-              ".venv/bin/python -m benchmarks.floor                # any script on its own", "```", "",
-              "Each script also runs alone (its command is in its section). Nothing leaves 127.0.0.1: upstreams "
-              "are the replay server of the test rig (`tests/support/replay.py`, recorded responses, "
-              "configurable latency) and Redis is a throwaway `redis-server` on a free port.", ""]
+    lines += [
+        "",
+        "## Machine",
+        "",
+        *[f"- {name}: {value}" for name, value in facts],
+        f"- Load average at the end (1/5/15 min): {load_end} (other engineers' tests shared the machine)",
+        "",
+        "## How to run",
+        "",
+        "```sh",
+        "cd <your checkout>",
+        f"{command}            # every benchmark, rewrites docs/benchmarks.md",
+        ".venv/bin/python -m benchmarks --only floor,startup   # some of them (prints; --write to save)",
+        ".venv/bin/python -m benchmarks --quick              # fewer samples, same shape (prints)",
+        ".venv/bin/python -m benchmarks.floor                # any script on its own",
+        "```",
+        "",
+        "Each script also runs alone (its command is in its section). Nothing leaves 127.0.0.1: upstreams "
+        "are the replay server of the test rig (`tests/support/replay.py`, recorded responses, "
+        "configurable latency) and Redis is a throwaway `redis-server` on a free port.",
+        "",
+    ]
     if changes:
         lines += ["## Changes made from profiling", "", changes.strip(), ""]
     for result in results:
@@ -141,8 +175,14 @@ def render(results: list[Result], facts: list[tuple[str, str]], *, command: str,
 
 def _section(result: Result) -> list[str]:
     b = result.benchmark
-    lines = [f"## {b.title}", "", f"Issue item {b.item}. {b.about}", "",
-             f"Command: `{result.command}`" + (f" ({result.seconds:.0f} s)" if result.seconds else ""), ""]
+    lines = [
+        f"## {b.title}",
+        "",
+        f"Issue item {b.item}. {b.about}",
+        "",
+        f"Command: `{result.command}`" + (f" ({result.seconds:.0f} s)" if result.seconds else ""),
+        "",
+    ]
     if result.status == "missing":
         return lines + [f"**Missing**: `benchmarks/{b.module}.py` does not exist in this tree yet.", ""]
     lines += ["```text", result.output or "(no output)", "```", ""]
@@ -186,10 +226,12 @@ def _redis_version() -> str:
 
 def _git_head() -> str:
     try:
-        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True,
-                              timeout=10).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain"], cwd=REPO, capture_output=True, text=True,
-                               timeout=10).stdout.strip()
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True, timeout=10
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain"], cwd=REPO, capture_output=True, text=True, timeout=10
+        ).stdout.strip()
     except (OSError, subprocess.TimeoutExpired):
         return "unknown"
     return f"commit {head}" + (" plus uncommitted changes" if dirty else "")

@@ -82,8 +82,14 @@ def sample_sync(fn: Callable[[], object], *, samples: int, inner: int = 1) -> li
     return out
 
 
-async def sample_async(fn: Callable[[], Awaitable[object]], *, samples: int, inner: int = 1,
-                       before: Callable[[], object] | None = None, keep_gc: bool = False) -> list[float]:
+async def sample_async(
+    fn: Callable[[], Awaitable[object]],
+    *,
+    samples: int,
+    inner: int = 1,
+    before: Callable[[], object] | None = None,
+    keep_gc: bool = False,
+) -> list[float]:
     """Like :func:`sample_sync` for a coroutine function; ``before`` runs untimed before each sample.
 
     ``keep_gc``: leave the cyclic garbage collector running (its pauses are part of what a
@@ -108,8 +114,9 @@ async def sample_async(fn: Callable[[], Awaitable[object]], *, samples: int, inn
     return out
 
 
-async def interleaved(fns: Sequence[Callable[[], Awaitable[object]]], *, rounds: int, samples: int,
-                      keep_gc: bool = False) -> list[list[float]]:
+async def interleaved(
+    fns: Sequence[Callable[[], Awaitable[object]]], *, rounds: int, samples: int, keep_gc: bool = False
+) -> list[list[float]]:
     """Sample every coroutine function in turn, ``rounds`` times, ``samples`` calls each per round.
 
     Alternating rounds spread machine noise (other processes, CPU frequency) over all subjects
@@ -161,18 +168,23 @@ def print_table(rows: Sequence[Row], *, title: str, out: TextIO = sys.stdout, un
     """Print the comparison table (``unit`` ``"us"``: microseconds per operation, or ``"ms"``)."""
     scale, unit_name = _UNITS[unit]
     name_width = max([len(r.name) for r in rows] + [len(r.baseline_name) + 5 for r in rows] + [10]) + 2
-    header = (f"{'':{name_width}}{'median':>9} {'p90':>9} {'p99':>9}   {'n':>6}   "
-              f"{'ratio':>6}  {'target':>6}  verdict")
+    header = f"{'':{name_width}}{'median':>9} {'p90':>9} {'p99':>9}   {'n':>6}   {'ratio':>6}  {'target':>6}  verdict"
     print(f"\n{title}  ({unit_name} per operation)", file=out)
     print(header, file=out)
     print("-" * len(header), file=out)
     for row in rows:
         subject, base = Summary.of(row.subject), Summary.of(row.baseline)
         target = f"{row.target:5.2f}x" if row.target is not None else "     -"
-        print(f"{row.name:{name_width}}{_us(subject.median, scale)} {_us(subject.p90, scale)} "
-              f"{_us(subject.p99, scale)}   {subject.count:>6}   {row.ratio:5.2f}x  {target}  {row.verdict}", file=out)
-        print(f"{'  vs ' + row.baseline_name:{name_width}}{_us(base.median, scale)} {_us(base.p90, scale)} "
-              f"{_us(base.p99, scale)}   {base.count:>6}", file=out)
+        print(
+            f"{row.name:{name_width}}{_us(subject.median, scale)} {_us(subject.p90, scale)} "
+            f"{_us(subject.p99, scale)}   {subject.count:>6}   {row.ratio:5.2f}x  {target}  {row.verdict}",
+            file=out,
+        )
+        print(
+            f"{'  vs ' + row.baseline_name:{name_width}}{_us(base.median, scale)} {_us(base.p90, scale)} "
+            f"{_us(base.p99, scale)}   {base.count:>6}",
+            file=out,
+        )
         if row.note:
             print(f"{'':{name_width}}{row.note}", file=out)
     print(file=out)

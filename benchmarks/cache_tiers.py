@@ -67,8 +67,13 @@ async def _loader() -> Any:
     raise AssertionError("benchmark hits must never load")
 
 
-async def _interleaved(subject: Callable[[], Awaitable[object]], baseline: Callable[[], Awaitable[object]],
-                       *, samples: int, before: Callable[[], object] | None = None) -> tuple[list[float], list[float]]:
+async def _interleaved(
+    subject: Callable[[], Awaitable[object]],
+    baseline: Callable[[], Awaitable[object]],
+    *,
+    samples: int,
+    before: Callable[[], object] | None = None,
+) -> tuple[list[float], list[float]]:
     mine: list[float] = []
     theirs: list[float] = []
     for _ in range(ROUNDS):
@@ -100,8 +105,14 @@ async def bench_memory() -> Row:
         mine += await sample_async(engine_hit, samples=MEMORY_SAMPLES // ROUNDS, inner=MEMORY_INNER)
         theirs += sample_sync(lambda: ttl.get(next_raw()), samples=MEMORY_SAMPLES // ROUNDS, inner=MEMORY_INNER)
     await engine.aclose()
-    return Row("memory: TieredCache.get_or_fetch hit", mine, "cachetools TTLCache.get", theirs, target=2.0,
-               note=f"each sample averages {MEMORY_INNER} calls")
+    return Row(
+        "memory: TieredCache.get_or_fetch hit",
+        mine,
+        "cachetools TTLCache.get",
+        theirs,
+        target=2.0,
+        note=f"each sample averages {MEMORY_INNER} calls",
+    )
 
 
 async def bench_sqlite(folder: Path) -> list[Row]:
@@ -133,8 +144,14 @@ async def bench_sqlite(folder: Path) -> list[Row]:
         await engine.aclose()
     return [
         Row("sqlite: SqliteBackend.get_many([k])", direct[0], "raw aiosqlite PK SELECT", direct[1], target=1.3),
-        Row("sqlite: TieredCache hit, memory bypassed", through[0], "raw aiosqlite PK SELECT", through[1],
-            target=1.3, note="get_or_fetch: single-flight task + tier guard + decode + promote to memory"),
+        Row(
+            "sqlite: TieredCache hit, memory bypassed",
+            through[0],
+            "raw aiosqlite PK SELECT",
+            through[1],
+            target=1.3,
+            note="get_or_fetch: single-flight task + tier guard + decode + promote to memory",
+        ),
     ]
 
 
@@ -176,10 +193,22 @@ async def bench_redis(server: RedisServer) -> list[Row]:
         await engine.aclose()
     return [
         Row("redis: RedisBackend.get_many([k])", direct[0], "raw redis-py asyncio GET", direct[1], target=1.3),
-        Row("redis: TieredCache hit, memory bypassed", through[0], "raw redis-py asyncio GET", through[1],
-            target=1.3, note="get_or_fetch: single-flight task + tier guard + decode + promote to memory"),
-        Row("redis: get_many(100 keys)", batch[0], "raw redis-py MGET of 100", batch[1], target=1.3,
-            note=f"round trips per batch: {round_trips} (cmdstat_mget calls / batches; target 1)"),
+        Row(
+            "redis: TieredCache hit, memory bypassed",
+            through[0],
+            "raw redis-py asyncio GET",
+            through[1],
+            target=1.3,
+            note="get_or_fetch: single-flight task + tier guard + decode + promote to memory",
+        ),
+        Row(
+            "redis: get_many(100 keys)",
+            batch[0],
+            "raw redis-py MGET of 100",
+            batch[1],
+            target=1.3,
+            note=f"round trips per batch: {round_trips} (cmdstat_mget calls / batches; target 1)",
+        ),
     ]
 
 
@@ -189,8 +218,11 @@ async def _round_trips_per_batch(raw: Redis, batch: Callable[[], Awaitable[objec
         await batch()
     stats = await raw.info("commandstats")
     mget = stats.get("cmdstat_mget", {}).get("calls", 0)
-    others = sum(v.get("calls", 0) for k, v in stats.items()
-                 if k != "cmdstat_mget" and not k.startswith(("cmdstat_config", "cmdstat_info")))
+    others = sum(
+        v.get("calls", 0)
+        for k, v in stats.items()
+        if k != "cmdstat_mget" and not k.startswith(("cmdstat_config", "cmdstat_info"))
+    )
     verdict = "TARGET MET" if mget == calls and others == 0 else "MISSED"
     return f"{mget / calls:g} MGET, {others} other commands -> {verdict}"
 

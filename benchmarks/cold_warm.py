@@ -44,10 +44,14 @@ CALLS = (TRIAL, SEARCH)
 # Same tools, other arguments: each connection's first call of a tool also pays the SDK client's
 # one-time output-schema check (jsonschema check_schema, ~40 ms for get_trial), so a primer call
 # goes first and the timed calls show the server's path. The primers' own times are a row too.
-PRIMERS = {"get_trial": ("get_trial", {"nct_id": "NCT02576665"}),
-           "search_trials": ("search_trials", {"condition": "melanoma", "statuses": ["RECRUITING"], "page_size": 3})}
-RAW = {"get_trial": "/api/v2/studies/NCT04280705",
-       "search_trials": "/api/v2/studies?query.cond=Phelan-McDermid+Syndrome&pageSize=5"}
+PRIMERS = {
+    "get_trial": ("get_trial", {"nct_id": "NCT02576665"}),
+    "search_trials": ("search_trials", {"condition": "melanoma", "statuses": ["RECRUITING"], "page_size": 3}),
+}
+RAW = {
+    "get_trial": "/api/v2/studies/NCT04280705",
+    "search_trials": "/api/v2/studies?query.cond=Phelan-McDermid+Syndrome&pageSize=5",
+}
 Samples = dict[tuple[str, str], list[float]]  # (phase, tool name) -> seconds
 
 
@@ -110,16 +114,28 @@ async def main(latency: float, rounds: int, warm_calls: int) -> None:
     for name in RAW:
         base = f"one raw upstream GET ({latency * 1000:.0f} ms latency)"
         rows += [
-            Row(f"{name}: cold (first call)", samples[("cold", name)], base, raw[name], note="fetch + parse + cache write"),
+            Row(
+                f"{name}: cold (first call)",
+                samples[("cold", name)],
+                base,
+                raw[name],
+                note="fetch + parse + cache write",
+            ),
             Row(f"{name}: warm (memory tier)", samples[("warm", name)], base, raw[name]),
             Row(f"{name}: after restart (SQLite tier)", samples[("restart", name)], base, raw[name]),
-            Row(f"{name}: new connection's first call (SQLite)", samples[("first", name)], base, raw[name],
-                note="includes the SDK client's one-time output-schema check for the tool"),
+            Row(
+                f"{name}: new connection's first call (SQLite)",
+                samples[("first", name)],
+                base,
+                raw[name],
+                note="includes the SDK client's one-time output-schema check for the tool",
+            ),
         ]
-    print_table(rows, title=f"Cold vs warm vs restarted, stdio, upstream latency {latency * 1000:.0f} ms",
-                unit="ms")
-    print(f"Upstream requests per round (2 primer + 2 timed cold calls, plus each process's /version check): "
-          f"{upstream_requests}\n")
+    print_table(rows, title=f"Cold vs warm vs restarted, stdio, upstream latency {latency * 1000:.0f} ms", unit="ms")
+    print(
+        f"Upstream requests per round (2 primer + 2 timed cold calls, plus each process's /version check): "
+        f"{upstream_requests}\n"
+    )
 
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:

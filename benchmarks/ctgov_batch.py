@@ -27,12 +27,31 @@ from tools.http.factory import build_upstream
 
 LATENCY = 0.2
 BOUND = 5
-MUTATIONS = [f"{gene} {change}" for gene, change in (
-    ("EGFR", "L858R"), ("EGFR", "T790M"), ("EGFR", "C797S"), ("EGFR", "G719X"), ("KRAS", "G12C"),
-    ("KRAS", "G12D"), ("KRAS", "G12V"), ("KRAS", "G13D"), ("BRAF", "V600E"), ("BRAF", "V600K"),
-    ("PIK3CA", "H1047R"), ("PIK3CA", "E545K"), ("IDH1", "R132H"), ("IDH2", "R140Q"), ("ERBB2", "S310F"),
-    ("MET", "Y1003F"), ("TP53", "R175H"), ("NRAS", "Q61K"), ("FGFR3", "S249C"), ("KIT", "D816V"),
-)]
+MUTATIONS = [
+    f"{gene} {change}"
+    for gene, change in (
+        ("EGFR", "L858R"),
+        ("EGFR", "T790M"),
+        ("EGFR", "C797S"),
+        ("EGFR", "G719X"),
+        ("KRAS", "G12C"),
+        ("KRAS", "G12D"),
+        ("KRAS", "G12V"),
+        ("KRAS", "G13D"),
+        ("BRAF", "V600E"),
+        ("BRAF", "V600K"),
+        ("PIK3CA", "H1047R"),
+        ("PIK3CA", "E545K"),
+        ("IDH1", "R132H"),
+        ("IDH2", "R140Q"),
+        ("ERBB2", "S310F"),
+        ("MET", "Y1003F"),
+        ("TP53", "R175H"),
+        ("NRAS", "Q61K"),
+        ("FGFR3", "S249C"),
+        ("KIT", "D816V"),
+    )
+]
 TARGET = 1.2 * (len(MUTATIONS) / BOUND) * LATENCY
 RUNS = 5
 
@@ -57,21 +76,30 @@ async def run_once(replay: ReplayServer, concurrency: int, sequential: bool) -> 
 
 
 async def main() -> None:
-    route = Route("/api/v2/studies", lambda request: Reply.json(synthetic_mutation_page(request.query["query.term"])),
-                  when=lambda query: "AREA[EligibilityCriteria]" in query.get("query.term", ""))
+    route = Route(
+        "/api/v2/studies",
+        lambda request: Reply.json(synthetic_mutation_page(request.query["query.term"])),
+        when=lambda query: "AREA[EligibilityCriteria]" in query.get("query.term", ""),
+    )
     with ReplayServer(routes=[route], latency=LATENCY) as replay:
         await run_once(replay, BOUND, sequential=False)  # warm-up: imports, connections
         batched = [await run_once(replay, BOUND, sequential=False) for _ in range(RUNS)]
         sequential = [await run_once(replay, 1, sequential=True) for _ in range(max(2, RUNS // 2))]
     b, s = Summary.of(batched), Summary.of(sequential)
     verdict = "TARGET MET" if b.median <= TARGET else "MISSED"
-    print(f"\nsearch_trials_for_mutations: {len(MUTATIONS)} mutations, upstream latency {LATENCY * 1000:.0f} ms, "
-          f"bound {BOUND}, rate limiter not binding  (milliseconds per batch)")
+    print(
+        f"\nsearch_trials_for_mutations: {len(MUTATIONS)} mutations, upstream latency {LATENCY * 1000:.0f} ms, "
+        f"bound {BOUND}, rate limiter not binding  (milliseconds per batch)"
+    )
     print(f"{'':28}{'median':>9} {'p90':>9} {'runs':>6}")
-    print(f"{'batch (bound 5)':28}{b.median * 1000:9.1f} {b.p90 * 1000:9.1f} {b.count:>6}   "
-          f"target <= {TARGET * 1000:.0f} ms  {verdict}")
-    print(f"{'sequential (one at a time)':28}{s.median * 1000:9.1f} {s.p90 * 1000:9.1f} {s.count:>6}   "
-          f"speed-up {s.median / b.median:.1f}x\n")
+    print(
+        f"{'batch (bound 5)':28}{b.median * 1000:9.1f} {b.p90 * 1000:9.1f} {b.count:>6}   "
+        f"target <= {TARGET * 1000:.0f} ms  {verdict}"
+    )
+    print(
+        f"{'sequential (one at a time)':28}{s.median * 1000:9.1f} {s.p90 * 1000:9.1f} {s.count:>6}   "
+        f"speed-up {s.median / b.median:.1f}x\n"
+    )
 
 
 if __name__ == "__main__":

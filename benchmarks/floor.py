@@ -69,8 +69,13 @@ async def measure(trivial: Client, real: Client, *, rounds: int, samples: int) -
     """Samples for [trivial, get_trial, search_trials, get_trial unvalidated, search unvalidated]."""
     for client, call in ((trivial, (TOOL, {})), (real, TRIAL), (real, SEARCH)):
         await warm(client, call)
-    fns = [sdk_call(trivial, (TOOL, {})), sdk_call(real, TRIAL), sdk_call(real, SEARCH),
-           unvalidated_call(real, TRIAL), unvalidated_call(real, SEARCH)]
+    fns = [
+        sdk_call(trivial, (TOOL, {})),
+        sdk_call(real, TRIAL),
+        sdk_call(real, SEARCH),
+        unvalidated_call(real, TRIAL),
+        unvalidated_call(real, SEARCH),
+    ]
     for fn in fns:  # untimed warm-up of every path (imports, caches, branch predictors)
         for _ in range(50):
             await fn()
@@ -86,8 +91,10 @@ async def in_memory(replay: ReplayServer, folder: Path, *, rounds: int, samples:
 async def over_stdio(replay: ReplayServer, folder: Path, *, rounds: int, samples: int) -> list[list[float]]:
     env = child_env(replay.url, folder)
     trivial_params, real_params = stdio_params("trivial", env, folder), stdio_params("trialstock", env, folder)
-    async with Client(trivial_params, cache=None, read_timeout_seconds=60) as trivial, \
-            Client(real_params, cache=None, read_timeout_seconds=60) as real:
+    async with (
+        Client(trivial_params, cache=None, read_timeout_seconds=60) as trivial,
+        Client(real_params, cache=None, read_timeout_seconds=60) as real,
+    ):
         return await measure(trivial, real, rounds=rounds, samples=samples)
 
 
@@ -97,22 +104,46 @@ def report(transport: str, samples: Sequence[list[float]]) -> list[Target]:
     share = TARGET_SHARE[transport]
     base = f"trivial tool ({transport})"
     rows = [
-        Row(f"get_trial warm ({transport})", trial, base, trivial,
-            note=f"calls/s {calls_per_second(trial):,.0f} vs {calls_per_second(trivial):,.0f}"),
-        Row(f"search_trials warm ({transport})", search, base, trivial,
-            note=f"calls/s {calls_per_second(search):,.0f} vs {calls_per_second(trivial):,.0f}"),
-        Row("get_trial, no client-side schema check", trial_raw, base, trivial,
-            note="session.send_request: transport + server only"),
-        Row("search_trials, no client-side schema check", search_raw, base, trivial,
-            note="session.send_request: transport + server only"),
+        Row(
+            f"get_trial warm ({transport})",
+            trial,
+            base,
+            trivial,
+            note=f"calls/s {calls_per_second(trial):,.0f} vs {calls_per_second(trivial):,.0f}",
+        ),
+        Row(
+            f"search_trials warm ({transport})",
+            search,
+            base,
+            trivial,
+            note=f"calls/s {calls_per_second(search):,.0f} vs {calls_per_second(trivial):,.0f}",
+        ),
+        Row(
+            "get_trial, no client-side schema check",
+            trial_raw,
+            base,
+            trivial,
+            note="session.send_request: transport + server only",
+        ),
+        Row(
+            "search_trials, no client-side schema check",
+            search_raw,
+            base,
+            trivial,
+            note="session.send_request: transport + server only",
+        ),
     ]
     print_table(rows, title=f"Tool-call floor, sequential SDK client calls, {transport}")
     targets = []
     for name, subject in (("get_trial", trial), ("search_trials", search)):
         reached = calls_per_second(subject) / calls_per_second(trivial)
-        targets.append(Target(f"warm {name} {transport} >= {share:.0%} of trivial calls/s",
-                              f"{reached:.0%} ({calls_per_second(subject):,.0f} vs {calls_per_second(trivial):,.0f} "
-                              f"calls/s)", reached >= share))
+        targets.append(
+            Target(
+                f"warm {name} {transport} >= {share:.0%} of trivial calls/s",
+                f"{reached:.0%} ({calls_per_second(subject):,.0f} vs {calls_per_second(trivial):,.0f} calls/s)",
+                reached >= share,
+            )
+        )
     return targets
 
 

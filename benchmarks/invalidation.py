@@ -48,8 +48,9 @@ DEADLINE = 45.0
 
 async def _engine(url: str, instance_id: str) -> tuple[TieredCache, EventBus]:
     backend = RedisBackend.from_url(url, socket_timeout=5.0, connect_timeout=5.0)
-    cache = TieredCache(MemoryBackend(max_entries=10 * EVENTS, max_bytes=64 * 1024 * 1024), redis=backend,
-                        tier_timeout=5.0)
+    cache = TieredCache(
+        MemoryBackend(max_entries=10 * EVENTS, max_bytes=64 * 1024 * 1024), redis=backend, tier_timeout=5.0
+    )
     bus = EventBus(backend.client, CHANNEL, cache, instance_id=instance_id, latency_samples=2 * EVENTS)
     await bus.start()
     await bus.wait_connected(timeout=DEADLINE)
@@ -57,6 +58,7 @@ async def _engine(url: str, instance_id: str) -> tuple[TieredCache, EventBus]:
 
 
 # -- the receiving process -------------------------------------------------------------------
+
 
 async def child(url: str) -> None:
     """Receive EVENTS raw messages and EVENTS bus events; print the latencies as one JSON line."""
@@ -78,8 +80,12 @@ async def child(url: str) -> None:
     async with asyncio.timeout(DEADLINE):
         await reader
         await bus.wait_until(lambda: bus.received >= EVENTS, timeout=DEADLINE)
-    report = {"raw": raw, "bus": bus.latency.samples(), "remaining": sum(key in cache.memory for key in KEYS),
-              "events": bus.snapshot()}
+    report = {
+        "raw": raw,
+        "bus": bus.latency.samples(),
+        "remaining": sum(key in cache.memory for key in KEYS),
+        "events": bus.snapshot(),
+    }
     print(json.dumps(report), flush=True)
     await pubsub.aclose()
     await raw_client.aclose()
@@ -88,6 +94,7 @@ async def child(url: str) -> None:
 
 
 # -- the sending process ---------------------------------------------------------------------
+
 
 async def _readline(proc: subprocess.Popen[str]) -> str:
     assert proc.stdout is not None
@@ -113,26 +120,44 @@ async def _send(url: str) -> None:
 
 def _report(result: dict[str, Any]) -> None:
     bus, raw = result["bus"], result["raw"]
-    print_table([Row("EventBus: invalidate in A -> B memory tier", bus,
-                     "bare redis-py PUBLISH -> subscriber", raw,
-                     note=f"{EVENTS} events each, alternating, {PACE * 1000:.0f} ms apart, two OS processes")],
-                title="Cross-process invalidation propagation")
+    print_table(
+        [
+            Row(
+                "EventBus: invalidate in A -> B memory tier",
+                bus,
+                "bare redis-py PUBLISH -> subscriber",
+                raw,
+                note=f"{EVENTS} events each, alternating, {PACE * 1000:.0f} ms apart, two OS processes",
+            )
+        ],
+        title="Cross-process invalidation propagation",
+    )
     summary = Summary.of(bus)
     verdict = "MET" if summary.p99 < TARGET_P99 else "MISSED"
-    print(f"bus propagation (ms): p50 {summary.median * 1e3:.3f}  p90 {summary.p90 * 1e3:.3f}  "
-          f"p99 {summary.p99 * 1e3:.3f}  max {max(bus) * 1e3:.3f}  (bare pub/sub max {max(raw) * 1e3:.3f})")
+    print(
+        f"bus propagation (ms): p50 {summary.median * 1e3:.3f}  p90 {summary.p90 * 1e3:.3f}  "
+        f"p99 {summary.p99 * 1e3:.3f}  max {max(bus) * 1e3:.3f}  (bare pub/sub max {max(raw) * 1e3:.3f})"
+    )
     print(f"target: p99 under {TARGET_P99 * 1e3:.0f} ms on loopback: {verdict}")
     events = result["events"]
-    print(f"receiver: {events['received']} applied, {events['duplicates']} duplicates, "
-          f"{events['malformed']} malformed, {events['drops']} drops; "
-          f"{result['remaining']} of {EVENTS} keys left in its memory tier (must be 0)")
+    print(
+        f"receiver: {events['received']} applied, {events['duplicates']} duplicates, "
+        f"{events['malformed']} malformed, {events['drops']} drops; "
+        f"{result['remaining']} of {EVENTS} keys left in its memory tier (must be 0)"
+    )
 
 
 async def main() -> None:
     with RedisServer() as server:
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
-        proc = subprocess.Popen([sys.executable, "-m", "benchmarks.invalidation", "--child", server.url],
-                                cwd=ROOT, env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "benchmarks.invalidation", "--child", server.url],
+            cwd=ROOT,
+            env=env,
+            text=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
         try:
             if (line := await _readline(proc)) != "ready":
                 raise RuntimeError(f"unexpected line from the receiving process: {line!r}")

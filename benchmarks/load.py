@@ -57,12 +57,21 @@ def request_for(call: ToolCall) -> types.CallToolRequest:
     return types.CallToolRequest(params=types.CallToolRequestParams(name=call[0], arguments=call[1]))
 
 
-async def client_loop(url: str, headers: dict[str, str], calls: list[ToolCall], offset: int, deadline: float,
-                      tally: Tally, max_calls: int | None = None) -> None:
+async def client_loop(
+    url: str,
+    headers: dict[str, str],
+    calls: list[ToolCall],
+    offset: int,
+    deadline: float,
+    tally: Tally,
+    max_calls: int | None = None,
+) -> None:
     """One client: its own session and connection pool, calling round-robin until ``deadline``."""
     requests = [(call[0], request_for(call)) for call in calls]
-    async with httpx2.AsyncClient(headers=headers, timeout=30) as http, \
-            Client(streamable_http_client(url, http_client=http), cache=None) as client:
+    async with (
+        httpx2.AsyncClient(headers=headers, timeout=30) as http,
+        Client(streamable_http_client(url, http_client=http), cache=None) as client,
+    ):
         index = offset
         while time.perf_counter() < deadline and (max_calls is None or index - offset < max_calls):
             name, request = requests[index % len(requests)]
@@ -80,14 +89,16 @@ async def client_loop(url: str, headers: dict[str, str], calls: list[ToolCall], 
             tally.by_tool[name].append(elapsed)
 
 
-async def run_load(server: HttpProcess, headers: dict[str, str], calls: list[ToolCall], clients: int,
-                   duration: float) -> Tally:
+async def run_load(
+    server: HttpProcess, headers: dict[str, str], calls: list[ToolCall], clients: int, duration: float
+) -> Tally:
     tally = Tally()
     assert server.proc is not None
     cpu_before, client_before, started = cpu_seconds(server.proc.pid), time.process_time(), time.perf_counter()
     deadline = started + duration
-    await asyncio.gather(*(client_loop(server.url, headers, calls, offset, deadline, tally)
-                           for offset in range(clients)))
+    await asyncio.gather(
+        *(client_loop(server.url, headers, calls, offset, deadline, tally) for offset in range(clients))
+    )
     tally.wall = time.perf_counter() - started
     tally.server_cpu = (cpu_seconds(server.proc.pid) - cpu_before) / tally.wall
     tally.client_cpu = (time.process_time() - client_before) / tally.wall
@@ -117,21 +128,39 @@ async def main(latency: float, clients: int, duration: float, baseline_duration:
 
 
 def report(real: Tally, base: Tally, clients: int, duration: float, upstream: int) -> None:
-    row = Row(f"mixed workload, {clients} clients", real.latencies, f"trivial tool, {clients} clients", base.latencies,
-              note=f"throughput {real.throughput:,.0f} vs {base.throughput:,.0f} calls/s "
-                   f"({real.throughput / base.throughput:.0%}); CPU in cores, server {real.server_cpu:.2f} vs "
-                   f"{base.server_cpu:.2f}, clients {real.client_cpu:.2f} vs {base.client_cpu:.2f}")
+    row = Row(
+        f"mixed workload, {clients} clients",
+        real.latencies,
+        f"trivial tool, {clients} clients",
+        base.latencies,
+        note=f"throughput {real.throughput:,.0f} vs {base.throughput:,.0f} calls/s "
+        f"({real.throughput / base.throughput:.0%}); CPU in cores, server {real.server_cpu:.2f} vs "
+        f"{base.server_cpu:.2f}, clients {real.client_cpu:.2f} vs {base.client_cpu:.2f}",
+    )
     print_table([row], title=f"Under load: streamable HTTP, {duration:.0f} s, warm cache", unit="ms")
-    print("Per tool (ms):  " + "; ".join(
-        f"{name} median {Summary.of(v).median * 1000:.1f} p99 {Summary.of(v).p99 * 1000:.1f} (n={len(v)})"
-        for name, v in sorted(real.by_tool.items())))
-    print(f"Calls: {len(real.latencies):,} in {real.wall:.1f} s; errors {len(real.errors)}; upstream requests "
-          f"during the whole run (warm-up included) {upstream}")
+    print(
+        "Per tool (ms):  "
+        + "; ".join(
+            f"{name} median {Summary.of(v).median * 1000:.1f} p99 {Summary.of(v).p99 * 1000:.1f} (n={len(v)})"
+            for name, v in sorted(real.by_tool.items())
+        )
+    )
+    print(
+        f"Calls: {len(real.latencies):,} in {real.wall:.1f} s; errors {len(real.errors)}; upstream requests "
+        f"during the whole run (warm-up included) {upstream}"
+    )
     for error in real.errors[:5]:
         print(f"  error: {error}")
     print()
-    print_targets([Target(f"zero errors under load ({clients} clients, {duration:.0f} s)",
-                          f"{len(real.errors)} errors in {len(real.latencies):,} calls", not real.errors)])
+    print_targets(
+        [
+            Target(
+                f"zero errors under load ({clients} clients, {duration:.0f} s)",
+                f"{len(real.errors)} errors in {len(real.latencies):,} calls",
+                not real.errors,
+            )
+        ]
+    )
 
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:

@@ -58,9 +58,11 @@ async def service_layers(state: AppState, call: ToolCall) -> dict[str, Call]:
     async def key_only() -> str:
         return make_key(NS_RECORD, {"nct": args["nct_id"]}, CACHE_FORMAT)
 
-    return {"service: TrialsService.get_trial": lambda: trials.get_trial(args["nct_id"]),
-            "cache: get_or_fetch (memory hit)": lambda: state.services.cache.get_or_fetch(key, never, policy),
-            "cache: make_key": key_only}
+    return {
+        "service: TrialsService.get_trial": lambda: trials.get_trial(args["nct_id"]),
+        "cache: get_or_fetch (memory hit)": lambda: state.services.cache.get_or_fetch(key, never, policy),
+        "cache: make_key": key_only,
+    }
 
 
 async def slowest_warm(client: Client) -> tuple[ToolCall, dict[str, float]]:
@@ -73,8 +75,14 @@ async def slowest_warm(client: Client) -> tuple[ToolCall, dict[str, float]]:
     return worst, medians
 
 
-def entry_time(stats: pstats.Stats, inside: str, *, func: str | None = None, caller_not: str | None = None,
-               caller_in: str | None = None) -> float:
+def entry_time(
+    stats: pstats.Stats,
+    inside: str,
+    *,
+    func: str | None = None,
+    caller_not: str | None = None,
+    caller_in: str | None = None,
+) -> float:
     """Cumulative seconds spent in functions whose file path contains ``inside`` (and named
     ``func``), counting only calls from callers whose file does not contain ``caller_not`` /
     does contain ``caller_in``: time entering an area from outside it, without double counting."""
@@ -87,7 +95,9 @@ def entry_time(stats: pstats.Stats, inside: str, *, func: str | None = None, cal
             total += cumulative
             continue
         for (caller_file, _l, _n), (_ccc, _cnc, _ctt, caller_cum) in callers.items():
-            if (caller_not is None or caller_not not in caller_file) and (caller_in is None or caller_in in caller_file):
+            if (caller_not is None or caller_not not in caller_file) and (
+                caller_in is None or caller_in in caller_file
+            ):
                 total += caller_cum
     return total
 
@@ -119,8 +129,10 @@ def attribution(stats: pstats.Stats, calls: int) -> list[tuple[str, float]]:
         ("  SDK: argument validation", entry_time(stats, "func_metadata.py", func="validate_arguments")),
         ("  tool function (tools/ + the cache calls it makes)", entry_time(stats, "/tools/errors.py", func="wrapper")),
         ("    of which cache/ (engine, keys, stats)", entry_time(stats, "/cache/", caller_in="/tools/")),
-        ("  SDK: result conversion (model -> structured + JSON text)",
-         entry_time(stats, "func_metadata.py", func="convert_result")),
+        (
+            "  SDK: result conversion (model -> structured + JSON text)",
+            entry_time(stats, "func_metadata.py", func="convert_result"),
+        ),
         ("server/ middleware (own time + its cache/ calls)", middleware),
         ("transport, dispatch, protocol models (the rest)", whole - check - handler - middleware),
     ]
@@ -136,8 +148,10 @@ async def main(top: int, calls: int) -> None:
             for name, median in sorted(medians.items(), key=lambda item: -item[1]):
                 print(f"  {median * 1e6:9.1f}  {name}")
             print(f"Slowest warm path: {subject[0]} {subject[1]}")
-            layers: dict[str, Call] = {"SDK client call_tool": sdk_call(client, subject),
-                                       "without client schema check": unvalidated_call(client, subject)}
+            layers: dict[str, Call] = {
+                "SDK client call_tool": sdk_call(client, subject),
+                "without client schema check": unvalidated_call(client, subject),
+            }
             layers.update(await service_layers(state, subject))
             fns = list(layers.values())
             for fn in fns:
@@ -153,8 +167,10 @@ async def main(top: int, calls: int) -> None:
     rows = [Row(name, samples[i], names[0], samples[0]) for i, name in enumerate(names) if i]
     print_table(rows, title=f"Layers of a warm {subject[0]} call (each timed alone; ratio = share of the full call)")
     stats = pstats.Stats(profiler)
-    print(f"cProfile of {calls} SDK calls, time by layer (microseconds per call; the profiler inflates"
-          " Python-heavy code, so read the shares):")
+    print(
+        f"cProfile of {calls} SDK calls, time by layer (microseconds per call; the profiler inflates"
+        " Python-heavy code, so read the shares):"
+    )
     rows_by_layer = attribution(stats, calls)
     whole = rows_by_layer[0][1]
     for name, micros in rows_by_layer:

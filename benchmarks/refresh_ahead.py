@@ -76,10 +76,14 @@ def _ms(seconds: float) -> str:
 
 
 def print_runs(runs: list[Run], duration: float) -> None:
-    print(f"\nrefresh-ahead: loader {LOADER_SECONDS * 1000:.0f} ms, fresh TTL {POLICY.fresh_ttl:g} s (no stale "
-          f"window), a call every {INTERVAL * 1000:.0f} ms for {duration:g} s  (milliseconds per call)")
-    header = (f"{'':22}{'median':>9} {'p90':>9} {'p99':>9} {'max':>9} {'max 2nd+':>9}  {'calls':>6}  "
-              f"{'waited':>6}  {'waited 2nd+':>11}  {'loads':>5}  {'ahead':>5}  verdict")
+    print(
+        f"\nrefresh-ahead: loader {LOADER_SECONDS * 1000:.0f} ms, fresh TTL {POLICY.fresh_ttl:g} s (no stale "
+        f"window), a call every {INTERVAL * 1000:.0f} ms for {duration:g} s  (milliseconds per call)"
+    )
+    header = (
+        f"{'':22}{'median':>9} {'p90':>9} {'p99':>9} {'max':>9} {'max 2nd+':>9}  {'calls':>6}  "
+        f"{'waited':>6}  {'waited 2nd+':>11}  {'loads':>5}  {'ahead':>5}  verdict"
+    )
     print(header)
     print("-" * len(header))
     for run in runs:
@@ -88,15 +92,19 @@ def print_runs(runs: list[Run], duration: float) -> None:
         waits_after = sum(run.waited[1:])
         met = waits_after == 0 and max(after_first) < HIT_LEVEL
         verdict = ("TARGET MET" if met else "MISSED") if run.name.endswith("ON") else "(control)"
-        print(f"{run.name:22}{_ms(summary.median)} {_ms(summary.p90)} {_ms(summary.p99)} {_ms(max(run.latencies))} "
-              f"{_ms(max(after_first))}  {summary.count:>6}  {sum(run.waited):>6}  {waits_after:>11}  "
-              f"{run.loader_calls:>5}  {run.refreshed:>5}  {verdict}")
+        print(
+            f"{run.name:22}{_ms(summary.median)} {_ms(summary.p90)} {_ms(summary.p99)} {_ms(max(run.latencies))} "
+            f"{_ms(max(after_first))}  {summary.count:>6}  {sum(run.waited):>6}  {waits_after:>11}  "
+            f"{run.loader_calls:>5}  {run.refreshed:>5}  {verdict}"
+        )
     print()
 
 
 async def main(duration: float) -> None:
-    runs = [await measure("refresh-ahead OFF", refresh_ahead=False, duration=duration),
-            await measure("refresh-ahead ON", refresh_ahead=True, duration=duration)]
+    runs = [
+        await measure("refresh-ahead OFF", refresh_ahead=False, duration=duration),
+        await measure("refresh-ahead ON", refresh_ahead=True, duration=duration),
+    ]
     print_runs(runs, duration)
 
 

@@ -72,8 +72,9 @@ async def build_file(path: Path, count: int, data: bytes) -> float:
         for start in range(0, count, BATCH):
             rows = ((key_of(i), data, expires, len(data) + 47, now) for i in range(start, min(count, start + BATCH)))
             conn.execute("BEGIN")
-            conn.executemany("INSERT INTO entries (key, data, expires_at, size, last_access) VALUES (?, ?, ?, ?, ?)",
-                             rows)
+            conn.executemany(
+                "INSERT INTO entries (key, data, expires_at, size, last_access) VALUES (?, ?, ?, ?, ?)", rows
+            )
             conn.execute("COMMIT")
         conn.execute("PRAGMA journal_mode = WAL")
     finally:
@@ -93,8 +94,9 @@ async def _never() -> Any:
     raise AssertionError("benchmark hits must never load")
 
 
-async def sqlite_hits(small: Path, large: Path, sizes: tuple[int, int], *, rounds: int,
-                      samples: int) -> list[list[float]]:
+async def sqlite_hits(
+    small: Path, large: Path, sizes: tuple[int, int], *, rounds: int, samples: int
+) -> list[list[float]]:
     """Samples for [small get_many, large get_many, small via engine, large via engine]."""
     backends = [await SqliteBackend.open(path, **LIMITS) for path in (small, large)]
     memories = [MemoryBackend(max_entries=100, max_bytes=1 << 24) for _ in backends]
@@ -150,8 +152,11 @@ async def memory_bytes_per_entry(count: int) -> tuple[float, float, list[tuple[s
     finally:
         tracemalloc.stop()
     await engine.aclose()
-    top = [(f"{Path(s.traceback[0].filename).name}:{s.traceback[0].lineno}", s.size_diff / count)
-           for s in sites[:6] if s.size_diff > 0]
+    top = [
+        (f"{Path(s.traceback[0].filename).name}:{s.traceback[0].lineno}", s.size_diff / count)
+        for s in sites[:6]
+        if s.size_diff > 0
+    ]
     return payload_total / count, (tier_total - payload_total) / count, top
 
 
@@ -167,23 +172,48 @@ async def main(quick: bool = False) -> None:
         hits = await sqlite_hits(small, large, (1_000, large_count), rounds=rounds, samples=samples)
     label = f"{large_count:,}"
     rows = [
-        Row(f"SqliteBackend.get_many([k]), {label} entries", hits[1], "same, 1,000 entries", hits[0],
-            note=f"{len(data)} B per entry; the {label}-entry file ({size_mb:,.0f} MB) "
-                                    f"was built in {built:.1f} s"),
-        Row(f"TieredCache hit from SQLite, {label} entries", hits[3], "same, 1,000 entries", hits[2],
-            note="memory tier emptied before every call"),
+        Row(
+            f"SqliteBackend.get_many([k]), {label} entries",
+            hits[1],
+            "same, 1,000 entries",
+            hits[0],
+            note=f"{len(data)} B per entry; the {label}-entry file ({size_mb:,.0f} MB) was built in {built:.1f} s",
+        ),
+        Row(
+            f"TieredCache hit from SQLite, {label} entries",
+            hits[3],
+            "same, 1,000 entries",
+            hits[2],
+            note="memory tier emptied before every call",
+        ),
     ]
     print_table(rows, title="SQLite tier hit latency vs number of entries")
     per_payload, overhead, top = await memory_bytes_per_entry(2_000 if quick else 20_000)
     print(f"Memory tier, {2_000 if quick else 20_000:,} entries of a ~2 KB trial summary (tracemalloc):")
-    print(f"  payload (decoded value + encoded bytes) {per_payload:,.0f} B per entry; "
-          f"tier cost beyond it {overhead:,.0f} B per entry")
-    print("  largest allocation sites while storing (B per entry, payload included): "
-          + ", ".join(f"{site} {size:,.0f}" for site, size in top) + "\n")
-    targets = [] if quick else [Target(f"{row.name} within {HIT_TARGET}x of 1,000 entries", f"{row.ratio:.2f}x",
-                                       row.ratio <= HIT_TARGET) for row in rows]
-    targets.append(Target(f"memory-tier bytes per entry beyond its payload < {BYTES_TARGET}", f"{overhead:,.0f} B",
-                          overhead < BYTES_TARGET))
+    print(
+        f"  payload (decoded value + encoded bytes) {per_payload:,.0f} B per entry; "
+        f"tier cost beyond it {overhead:,.0f} B per entry"
+    )
+    print(
+        "  largest allocation sites while storing (B per entry, payload included): "
+        + ", ".join(f"{site} {size:,.0f}" for site, size in top)
+        + "\n"
+    )
+    targets = (
+        []
+        if quick
+        else [
+            Target(f"{row.name} within {HIT_TARGET}x of 1,000 entries", f"{row.ratio:.2f}x", row.ratio <= HIT_TARGET)
+            for row in rows
+        ]
+    )
+    targets.append(
+        Target(
+            f"memory-tier bytes per entry beyond its payload < {BYTES_TARGET}",
+            f"{overhead:,.0f} B",
+            overhead < BYTES_TARGET,
+        )
+    )
     print_targets(targets)
 
 

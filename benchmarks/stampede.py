@@ -58,6 +58,7 @@ Bursts = tuple[list[float], list[float]]  # (cold burst, the same burst again on
 
 async def service_round(replay: ReplayServer, db: Path, callers: int) -> Bursts:
     async with app_state(bench_settings(replay.url, db)) as state:
+
         def call() -> Awaitable[Any]:
             return state.services.trials.get_trial(NCT)
 
@@ -107,21 +108,42 @@ async def main(latency: float, callers: int, rounds: int) -> None:
     rows = []
     for name in levels:
         rows += [
-            Row(f"{name}: cold burst, every caller", latencies[name], "one raw upstream fetch", fetches,
-                note=f"slowest caller per round (ms): {', '.join(f'{s * 1000:.0f}' for s in slowest[name])}"),
-            Row(f"{name}: same burst once cached", warm[name], "one raw upstream fetch", fetches,
+            Row(
+                f"{name}: cold burst, every caller",
+                latencies[name],
+                "one raw upstream fetch",
+                fetches,
+                note=f"slowest caller per round (ms): {', '.join(f'{s * 1000:.0f}' for s in slowest[name])}",
+            ),
+            Row(
+                f"{name}: same burst once cached",
+                warm[name],
+                "one raw upstream fetch",
+                fetches,
                 note=f"slowest caller per round (ms): {', '.join(f'{s * 1000:.0f}' for s in slowest_warm[name])}"
-                     " - building 1,000 answers on one event loop"),
+                " - building 1,000 answers on one event loop",
+            ),
         ]
-    print_table(rows, title=f"Stampede: {callers:,} concurrent identical cold calls, upstream latency "
-                            f"{latency * 1000:.0f} ms, {rounds} rounds", unit="ms")
+    print_table(
+        rows,
+        title=f"Stampede: {callers:,} concurrent identical cold calls, upstream latency "
+        f"{latency * 1000:.0f} ms, {rounds} rounds",
+        unit="ms",
+    )
     targets = []
     for name in levels:
         worst = max(slowest[name])
-        print(f"{name}: upstream requests per round {requests[name]}; slowest caller / one fetch: "
-              f"{worst / fetch:.2f}x (worst round {worst * 1000:.0f} ms vs {fetch * 1000:.0f} ms)")
-        targets.append(Target(f"{name}: upstream requests per {callers:,}-caller burst == 1",
-                              f"{max(requests[name])} (max over {rounds} rounds)", max(requests[name]) == 1))
+        print(
+            f"{name}: upstream requests per round {requests[name]}; slowest caller / one fetch: "
+            f"{worst / fetch:.2f}x (worst round {worst * 1000:.0f} ms vs {fetch * 1000:.0f} ms)"
+        )
+        targets.append(
+            Target(
+                f"{name}: upstream requests per {callers:,}-caller burst == 1",
+                f"{max(requests[name])} (max over {rounds} rounds)",
+                max(requests[name]) == 1,
+            )
+        )
     print()
     print_targets(targets)
 

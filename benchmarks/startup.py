@@ -64,8 +64,13 @@ async def samples(replay_url: str, folder: Path, count: int) -> tuple[list[float
 def import_profile(module: str, top: int = 6) -> tuple[float, list[tuple[str, float]]]:
     """Seconds to import ``module`` in a fresh interpreter (``-X importtime``, summed self
     times) and the top-level packages that took longest (self time, seconds)."""
-    done = subprocess.run([sys.executable, "-X", "importtime", "-c", f"import {module}"], cwd=REPO,
-                          capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", f"import {module}"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     totals: Counter[str] = Counter()
     for line in done.stderr.splitlines():
         match = re.match(r"import time:\s+(\d+)\s+\|\s+\d+\s+\|\s*(\S+)", line)
@@ -108,21 +113,31 @@ async def main(quick: bool = False) -> None:
         real, trivial = await samples(replay.url, folder, count)
         state = await lifespan_seconds(replay.url, folder, count)
         built, built_trivial = build_seconds(folder, replay.url, count)
-    row = Row("trialstock-mcp serve: first tools/list", real, "trivial server: first tools/list", trivial,
-              note="spawn + handshake + tools/list over stdio")
+    row = Row(
+        "trialstock-mcp serve: first tools/list",
+        real,
+        "trivial server: first tools/list",
+        trivial,
+        note="spawn + handshake + tools/list over stdio",
+    )
     print_table([row], title="Start-up over stdio", unit="ms")
     real_import, real_top = import_profile("server.serve")
     trivial_import, trivial_top = import_profile("benchmarks._trivial")
     print("Where the difference goes (in-process pieces; medians; one import run each):")
-    print(f"  import server.serve      {real_import * 1000:7.0f} ms   vs import benchmarks._trivial "
-          f"{trivial_import * 1000:7.0f} ms")
+    print(
+        f"  import server.serve      {real_import * 1000:7.0f} ms   vs import benchmarks._trivial "
+        f"{trivial_import * 1000:7.0f} ms"
+    )
     print("    slowest packages (self time, ms): " + ", ".join(f"{n} {t * 1000:.0f}" for n, t in real_top))
     print("    baseline's slowest:               " + ", ".join(f"{n} {t * 1000:.0f}" for n, t in trivial_top))
-    print(f"  build_server (register tools) {_median(built) * 1000:7.1f} ms   vs build_trivial "
-          f"{_median(built_trivial) * 1000:7.1f} ms")
+    print(
+        f"  build_server (register tools) {_median(built) * 1000:7.1f} ms   vs build_trivial "
+        f"{_median(built_trivial) * 1000:7.1f} ms"
+    )
     print(f"  app_state (lifespan: cache tiers, HTTP clients, services) {_median(state) * 1000:7.1f} ms\n")
-    print_targets([Target(f"first tools/list within {TARGET}x of the trivial server",
-                          f"{row.ratio:.2f}x", row.ratio <= TARGET)])
+    print_targets(
+        [Target(f"first tools/list within {TARGET}x of the trivial server", f"{row.ratio:.2f}x", row.ratio <= TARGET)]
+    )
 
 
 if __name__ == "__main__":

@@ -45,9 +45,17 @@ async def build_cache(
         raise
     tier_timeouts = {"sqlite": sqlite.timeout} if sqlite is not None else None
     return TieredCache(
-        memory, redis=redis_tier, sqlite=sqlite_tier, serializer=serializer, clock=clock, locker=locker,
-        tier_timeout=engine.tier_timeout, tier_recovery=engine.tier_breaker_recovery, tier_timeouts=tier_timeouts,
-        lock_ttl=engine.lock_ttl, lock_wait=engine.lock_wait,
+        memory,
+        redis=redis_tier,
+        sqlite=sqlite_tier,
+        serializer=serializer,
+        clock=clock,
+        locker=locker,
+        tier_timeout=engine.tier_timeout,
+        tier_recovery=engine.tier_breaker_recovery,
+        tier_timeouts=tier_timeouts,
+        lock_ttl=engine.lock_ttl,
+        lock_wait=engine.lock_wait,
     )
 
 
@@ -56,8 +64,12 @@ async def _open_sqlite(config: SqliteConfig, clock: Callable[[], float]) -> Any:
 
     try:
         return await SqliteBackend.open(
-            config.path, max_entries=config.max_entries, max_bytes=config.max_bytes,
-            busy_timeout_ms=config.busy_timeout_ms, cleanup_batch=config.cleanup_batch, clock=clock,
+            config.path,
+            max_entries=config.max_entries,
+            max_bytes=config.max_bytes,
+            busy_timeout_ms=config.busy_timeout_ms,
+            cleanup_batch=config.cleanup_batch,
+            clock=clock,
         )
     except (BackendError, OSError) as exc:
         log.error("SQLite cache tier at %s unavailable, running without it: %s", config.path, exc)
@@ -72,7 +84,11 @@ def _open_redis(config: RedisConfig | None, clock: Callable[[], float]) -> tuple
     from cache.backends.redis_lock import RedisLocker
 
     backend = RedisBackend.from_url(
-        config.url.get_secret_value(), prefix=config.key_prefix, socket_timeout=config.socket_timeout,
-        connect_timeout=config.connect_timeout, max_connections=config.max_connections, clock=clock,
+        config.url.get_secret_value(),
+        prefix=config.key_prefix,
+        socket_timeout=config.socket_timeout,
+        connect_timeout=config.connect_timeout,
+        max_connections=config.max_connections,
+        clock=clock,
     )
     return backend, RedisLocker(backend)

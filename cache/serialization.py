@@ -58,9 +58,23 @@ class EncodedEntry(Entry):
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Entry):
             return NotImplemented
-        return (self.value, self.created_at, self.fresh_until, self.stale_until, self.tags, self.fetch_cost,
-                self.schema_version) == (other.value, other.created_at, other.fresh_until, other.stale_until,
-                                         other.tags, other.fetch_cost, other.schema_version)
+        return (
+            self.value,
+            self.created_at,
+            self.fresh_until,
+            self.stale_until,
+            self.tags,
+            self.fetch_cost,
+            self.schema_version,
+        ) == (
+            other.value,
+            other.created_at,
+            other.fresh_until,
+            other.stale_until,
+            other.tags,
+            other.fetch_cost,
+            other.schema_version,
+        )
 
 
 class CorruptEntry(ValueError):
@@ -114,8 +128,13 @@ class Serializer:
     ``compress_level`` (kept only if smaller); ``0`` disables compression.
     """
 
-    def __init__(self, fmt: str = DEFAULT_ENGINE.serializer, *,
-                 compress_threshold: int = DEFAULT_ENGINE.compress_threshold, compress_level: int = 3) -> None:
+    def __init__(
+        self,
+        fmt: str = DEFAULT_ENGINE.serializer,
+        *,
+        compress_threshold: int = DEFAULT_ENGINE.compress_threshold,
+        compress_level: int = 3,
+    ) -> None:
         if fmt not in _KNOWN_ENCODINGS:
             raise ValueError(f"unknown cache serializer {fmt!r}; use 'json' or 'msgpack'")
         self._msgpack = _load_msgpack()
@@ -140,8 +159,14 @@ class Serializer:
             raise TypeError(
                 f"value for cache namespace {namespace!r} is not serializable as {self.fmt}: {exc}"
             ) from exc
-        head = [SCHEMA_VERSION, entry.created_at, entry.fresh_until, entry.stale_until,
-                list(entry.tags), entry.fetch_cost]
+        head = [
+            SCHEMA_VERSION,
+            entry.created_at,
+            entry.fresh_until,
+            entry.stale_until,
+            list(entry.tags),
+            entry.fetch_cost,
+        ]
         body = self._encode_envelope(head, encoded_value)
         header = self._encoding
         if self._threshold and len(body) > self._threshold:
@@ -149,8 +174,9 @@ class Serializer:
             if len(packed) < len(body):
                 body, header = packed, header | COMP_ZLIB
         data = bytes((header,)) + body
-        normalized_entry = EncodedEntry(normalized, entry.created_at, entry.fresh_until, entry.stale_until,
-                                        tuple(entry.tags), entry.fetch_cost)
+        normalized_entry = EncodedEntry(
+            normalized, entry.created_at, entry.fresh_until, entry.stale_until, tuple(entry.tags), entry.fetch_cost
+        )
         normalized_entry.data = data
         return normalized_entry, data
 

@@ -70,8 +70,9 @@ def build_app(
     """The server with every tool registered; ``role`` (server, worker or cli) says which
     background schedules its state runs. Bad warming strategies fail here."""
     load_warming(settings)  # fail at start-up, not at the first connection
-    lifespan = SharedLifespan(functools.partial(app_state, settings, transports=transports, clock=clock, tools=TOOLS,
-                                                role=role))
+    lifespan = SharedLifespan(
+        functools.partial(app_state, settings, transports=transports, clock=clock, tools=TOOLS, role=role)
+    )
     mcp = TrialstockServer(
         "trialstock-mcp",
         version=__version__,

@@ -117,8 +117,9 @@ async def background(
         tunables = tunables_for(cache, clock=clock)
         refresh = None
         if worker.refresh_ahead and role != "cli":  # a one-shot command has no time to refresh anything
-            refresh = RefreshAhead(cache, tunables, clock=clock, window=worker.refresh_window,
-                                   concurrency=worker.refresh_concurrency)
+            refresh = RefreshAhead(
+                cache, tunables, clock=clock, window=worker.refresh_window, concurrency=worker.refresh_concurrency
+            )
             await refresh.start()
             stack.push_async_callback(refresh.aclose)
         usage = UsageLog(clock=clock)
@@ -126,8 +127,9 @@ async def background(
         board = StatsBoard(shared_store_for(cache, "stats"), instance_id, clock=clock)
         shared_usage = SharedUsage(usage, board)
         warmer = Warmer(runner, cache, load_warming(settings), clock=clock, usage=shared_usage, hot_keys=refresh)
-        parts = Background(instance_id, events, keeper, tunables, refresh, analytics, usage, warmer, board,
-                           shared_usage, None)
+        parts = Background(
+            instance_id, events, keeper, tunables, refresh, analytics, usage, warmer, board, shared_usage, None
+        )
         scheduler = None
         if role != "cli":
             leads = role == "worker" or worker.in_server
@@ -164,19 +166,30 @@ def _keeper(settings: Settings, cache: TieredCache, instance_id: str) -> LeaseKe
     if cache.redis is None:
         return LeaseKeeper(LocalLease("scheduler", holder_id=instance_id))
     # Outside the cache's key prefix, like the tunables: emptying the cache must not drop the lease.
-    lease = Lease(cache.redis.client, redis_scope_key(settings.redis.key_prefix, "lease.scheduler"),
-                  ttl=settings.worker.lease_ttl, holder_id=instance_id)
+    lease = Lease(
+        cache.redis.client,
+        redis_scope_key(settings.redis.key_prefix, "lease.scheduler"),
+        ttl=settings.worker.lease_ttl,
+        holder_id=instance_id,
+    )
     return LeaseKeeper(lease)
 
 
-def _jobs(settings: Settings, parts: Background, cache: TieredCache, services: Services, runner: Runner,
-          clock: Callable[[], float]) -> list[Job]:
+def _jobs(
+    settings: Settings,
+    parts: Background,
+    cache: TieredCache,
+    services: Services,
+    runner: Runner,
+    clock: Callable[[], float],
+) -> list[Job]:
     worker = settings.worker
     session = SessionWatch(services.stocks, parts.events, clock, services.stocks.config.hours)
 
     async def publish_stats() -> None:
-        await parts.board.publish({**cache.stats.snapshot(), "analytics": parts.analytics.report(),
-                                   "usage": export(parts.usage)})
+        await parts.board.publish(
+            {**cache.stats.snapshot(), "analytics": parts.analytics.report(), "usage": export(parts.usage)}
+        )
 
     async def warm_due() -> None:
         await parts.shared_usage.refresh()
@@ -200,13 +213,24 @@ def _jobs(settings: Settings, parts: Background, cache: TieredCache, services: S
         Job("stats", publish_stats, worker.stats_interval),
         Job("warm-due", warm_due, WARM_CHECK_EVERY, leader_only=True, first_after=WARM_CHECK_EVERY),
         # The service also checks lazily on calls; the schedule covers quiet periods.
-        Job("trials-data-version", data_version, settings.cache.trials_version_check_interval, leader_only=True,
-            first_after=settings.cache.trials_version_check_interval),
+        Job(
+            "trials-data-version",
+            data_version,
+            settings.cache.trials_version_check_interval,
+            leader_only=True,
+            first_after=settings.cache.trials_version_check_interval,
+        ),
         Job("stocks-session", session.check, SESSION_CHECK_EVERY, leader_only=True),
     ]
     if cache.sqlite is not None:
-        jobs.append(Job("sqlite-cleanup", cache.sqlite.cleanup_expired, worker.cleanup_interval,
-                        first_after=worker.cleanup_interval))
+        jobs.append(
+            Job(
+                "sqlite-cleanup",
+                cache.sqlite.cleanup_expired,
+                worker.cleanup_interval,
+                first_after=worker.cleanup_interval,
+            )
+        )
     if parts.refresh is not None:
         # Re-running a fresh call is a memory hit here: cheap, and it is what refresh-ahead watches.
         hot_every = worker.refresh_window / 2
@@ -219,8 +243,13 @@ def _jobs(settings: Settings, parts: Background, cache: TieredCache, services: S
 class SessionWatch:
     """Notices the Taipei session closing; then drops cached quotes everywhere and says so."""
 
-    def __init__(self, stocks: StocksService, events: EventBus | None, clock: Callable[[], float],
-                 hours: TradingHours | None = None) -> None:
+    def __init__(
+        self,
+        stocks: StocksService,
+        events: EventBus | None,
+        clock: Callable[[], float],
+        hours: TradingHours | None = None,
+    ) -> None:
         self._stocks = stocks
         self._events = events
         self._clock = clock

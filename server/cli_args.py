@@ -12,8 +12,10 @@ from pathlib import Path
 from server import __version__
 
 DESCRIPTION = "trialstock-mcp: an MCP server for clinical-trial and stock lookups behind a tiered cache."
-EPILOG = ("With no command it serves MCP over stdio. Exit codes: 0 success, 1 the operation failed, 2 bad usage or "
-          "a bad setting, 130 interrupted, 141 output pipe closed.")
+EPILOG = (
+    "With no command it serves MCP over stdio. Exit codes: 0 success, 1 the operation failed, 2 bad usage or "
+    "a bad setting, 130 interrupted, 141 output pipe closed."
+)
 
 
 def port_number(text: str) -> int:
@@ -39,9 +41,12 @@ def build_parser() -> argparse.ArgumentParser:
     tools.add_argument("name", nargs="?", help="a tool name: show its arguments")
     call = sub.add_parser("call", help="call a tool in-process and print its result")
     call.add_argument("tool")
-    call.add_argument("args", nargs="*", metavar="key=value",
-                      help="values are typed by the tool's schema: symbol=2330, page_size=5, symbols=2330,AAPL, JSON "
-                      "for objects")
+    call.add_argument(
+        "args",
+        nargs="*",
+        metavar="key=value",
+        help="values are typed by the tool's schema: symbol=2330, page_size=5, symbols=2330,AAPL, JSON for objects",
+    )
     call.add_argument("--json", dest="json_args", help="arguments as one JSON object")
     call.add_argument("--raw", action="store_true", help="print the structured result as JSON")
     sub.add_parser("worker", help="run the background schedules without serving MCP (see docs/operations.md)")
@@ -63,8 +68,12 @@ def _add_cache_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
     what.add_argument("--namespace", help="every entry of a namespace, e.g. trials.search")
     what.add_argument("--all", action="store_true", help="everything")
     what.add_argument("--older-than", type=float, metavar="SECONDS", help="entries created more than SECONDS ago")
-    what.add_argument("--unused-for", type=float, metavar="SECONDS",
-                      help="entries not read for SECONDS (memory and SQLite; Redis keeps no read times)")
+    what.add_argument(
+        "--unused-for",
+        type=float,
+        metavar="SECONDS",
+        help="entries not read for SECONDS (memory and SQLite; Redis keeps no read times)",
+    )
     inv.add_argument("--in-namespace", metavar="NS", help="with --older-than/--unused-for: only this namespace")
     backup = actions.add_parser("backup", help="online backup of the SQLite tier to a new file")
     backup.add_argument("path", type=Path)

@@ -54,7 +54,9 @@ async def _stats(cache: TieredCache, _args: argparse.Namespace) -> int:
         if name == "memory":
             continue  # this process's memory tier is empty; the servers' tiers are in their figures
         info = await cache.tier_info(name)
-        rows.append((name, "yes" if ok else "NO", info.get("entries", "-"), info.get("bytes", "-"), info.get("where", "")))
+        rows.append(
+            (name, "yes" if ok else "NO", info.get("entries", "-"), info.get("bytes", "-"), info.get("where", ""))
+        )
     print(render_table(("tier", "answers", "entries", "bytes", "where"), rows))
     board = StatsBoard(shared_store_for(cache, "stats"), "cli", clock=time.time)
     records = await board.read()

@@ -27,7 +27,7 @@ def parse_arguments(pairs: Sequence[str], json_args: str | None) -> tuple[dict[s
         except orjson.JSONDecodeError as exc:
             raise UsageError(f"--json is not valid JSON: {exc}") from None
         if not isinstance(arguments, dict):
-            raise UsageError("--json must be a JSON object, e.g. '{\"nct_id\": \"NCT04280705\"}'")
+            raise UsageError('--json must be a JSON object, e.g. \'{"nct_id": "NCT04280705"}\'')
     texts: dict[str, str] = {}
     for pair in pairs:
         key, sep, text = pair.partition("=")
@@ -37,7 +37,9 @@ def parse_arguments(pairs: Sequence[str], json_args: str | None) -> tuple[dict[s
     return arguments, texts
 
 
-def typed_arguments(name: str, schema: dict[str, Any], arguments: dict[str, Any], texts: dict[str, str]) -> dict[str, Any]:
+def typed_arguments(
+    name: str, schema: dict[str, Any], arguments: dict[str, Any], texts: dict[str, str]
+) -> dict[str, Any]:
     """Merge ``key=value`` texts over ``arguments``, typed by the tool's input schema: JSON when the
     property wants a number, boolean, array or object, text when it wants a string (so
     ``symbol=2330`` stays "2330"); for a list, a bare value or comma-separated values become its
@@ -49,8 +51,10 @@ def typed_arguments(name: str, schema: dict[str, Any], arguments: dict[str, Any]
         merged[key] = _coerce(text, properties.get(key, {}), schema)
     unknown = sorted(set(merged) - set(properties))
     if unknown:
-        raise UsageError(f"{name} has no argument {', '.join(unknown)}{did_you_mean(unknown[0], properties)}; "
-                         f"its arguments: {', '.join(sorted(properties))}")
+        raise UsageError(
+            f"{name} has no argument {', '.join(unknown)}{did_you_mean(unknown[0], properties)}; "
+            f"its arguments: {', '.join(sorted(properties))}"
+        )
     missing = sorted(set(schema.get("required", [])) - set(merged))
     if missing:
         raise UsageError(f"{name} needs {', '.join(missing)}")
@@ -114,8 +118,15 @@ def argument_rows(schema: dict[str, Any]) -> list[tuple[str, str, str, str, str]
     rows = []
     for key, prop in schema.get("properties", {}).items():
         default = "" if prop.get("default") is None else orjson.dumps(prop["default"]).decode()
-        rows.append((key, _type_label(prop, schema), "yes" if key in required else "no", default,
-                     " ".join(str(prop.get("description", "")).split())))
+        rows.append(
+            (
+                key,
+                _type_label(prop, schema),
+                "yes" if key in required else "no",
+                default,
+                " ".join(str(prop.get("description", "")).split()),
+            )
+        )
     return rows
 
 
@@ -150,8 +161,9 @@ def did_you_mean(word: str, choices: Any) -> str:
     return f"; did you mean {close[0]!r}?" if close else ""
 
 
-async def call_tool(settings: Settings, name: str, arguments: dict[str, Any], texts: dict[str, str], *,
-                    raw: bool) -> int:
+async def call_tool(
+    settings: Settings, name: str, arguments: dict[str, Any], texts: dict[str, str], *, raw: bool
+) -> int:
     """Exit 0 with the result printed, 2 for an unknown tool or invalid arguments, 1 when the
     tool failed (e.g. its upstream is down)."""
     async with Client(build_app(settings, role="cli").mcp) as client:
@@ -159,7 +171,9 @@ async def call_tool(settings: Settings, name: str, arguments: dict[str, Any], te
         tool = tools.get(name)
         problem: UsageError | None = None
         if tool is None:
-            problem = UsageError(f"unknown tool {name!r}{did_you_mean(name, tools)}; available: {', '.join(sorted(tools))}")
+            problem = UsageError(
+                f"unknown tool {name!r}{did_you_mean(name, tools)}; available: {', '.join(sorted(tools))}"
+            )
         else:
             try:
                 arguments = typed_arguments(name, tool.input_schema, arguments, texts)

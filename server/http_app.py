@@ -37,8 +37,9 @@ def transport_security(settings: Settings) -> TransportSecuritySettings:
         hosts.append(f"[{bind}]" if ":" in bind else bind)
     hosts.extend(settings.transport.allowed_hosts)
     allowed_hosts = [h for host in hosts for h in (host, f"{host}:*")]
-    allowed_origins = [o for host in hosts
-                       for o in (f"http://{host}", f"http://{host}:*", f"https://{host}", f"https://{host}:*")]
+    allowed_origins = [
+        o for host in hosts for o in (f"http://{host}", f"http://{host}:*", f"https://{host}", f"https://{host}:*")
+    ]
     return TransportSecuritySettings(
         enable_dns_rebinding_protection=True, allowed_hosts=allowed_hosts, allowed_origins=allowed_origins
     )

@@ -98,8 +98,15 @@ async def build_services(
             config=StocksConfig(ttl=settings.cache.stocks),
             clock=clock,
         )
-        yield Services(trials=trials, stocks=stocks, cache=cache, upstreams=upstreams,
-                       analytics=Analytics(cache, clock=clock), clock=clock, started_at=clock())
+        yield Services(
+            trials=trials,
+            stocks=stocks,
+            cache=cache,
+            upstreams=upstreams,
+            analytics=Analytics(cache, clock=clock),
+            clock=clock,
+            started_at=clock(),
+        )
 
 
 class SharedLifespan:

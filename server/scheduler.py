@@ -38,17 +38,28 @@ class Job:
     task: asyncio.Task[None] | None = field(default=None, repr=False)
 
     def snapshot(self) -> dict[str, Any]:
-        return {"every": self.every, "leader_only": self.leader_only, "runs": self.runs,
-                "failures": self.failures, "last_error": self.last_error,
-                "running": self.task is not None and not self.task.done()}
+        return {
+            "every": self.every,
+            "leader_only": self.leader_only,
+            "runs": self.runs,
+            "failures": self.failures,
+            "last_error": self.last_error,
+            "running": self.task is not None and not self.task.done(),
+        }
 
 
 class Scheduler:
     """Runs due jobs every ``tick`` seconds until :meth:`aclose`."""
 
-    def __init__(self, jobs: Sequence[Job], *, is_leader: Callable[[], bool], tick: float = DEFAULT_TICK,
-                 clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep) -> None:
+    def __init__(
+        self,
+        jobs: Sequence[Job],
+        *,
+        is_leader: Callable[[], bool],
+        tick: float = DEFAULT_TICK,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+    ) -> None:
         self.jobs = {job.name: job for job in jobs}
         for job in self.jobs.values():
             job.next_at = clock() + job.first_after
@@ -106,8 +117,12 @@ class Scheduler:
         except Exception as exc:  # a background job has nobody to raise to
             error = f"{type(exc).__name__}: {exc}"
             # The same failure again (e.g. Redis still down) is logged quietly.
-            log.log(logging.DEBUG if error == job.last_error else logging.WARNING,
-                    "background job %s failed: %s", job.name, error)
+            log.log(
+                logging.DEBUG if error == job.last_error else logging.WARNING,
+                "background job %s failed: %s",
+                job.name,
+                error,
+            )
             job.failures += 1
             job.last_error = error
         else:

@@ -29,8 +29,13 @@ def serve(settings: Settings, *, transport: str | None = None, host: str | None 
 
     asgi = build_http_app(app, settings, kind="http" if kind == "http" else "sse")
     log.warning("serving %s on http://%s:%d", kind, settings.transport.host, settings.transport.port)
-    uvicorn.run(asgi, host=settings.transport.host, port=settings.transport.port, log_level="warning",
-                timeout_graceful_shutdown=SHUTDOWN_TIMEOUT)
+    uvicorn.run(
+        asgi,
+        host=settings.transport.host,
+        port=settings.transport.port,
+        log_level="warning",
+        timeout_graceful_shutdown=SHUTDOWN_TIMEOUT,
+    )
     return 0
 
 

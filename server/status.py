@@ -40,10 +40,16 @@ class UpstreamState(BaseModel):
 
     @classmethod
     def of(cls, health: UpstreamHealth) -> UpstreamState:
-        return cls(name=health.name, base_url=health.base_url, circuit=health.state,
-                   consecutive_failures=health.consecutive_failures, total_failures=health.total_failures,
-                   total_requests=health.total_requests, last_error=health.last_error,
-                   retry_in_seconds=health.retry_in)
+        return cls(
+            name=health.name,
+            base_url=health.base_url,
+            circuit=health.state,
+            consecutive_failures=health.consecutive_failures,
+            total_failures=health.total_failures,
+            total_requests=health.total_requests,
+            last_error=health.last_error,
+            retry_in_seconds=health.retry_in,
+        )
 
 
 class ServiceStatus(BaseModel):

@@ -28,9 +28,11 @@ async def run_worker(settings: Settings, *, stop: asyncio.Event | None = None) -
     async with app.lifespan(app.mcp) as state:
         keeper = state.background.keeper
         log.warning("worker %s started (lease %s)", state.background.instance_id, keeper.lease.name)
-        keeper.subscribe_changes(lambda leader: log.warning("worker %s %s the scheduler lease",
-                                                           state.background.instance_id,
-                                                           "holds" if leader else "lost"))
+        keeper.subscribe_changes(
+            lambda leader: log.warning(
+                "worker %s %s the scheduler lease", state.background.instance_id, "holds" if leader else "lost"
+            )
+        )
         await stop.wait()
     log.warning("worker stopped")
     return 0

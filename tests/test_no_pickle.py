@@ -21,8 +21,16 @@ def _offences(source: str) -> list[str]:
 
 
 def test_the_scanner_catches_what_it_should() -> None:
-    bad = ["import pickle", "from pickle import loads", "x = pickle.loads(b)", "import cPickle",
-           "marshal.loads(data)", "import shelve", "  import _pickle as p", "import cloudpickle"]
+    bad = [
+        "import pickle",
+        "from pickle import loads",
+        "x = pickle.loads(b)",
+        "import cPickle",
+        "marshal.loads(data)",
+        "import shelve",
+        "  import _pickle as p",
+        "import cloudpickle",
+    ]
     for line in bad:
         assert _offences(line), line
     assert _offences("unpickled = 1\n# no pickles here\nfrom cache.keys import make_key") == []

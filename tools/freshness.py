@@ -28,8 +28,10 @@ class CacheInfo(Compact):
         "several tiers); absent when fetched now.",
     )
     age_seconds: float = Field(description="Seconds since the data was fetched from the upstream (0 when fetched now).")
-    stale: bool = Field(description="True when older than its freshness window (served while it is "
-                        "refreshed, or because the upstream failed).")
+    stale: bool = Field(
+        description="True when older than its freshness window (served while it is "
+        "refreshed, or because the upstream failed)."
+    )
 
     @classmethod
     def from_meta(cls, meta: CacheMeta) -> CacheInfo:

@@ -21,5 +21,17 @@ from cache.backends.capabilities import (
 from cache.backends.memory import MemoryBackend
 from cache.backends.sqlite import SqliteBackend
 
-__all__ = ["Backend", "BackendError", "Countable", "CreationIndex", "Describable", "HeadReader", "MemoryBackend",
-           "MetaStore", "SharedRedis", "SqliteBackend", "UseIndex", "escape_glob"]
+__all__ = [
+    "Backend",
+    "BackendError",
+    "Countable",
+    "CreationIndex",
+    "Describable",
+    "HeadReader",
+    "MemoryBackend",
+    "MetaStore",
+    "SharedRedis",
+    "SqliteBackend",
+    "UseIndex",
+    "escape_glob",
+]

@@ -27,8 +27,16 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 if TYPE_CHECKING:  # redis is imported only by processes configured to use it
     from redis.asyncio import Redis
 
-__all__ = ["Countable", "CreationIndex", "Describable", "HeadReader", "MetaStore", "SharedRedis", "UseIndex",
-           "describe"]
+__all__ = [
+    "Countable",
+    "CreationIndex",
+    "Describable",
+    "HeadReader",
+    "MetaStore",
+    "SharedRedis",
+    "UseIndex",
+    "describe",
+]
 
 
 @runtime_checkable

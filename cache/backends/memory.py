@@ -71,9 +71,13 @@ class MemoryBackend:
 
     name = "memory"
 
-    def __init__(self, max_entries: int = DEFAULT_ENGINE.memory_max_entries,
-                 max_bytes: int = DEFAULT_ENGINE.memory_max_bytes,
-                 clock: Callable[[], float] = time.time, watermark_every: float = 60.0) -> None:
+    def __init__(
+        self,
+        max_entries: int = DEFAULT_ENGINE.memory_max_entries,
+        max_bytes: int = DEFAULT_ENGINE.memory_max_bytes,
+        clock: Callable[[], float] = time.time,
+        watermark_every: float = 60.0,
+    ) -> None:
         if max_entries < 1 or max_bytes < 1 or not watermark_every > 0:
             raise ValueError("max_entries, max_bytes and watermark_every must be positive")
         self.max_entries = max_entries
@@ -189,8 +193,11 @@ class MemoryBackend:
     def created_before_now(self, cutoff: float, pattern: str = "*") -> list[str]:
         """Keys matching ``pattern`` whose entry was created before ``cutoff`` (O(n))."""
         matches = re.compile(translate(pattern)).match
-        return [key for key, item in self._items.items()
-                if (entry := _entry_of(item)) is not None and entry.created_at < cutoff and matches(key)]
+        return [
+            key
+            for key, item in self._items.items()
+            if (entry := _entry_of(item)) is not None and entry.created_at < cutoff and matches(key)
+        ]
 
     def unused_since_now(self, cutoff: float, pattern: str = "*") -> list[str]:
         """Keys matching ``pattern`` neither read nor written since the newest watermark placed

@@ -56,8 +56,10 @@ class Watermarks(Generic[V]):
         self._order[mark] = self._filler
         marks.append(mark)
         if len(marks) > MAX_WATERMARKS:  # drop the inner one leaving the gap smallest for its age
-            index = min(range(1, len(marks) - 1),
-                        key=lambda i: (marks[i + 1].at - marks[i - 1].at) / (now - marks[i + 1].at + every))
+            index = min(
+                range(1, len(marks) - 1),
+                key=lambda i: (marks[i + 1].at - marks[i - 1].at) / (now - marks[i + 1].at + every),
+            )
             del self._order[marks[index]]
             del marks[index]
         return True

@@ -53,8 +53,15 @@ class RedisBackend:
 
     name = "redis"
 
-    def __init__(self, client: Redis, *, prefix: str = DEFAULT_REDIS.key_prefix, clock: Callable[[], float] = time.time,
-                 max_connections: int = DEFAULT_REDIS.max_connections, pool_timeout: float = 1.0) -> None:
+    def __init__(
+        self,
+        client: Redis,
+        *,
+        prefix: str = DEFAULT_REDIS.key_prefix,
+        clock: Callable[[], float] = time.time,
+        max_connections: int = DEFAULT_REDIS.max_connections,
+        pool_timeout: float = 1.0,
+    ) -> None:
         """Wrap a ready client (tests and the pub/sub layer may share one). Owns and closes it.
 
         ``max_connections`` bounds this backend's concurrent commands; a command waits up to
@@ -95,8 +102,13 @@ class RedisBackend:
             health_check_interval=health_check_interval,
             retry=Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,)),
         )
-        return cls(Redis.from_pool(pool), prefix=prefix, clock=clock, max_connections=max_connections,
-                   pool_timeout=pool_timeout)
+        return cls(
+            Redis.from_pool(pool),
+            prefix=prefix,
+            clock=clock,
+            max_connections=max_connections,
+            pool_timeout=pool_timeout,
+        )
 
     @property
     def where(self) -> str:

@@ -44,4 +44,3 @@ class RedisLocker:
         async with self._backend.command("lock release"):
             deleted = await self._release(keys=[self.lock_key(key)], args=[token])
         return bool(deleted)
-

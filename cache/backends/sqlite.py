@@ -56,8 +56,16 @@ class SqliteBackend:
 
     name = "sqlite"
 
-    def __init__(self, file: SqliteFile, *, max_entries: int, max_bytes: int, cleanup_batch: int,
-                 clock: Callable[[], float], access_flush_size: int) -> None:
+    def __init__(
+        self,
+        file: SqliteFile,
+        *,
+        max_entries: int,
+        max_bytes: int,
+        cleanup_batch: int,
+        clock: Callable[[], float],
+        access_flush_size: int,
+    ) -> None:
         """Use :meth:`open`; this takes a file already opened by it."""
         self._file = file
         self._clock = clock
@@ -87,8 +95,14 @@ class SqliteBackend:
         if max_entries < 1 or max_bytes < 1 or cleanup_batch < 1 or access_flush_size < 1:
             raise ValueError("max_entries, max_bytes, cleanup_batch and access_flush_size must be positive")
         file = await SqliteFile.open(Path(path), busy_timeout_ms, clock)
-        return cls(file, max_entries=max_entries, max_bytes=max_bytes, cleanup_batch=cleanup_batch, clock=clock,
-                   access_flush_size=access_flush_size)
+        return cls(
+            file,
+            max_entries=max_entries,
+            max_bytes=max_bytes,
+            cleanup_batch=cleanup_batch,
+            clock=clock,
+            access_flush_size=access_flush_size,
+        )
 
     @property
     def path(self) -> Path:
@@ -144,8 +158,14 @@ class SqliteBackend:
         latest = {record.key: record for record in records}.values()
         dead = [(r.key,) for r in latest if r.expires_at <= now]
         rows = [
-            (r.key, r.data, None if math.isinf(r.expires_at) else r.expires_at, len(r.key) + len(r.data), now,
-             r.created_at if r.created_at > 0 else now)
+            (
+                r.key,
+                r.data,
+                None if math.isinf(r.expires_at) else r.expires_at,
+                len(r.key) + len(r.data),
+                now,
+                r.created_at if r.created_at > 0 else now,
+            )
             for r in latest
             if r.expires_at > now
         ]
@@ -182,8 +202,9 @@ class SqliteBackend:
 
     async def match(self, pattern: str) -> list[str]:
         """Live keys matching the glob (SQLite GLOB: case-sensitive, ``*?[...]``)."""
-        rows = await self._file.read("match", f"SELECT key FROM entries WHERE key GLOB ? AND {LIVE}",
-                                     (pattern, self._clock()))
+        rows = await self._file.read(
+            "match", f"SELECT key FROM entries WHERE key GLOB ? AND {LIVE}", (pattern, self._clock())
+        )
         return [row[0] for row in rows]
 
     async def tagged(self, tags: Sequence[str]) -> list[str]:
@@ -194,9 +215,11 @@ class SqliteBackend:
         keys: dict[str, None] = {}
         for chunk in _chunks(unique):
             rows = await self._file.read(
-                "tagged", "SELECT DISTINCT t.key FROM tags AS t JOIN entries AS e ON e.key = t.key "
+                "tagged",
+                "SELECT DISTINCT t.key FROM tags AS t JOIN entries AS e ON e.key = t.key "
                 f"WHERE t.tag IN ({_marks(len(chunk))}) AND (e.expires_at IS NULL OR e.expires_at > ?)",
-                (*chunk, self._clock()))
+                (*chunk, self._clock()),
+            )
             keys.update(dict.fromkeys(row[0] for row in rows))
         return list(keys)
 

@@ -40,8 +40,7 @@ async def totals(conn: aiosqlite.Connection) -> tuple[int, int]:
 async def delete_expired(conn: aiosqlite.Connection, now: float, limit: int) -> int:
     """Delete at most ``limit`` rows whose expiry has passed; returns how many."""
     cursor = await conn.execute(
-        "DELETE FROM entries WHERE key IN "
-        "(SELECT key FROM entries WHERE expires_at <= ? LIMIT ?)",
+        "DELETE FROM entries WHERE key IN (SELECT key FROM entries WHERE expires_at <= ? LIMIT ?)",
         (now, limit),
     )
     return max(cursor.rowcount, 0)
@@ -66,8 +65,9 @@ class Bounds:
         need_bytes = size - (self.max_bytes - self.max_bytes // 100) if size > self.max_bytes else 0
         while need_rows > 0 or need_bytes > 0:
             limit = max(need_rows, self.batch) if need_bytes > 0 else need_rows
-            rows = list(await conn.execute_fetchall(
-                "SELECT key, size FROM entries ORDER BY last_access LIMIT ?", (limit,)))
+            rows = list(
+                await conn.execute_fetchall("SELECT key, size FROM entries ORDER BY last_access LIMIT ?", (limit,))
+            )
             if not rows:
                 break
             victims: list[tuple[str]] = []

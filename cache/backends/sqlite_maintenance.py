@@ -72,13 +72,11 @@ async def health_report(conn: aiosqlite.Connection, path: Path, now: float) -> d
     """quick_check verdict, row counts, sizes and the file's location."""
     verdict = "; ".join(str(r[0]) for r in await conn.execute_fetchall("PRAGMA quick_check"))
     entries, data_bytes = await totals(conn)
-    (expired,), = await conn.execute_fetchall(
-        "SELECT count(*) FROM entries WHERE expires_at <= ?", (now,)
-    )
-    (tags,), = await conn.execute_fetchall("SELECT count(*) FROM tags")
-    (pages,), = await conn.execute_fetchall("PRAGMA page_count")
-    (page_size,), = await conn.execute_fetchall("PRAGMA page_size")
-    (free_pages,), = await conn.execute_fetchall("PRAGMA freelist_count")
+    ((expired,),) = await conn.execute_fetchall("SELECT count(*) FROM entries WHERE expires_at <= ?", (now,))
+    ((tags,),) = await conn.execute_fetchall("SELECT count(*) FROM tags")
+    ((pages,),) = await conn.execute_fetchall("PRAGMA page_count")
+    ((page_size,),) = await conn.execute_fetchall("PRAGMA page_size")
+    ((free_pages,),) = await conn.execute_fetchall("PRAGMA freelist_count")
     wal = Path(f"{path}-wal")
     return {
         "path": str(path),

@@ -29,8 +29,9 @@ class SqliteMeta:
     async def meta_get_prefixed(self, prefix: str) -> dict[str, str]:
         """The ``meta`` rows whose name starts with ``prefix`` (general settings shared by every
         process using the file, e.g. run-time tunables), as ``{name: value}``."""
-        rows = await self._file.read("meta_get", "SELECT name, value FROM meta WHERE substr(name, 1, ?) = ?",
-                                     (len(prefix), prefix))
+        rows = await self._file.read(
+            "meta_get", "SELECT name, value FROM meta WHERE substr(name, 1, ?) = ?", (len(prefix), prefix)
+        )
         return {str(name): str(value) for name, value in rows}
 
     async def meta_set(self, name: str, value: str) -> None:

@@ -200,8 +200,9 @@ async def _migrate(conn: aiosqlite.Connection) -> None:
         log.info("SQLite cache: migrated the entries table to schema %s", SCHEMA_VERSION)
     tables = {row[0] for row in await conn.execute_fetchall("SELECT name FROM sqlite_master WHERE type = 'table'")}
     if "meta" in tables:
-        await conn.execute("UPDATE meta SET value = ? WHERE name = 'schema_version' AND value != ?",
-                           (SCHEMA_VERSION, SCHEMA_VERSION))
+        await conn.execute(
+            "UPDATE meta SET value = ? WHERE name = 'schema_version' AND value != ?", (SCHEMA_VERSION, SCHEMA_VERSION)
+        )
 
 
 async def _run_ddl(conn: aiosqlite.Connection) -> None:

@@ -16,7 +16,20 @@ from cache.coordination.shared_store import SharedStore, redis_scope_key, shared
 from cache.coordination.tunables import TunableError, Tunables, TunableStoreError, tunables_for
 
 __all__ = [
-    "DomainEvent", "EventBus", "EventPublishError", "Lease", "LeaseError", "LeaseKeeper", "LocalLease",
-    "MemorySync", "SharedStore", "TunableError", "TunableStoreError", "Tunables", "instance_id",
-    "redis_scope_key", "shared_store_for", "tunables_for",
+    "DomainEvent",
+    "EventBus",
+    "EventPublishError",
+    "Lease",
+    "LeaseError",
+    "LeaseKeeper",
+    "LocalLease",
+    "MemorySync",
+    "SharedStore",
+    "TunableError",
+    "TunableStoreError",
+    "Tunables",
+    "instance_id",
+    "redis_scope_key",
+    "shared_store_for",
+    "tunables_for",
 ]

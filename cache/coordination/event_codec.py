@@ -82,8 +82,9 @@ def encode(message: Message) -> bytes:
         value: Any = {"name": payload.name, "data": payload.data}
     else:
         kind, value = payload.kind, list(payload.value)
-    return orjson.dumps({"v": VERSION, "id": message.id, "src": message.src, "kind": kind, "value": value,
-                         "ts": message.ts})
+    return orjson.dumps(
+        {"v": VERSION, "id": message.id, "src": message.src, "kind": kind, "value": value, "ts": message.ts}
+    )
 
 
 def decode(raw: bytes | str) -> Message:

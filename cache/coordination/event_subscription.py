@@ -30,8 +30,16 @@ DropHandler = Callable[[Exception], Awaitable[None]]
 class Subscription:
     """One channel's subscription, resubscribed after every drop; see the module doc."""
 
-    def __init__(self, client: Redis, channel: str, *, on_message: MessageHandler, on_dropped: DropHandler,
-                 backoff: tuple[float, float], poll: float) -> None:
+    def __init__(
+        self,
+        client: Redis,
+        channel: str,
+        *,
+        on_message: MessageHandler,
+        on_dropped: DropHandler,
+        backoff: tuple[float, float],
+        poll: float,
+    ) -> None:
         low, high = backoff
         if not 0 < low <= high:
             raise ValueError("reconnect_backoff must be (min, max) with 0 < min <= max")

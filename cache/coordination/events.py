@@ -67,8 +67,18 @@ RECEIVER_TIERS = ("memory", "sqlite")
 """Tiers a received invalidation is applied to (see the module doc)."""
 
 _CLEAR = InvalidationEvent("clear")
-_COUNTERS = ("published", "publish_errors", "received", "ignored_own", "duplicates", "malformed", "apply_errors",
-             "subscriptions", "drops", "memory_clears")
+_COUNTERS = (
+    "published",
+    "publish_errors",
+    "received",
+    "ignored_own",
+    "duplicates",
+    "malformed",
+    "apply_errors",
+    "subscriptions",
+    "drops",
+    "memory_clears",
+)
 
 
 class EventPublishError(Exception):
@@ -78,12 +88,28 @@ class EventPublishError(Exception):
 class EventBus:
     """Publishes this cache's invalidations and applies everyone else's. See the module doc."""
 
-    def __init__(self, redis_client: Redis, channel: str, cache: TieredCache, *, instance_id: str | None = None,
-                 clock: Callable[[], float] = time.time, reconnect_backoff: tuple[float, float] = (0.05, 2.0),
-                 seen_ids: int = 10_000, latency_samples: int = 1024, poll_interval: float = 1.0,
-                 stats_section: str = "events") -> None:
-        self._subscription = Subscription(redis_client, channel, on_message=self._on_message,
-                                          on_dropped=self._dropped, backoff=reconnect_backoff, poll=poll_interval)
+    def __init__(
+        self,
+        redis_client: Redis,
+        channel: str,
+        cache: TieredCache,
+        *,
+        instance_id: str | None = None,
+        clock: Callable[[], float] = time.time,
+        reconnect_backoff: tuple[float, float] = (0.05, 2.0),
+        seen_ids: int = 10_000,
+        latency_samples: int = 1024,
+        poll_interval: float = 1.0,
+        stats_section: str = "events",
+    ) -> None:
+        self._subscription = Subscription(
+            redis_client,
+            channel,
+            on_message=self._on_message,
+            on_dropped=self._dropped,
+            backoff=reconnect_backoff,
+            poll=poll_interval,
+        )
         self.channel = channel
         self.instance_id = instance_id or default_instance_id()
         self.latency = Reservoir(latency_samples)
@@ -260,12 +286,16 @@ class EventBus:
             value = latency.percentile(fraction)
             return None if value is None else round(value * 1000, 3)
 
-        data: dict[str, Any] = {"channel": self.channel, "instance_id": self.instance_id,
-                                "connected": self._connected}
+        data: dict[str, Any] = {"channel": self.channel, "instance_id": self.instance_id, "connected": self._connected}
         data.update({name: getattr(self, name) for name in _COUNTERS})
         data["domain"], data["domain_errors"] = dict(self.domain.counts), self.domain.errors
-        data["propagation_ms"] = {"p50": ms(0.5), "p90": ms(0.9), "p99": ms(0.99), "max": ms(1.0),
-                                  "samples": latency.count}
+        data["propagation_ms"] = {
+            "p50": ms(0.5),
+            "p90": ms(0.9),
+            "p99": ms(0.99),
+            "max": ms(1.0),
+            "samples": latency.count,
+        }
         return data
 
 

@@ -83,8 +83,15 @@ class LeaseLike(Protocol):
 class Lease:
     """A lease on the Redis key ``name`` (used verbatim: include your prefix) for ``ttl`` seconds."""
 
-    def __init__(self, redis_client: Redis, name: str, *, ttl: float, holder_id: str | None = None,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        redis_client: Redis,
+        name: str,
+        *,
+        ttl: float,
+        holder_id: str | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         if ttl <= 0:
             raise ValueError(f"ttl must be positive, got {ttl}")
         self.name = name

@@ -84,7 +84,7 @@ class SqliteMetaStore:
 
     async def read_all(self) -> dict[str, str]:
         rows = await self._backend.meta_get_prefixed(self._prefix)
-        return {name[len(self._prefix):]: value for name, value in rows.items()}
+        return {name[len(self._prefix) :]: value for name, value in rows.items()}
 
     async def write(self, name: str, value: str) -> None:
         await self._backend.meta_set(self._prefix + name, value)

@@ -45,8 +45,15 @@ class TunableStoreError(RuntimeError):
 class Tunables:
     """Typed access to the tunables in ``store`` with a short local cache (see module doc)."""
 
-    def __init__(self, store: SharedStore, *, clock: Callable[[], float] = time.time, max_age: float = 1.0,
-                 timeout: float = 0.5, defaults: Mapping[str, float] | None = None) -> None:
+    def __init__(
+        self,
+        store: SharedStore,
+        *,
+        clock: Callable[[], float] = time.time,
+        max_age: float = 1.0,
+        timeout: float = 0.5,
+        defaults: Mapping[str, float] | None = None,
+    ) -> None:
         self.store = store
         self._clock = clock
         self._max_age = max_age
@@ -83,8 +90,14 @@ class Tunables:
     async def values(self) -> dict[str, dict[str, Any]]:
         """Every known tunable: ``{name: {value, default, description}}`` (fresh read)."""
         await self._reload(self._clock())
-        return {name: {"value": self._values.get(name, self._defaults[name]), "default": self._defaults[name],
-                       "description": KNOWN[name][1]} for name in KNOWN}
+        return {
+            name: {
+                "value": self._values.get(name, self._defaults[name]),
+                "default": self._defaults[name],
+                "description": KNOWN[name][1],
+            }
+            for name in KNOWN
+        }
 
     async def get_cost_cutoff(self) -> float:
         """Seconds of fetch cost above which hot keys are refreshed ahead."""
@@ -115,8 +128,13 @@ class Tunables:
         self._values = values
 
 
-def tunables_for(cache: TieredCache, *, clock: Callable[[], float] = time.time, max_age: float = 1.0,
-                 defaults: Mapping[str, float] | None = None) -> Tunables:
+def tunables_for(
+    cache: TieredCache,
+    *,
+    clock: Callable[[], float] = time.time,
+    max_age: float = 1.0,
+    defaults: Mapping[str, float] | None = None,
+) -> Tunables:
     """Tunables kept in the cache's Redis tier, else its SQLite file, else process memory."""
     return Tunables(shared_store_for(cache, "tunables"), clock=clock, max_age=max_age, defaults=defaults)
 
@@ -134,5 +152,3 @@ def _valid(name: str, value: Any) -> float:
     if math.isnan(number) or number < 0:
         raise TunableError(f"tunable {name} must be >= 0 (inf allowed), got {value!r}")
     return number
-
-

@@ -29,8 +29,9 @@ HEAD_BYTES = 64
 LONG_HEAD_BYTES = 1024
 
 
-async def created_before_by_heads(guard: TierGuard[Backend], reader: HeadReader, serializer: Serializer,
-                                  cutoff: float, pattern: str) -> list[str] | Skipped:
+async def created_before_by_heads(
+    guard: TierGuard[Backend], reader: HeadReader, serializer: Serializer, cutoff: float, pattern: str
+) -> list[str] | Skipped:
     """Keys of ``guard.backend`` matching ``pattern`` created before ``cutoff``, their heads read
     through ``reader`` (the same backend); SKIPPED when the tier failed on the way (nothing is
     known then)."""

@@ -34,8 +34,9 @@ Counts = dict[str, int | None]
 class Invalidations:
     """Invalidation by key, tag, pattern, namespace, everything, age and disuse."""
 
-    def __init__(self, memory: MemoryBackend, clock: Callable[[], float], invalidator: Invalidator,
-                 lost: LostEntries) -> None:
+    def __init__(
+        self, memory: MemoryBackend, clock: Callable[[], float], invalidator: Invalidator, lost: LostEntries
+    ) -> None:
         self._memory = memory
         self._clock = clock
         self._invalidator = invalidator
@@ -74,8 +75,9 @@ class Invalidations:
         """Empty every tier. Memory reports its count; lower tiers 0 when cleared, None if failed."""
         return await self._invalidate(InvalidationEvent("clear"), tiers, notify)
 
-    async def invalidate_older_than(self, seconds: float, namespace: str | None = None, *, tiers: Tiers = None,
-                                    notify: bool = True) -> Counts:
+    async def invalidate_older_than(
+        self, seconds: float, namespace: str | None = None, *, tiers: Tiers = None, notify: bool = True
+    ) -> Counts:
         """Drop entries created more than ``seconds`` ago (only ``namespace``'s when given).
 
         Memory and SQLite know each entry's creation time (SQLite rows from before schema 2
@@ -85,8 +87,9 @@ class Invalidations:
         """
         return await self._invalidate(self._time_event("older_than", seconds, namespace), tiers, notify)
 
-    async def invalidate_unused(self, seconds: float, namespace: str | None = None, *, tiers: Tiers = None,
-                                notify: bool = True) -> Counts:
+    async def invalidate_unused(
+        self, seconds: float, namespace: str | None = None, *, tiers: Tiers = None, notify: bool = True
+    ) -> Counts:
         """Drop entries neither read nor written for ``seconds`` (only ``namespace``'s when given).
 
         SQLite goes by its rows' last access. Memory goes by watermarks in its LRU order (see
@@ -103,8 +106,9 @@ class Invalidations:
         """Apply an event received from another process (memory tier only; hooks not called)."""
         await self._invalidate(event, tiers, notify=False)
 
-    def _time_event(self, kind: Literal["older_than", "unused"], seconds: float,
-                    namespace: str | None) -> InvalidationEvent:
+    def _time_event(
+        self, kind: Literal["older_than", "unused"], seconds: float, namespace: str | None
+    ) -> InvalidationEvent:
         if not (math.isfinite(seconds) and seconds >= 0):
             raise ValueError(f"seconds must be a finite number >= 0, got {seconds!r}")
         return age_event(kind, self._clock() - seconds, namespace)

@@ -89,15 +89,17 @@ class Invalidator:
     """Applies events to the tiers, then calls its :attr:`hooks`. ``serializer`` reads entry
     headers for age scans of tiers without creation times."""
 
-    def __init__(self, memory: MemoryBackend, guards: Sequence[TierGuard[Backend]],
-                 serializer: Serializer | None = None) -> None:
+    def __init__(
+        self, memory: MemoryBackend, guards: Sequence[TierGuard[Backend]], serializer: Serializer | None = None
+    ) -> None:
         self._memory = memory
         self._guards = list(guards)
         self.hooks: Hooks[InvalidationHook] = Hooks()
         self._serializer = serializer or Serializer()
 
-    async def apply(self, event: InvalidationEvent, *, tiers: Collection[str] | None = None,
-                    notify: bool = True) -> dict[str, int | None]:
+    async def apply(
+        self, event: InvalidationEvent, *, tiers: Collection[str] | None = None, notify: bool = True
+    ) -> dict[str, int | None]:
         """Drop what ``event`` names from ``tiers`` (default all); counts removed per tier."""
         counts: dict[str, int | None] = {}
         if tiers is None or "memory" in tiers:

@@ -51,28 +51,44 @@ class HitWatcher(Protocol):
 class LoadRunner:
     """Runs loaders for the engine; see the module doc."""
 
-    def __init__(self, stats: CacheStats, clock: Callable[[], float], writer: TierWriter,
-                 invalidations: Invalidations, locked: LockedLoader | None) -> None:
+    def __init__(
+        self,
+        stats: CacheStats,
+        clock: Callable[[], float],
+        writer: TierWriter,
+        invalidations: Invalidations,
+        locked: LockedLoader | None,
+    ) -> None:
         self._stats = stats
         self._clock = clock
         self._writer = writer
         self._invalidations = invalidations
         self._locked = locked
 
-    async def load(self, key: str, loader: Loader, policy: CachePolicy, fallback: Entry | None = None,
-                   fallback_tier: TierName | None = None, *, newer_than: float | None = None) -> CacheResult[Any]:
+    async def load(
+        self,
+        key: str,
+        loader: Loader,
+        policy: CachePolicy,
+        fallback: Entry | None = None,
+        fallback_tier: TierName | None = None,
+        *,
+        newer_than: float | None = None,
+    ) -> CacheResult[Any]:
         """Run ``loader`` for ``key`` (under the lock when there is one) and store its value.
 
         ``newer_than``: the creation time of the entry being replaced (a refresh); through the
         lock, only an entry created after it counts as another process's value.
         """
+
         def run() -> Awaitable[CacheResult[Any]]:
             return self._run(key, loader, policy, fallback, fallback_tier)
 
         return await (run() if self._locked is None else self._locked.run(key, run, newer_than))
 
-    async def _run(self, key: str, loader: Loader, policy: CachePolicy,
-                   fallback: Entry | None, fallback_tier: TierName | None) -> CacheResult[Any]:
+    async def _run(
+        self, key: str, loader: Loader, policy: CachePolicy, fallback: Entry | None, fallback_tier: TierName | None
+    ) -> CacheResult[Any]:
         counters = self._stats.for_key(key)
         counters.loader_calls += 1
         epoch, started = self._invalidations.epoch, self._clock()

@@ -29,16 +29,26 @@ class Locker(Protocol):
 class LockedLoader:
     """Runs a load under the cross-process lock of its key."""
 
-    def __init__(self, locker: Locker, guard: TierGuard[object], reader: TierReader, clock: Callable[[], float], *,
-                 ttl: float, wait: float, poll: float) -> None:
+    def __init__(
+        self,
+        locker: Locker,
+        guard: TierGuard[object],
+        reader: TierReader,
+        clock: Callable[[], float],
+        *,
+        ttl: float,
+        wait: float,
+        poll: float,
+    ) -> None:
         self._locker = locker
         self._guard = guard
         self._reader = reader
         self._clock = clock
         self._ttl, self._wait, self._poll = ttl, wait, poll
 
-    async def run(self, key: str, load: Callable[[], Awaitable[CacheResult[Any]]],
-                  newer_than: float | None = None) -> CacheResult[Any]:
+    async def run(
+        self, key: str, load: Callable[[], Awaitable[CacheResult[Any]]], newer_than: float | None = None
+    ) -> CacheResult[Any]:
         """``await load()`` holding ``lock:<key>``, or the value another process loaded meanwhile.
 
         ``newer_than``: the creation time of the entry being replaced (a refresh); only an entry

@@ -35,8 +35,9 @@ class ReadThrough:
     """Memory misses, revalidations and refreshes, one flight per key. ``inline``: there are
     lower tiers worth reading in the caller's own task."""
 
-    def __init__(self, reader: TierReader, results: ReadResults, loads: LoadRunner, stats: CacheStats, *,
-                 inline: bool) -> None:
+    def __init__(
+        self, reader: TierReader, results: ReadResults, loads: LoadRunner, stats: CacheStats, *, inline: bool
+    ) -> None:
         self._reader = reader
         self._results = results
         self._loads = loads
@@ -71,11 +72,13 @@ class ReadThrough:
         """Start one background refresh of the ``stale`` entry served from ``tier`` (none when a
         flight for the key is running, or after :meth:`aclose`)."""
         if not self._closed:
-            self._flight.start(key, lambda: self._loads.load(key, loader, policy, stale, tier,
-                                                             newer_than=stale.created_at))
+            self._flight.start(
+                key, lambda: self._loads.load(key, loader, policy, stale, tier, newer_than=stale.created_at)
+            )
 
-    async def refresh(self, key: str, loader: Loader, policy: CachePolicy,
-                      newer_than: float | None) -> CacheResult[Any]:
+    async def refresh(
+        self, key: str, loader: Loader, policy: CachePolicy, newer_than: float | None
+    ) -> CacheResult[Any]:
         """Run the loader for ``key`` now (joining a running flight); ``newer_than``: the
         creation time of the entry it replaces."""
         task, _ = self._flight.start(key, lambda: self._loads.load(key, loader, policy, newer_than=newer_than))

@@ -32,8 +32,14 @@ class Found:
 class TierReader:
     """Batch lookups over the memory tier and the guarded lower tiers."""
 
-    def __init__(self, memory: MemoryBackend, guards: Sequence[TierGuard[Backend]], serializer: Serializer,
-                 clock: Callable[[], float], memory_counters: TierCounters) -> None:
+    def __init__(
+        self,
+        memory: MemoryBackend,
+        guards: Sequence[TierGuard[Backend]],
+        serializer: Serializer,
+        clock: Callable[[], float],
+        memory_counters: TierCounters,
+    ) -> None:
         self._memory = memory
         self._guards = list(guards)
         self._tier_names = {guard.name: tier_name(guard.name) for guard in guards}  # ValueError for a stray guard
@@ -115,15 +121,18 @@ class TierReader:
                 continue
             answered = True
             hit = self._decode_one(guard, got.get(key), self._clock(), count=False)
-            if hit is not None and hit.entry.is_fresh(self._clock()) and (
-                newer_than is None or hit.entry.created_at > newer_than
+            if (
+                hit is not None
+                and hit.entry.is_fresh(self._clock())
+                and (newer_than is None or hit.entry.created_at > newer_than)
             ):
                 await self._promote({key: hit}, self._guards[:index])
                 return hit, True
         return None, answered
 
-    def _decode(self, guard: TierGuard[Backend], keys: Sequence[str], got: dict[str, bytes], now: float,
-                count: bool = True) -> dict[str, Found]:
+    def _decode(
+        self, guard: TierGuard[Backend], keys: Sequence[str], got: dict[str, bytes], now: float, count: bool = True
+    ) -> dict[str, Found]:
         hits: dict[str, Found] = {}
         for key in keys:
             hit = self._decode_one(guard, got.get(key), now, count)
@@ -131,8 +140,9 @@ class TierReader:
                 hits[key] = hit
         return hits
 
-    def _decode_one(self, guard: TierGuard[Backend], data: bytes | None, now: float,
-                    count: bool = True) -> Found | None:
+    def _decode_one(
+        self, guard: TierGuard[Backend], data: bytes | None, now: float, count: bool = True
+    ) -> Found | None:
         """Decode once; the entry carries the bytes (no copy when they already are ``bytes``)."""
         counters = guard.counters
         entry = None
@@ -156,7 +166,9 @@ class TierReader:
 
     @staticmethod
     async def _promote_lower(hits: dict[str, Found], above: Sequence[TierGuard[Backend]]) -> None:
-        records = [Record(key, hit.data, hit.entry.stale_until, hit.entry.tags, hit.entry.created_at)
-                   for key, hit in hits.items()]
+        records = [
+            Record(key, hit.data, hit.entry.stale_until, hit.entry.tags, hit.entry.created_at)
+            for key, hit in hits.items()
+        ]
         for guard in above:
             await guard.call(guard.backend.set_many, records)

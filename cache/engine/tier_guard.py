@@ -51,9 +51,18 @@ SKIPPED: Final = Skipped.SKIPPED
 class TierGuard(Generic[B_co]):
     """Timeout + failure counting + breaker around one ``backend`` (any object: a tier, a locker)."""
 
-    def __init__(self, name: str, backend: B_co, counters: TierCounters, *, clock: Callable[[], float],
-                 timeout: float, recovery: float, threshold: int = 1,
-                 timer: Callable[[], float] = time.perf_counter) -> None:
+    def __init__(
+        self,
+        name: str,
+        backend: B_co,
+        counters: TierCounters,
+        *,
+        clock: Callable[[], float],
+        timeout: float,
+        recovery: float,
+        threshold: int = 1,
+        timer: Callable[[], float] = time.perf_counter,
+    ) -> None:
         self.name = name
         self.backend = backend
         self.counters = counters
@@ -76,8 +85,9 @@ class TierGuard(Generic[B_co]):
             return "open"
         return "half-open"
 
-    async def call(self, fn: Callable[[*Ts], Awaitable[R]], *args: *Ts, timed: bool = False,
-                   force: bool = False) -> R | Skipped:
+    async def call(
+        self, fn: Callable[[*Ts], Awaitable[R]], *args: *Ts, timed: bool = False, force: bool = False
+    ) -> R | Skipped:
         """``await fn(*args)`` within the timeout; SKIPPED on skip, error or timeout.
 
         ``timed``: record the call's duration in the tier's latency samples.

@@ -67,21 +67,40 @@ _LOST_KEYS_LIMIT = 100_000
 class TieredCache:
     """Read-through cache over a memory tier and optional Redis and SQLite tiers."""
 
-    def __init__(self, memory: MemoryBackend, *, redis: Backend | None = None, sqlite: Backend | None = None,
-                 serializer: Serializer | None = None, clock: Callable[[], float] = time.time,
-                 locker: Locker | None = None, tier_timeout: float = DEFAULT_ENGINE.tier_timeout,
-                 tier_recovery: float = DEFAULT_ENGINE.tier_breaker_recovery, lock_ttl: float = DEFAULT_ENGINE.lock_ttl,
-                 lock_wait: float = DEFAULT_ENGINE.lock_wait, lock_poll: float = 0.02,
-                 stats: CacheStats | None = None, tier_timeouts: Mapping[str, float] | None = None) -> None:
+    def __init__(
+        self,
+        memory: MemoryBackend,
+        *,
+        redis: Backend | None = None,
+        sqlite: Backend | None = None,
+        serializer: Serializer | None = None,
+        clock: Callable[[], float] = time.time,
+        locker: Locker | None = None,
+        tier_timeout: float = DEFAULT_ENGINE.tier_timeout,
+        tier_recovery: float = DEFAULT_ENGINE.tier_breaker_recovery,
+        lock_ttl: float = DEFAULT_ENGINE.lock_ttl,
+        lock_wait: float = DEFAULT_ENGINE.lock_wait,
+        lock_poll: float = 0.02,
+        stats: CacheStats | None = None,
+        tier_timeouts: Mapping[str, float] | None = None,
+    ) -> None:
         self.memory = memory
         self.stats = stats if stats is not None else CacheStats()
         serializer = serializer if serializer is not None else Serializer()
         self._clock = clock
         per_tier = tier_timeouts or {}  # e.g. a local SQLite file may take longer than a remote Redis
         self._guards: list[TierGuard[Backend]] = [
-            TierGuard(name, backend, self.stats.tier(name), clock=clock, timeout=per_tier.get(name, tier_timeout),
-                      recovery=tier_recovery)
-            for name, backend in (("redis", redis), ("sqlite", sqlite)) if backend is not None]
+            TierGuard(
+                name,
+                backend,
+                self.stats.tier(name),
+                clock=clock,
+                timeout=per_tier.get(name, tier_timeout),
+                recovery=tier_recovery,
+            )
+            for name, backend in (("redis", redis), ("sqlite", sqlite))
+            if backend is not None
+        ]
         self._mem = self.stats.tier("memory")
         self._lost = LostEntries(min(2 * memory.max_entries, _LOST_KEYS_LIMIT))
         memory.subscribe_evictions(self._lost.evicted)
@@ -93,7 +112,8 @@ class TieredCache:
         if locker is not None:  # the lock shares the Redis tier's guard: one breaker per server
             redis_guard = next((g for g in self._guards if g.name == "redis"), None)
             guard: TierGuard[object] = redis_guard or TierGuard(
-                "lock", locker, self.stats.tier("lock"), clock=clock, timeout=tier_timeout, recovery=tier_recovery)
+                "lock", locker, self.stats.tier("lock"), clock=clock, timeout=tier_timeout, recovery=tier_recovery
+            )
             locked = LockedLoader(locker, guard, self._reader, clock, ttl=lock_ttl, wait=lock_wait, poll=lock_poll)
         loads = LoadRunner(self.stats, clock, self._writer, self._invalidations, locked)
         self._results = ReadResults(self.stats, clock, self._lost)
@@ -203,13 +223,15 @@ class TieredCache:
         """Empty every tier."""
         return await self._invalidations.clear(tiers=tiers, notify=notify)
 
-    async def invalidate_older_than(self, seconds: float, namespace: str | None = None, *, tiers: Tiers = None,
-                                    notify: bool = True) -> Counts:
+    async def invalidate_older_than(
+        self, seconds: float, namespace: str | None = None, *, tiers: Tiers = None, notify: bool = True
+    ) -> Counts:
         """Drop entries created more than ``seconds`` ago (only ``namespace``'s when given)."""
         return await self._invalidations.invalidate_older_than(seconds, namespace, tiers=tiers, notify=notify)
 
-    async def invalidate_unused(self, seconds: float, namespace: str | None = None, *, tiers: Tiers = None,
-                                notify: bool = True) -> Counts:
+    async def invalidate_unused(
+        self, seconds: float, namespace: str | None = None, *, tiers: Tiers = None, notify: bool = True
+    ) -> Counts:
         """Drop entries neither read nor written for ``seconds`` (only ``namespace``'s when given)."""
         return await self._invalidations.invalidate_unused(seconds, namespace, tiers=tiers, notify=notify)
 

@@ -35,8 +35,12 @@ class TierViews:
     async def tier_info(self, name: str) -> dict[str, Any]:
         """Facts about one tier: state, where, entries (and bytes for memory). ValueError if unknown."""
         if name == "memory":
-            return {"state": "closed", "where": "in-process", "entries": len(self._memory),
-                    "bytes": self._memory.bytes_used}
+            return {
+                "state": "closed",
+                "where": "in-process",
+                "entries": len(self._memory),
+                "bytes": self._memory.bytes_used,
+            }
         for guard in self._guards:
             if guard.name == name:
                 return await guard.info()

@@ -28,8 +28,15 @@ class TierWriter:
     """Packs and stores entries for :class:`cache.engine.tiered.TieredCache`. ``lost`` is told
     which keys memory holds again; ``memory_counters`` count the writes to memory."""
 
-    def __init__(self, memory: MemoryBackend, guards: Sequence[TierGuard[Backend]], serializer: Serializer,
-                 clock: Callable[[], float], memory_counters: TierCounters, lost: LostEntries) -> None:
+    def __init__(
+        self,
+        memory: MemoryBackend,
+        guards: Sequence[TierGuard[Backend]],
+        serializer: Serializer,
+        clock: Callable[[], float],
+        memory_counters: TierCounters,
+        lost: LostEntries,
+    ) -> None:
         self._memory = memory
         self._guards = list(guards)
         self._serializer = serializer

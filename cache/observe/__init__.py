@@ -7,5 +7,4 @@ from cache.observe.analytics import Analytics, Recommendation
 from cache.observe.board import StatsBoard, merge_namespaces
 from cache.observe.prometheus import CONTENT_TYPE, render_metrics
 
-__all__ = ["CONTENT_TYPE", "Analytics", "Recommendation", "StatsBoard", "merge_namespaces",
-           "render_metrics"]
+__all__ = ["CONTENT_TYPE", "Analytics", "Recommendation", "StatsBoard", "merge_namespaces", "render_metrics"]

@@ -34,8 +34,16 @@ from typing import Any
 from cache.engine.stats import NamespaceCounters
 from cache.engine.tiered import TieredCache
 
-NS_FIELDS = ("hits", "misses", "stale_serves", "refreshed_ahead", "loader_calls", "loader_errors",
-             "time_saved", "load_seconds")
+NS_FIELDS = (
+    "hits",
+    "misses",
+    "stale_serves",
+    "refreshed_ahead",
+    "loader_calls",
+    "loader_errors",
+    "time_saved",
+    "load_seconds",
+)
 _SECONDS = ("time_saved", "load_seconds")  # the fields of NS_FIELDS that are not counts
 
 
@@ -92,10 +100,16 @@ class Window:
         return Figures(**sums, max_fetch_cost=max((f.max_fetch_cost for f in figures), default=0.0))
 
     def to_dict(self) -> dict[str, Any]:
-        return {"seconds": self.seconds, "covered": round(self.covered, 1), **self.total.to_dict(),
-                "evicted_refetched": self.evicted_refetched, "tier_failures": dict(self.tier_failures),
-                "refreshes": self.refreshes, "refresh_failures": self.refresh_failures,
-                "namespaces": {name: f.to_dict() for name, f in sorted(self.namespaces.items())}}
+        return {
+            "seconds": self.seconds,
+            "covered": round(self.covered, 1),
+            **self.total.to_dict(),
+            "evicted_refetched": self.evicted_refetched,
+            "tier_failures": dict(self.tier_failures),
+            "refreshes": self.refreshes,
+            "refresh_failures": self.refresh_failures,
+            "namespaces": {name: f.to_dict() for name, f in sorted(self.namespaces.items())},
+        }
 
 
 @dataclass(frozen=True)
@@ -125,8 +139,14 @@ class _Mark:
 class Analytics:
     """Windows and recommendations over ``cache``'s statistics (see module doc)."""
 
-    def __init__(self, cache: TieredCache, *, clock: Callable[[], float] = time.time,
-                 windows: Sequence[float] = (60.0, 900.0, 3600.0), mark_every: float = 60.0) -> None:
+    def __init__(
+        self,
+        cache: TieredCache,
+        *,
+        clock: Callable[[], float] = time.time,
+        windows: Sequence[float] = (60.0, 900.0, 3600.0),
+        mark_every: float = 60.0,
+    ) -> None:
         if not windows or min(windows) <= 0 or mark_every <= 0:
             raise ValueError("windows and mark_every must be positive")
         self._cache = cache
@@ -157,8 +177,13 @@ class Analytics:
         memory = self._cache.memory
         section = self._cache.stats.snapshot().get("refresh_ahead") or {}
         cutoff = section.get("cutoff") if section else None
-        return Facts(memory.max_bytes, memory.max_entries, len(memory),
-                     refresh_cutoff=cutoff, refresh_tracked=section.get("tracked", 0))
+        return Facts(
+            memory.max_bytes,
+            memory.max_entries,
+            len(memory),
+            refresh_cutoff=cutoff,
+            refresh_tracked=section.get("tracked", 0),
+        )
 
     def report(self) -> dict[str, Any]:
         """JSON-able: every window, the lifetime figures and the recommendations."""
@@ -173,8 +198,9 @@ class Analytics:
 
     def _take(self) -> _Mark:
         stats = self._cache.stats
-        namespaces = {name: tuple(float(getattr(c, f)) for f in NS_FIELDS)
-                      for name, c in stats.namespace_counters().items()}
+        namespaces = {
+            name: tuple(float(getattr(c, f)) for f in NS_FIELDS) for name, c in stats.namespace_counters().items()
+        }
         flat: dict[str, float] = {}
         for name, tier in stats.tier_counters().items():
             flat[f"tier:{name}"] = float(tier.errors + tier.timeouts)
@@ -196,17 +222,21 @@ def _difference(seconds: float, base: _Mark, now: _Mark, live: Mapping[str, Name
         counts = {f: int(v) for f, v in delta.items() if f not in _SECONDS}
         counters = live.get(name)
         namespaces[name] = Figures(
-            **counts, time_saved=delta["time_saved"], load_seconds=delta["load_seconds"],
+            **counts,
+            time_saved=delta["time_saved"],
+            load_seconds=delta["load_seconds"],
             fresh_ttl=None if counters is None else counters.fresh_ttl,
-            max_fetch_cost=0.0 if counters is None else counters.max_fetch_cost)
+            max_fetch_cost=0.0 if counters is None else counters.max_fetch_cost,
+        )
 
     def grew(key: str) -> int:
         return int(max(0.0, now.flat.get(key, 0.0) - base.flat.get(key, 0.0)))
 
     tiers = {key[5:]: grew(key) for key in now.flat if key.startswith("tier:") and key != "tier:memory"}
     covered = now.at - base.at if math.isfinite(base.at) else math.inf
-    return Window(seconds, covered, namespaces, grew("evicted_refetched"), tiers, grew("refreshes"),
-                  grew("refresh_failures"))
+    return Window(
+        seconds, covered, namespaces, grew("evicted_refetched"), tiers, grew("refreshes"), grew("refresh_failures")
+    )
 
 
 def recommend(window: Window, facts: Facts, *, min_requests: int = 20) -> list[Recommendation]:
@@ -216,41 +246,84 @@ def recommend(window: Window, facts: Facts, *, min_requests: int = 20) -> list[R
     for name, f in sorted(window.namespaces.items()):
         rate = f.hit_rate
         if f.requests >= min_requests and rate is not None and rate < 0.3 and (f.fresh_ttl or math.inf) <= 300:
-            advice.append(Recommendation("short_ttl_low_hit_rate", (
-                f"namespace {name}: hit rate {rate:.0%} over {span} with a fresh TTL of {f.fresh_ttl:g} s "
-                "- consider a longer TTL")))
+            advice.append(
+                Recommendation(
+                    "short_ttl_low_hit_rate",
+                    (
+                        f"namespace {name}: hit rate {rate:.0%} over {span} with a fresh TTL of {f.fresh_ttl:g} s "
+                        "- consider a longer TTL"
+                    ),
+                )
+            )
         if f.hits >= min_requests and f.stale_serves / f.hits >= 0.25:
-            advice.append(Recommendation("stale_heavy", (
-                f"namespace {name}: {f.stale_serves / f.hits:.0%} of hits over {span} were served stale "
-                "- a longer fresh TTL, or a refresh-ahead cutoff below its fetch cost, keeps them fresh")))
+            advice.append(
+                Recommendation(
+                    "stale_heavy",
+                    (
+                        f"namespace {name}: {f.stale_serves / f.hits:.0%} of hits over {span} were served stale "
+                        "- a longer fresh TTL, or a refresh-ahead cutoff below its fetch cost, keeps them fresh"
+                    ),
+                )
+            )
         if f.loader_calls >= 5 and f.loader_errors / f.loader_calls >= 0.2:
-            advice.append(Recommendation("loader_errors", (
-                f"namespace {name}: {f.loader_errors} of {f.loader_calls} loads failed over {span} "
-                "- the upstream is in trouble; stale values are served where the cache has them")))
+            advice.append(
+                Recommendation(
+                    "loader_errors",
+                    (
+                        f"namespace {name}: {f.loader_errors} of {f.loader_calls} loads failed over {span} "
+                        "- the upstream is in trouble; stale values are served where the cache has them"
+                    ),
+                )
+            )
     total = window.total
     if window.evicted_refetched >= max(10, 0.02 * total.requests):
-        setting, now = ("TRIALSTOCK_CACHE__MEMORY_MAX_ENTRIES", f"{facts.memory_max_entries} entries") \
-            if facts.memory_entries >= 0.95 * facts.memory_max_entries \
+        setting, now = (
+            ("TRIALSTOCK_CACHE__MEMORY_MAX_ENTRIES", f"{facts.memory_max_entries} entries")
+            if facts.memory_entries >= 0.95 * facts.memory_max_entries
             else ("TRIALSTOCK_CACHE__MEMORY_MAX_BYTES", f"{facts.memory_max_bytes / 2**20:g} MiB")
-        advice.append(Recommendation("memory_evicts_hot", (
-            f"memory tier evicted {window.evicted_refetched} entries over {span} that were asked for again "
-            f"- raise {setting} (now {now})")))
+        )
+        advice.append(
+            Recommendation(
+                "memory_evicts_hot",
+                (
+                    f"memory tier evicted {window.evicted_refetched} entries over {span} that were asked for again "
+                    f"- raise {setting} (now {now})"
+                ),
+            )
+        )
     cutoff = facts.refresh_cutoff
-    if (cutoff is not None and facts.refresh_tracked == 0 and total.loader_calls > 0
-            and total.max_fetch_cost <= cutoff):
-        advice.append(Recommendation("cutoff_above_every_cost", (
-            f"refresh-ahead cutoff ({cutoff:g} s) is above every key's fetch cost (slowest load "
-            f"{total.max_fetch_cost:.3g} s): nothing is refreshed ahead - lower refresh_ahead.cost_cutoff")))
+    if cutoff is not None and facts.refresh_tracked == 0 and total.loader_calls > 0 and total.max_fetch_cost <= cutoff:
+        advice.append(
+            Recommendation(
+                "cutoff_above_every_cost",
+                (
+                    f"refresh-ahead cutoff ({cutoff:g} s) is above every key's fetch cost (slowest load "
+                    f"{total.max_fetch_cost:.3g} s): nothing is refreshed ahead - lower refresh_ahead.cost_cutoff"
+                ),
+            )
+        )
     tried = window.refreshes + window.refresh_failures
     if window.refresh_failures >= 3 and window.refresh_failures / tried >= 0.2:
-        advice.append(Recommendation("refresh_failures", (
-            f"refresh-ahead: {window.refresh_failures} of {tried} refreshes failed over {span} "
-            "- check the upstream; those keys fall back to stale-while-revalidate")))
+        advice.append(
+            Recommendation(
+                "refresh_failures",
+                (
+                    f"refresh-ahead: {window.refresh_failures} of {tried} refreshes failed over {span} "
+                    "- check the upstream; those keys fall back to stale-while-revalidate"
+                ),
+            )
+        )
     for tier, failures in sorted(window.tier_failures.items()):
         if failures >= 5:
-            advice.append(Recommendation("tier_failing", (
-                f"tier {tier} failed {failures} times over {span} (errors and timeouts); requests fell "
-                "through to the next tier - check it")))
+            advice.append(
+                Recommendation(
+                    "tier_failing",
+                    (
+                        f"tier {tier} failed {failures} times over {span} (errors and timeouts); requests fell "
+                        "through to the next tier - check it"
+                    ),
+                )
+            )
     return advice
 
 

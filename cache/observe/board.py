@@ -34,8 +34,9 @@ PRUNE_AFTER = 10.0
 class StatsBoard:
     """Publish this process's snapshot; read everyone's; prune the dead."""
 
-    def __init__(self, store: SharedStore, instance_id: str, *, clock: Callable[[], float] = time.time,
-                 max_age: float = 120.0) -> None:
+    def __init__(
+        self, store: SharedStore, instance_id: str, *, clock: Callable[[], float] = time.time, max_age: float = 120.0
+    ) -> None:
         self._store = store
         self.instance_id = instance_id
         self._clock = clock
@@ -63,8 +64,11 @@ class StatsBoard:
         """Delete records published more than ``PRUNE_AFTER`` x ``max_age`` seconds ago and
         unreadable ones; returns how many were deleted."""
         horizon = self._clock() - PRUNE_AFTER * self._max_age
-        doomed = [name for name, text in (await self._store.read_all()).items()
-                  if (_parse(text) or {}).get("at", -math.inf) < horizon]
+        doomed = [
+            name
+            for name, text in (await self._store.read_all()).items()
+            if (_parse(text) or {}).get("at", -math.inf) < horizon
+        ]
         return await self._store.delete(doomed) if doomed else 0
 
     async def read(self) -> list[dict[str, Any]]:

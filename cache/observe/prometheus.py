@@ -50,8 +50,9 @@ class _Writer:
     def __init__(self) -> None:
         self.lines: list[str] = []
 
-    def family(self, name: str, kind: str, help_text: str,
-               samples: Iterable[tuple[str, Mapping[str, str], float]]) -> None:
+    def family(
+        self, name: str, kind: str, help_text: str, samples: Iterable[tuple[str, Mapping[str, str], float]]
+    ) -> None:
         rows = list(samples)
         if not rows:
             return
@@ -99,16 +100,32 @@ def _namespaces(out: _Writer, cache: TieredCache) -> None:
 
 def _tiers(out: _Writer, cache: TieredCache, tiers: Mapping[str, Mapping[str, Any]]) -> None:
     live = sorted(cache.stats.tier_counters().items())
-    out.family("tier_lookups_total", "counter", "Lookups in each tier by result.",
-               [("", {"tier": t, "result": result}, value)
-                for t, c in live for result, value in (("hit", c.hits), ("miss", c.misses))])
-    out.family("tier_failures_total", "counter", "Tier calls that failed, timed out, were skipped or undecodable.",
-               [("", {"tier": t, "kind": kind.rstrip("s")}, getattr(c, kind)) for t, c in live for kind in _FAILURES])
-    out.family("tier_writes_total", "counter", "Entries written to each tier.",
-               [("", {"tier": t}, c.writes) for t, c in live])
+    out.family(
+        "tier_lookups_total",
+        "counter",
+        "Lookups in each tier by result.",
+        [
+            ("", {"tier": t, "result": result}, value)
+            for t, c in live
+            for result, value in (("hit", c.hits), ("miss", c.misses))
+        ],
+    )
+    out.family(
+        "tier_failures_total",
+        "counter",
+        "Tier calls that failed, timed out, were skipped or undecodable.",
+        [("", {"tier": t, "kind": kind.rstrip("s")}, getattr(c, kind)) for t, c in live for kind in _FAILURES],
+    )
+    out.family(
+        "tier_writes_total", "counter", "Entries written to each tier.", [("", {"tier": t}, c.writes) for t, c in live]
+    )
     states = cache.tier_states()
-    out.family("tier_up", "gauge", "1 while the tier is in use, 0 while its breaker skips it.",
-               [("", {"tier": t}, 1 if t == "memory" or states.get(t) == "closed" else 0) for t in cache.tiers()])
+    out.family(
+        "tier_up",
+        "gauge",
+        "1 while the tier is in use, 0 while its breaker skips it.",
+        [("", {"tier": t}, 1 if t == "memory" or states.get(t) == "closed" else 0) for t in cache.tiers()],
+    )
     latency = []
     for tier, c in live:
         if c.latency.count:
@@ -116,11 +133,17 @@ def _tiers(out: _Writer, cache: TieredCache, tiers: Mapping[str, Mapping[str, An
             latency += [("_sum", {"tier": tier}, c.latency.total), ("_count", {"tier": tier}, c.latency.count)]
     out.family("tier_latency_seconds", "summary", "Seconds per tier lookup (sampled).", latency)
     memory = tiers.get("memory", {})
-    for key, name, kind, help_text in (("entries", "memory_entries", "gauge", "Entries in the memory tier."),
-                                       ("bytes", "memory_bytes", "gauge", "Bytes held by the memory tier."),
-                                       ("evictions", "memory_evictions_total", "counter", "Memory tier evictions."),
-                                       ("evicted_refetched", "memory_evicted_refetched_total", "counter",
-                                        "Live entries evicted from memory and asked for again.")):
+    for key, name, kind, help_text in (
+        ("entries", "memory_entries", "gauge", "Entries in the memory tier."),
+        ("bytes", "memory_bytes", "gauge", "Bytes held by the memory tier."),
+        ("evictions", "memory_evictions_total", "counter", "Memory tier evictions."),
+        (
+            "evicted_refetched",
+            "memory_evicted_refetched_total",
+            "counter",
+            "Live entries evicted from memory and asked for again.",
+        ),
+    ):
         if isinstance(memory.get(key), (int, float)):
             out.family(name, kind, help_text, [("", {}, memory[key])])
 
@@ -128,8 +151,11 @@ def _tiers(out: _Writer, cache: TieredCache, tiers: Mapping[str, Mapping[str, An
 def _windows(out: _Writer, analytics: Analytics) -> None:
     ratios, efficiency = [], []
     for label, window in analytics.report()["windows"].items():
-        ratios += [("", {"namespace": ns, "window": label}, f["hit_rate"])
-                   for ns, f in window["namespaces"].items() if f["hit_rate"] is not None]
+        ratios += [
+            ("", {"namespace": ns, "window": label}, f["hit_rate"])
+            for ns, f in window["namespaces"].items()
+            if f["hit_rate"] is not None
+        ]
         if window["efficiency"] is not None:
             efficiency.append(("", {"window": label}, window["efficiency"]))
     out.family("hit_ratio", "gauge", "Hits / (hits + misses) over the window.", ratios)
@@ -137,14 +163,21 @@ def _windows(out: _Writer, analytics: Analytics) -> None:
 
 
 def _refresh_ahead(out: _Writer, data: Mapping[str, Any]) -> None:
-    outcomes = [("", {"outcome": k}, v) for k, v in sorted(data.items())
-                if k not in ("tracked", "running", "cutoff") and isinstance(v, int)]
+    outcomes = [
+        ("", {"outcome": k}, v)
+        for k, v in sorted(data.items())
+        if k not in ("tracked", "running", "cutoff") and isinstance(v, int)
+    ]
     out.family("refresh_ahead_total", "counter", "Refresh-ahead decisions by outcome.", outcomes)
     out.family("refresh_ahead_tracked_keys", "gauge", "Hot expensive keys tracked.", [("", {}, data.get("tracked", 0))])
     out.family("refresh_ahead_running", "gauge", "Refreshes running now.", [("", {}, data.get("running", 0))])
     cutoff = data.get("cutoff")
-    out.family("refresh_ahead_cutoff_seconds", "gauge", "Fetch cost above which hot keys are refreshed ahead.",
-               [("", {}, math.inf if cutoff is None else cutoff)])
+    out.family(
+        "refresh_ahead_cutoff_seconds",
+        "gauge",
+        "Fetch cost above which hot keys are refreshed ahead.",
+        [("", {}, math.inf if cutoff is None else cutoff)],
+    )
 
 
 def _numbers(prefix: str, data: Any) -> Iterable[tuple[str, float]]:

@@ -22,7 +22,23 @@ from cache.warming.shared_usage import SharedUsage, export
 from cache.warming.usage import UsageLog
 
 __all__ = [
-    "CallSpec", "RefreshAhead", "Runner", "SharedUsage", "Strategy", "StrategyFileError", "StrategyReport", "TtlOverride", "UnknownStrategyError",
-    "UsageLog", "WarmItem", "WarmOutcome", "WarmSummary", "Warmer", "default_strategies_path", "load_strategies",
-    "parse_strategies", "apply_ttl", "export",
+    "CallSpec",
+    "RefreshAhead",
+    "Runner",
+    "SharedUsage",
+    "Strategy",
+    "StrategyFileError",
+    "StrategyReport",
+    "TtlOverride",
+    "UnknownStrategyError",
+    "UsageLog",
+    "WarmItem",
+    "WarmOutcome",
+    "WarmSummary",
+    "Warmer",
+    "default_strategies_path",
+    "load_strategies",
+    "parse_strategies",
+    "apply_ttl",
+    "export",
 ]

@@ -112,7 +112,8 @@ class _Checker:
         if unknown:
             raise self.fail(unknown[0], f"not a field of a {kind!r} strategy")
         common: dict[str, Any] = {
-            "name": name, "kind": kind,
+            "name": name,
+            "kind": kind,
             "priority": self.get("priority", int, default=0),
             "concurrency": self.get("concurrency", int, default=2, check=(lambda v: v >= 1, "must be at least 1")),
             "enabled": self.get("enabled", bool, default=True),
@@ -136,8 +137,15 @@ class _Checker:
     @overload
     def get(self, field: str, kind: type[T]) -> T | None: ...
 
-    def get(self, field: str, kind: type[T], *, required: bool = False, default: T | None = None,
-            check: Check[T] | None = None) -> T | None:
+    def get(
+        self,
+        field: str,
+        kind: type[T],
+        *,
+        required: bool = False,
+        default: T | None = None,
+        check: Check[T] | None = None,
+    ) -> T | None:
         """``table[field]`` checked to be a ``kind`` (and to pass ``check``): ``default`` when
         absent, StrategyFileError when required or wrong."""
         if field not in self.table:
@@ -152,15 +160,18 @@ class _Checker:
         return value
 
     @overload
-    def number(self, field: str, default: float, where: dict[str, Any] | None = None,
-               label: str | None = None) -> float: ...
+    def number(
+        self, field: str, default: float, where: dict[str, Any] | None = None, label: str | None = None
+    ) -> float: ...
 
     @overload
-    def number(self, field: str, default: None, where: dict[str, Any] | None = None,
-               label: str | None = None) -> float | None: ...
+    def number(
+        self, field: str, default: None, where: dict[str, Any] | None = None, label: str | None = None
+    ) -> float | None: ...
 
-    def number(self, field: str, default: float | None, where: dict[str, Any] | None = None,
-               label: str | None = None) -> float | None:
+    def number(
+        self, field: str, default: float | None, where: dict[str, Any] | None = None, label: str | None = None
+    ) -> float | None:
         """``(where or table)[field]`` as a positive number of seconds, ``default`` when absent."""
         table = self.table if where is None else where
         if field not in table:
@@ -191,7 +202,7 @@ class _Checker:
         for number, call in enumerate(calls, start=1):
             field = f"calls[{number}]"
             if not isinstance(call, dict) or set(call) - {"tool", "arguments"}:
-                raise self.fail(field, "must be a table { tool = \"name\", arguments = { ... } }")
+                raise self.fail(field, 'must be a table { tool = "name", arguments = { ... } }')
             tool, arguments = call.get("tool"), call.get("arguments", {})
             if not isinstance(tool, str) or not tool:
                 raise self.fail(f"{field}.tool", f"must be a tool name, got {tool!r}")

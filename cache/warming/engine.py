@@ -59,9 +59,16 @@ class UnknownStrategyError(ValueError):
 class Warmer:
     """Runs warming strategies over ``cache``; remembers when each ran for :meth:`run_due`."""
 
-    def __init__(self, runner: Runner, cache: TieredCache, strategies: Sequence[Strategy], *,
-                 clock: Callable[[], float] = time.time, usage: UsageLog | None = None,
-                 hot_keys: HotKeySource | None = None) -> None:
+    def __init__(
+        self,
+        runner: Runner,
+        cache: TieredCache,
+        strategies: Sequence[Strategy],
+        *,
+        clock: Callable[[], float] = time.time,
+        usage: UsageLog | None = None,
+        hot_keys: HotKeySource | None = None,
+    ) -> None:
         self._runner = runner
         self._cache = cache
         self.strategies = {s.name: s for s in strategies}
@@ -92,8 +99,11 @@ class Warmer:
         """Enabled scheduled strategies whose interval has passed since their last run (or since
         this engine was created, for one that has not run yet)."""
         now = self._clock()
-        return [s.name for s in self.strategies.values()
-                if s.enabled and s.interval is not None and now >= self._next_run(s)]
+        return [
+            s.name
+            for s in self.strategies.values()
+            if s.enabled and s.interval is not None and now >= self._next_run(s)
+        ]
 
     def seconds_until_due(self) -> float | None:
         """Seconds until the next scheduled strategy is due (0 if one is), None if none is scheduled."""
@@ -207,4 +217,3 @@ async def _guarded(item: WarmItem) -> WarmOutcome:
     if not isinstance(outcome, WarmOutcome):
         return WarmOutcome.failed(f"runner returned {type(outcome).__name__}, not a WarmOutcome")
     return outcome
-

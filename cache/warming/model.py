@@ -110,9 +110,14 @@ class StrategyReport:
             self.failed.append((item.label, outcome.reason or "failed"))
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "kind": self.kind, "warmed": self.warmed, "already_fresh": self.already_fresh,
-                "failed": [{"item": label, "reason": reason} for label, reason in self.failed],
-                "elapsed": round(self.elapsed, 3)}
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "warmed": self.warmed,
+            "already_fresh": self.already_fresh,
+            "failed": [{"item": label, "reason": reason} for label, reason in self.failed],
+            "elapsed": round(self.elapsed, 3),
+        }
 
 
 @dataclass(slots=True)
@@ -135,5 +140,10 @@ class WarmSummary:
         return sum(len(r.failed) for r in self.strategies)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"strategies": [r.to_dict() for r in self.strategies], "warmed": self.warmed,
-                "already_fresh": self.already_fresh, "failed": self.failed, "elapsed": round(self.elapsed, 3)}
+        return {
+            "strategies": [r.to_dict() for r in self.strategies],
+            "warmed": self.warmed,
+            "already_fresh": self.already_fresh,
+            "failed": self.failed,
+            "elapsed": round(self.elapsed, 3),
+        }

@@ -76,11 +76,21 @@ class RefreshAhead:
 
     COUNTERS = ("refreshed", "failed", "adopted", "skipped_cold", "skipped_gone", "skipped_cheap")
 
-    def __init__(self, cache: TieredCache, tunables: Tunables, *, clock: Callable[[], float] = time.time,
-                 sleep: Sleep = asyncio.sleep, window: float = DEFAULT_REFRESH.refresh_window,
-                 concurrency: int = DEFAULT_REFRESH.refresh_concurrency,
-                 lead_margin: float = 0.25, lead_ratio: float = 0.25, tick: float = 0.5,
-                 min_pause: float = 0.02, max_keys: int = 10_000) -> None:
+    def __init__(
+        self,
+        cache: TieredCache,
+        tunables: Tunables,
+        *,
+        clock: Callable[[], float] = time.time,
+        sleep: Sleep = asyncio.sleep,
+        window: float = DEFAULT_REFRESH.refresh_window,
+        concurrency: int = DEFAULT_REFRESH.refresh_concurrency,
+        lead_margin: float = 0.25,
+        lead_ratio: float = 0.25,
+        tick: float = 0.5,
+        min_pause: float = 0.02,
+        max_keys: int = 10_000,
+    ) -> None:
         if window <= 0 or concurrency < 1 or tick <= 0 or max_keys < 1:
             raise ValueError("window and tick must be positive, concurrency and max_keys at least 1")
         self._cache = cache
@@ -119,8 +129,10 @@ class RefreshAhead:
         (once: attaching again only re-reads the cutoff)."""
         await self.sync_cutoff()
         if not self._detach:
-            self._detach = [self._cache.subscribe_hits(self),
-                            self._cache.stats.add_section("refresh_ahead", self.snapshot)]
+            self._detach = [
+                self._cache.subscribe_hits(self),
+                self._cache.stats.add_section("refresh_ahead", self.snapshot),
+            ]
 
     async def start(self) -> None:
         """:meth:`attach` and run the scheduler in a task until :meth:`aclose`."""

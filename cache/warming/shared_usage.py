@@ -24,8 +24,9 @@ EXPORT_WINDOW = 3600.0
 
 def export(usage: UsageLog, top: int = EXPORT_TOP, window: float = EXPORT_WINDOW) -> list[dict[str, Any]]:
     """The most used calls as JSON-able ``{tool, arguments, count}`` records."""
-    return [{"tool": spec.tool, "arguments": dict(spec.arguments), "count": count}
-            for spec, count in usage.top(top, window)]
+    return [
+        {"tool": spec.tool, "arguments": dict(spec.arguments), "count": count} for spec, count in usage.top(top, window)
+    ]
 
 
 class SharedUsage:

@@ -24,8 +24,14 @@ from cache.warming.model import CallSpec
 class UsageLog:
     """Per-bucket counts of tool calls (see module doc)."""
 
-    def __init__(self, *, clock: Callable[[], float] = time.time, bucket: float = 60.0, horizon: float = 3600.0,
-                 max_calls: int = 2000) -> None:
+    def __init__(
+        self,
+        *,
+        clock: Callable[[], float] = time.time,
+        bucket: float = 60.0,
+        horizon: float = 3600.0,
+        max_calls: int = 2000,
+    ) -> None:
         if bucket <= 0 or horizon < bucket or max_calls < 1:
             raise ValueError("bucket must be positive, horizon at least one bucket, max_calls at least 1")
         self._clock = clock

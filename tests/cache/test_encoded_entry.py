@@ -26,8 +26,9 @@ def test_an_encoded_entry_carries_its_bytes_and_equals_the_plain_entry() -> None
     assert type(Serializer().loads(data)) is Entry
 
 
-async def test_the_engine_stores_the_encoded_entry_itself(clock: ManualClock, policy: CachePolicy,
-                                                         make_cache: CacheFactory) -> None:
+async def test_the_engine_stores_the_encoded_entry_itself(
+    clock: ManualClock, policy: CachePolicy, make_cache: CacheFactory
+) -> None:
     lower = MemoryBackend(clock=clock)
     cache = make_cache(sqlite=lower)
     await cache.set("ns:a", {"v": 1}, policy)

@@ -21,8 +21,13 @@ def test_key_matches_a_digest_computed_by_hand() -> None:
 
 def test_key_is_stable_in_another_process() -> None:
     code = "from cache.keys import make_key; print(make_key('ns', {'b': [1, 2], 'a': 'x'}, 3))"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         cwd=Path(__file__).resolve().parents[2])
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parents[2],
+    )
     assert out.stdout.strip() == make_key("ns", {"a": "x", "b": (1, 2)}, version=3)
 
 

@@ -27,8 +27,9 @@ def ttls(cache: TieredCache, key: str) -> tuple[float, float]:
     return entry.fresh_until - entry.created_at, entry.stale_until - entry.created_at
 
 
-async def test_a_load_inside_the_block_is_stored_under_the_override(tmp_path: Path, clock: ManualClock,
-                                                                    make_cache: CacheFactory) -> None:
+async def test_a_load_inside_the_block_is_stored_under_the_override(
+    tmp_path: Path, clock: ManualClock, make_cache: CacheFactory
+) -> None:
     sqlite = await SqliteBackend.open(tmp_path / "cache.sqlite", clock=clock)
     cache = make_cache(sqlite=sqlite)
     try:
@@ -81,8 +82,10 @@ async def test_warming_a_ttl_strategy_through_an_overriding_runner(cache: Tiered
                 await cache.get_or_fetch(f"ns:{tool}", load, POLICY)
         return WarmOutcome.warmed()
 
-    strategies = [Strategy("long", "calls", ttl=LONG, calls=(CallSpec("a"),)),
-                  Strategy("plain", "calls", calls=(CallSpec("b"),))]
+    strategies = [
+        Strategy("long", "calls", ttl=LONG, calls=(CallSpec("a"),)),
+        Strategy("plain", "calls", calls=(CallSpec("b"),)),
+    ]
     summary = await Warmer(runner, cache, strategies).run()
     assert (summary.warmed, summary.failed) == (2, 0)
     assert ttls(cache, "ns:a") == (7200.0, 86400.0)

@@ -15,7 +15,10 @@ def replay_process() -> Iterator[str]:
     """``http://127.0.0.1:PORT`` of a replay server process (``/__replay__/stats`` counts requests)."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "tests.support.replay", "--port", "0", "--print-port"],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=Path(__file__).resolve().parents[2],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        cwd=Path(__file__).resolve().parents[2],
     )
     try:
         assert proc.stdout is not None

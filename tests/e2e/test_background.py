@@ -60,8 +60,11 @@ def test_bad_strategies_file_stops_start_up_with_one_line(tmp_path: Path) -> Non
 
 async def test_cutoff_set_from_the_cli_reaches_a_running_server(tmp_path: Path) -> None:
     env = server_env(tmp_path)
-    settings = Settings(_env_file=None, sqlite_path=env["TRIALSTOCK_SQLITE_PATH"],
-                        **{k.removeprefix("TRIALSTOCK_").lower(): v for k, v in env.items() if k.endswith("BASE_URL")})
+    settings = Settings(
+        _env_file=None,
+        sqlite_path=env["TRIALSTOCK_SQLITE_PATH"],
+        **{k.removeprefix("TRIALSTOCK_").lower(): v for k, v in env.items() if k.endswith("BASE_URL")},
+    )
     app = build_app(settings, role="server")
     async with app.lifespan(app.mcp) as state:
         refresh = state.background.refresh
@@ -79,9 +82,16 @@ async def test_cli_invalidation_reaches_a_running_servers_memory_tier(
     redis_url: str, replay_process: str, tmp_path: Path
 ) -> None:
     env = server_env(tmp_path, TRIALSTOCK_REDIS_URL=redis_url, **upstream_env(replay_process))
-    settings = Settings(_env_file=None, sqlite_path=str(tmp_path / "server.sqlite3"), redis_url=redis_url,
-                        **{k.removeprefix("TRIALSTOCK_").lower(): v for k, v in upstream_env(replay_process).items()
-                           if k.endswith("BASE_URL")})
+    settings = Settings(
+        _env_file=None,
+        sqlite_path=str(tmp_path / "server.sqlite3"),
+        redis_url=redis_url,
+        **{
+            k.removeprefix("TRIALSTOCK_").lower(): v
+            for k, v in upstream_env(replay_process).items()
+            if k.endswith("BASE_URL")
+        },
+    )
     app = build_app(settings, role="cli")
     async with app.lifespan(app.mcp) as state:
         await state.background.events.wait_connected()
@@ -107,25 +117,36 @@ def test_two_workers_share_the_lease_and_the_survivor_takes_over(
         'calls = [{ tool = "get_stock_quote", arguments = { symbols = ["2330"] } }]\n'
     )
     ttl = 1.5
-    env = server_env(tmp_path, **upstream_env(replay_process), TRIALSTOCK_REDIS_URL=redis_url,
-                     TRIALSTOCK_WORKER__LEASE_TTL=str(ttl), TRIALSTOCK_WORKER__TICK="0.1",
-                     TRIALSTOCK_WORKER__STRATEGIES_FILE=str(strategies))
+    env = server_env(
+        tmp_path,
+        **upstream_env(replay_process),
+        TRIALSTOCK_REDIS_URL=redis_url,
+        TRIALSTOCK_WORKER__LEASE_TTL=str(ttl),
+        TRIALSTOCK_WORKER__TICK="0.1",
+        TRIALSTOCK_WORKER__STRATEGIES_FILE=str(strategies),
+    )
     client = redis.Redis.from_url(redis_url)
-    workers = [subprocess.Popen([CONSOLE_SCRIPT, "worker"], env=env, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL) for _ in range(2)]
+    workers = [
+        subprocess.Popen([CONSOLE_SCRIPT, "worker"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _ in range(2)
+    ]
     try:
         holder = wait_for(lambda: client.get("trialstock.lease.scheduler"), timeout=30)
         leader = next(w for w in workers if f":{w.pid}:".encode() in holder)
         follower = next(w for w in workers if w is not leader)
-        wait_for(lambda: httpx.get(f"{replay_process}/__replay__/stats").json()["paths"]
-                 .get("/stock/api/getStockInfo.jsp"), timeout=30)
+        wait_for(
+            lambda: httpx.get(f"{replay_process}/__replay__/stats").json()["paths"].get("/stock/api/getStockInfo.jsp"),
+            timeout=30,
+        )
         time.sleep(ttl)  # time for a wrongly-elected second leader to run its start-up warming too
         assert replay_paths(replay_process)["/stock/api/getStockInfo.jsp"] == 1  # the start-up warming ran once
 
         os.kill(leader.pid, signal.SIGKILL)  # no release: the lease must lapse
         killed_at = time.monotonic()
-        new_holder = wait_for(lambda: (h := client.get("trialstock.lease.scheduler")) and f":{follower.pid}:".encode() in h
-                              and h, timeout=10)
+        new_holder = wait_for(
+            lambda: (h := client.get("trialstock.lease.scheduler")) and f":{follower.pid}:".encode() in h and h,
+            timeout=10,
+        )
         assert f":{follower.pid}:".encode() in new_holder
         assert time.monotonic() - killed_at <= ttl + 1.0  # within the lease time (plus a tick of slack)
     finally:
@@ -157,9 +178,16 @@ async def test_without_redis_a_cli_invalidation_clears_a_running_servers_memory(
     replay_process: str, tmp_path: Path
 ) -> None:
     env = server_env(tmp_path, **upstream_env(replay_process))
-    settings = Settings(_env_file=None, sqlite_path=env["TRIALSTOCK_SQLITE_PATH"],
-                        **{k.removeprefix("TRIALSTOCK_").lower(): v for k, v in upstream_env(replay_process).items()
-                           if k.endswith("BASE_URL")}, worker={"tick": 0.1})
+    settings = Settings(
+        _env_file=None,
+        sqlite_path=env["TRIALSTOCK_SQLITE_PATH"],
+        **{
+            k.removeprefix("TRIALSTOCK_").lower(): v
+            for k, v in upstream_env(replay_process).items()
+            if k.endswith("BASE_URL")
+        },
+        worker={"tick": 0.1},
+    )
     app = build_app(settings, role="server")
     async with app.lifespan(app.mcp) as state:
         await state.services.stocks.get_quotes(["2330"])

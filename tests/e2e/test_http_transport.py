@@ -70,7 +70,8 @@ def test_mcp_without_token_is_401(http_server: str) -> None:
     assert response.status_code == 401
     assert response.headers["www-authenticate"].startswith("Bearer")
     wrong = httpx.post(
-        f"{http_server}/mcp", json={"jsonrpc": "2.0", "id": 1, "method": "ping"},
+        f"{http_server}/mcp",
+        json={"jsonrpc": "2.0", "id": 1, "method": "ping"},
         headers={"Authorization": "Bearer nope"},
     )
     assert wrong.status_code == 401
@@ -80,8 +81,11 @@ def test_foreign_host_header_is_421(http_server: str) -> None:
     response = httpx.post(
         f"{http_server}/mcp",
         json={"jsonrpc": "2.0", "id": 1, "method": "ping"},
-        headers={"Authorization": f"Bearer {TOKEN}", "Host": "evil.example:80",
-                 "Accept": "application/json, text/event-stream"},
+        headers={
+            "Authorization": f"Bearer {TOKEN}",
+            "Host": "evil.example:80",
+            "Accept": "application/json, text/event-stream",
+        },
     )
     assert response.status_code == 421
 

@@ -15,8 +15,13 @@ from server.settings import Settings
 from tests.support.console_script import CONSOLE_SCRIPT, server_env, upstream_env
 from tests.support.replay import ReplayServer
 
-FAST = {"ctgov_rate": "1000/1", "twse_rate": "1000/1", "mis_rate": "1000/1", "tpex_rate": "1000/1",
-        "yahoo_rate": "1000/1"}
+FAST = {
+    "ctgov_rate": "1000/1",
+    "twse_rate": "1000/1",
+    "mis_rate": "1000/1",
+    "tpex_rate": "1000/1",
+    "yahoo_rate": "1000/1",
+}
 
 
 def settings_for(replay: ReplayServer, tmp_path: Path) -> Settings:
@@ -25,7 +30,10 @@ def settings_for(replay: ReplayServer, tmp_path: Path) -> Settings:
         _env_file=None,
         sqlite_path=str(tmp_path / "cache.sqlite3"),
         ctgov_base_url=replay.base_url("ctgov"),
-        twse_base_url=root, tpex_base_url=root, mis_base_url=root, yahoo_base_url=root,
+        twse_base_url=root,
+        tpex_base_url=root,
+        mis_base_url=root,
+        yahoo_base_url=root,
         upstreams=FAST,
     )
 
@@ -71,8 +79,9 @@ async def test_tools_over_stdio_against_a_replay_process(replay_process: str, tm
     params = StdioServerParameters(command=CONSOLE_SCRIPT, args=["serve"], env=env)
     async with Client(params, read_timeout_seconds=60) as client:
         found = await client.call_tool("search_trials_by_mutation", {"mutation": "EGFR L858R"})
-        history = await client.call_tool("get_price_history", {"symbol": "2330", "start_date": "2026-08-01",
-                                                              "end_date": "2026-08-31"})
+        history = await client.call_tool(
+            "get_price_history", {"symbol": "2330", "start_date": "2026-08-01", "end_date": "2026-08-31"}
+        )
     assert not found.is_error, found.content
     assert [m["trial"]["nct_id"] for m in found.structured_content["matches"]] == ["NCT06604689"]
     assert "NCT06382129" in [t["nct_id"] for t in found.structured_content["excluded"]]

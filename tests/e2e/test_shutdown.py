@@ -20,9 +20,16 @@ from tests.support.ports import free_port
 from tests.support.redis_server import RedisServer
 from tests.support.replay import ReplayServer
 
-INITIALIZE = {"jsonrpc": "2.0", "id": 1, "method": "initialize",
-              "params": {"protocolVersion": "2025-06-18", "capabilities": {},
-                         "clientInfo": {"name": "shutdown-test", "version": "0"}}}
+INITIALIZE = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {
+        "protocolVersion": "2025-06-18",
+        "capabilities": {},
+        "clientInfo": {"name": "shutdown-test", "version": "0"},
+    },
+}
 TRIAL_PATH = "/api/v2/studies/NCT04280705"
 INITIALIZED = {"jsonrpc": "2.0", "method": "notifications/initialized"}
 
@@ -35,8 +42,9 @@ def _send(proc: subprocess.Popen[bytes], message: dict[str, object]) -> None:
 
 @contextmanager
 def _stdio_server(env: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
-    with subprocess.Popen([CONSOLE_SCRIPT, "serve"], env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                          stderr=subprocess.PIPE) as proc:
+    with subprocess.Popen(
+        [CONSOLE_SCRIPT, "serve"], env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    ) as proc:
         try:
             _send(proc, INITIALIZE)
             assert proc.stdout is not None
@@ -74,8 +82,15 @@ def test_one_signal_stops_a_stdio_server(tmp_path: Path, signum: int, expected: 
 def test_a_closed_stdin_stops_the_work_in_flight(tmp_path: Path) -> None:
     with ReplayServer(latency=60) as hung:  # accepts and never answers in time
         with _stdio_server(server_env(tmp_path, **upstream_env(hung.url))) as proc:
-            _send(proc, {"jsonrpc": "2.0", "id": 2, "method": "tools/call",
-                         "params": {"name": "get_trial", "arguments": {"nct_id": "NCT04280705"}}})
+            _send(
+                proc,
+                {
+                    "jsonrpc": "2.0",
+                    "id": 2,
+                    "method": "tools/call",
+                    "params": {"name": "get_trial", "arguments": {"nct_id": "NCT04280705"}},
+                },
+            )
             deadline = time.monotonic() + 10
             while hung.count(TRIAL_PATH) == 0 and time.monotonic() < deadline:
                 time.sleep(0.02)
@@ -92,10 +107,15 @@ def test_a_closed_stdin_stops_the_work_in_flight(tmp_path: Path) -> None:
 
 def test_a_worker_stops_on_sigterm_while_redis_hangs(tmp_path: Path) -> None:
     with RedisServer() as redis:
-        env = server_env(tmp_path, TRIALSTOCK_REDIS_URL=redis.url, TRIALSTOCK_WORKER__WARM_AT_STARTUP="false",
-                         TRIALSTOCK_LOG_LEVEL="INFO")
-        with subprocess.Popen([CONSOLE_SCRIPT, "worker"], env=env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.PIPE) as proc:
+        env = server_env(
+            tmp_path,
+            TRIALSTOCK_REDIS_URL=redis.url,
+            TRIALSTOCK_WORKER__WARM_AT_STARTUP="false",
+            TRIALSTOCK_LOG_LEVEL="INFO",
+        )
+        with subprocess.Popen(
+            [CONSOLE_SCRIPT, "worker"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        ) as proc:
             assert proc.stderr is not None
             deadline = time.monotonic() + 15
             while time.monotonic() < deadline and b"started" not in proc.stderr.readline():
@@ -115,8 +135,12 @@ def test_an_http_server_stops_on_sigterm_while_redis_hangs(tmp_path: Path) -> No
     port = free_port()
     with RedisServer() as redis:
         env = server_env(tmp_path, TRIALSTOCK_REDIS_URL=redis.url, TRIALSTOCK_WORKER__WARM_AT_STARTUP="false")
-        with subprocess.Popen([CONSOLE_SCRIPT, "serve", "--transport", "http", "--port", str(port)], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) as proc:
+        with subprocess.Popen(
+            [CONSOLE_SCRIPT, "serve", "--transport", "http", "--port", str(port)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        ) as proc:
             deadline = time.monotonic() + 15
             while time.monotonic() < deadline:
                 try:
@@ -154,8 +178,9 @@ def test_short_cli_commands_never_hang_with_redis(tmp_path: Path) -> None:
         def run(args: tuple[str, ...]) -> tuple[tuple[str, ...], float, int | None]:
             started = time.monotonic()
             try:
-                code: int | None = subprocess.run([CONSOLE_SCRIPT, *args], env=env, capture_output=True,
-                                                  timeout=10).returncode
+                code: int | None = subprocess.run(
+                    [CONSOLE_SCRIPT, *args], env=env, capture_output=True, timeout=10
+                ).returncode
             except subprocess.TimeoutExpired:
                 code = None
             return args, time.monotonic() - started, code

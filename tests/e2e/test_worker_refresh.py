@@ -33,19 +33,27 @@ def replay() -> Iterator[ReplayServer]:
 def settings(replay: ReplayServer, redis_url: str, sqlite: Path, **worker: object) -> Settings:
     root = replay.base_url()
     return Settings(
-        _env_file=None, redis_url=redis_url, sqlite_path=str(sqlite),
-        ctgov_base_url=replay.base_url("ctgov"), twse_base_url=root, tpex_base_url=root, mis_base_url=root,
-        yahoo_base_url=root, upstreams={"ctgov_rate": "1000/1"},
+        _env_file=None,
+        redis_url=redis_url,
+        sqlite_path=str(sqlite),
+        ctgov_base_url=replay.base_url("ctgov"),
+        twse_base_url=root,
+        tpex_base_url=root,
+        mis_base_url=root,
+        yahoo_base_url=root,
+        upstreams={"ctgov_rate": "1000/1"},
         cache={"trials_record_fresh": TTL, "trials_record_stale": 10 * TTL},
         worker={"tick": 0.05, "stats_interval": 0.2, "lease_ttl": 1.0, "warm_at_startup": False, **worker},
     )
 
 
-async def test_a_worker_refreshes_the_servers_hot_record_ahead(replay: ReplayServer, redis_url: str,
-                                                              tmp_path: Path) -> None:
+async def test_a_worker_refreshes_the_servers_hot_record_ahead(
+    replay: ReplayServer, redis_url: str, tmp_path: Path
+) -> None:
     # The server leaves all background work to the worker, refresh-ahead included.
-    server = build_app(settings(replay, redis_url, tmp_path / "server.db", in_server=False, refresh_ahead=False),
-                       role="server")
+    server = build_app(
+        settings(replay, redis_url, tmp_path / "server.db", in_server=False, refresh_ahead=False), role="server"
+    )
     worker = build_app(settings(replay, redis_url, tmp_path / "worker.db", refresh_window=1.0), role="worker")
     async with server.lifespan(server.mcp) as srv, worker.lifespan(worker.mcp) as wrk, Client(server.mcp) as agent:
         await wrk.background.tunables.set_cost_cutoff(0.1)

@@ -69,18 +69,33 @@ SCHEMA = {
         "statuses": {"anyOf": [{"type": "array", "items": {"$ref": "#/$defs/Status"}}, {"type": "null"}]},
         "near": {"anyOf": [{"$ref": "#/$defs/Near"}, {"type": "null"}]},
     },
-    "$defs": {"Status": {"enum": ["RECRUITING", "COMPLETED"], "type": "string"},
-              "Near": {"type": "object", "properties": {"latitude": {"type": "number"}}}},
+    "$defs": {
+        "Status": {"enum": ["RECRUITING", "COMPLETED"], "type": "string"},
+        "Near": {"type": "object", "properties": {"latitude": {"type": "number"}}},
+    },
 }
 
 
 def test_arguments_are_typed_by_the_schema() -> None:
-    typed = typed_arguments("t", SCHEMA, {}, {
-        "symbol": "2330", "symbols": "2330,AAPL", "page_size": "5", "statuses": "recruiting",
-        "near": '{"latitude": 25.0}',
-    })
-    assert typed == {"symbol": "2330", "symbols": ["2330", "AAPL"], "page_size": 5, "statuses": ["recruiting"],
-                     "near": {"latitude": 25.0}}
+    typed = typed_arguments(
+        "t",
+        SCHEMA,
+        {},
+        {
+            "symbol": "2330",
+            "symbols": "2330,AAPL",
+            "page_size": "5",
+            "statuses": "recruiting",
+            "near": '{"latitude": 25.0}',
+        },
+    )
+    assert typed == {
+        "symbol": "2330",
+        "symbols": ["2330", "AAPL"],
+        "page_size": 5,
+        "statuses": ["recruiting"],
+        "near": {"latitude": 25.0},
+    }
     assert typed_arguments("t", SCHEMA, {"symbol": "x"}, {"symbols": '["1","2"]'})["symbols"] == ["1", "2"]
     with pytest.raises(UsageError, match="needs symbol"):
         typed_arguments("t", SCHEMA, {}, {"page_size": "1"})

@@ -13,16 +13,20 @@ def counting(runs: list[str], name: str, gate: asyncio.Event | None = None):
         runs.append(name)
         if gate is not None:
             await gate.wait()
+
     return run
 
 
 async def test_jobs_run_when_due_and_leader_only_jobs_wait_for_the_lease() -> None:
     clock, runs, leader = ManualClock(0.0), [], [False]
     scheduler = Scheduler(
-        [Job("tick", counting(runs, "tick"), 10.0),
-         Job("shared", counting(runs, "shared"), 10.0, leader_only=True),
-         Job("later", counting(runs, "later"), 10.0, first_after=5.0)],
-        is_leader=lambda: leader[0], clock=clock,
+        [
+            Job("tick", counting(runs, "tick"), 10.0),
+            Job("shared", counting(runs, "shared"), 10.0, leader_only=True),
+            Job("later", counting(runs, "later"), 10.0, first_after=5.0),
+        ],
+        is_leader=lambda: leader[0],
+        clock=clock,
     )
     assert await scheduler.run_due() == ["tick"]
     clock.advance(5.0)
@@ -40,7 +44,8 @@ async def test_one_shot_job_runs_once_and_a_running_job_is_not_started_twice() -
     clock, runs, gate = ManualClock(0.0), [], asyncio.Event()
     scheduler = Scheduler(
         [Job("once", counting(runs, "once"), None), Job("slow", counting(runs, "slow", gate), 1.0)],
-        is_leader=lambda: True, clock=clock,
+        is_leader=lambda: True,
+        clock=clock,
     )
     assert sorted(scheduler.start_due()) == ["once", "slow"]
     await asyncio.gather(scheduler.jobs["once"].task)  # "slow" is now waiting on the gate
@@ -60,8 +65,9 @@ async def test_a_failing_job_is_counted_and_the_others_go_on() -> None:
     async def broken() -> None:
         raise RuntimeError("upstream down")
 
-    scheduler = Scheduler([Job("broken", broken, 1.0), Job("fine", counting(runs, "fine"), 1.0)],
-                          is_leader=lambda: True, clock=clock)
+    scheduler = Scheduler(
+        [Job("broken", broken, 1.0), Job("fine", counting(runs, "fine"), 1.0)], is_leader=lambda: True, clock=clock
+    )
     await scheduler.run_due()
     clock.advance(1.0)
     await scheduler.run_due()

@@ -25,8 +25,10 @@ async def test_a_ttl_override_reaches_the_stored_record(tmp_path: Path) -> None:
         for key in memory.match_now("trials.record:*"):
             entry = state.services.cache.peek(key)
             assert entry is not None
-            lifetimes[entry.value["nct_id"]] = (entry.fresh_until - entry.created_at,
-                                                entry.stale_until - entry.created_at)
+            lifetimes[entry.value["nct_id"]] = (
+                entry.fresh_until - entry.created_at,
+                entry.stale_until - entry.created_at,
+            )
     assert lifetimes["NCT02576665"] == (7200.0, 90_000.0)
     config = settings.cache
     assert lifetimes["NCT06382129"] == (config.trials_record_fresh, config.trials_record_stale)

@@ -23,8 +23,14 @@ def bounded_memory(clock: Clock = system_clock) -> MemoryBackend:
     return MemoryBackend(max_entries=1000, max_bytes=10_000_000, clock=clock)
 
 
-def build_engine(memory: MemoryBackend | None = None, redis: Backend | None = None, sqlite: Backend | None = None,
-                 *, clock: Clock = system_clock, **engine_kwargs: Any) -> TieredCache:
+def build_engine(
+    memory: MemoryBackend | None = None,
+    redis: Backend | None = None,
+    sqlite: Backend | None = None,
+    *,
+    clock: Clock = system_clock,
+    **engine_kwargs: Any,
+) -> TieredCache:
     """A TieredCache on ``clock`` over ``memory`` (a default-sized MemoryBackend on ``clock`` when
     None) and the given lower tiers; ``engine_kwargs`` go to TieredCache as they are."""
     if memory is None:
@@ -41,8 +47,13 @@ class CacheFactory:
         self.clock = clock
         self.built: list[TieredCache] = []
 
-    def __call__(self, memory: MemoryBackend | None = None, redis: Backend | None = None,
-                 sqlite: Backend | None = None, **engine_kwargs: Any) -> TieredCache:
+    def __call__(
+        self,
+        memory: MemoryBackend | None = None,
+        redis: Backend | None = None,
+        sqlite: Backend | None = None,
+        **engine_kwargs: Any,
+    ) -> TieredCache:
         engine_kwargs.setdefault("clock", self.clock)
         cache = build_engine(memory, redis, sqlite, **engine_kwargs)
         self.built.append(cache)

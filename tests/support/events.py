@@ -38,22 +38,47 @@ class Node:
         await self.cache.aclose()
 
 
-async def open_node(url: str, *, clock: Callable[[], float] = time.time, client: Redis | None = None,
-                    instance_id: str | None = None) -> Node:
+async def open_node(
+    url: str, *, clock: Callable[[], float] = time.time, client: Redis | None = None, instance_id: str | None = None
+) -> Node:
     """A started node; generous socket timeouts (a loaded 2-core machine must not skip Redis)."""
-    backend = (RedisBackend(client) if client is not None
-               else RedisBackend.from_url(url, socket_timeout=5.0, connect_timeout=5.0))
+    backend = (
+        RedisBackend(client)
+        if client is not None
+        else RedisBackend.from_url(url, socket_timeout=5.0, connect_timeout=5.0)
+    )
     cache = build_engine(bounded_memory(), redis=backend, tier_timeout=5.0)  # on the system clock
-    bus = EventBus(backend.client, CHANNEL, cache, instance_id=instance_id, clock=clock,
-                   reconnect_backoff=(0.01, 0.2), poll_interval=0.5)
+    bus = EventBus(
+        backend.client,
+        CHANNEL,
+        cache,
+        instance_id=instance_id,
+        clock=clock,
+        reconnect_backoff=(0.01, 0.2),
+        poll_interval=0.5,
+    )
     await bus.start()
     await bus.wait_connected()
     return Node(cache, bus)
 
 
-def wire(kind: str, value: Any, *, src: str = "someone-else", event_id: str | None = None,
-         ts: float | None = None, **extra: Any) -> bytes:
+def wire(
+    kind: str,
+    value: Any,
+    *,
+    src: str = "someone-else",
+    event_id: str | None = None,
+    ts: float | None = None,
+    **extra: Any,
+) -> bytes:
     """A message as another instance would publish it (fields overridable for malformed cases)."""
-    doc = {"v": 1, "id": event_id or uuid.uuid4().hex, "src": src, "kind": kind, "value": value,
-           "ts": time.time() if ts is None else ts, **extra}
+    doc = {
+        "v": 1,
+        "id": event_id or uuid.uuid4().hex,
+        "src": src,
+        "kind": kind,
+        "value": value,
+        "ts": time.time() if ts is None else ts,
+        **extra,
+    }
     return orjson.dumps(doc)

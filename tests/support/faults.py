@@ -77,8 +77,9 @@ class LoaderSpy:
     fetch open while more callers arrive).
     """
 
-    def __init__(self, value: Any = None, error: BaseException | None = None,
-                 gate: asyncio.Event | None = None) -> None:
+    def __init__(
+        self, value: Any = None, error: BaseException | None = None, gate: asyncio.Event | None = None
+    ) -> None:
         self.value = value
         self.error = error
         self.gate = gate

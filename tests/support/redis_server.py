@@ -38,8 +38,15 @@ class RedisServerError(RuntimeError):
 class RedisServer:
     """One redis-server subprocess. ``password`` adds ``--requirepass``; ``extra_args`` more flags."""
 
-    def __init__(self, *, binary: str | None = None, port: int | None = None, password: str | None = None,
-                 extra_args: Sequence[str] = (), start_timeout: float = 10.0) -> None:
+    def __init__(
+        self,
+        *,
+        binary: str | None = None,
+        port: int | None = None,
+        password: str | None = None,
+        extra_args: Sequence[str] = (),
+        start_timeout: float = 10.0,
+    ) -> None:
         found = binary or shutil.which("redis-server")
         if found is None:
             raise RedisServerError("redis-server binary not found on PATH")
@@ -64,8 +71,19 @@ class RedisServer:
         """Spawn the server (on the same port as before) and wait until it answers PING."""
         if self.running:
             return self
-        args = [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-                "--appendonly", "no", "--dir", str(self._dir)]
+        args = [
+            self.binary,
+            "--port",
+            str(self.port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(self._dir),
+        ]
         if self.password:
             args += ["--requirepass", self.password]
         args += list(self.extra_args)
@@ -120,8 +138,9 @@ class RedisServer:
     def __enter__(self) -> RedisServer:
         return self.start()
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.close()
 
     def _wait_ready(self) -> None:

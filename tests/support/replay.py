@@ -132,7 +132,11 @@ class ReplayApp:
         while (await receive()).get("more_body"):
             pass
         method, path, raw_query = scope["method"], scope["path"], scope["query_string"].decode("latin-1")
-        reply = self._control_reply(method, path) if path.startswith(_CONTROL) else await self._reply(method, path, raw_query, scope)
+        reply = (
+            self._control_reply(method, path)
+            if path.startswith(_CONTROL)
+            else await self._reply(method, path, raw_query, scope)
+        )
         headers = [
             (k.lower().encode("latin-1"), v.encode("latin-1"))
             for k, v in reply.headers.items()
@@ -192,8 +196,15 @@ class ReplayServer:
         self._socket = _bind(port)
         self.port: int = self._socket.getsockname()[1]
         config = uvicorn.Config(
-            self.app, log_config=None, access_log=False, lifespan="off", ws="none", http="h11",
-            loop="asyncio", timeout_graceful_shutdown=5, log_level="warning",
+            self.app,
+            log_config=None,
+            access_log=False,
+            lifespan="off",
+            ws="none",
+            http="h11",
+            loop="asyncio",
+            timeout_graceful_shutdown=5,
+            log_level="warning",
         )
         self._server = uvicorn.Server(config)
         self._thread: threading.Thread | None = None
@@ -223,7 +234,9 @@ class ReplayServer:
             self.app.routes.append(route)
 
     def start(self, timeout: float = 10.0) -> ReplayServer:
-        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._socket]}, name="replay-upstream", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [self._socket]}, name="replay-upstream", daemon=True
+        )
         self._thread.start()
         deadline = time.monotonic() + timeout
         while not self._server.started:
@@ -282,7 +295,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--failure-rate", type=float, default=0.0, help="fraction of requests answered 503")
     parser.add_argument("--seed", type=int, default=0, help="seed of the failure RNG")
     args = parser.parse_args(argv)
-    server = ReplayServer(args.fixtures, port=args.port, latency=args.latency, failure_rate=args.failure_rate, seed=args.seed)
+    server = ReplayServer(
+        args.fixtures, port=args.port, latency=args.latency, failure_rate=args.failure_rate, seed=args.seed
+    )
     if args.print_port:
         print(server.port, flush=True)
     print(f"replay upstream on {server.url} (fixtures {server.fixtures_dir})", file=sys.stderr, flush=True)

@@ -58,4 +58,3 @@ def mock_client(
         clock=clock,
         sleep=clock.sleep,
     )
-

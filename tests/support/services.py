@@ -36,8 +36,14 @@ class ToolState:
 
 def _unused(name: str) -> UpstreamClient:
     transport = httpx.MockTransport(lambda request: httpx.Response(503, text="not part of this test"))
-    return build_upstream(name, f"http://{name}.invalid", policy=HttpPolicy(max_attempts=1), rate=None,
-                          user_agent="test", transport=transport)
+    return build_upstream(
+        name,
+        f"http://{name}.invalid",
+        policy=HttpPolicy(max_attempts=1),
+        rate=None,
+        user_agent="test",
+        transport=transport,
+    )
 
 
 @asynccontextmanager
@@ -61,12 +67,25 @@ async def services_for(
             stack.push_async_callback(trials.aclose)
         if stocks is None:
             upstreams.update({name: _unused(name) for name in ("twse", "tpex", "mis", "yahoo")})
-            stocks = StocksService(twse=upstreams["twse"], tpex=upstreams["tpex"], mis=upstreams["mis"],
-                                   yahoo=upstreams["yahoo"], cache=cache, clock=clock)
+            stocks = StocksService(
+                twse=upstreams["twse"],
+                tpex=upstreams["tpex"],
+                mis=upstreams["mis"],
+                yahoo=upstreams["yahoo"],
+                cache=cache,
+                clock=clock,
+            )
         for client in upstreams.values():
             stack.push_async_callback(client.aclose)
-        yield Services(trials=trials, stocks=stocks, cache=cache, upstreams=upstreams,
-                       analytics=Analytics(cache, clock=clock), clock=clock, started_at=clock())
+        yield Services(
+            trials=trials,
+            stocks=stocks,
+            cache=cache,
+            upstreams=upstreams,
+            analytics=Analytics(cache, clock=clock),
+            clock=clock,
+            started_at=clock(),
+        )
 
 
 def server_for(

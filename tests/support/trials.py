@@ -27,13 +27,21 @@ BASE_URL = "https://clinicaltrials.gov/api/v2"
 def build_client(upstream: RecordedUpstream, clock: ManualClock, policy: HttpPolicy | None = None) -> UpstreamClient:
     """The ctgov client through ``upstream``; one attempt unless ``policy`` says otherwise; its
     waits (retries, Retry-After) move ``clock`` instead of taking time."""
-    return build_upstream("ctgov", BASE_URL, policy=policy or HttpPolicy(max_attempts=1), rate=None,
-                          user_agent="trialstock-test/1", transport=upstream.transport(),
-                          clock=clock, sleep=clock.sleep)
+    return build_upstream(
+        "ctgov",
+        BASE_URL,
+        policy=policy or HttpPolicy(max_attempts=1),
+        rate=None,
+        user_agent="trialstock-test/1",
+        transport=upstream.transport(),
+        clock=clock,
+        sleep=clock.sleep,
+    )
 
 
-def build_service(http: UpstreamClient, cache: TieredCache, clock: ManualClock,
-                  config: TrialsConfig | None = None) -> TrialsService:
+def build_service(
+    http: UpstreamClient, cache: TieredCache, clock: ManualClock, config: TrialsConfig | None = None
+) -> TrialsService:
     return TrialsService(CtgovClient(http), cache, config or TrialsConfig(), clock)
 
 
@@ -47,14 +55,31 @@ def synthetic_mutation_page(query_term: str) -> dict[str, Any]:
     found = _PHRASE.search(query_term)
     mutation = found.group(1) if found else "unknown"
     number = int(hashlib.sha256(mutation.encode()).hexdigest()[:7], 16) % 10**8
-    return {"studies": [{"protocolSection": {
-        "identificationModule": {"nctId": f"NCT{number:08d}", "briefTitle": f"Targeted therapy for {mutation}"},
-        "statusModule": {"overallStatus": "RECRUITING", "startDateStruct": {"date": "2026-01-05"}},
-        "conditionsModule": {"conditions": ["Non-small Cell Lung Cancer"]},
-        "designModule": {"studyType": "INTERVENTIONAL", "phases": ["PHASE2"], "enrollmentInfo": {"count": 40}},
-        "eligibilityModule": {"eligibilityCriteria": f"Inclusion Criteria:\n\n* Documented {mutation} mutation\n\n"
-                                                     "Exclusion Criteria:\n\n* Pregnancy", "minimumAge": "18 Years"},
-    }}], "totalCount": 1}
+    return {
+        "studies": [
+            {
+                "protocolSection": {
+                    "identificationModule": {
+                        "nctId": f"NCT{number:08d}",
+                        "briefTitle": f"Targeted therapy for {mutation}",
+                    },
+                    "statusModule": {"overallStatus": "RECRUITING", "startDateStruct": {"date": "2026-01-05"}},
+                    "conditionsModule": {"conditions": ["Non-small Cell Lung Cancer"]},
+                    "designModule": {
+                        "studyType": "INTERVENTIONAL",
+                        "phases": ["PHASE2"],
+                        "enrollmentInfo": {"count": 40},
+                    },
+                    "eligibilityModule": {
+                        "eligibilityCriteria": f"Inclusion Criteria:\n\n* Documented {mutation} mutation\n\n"
+                        "Exclusion Criteria:\n\n* Pregnancy",
+                        "minimumAge": "18 Years",
+                    },
+                }
+            }
+        ],
+        "totalCount": 1,
+    }
 
 
 def mcp_server(service: TrialsService) -> MCPServer:

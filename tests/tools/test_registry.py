@@ -38,8 +38,10 @@ def test_one_rounding_and_one_null_rule() -> None:
     assert fetched.model_dump(mode="json") == {"hit": False, "age_seconds": 0.0, "stale": False}
     hit = CacheInfo.from_meta(CacheMeta(hit=True, tier="sqlite", age=12.34567, stale=True))
     assert hit.model_dump(mode="json") == {"hit": True, "tier": "sqlite", "age_seconds": 12.346, "stale": True}
-    months = [CacheMeta(hit=True, tier="memory", age=3.0, stale=False),
-              CacheMeta(hit=False, tier=None, age=0.0, stale=False)]
+    months = [
+        CacheMeta(hit=True, tier="memory", age=3.0, stale=False),
+        CacheMeta(hit=False, tier=None, age=0.0, stale=False),
+    ]
     assert CacheInfo.combine(months) == CacheInfo(hit=False, tier="mixed", age_seconds=3.0, stale=False)
     assert CacheInfo.combine([]) == fetched
 

@@ -170,8 +170,12 @@ def _eligibility(mod: dict[str, Any], max_chars: int) -> Eligibility | None:
 
 
 def _arm(arm: dict[str, Any]) -> Arm:
-    return Arm(label=arm.get("label"), type=arm.get("type"), description=_cap(arm.get("description"), _ARM_TEXT_CAP),
-               interventions=list(arm.get("interventionNames") or []))
+    return Arm(
+        label=arm.get("label"),
+        type=arm.get("type"),
+        description=_cap(arm.get("description"), _ARM_TEXT_CAP),
+        interventions=list(arm.get("interventionNames") or []),
+    )
 
 
 def _intervention(item: dict[str, Any]) -> Intervention:
@@ -210,4 +214,3 @@ def _cap(text: Any, limit: int) -> str | None:
     if not isinstance(text, str):
         return None
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-

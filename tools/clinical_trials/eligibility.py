@@ -82,7 +82,7 @@ def items(text: str) -> list[str]:
             stripped = heading.group("rest")
         indent = len(raw) - len(raw.lstrip())
         marker = _MARKER.match(stripped)
-        body = unescape(stripped[marker.end():] if marker else stripped).strip()
+        body = unescape(stripped[marker.end() :] if marker else stripped).strip()
         if not result or (indent <= 1 and (marker or blank)):
             result.append(body)
         else:

@@ -16,9 +16,20 @@ from tools.compact import Compact
 from tools.freshness import CacheInfo
 
 OverallStatus = Literal[
-    "ACTIVE_NOT_RECRUITING", "COMPLETED", "ENROLLING_BY_INVITATION", "NOT_YET_RECRUITING",
-    "RECRUITING", "SUSPENDED", "TERMINATED", "WITHDRAWN", "AVAILABLE", "NO_LONGER_AVAILABLE",
-    "TEMPORARILY_NOT_AVAILABLE", "APPROVED_FOR_MARKETING", "WITHHELD", "UNKNOWN",
+    "ACTIVE_NOT_RECRUITING",
+    "COMPLETED",
+    "ENROLLING_BY_INVITATION",
+    "NOT_YET_RECRUITING",
+    "RECRUITING",
+    "SUSPENDED",
+    "TERMINATED",
+    "WITHDRAWN",
+    "AVAILABLE",
+    "NO_LONGER_AVAILABLE",
+    "TEMPORARILY_NOT_AVAILABLE",
+    "APPROVED_FOR_MARKETING",
+    "WITHHELD",
+    "UNKNOWN",
 ]
 Phase = Literal["NA", "EARLY_PHASE1", "PHASE1", "PHASE2", "PHASE3", "PHASE4"]
 
@@ -80,8 +91,18 @@ class Criteria(BaseModel):
     sponsor: str | None = None
 
     def is_empty(self) -> bool:
-        return not any((self.condition, self.terms, self.intervention, self.location, self.near,
-                        self.statuses, self.phases, self.sponsor))
+        return not any(
+            (
+                self.condition,
+                self.terms,
+                self.intervention,
+                self.location,
+                self.near,
+                self.statuses,
+                self.phases,
+                self.sponsor,
+            )
+        )
 
 
 class Site(Compact):
@@ -138,9 +159,22 @@ class TrialCount(Compact):
 
 
 SectionName = Literal[
-    "identification", "status", "sponsors", "oversight", "description", "conditions", "design",
-    "arms_interventions", "outcomes", "eligibility", "contacts_locations", "references",
-    "ipd_sharing", "results", "documents", "derived",
+    "identification",
+    "status",
+    "sponsors",
+    "oversight",
+    "description",
+    "conditions",
+    "design",
+    "arms_interventions",
+    "outcomes",
+    "eligibility",
+    "contacts_locations",
+    "references",
+    "ipd_sharing",
+    "results",
+    "documents",
+    "derived",
 ]
 
 

@@ -54,10 +54,12 @@ class MutationSearch:
         self._cache = cache
         self._config = config
         ttl = config.ttl
-        self._page_policy = CachePolicy(NS_MUTATION, ttl.trials_search_fresh, ttl.trials_search_stale,
-                                        tags_from=_page_tags)
-        self._text_policy = CachePolicy(NS_ELIGIBILITY, ttl.trials_record_fresh, ttl.trials_record_stale,
-                                        tags_from=lambda value: [value["nct_id"]])
+        self._page_policy = CachePolicy(
+            NS_MUTATION, ttl.trials_search_fresh, ttl.trials_search_stale, tags_from=_page_tags
+        )
+        self._text_policy = CachePolicy(
+            NS_ELIGIBILITY, ttl.trials_record_fresh, ttl.trials_record_stale, tags_from=lambda value: [value["nct_id"]]
+        )
 
     async def search(
         self, mutation: str, criteria: Criteria, page_size: int, page_token: str | None
@@ -69,12 +71,18 @@ class MutationSearch:
         result = await self._cache.get_or_fetch(key, lambda: self._load(mutation, params, criteria), self._page_policy)
         page = MutationPage.model_validate(result.value)
         return MutationSearchResult(
-            mutation=mutation, matches=page.matches, excluded_count=len(page.excluded), excluded=page.excluded,
-            total_count=page.total_count, next_page_token=page.next_page_token, cache=CacheInfo.from_meta(result.meta),
+            mutation=mutation,
+            matches=page.matches,
+            excluded_count=len(page.excluded),
+            excluded=page.excluded,
+            total_count=page.total_count,
+            next_page_token=page.next_page_token,
+            cache=CacheInfo.from_meta(result.meta),
         )
 
-    async def search_many(self, mutations: Sequence[str], criteria: Criteria, page_size: int,
-                          on_progress: Progress | None) -> MutationBatchResult:
+    async def search_many(
+        self, mutations: Sequence[str], criteria: Criteria, page_size: int, on_progress: Progress | None
+    ) -> MutationBatchResult:
         if not mutations or len(mutations) > self._config.max_batch:
             raise InvalidInput("mutations", f"give 1 to {self._config.max_batch} mutations, got {len(mutations)}")
         cleaned = [checked_mutation(text, f"mutations[{index}]") for index, text in enumerate(mutations)]
@@ -116,8 +124,12 @@ class MutationSearch:
                 excluded.append(ExcludedTrial(nct_id=trial.nct_id, title=trial.title, excerpt=where.exclusion_excerpt))
             else:
                 matches.append(MutationMatch(trial=trial, found_in=list(where.places), excerpt=where.excerpt))
-        return MutationPage(matches=matches, excluded=excluded, total_count=page.get("totalCount"),
-                            next_page_token=page.get("nextPageToken")).model_dump(mode="json")
+        return MutationPage(
+            matches=matches,
+            excluded=excluded,
+            total_count=page.get("totalCount"),
+            next_page_token=page.get("nextPageToken"),
+        ).model_dump(mode="json")
 
     async def _eligibility_texts(self, ids: Sequence[Any]) -> dict[str, dict[str, Any]]:
         """Eligibility modules of ``ids``, read through the cache a few at a time."""

@@ -17,8 +17,9 @@ from tools.clinical_trials.client import CtgovClient
 log = logging.getLogger(__name__)
 
 
-async def fetch_page(client: CtgovClient, params: Mapping[str, str], max_empty: int,
-                     *, mutation_search: bool = False) -> dict[str, Any]:
+async def fetch_page(
+    client: CtgovClient, params: Mapping[str, str], max_empty: int, *, mutation_search: bool = False
+) -> dict[str, Any]:
     """The first non-empty page from ``params`` on, or the last page reached.
 
     After ``max_empty`` skipped pages an empty page is returned with its token (rare: the
@@ -36,4 +37,3 @@ async def fetch_page(client: CtgovClient, params: Mapping[str, str], max_empty: 
     if total is not None and page.get("totalCount") is None:
         page["totalCount"] = total
     return page
-

@@ -15,21 +15,52 @@ from tools.clinical_trials.models import OPEN_STATUSES, Criteria, Near
 
 #: The field list of the recorded searches (order kept).
 SEARCH_FIELDS: tuple[str, ...] = (
-    "NCTId", "BriefTitle", "OverallStatus", "Phase", "StudyType", "Condition", "InterventionName",
-    "LeadSponsorName", "EnrollmentCount", "BriefSummary", "StartDate", "CompletionDate", "MinimumAge",
+    "NCTId",
+    "BriefTitle",
+    "OverallStatus",
+    "Phase",
+    "StudyType",
+    "Condition",
+    "InterventionName",
+    "LeadSponsorName",
+    "EnrollmentCount",
+    "BriefSummary",
+    "StartDate",
+    "CompletionDate",
+    "MinimumAge",
     "MaximumAge",
 )
 #: Site pieces added to searches so each trial can show its sites.
 SITE_FIELDS: tuple[str, ...] = (
-    "LocationFacility", "LocationCity", "LocationState", "LocationCountry", "LocationStatus", "LocationGeoPoint",
+    "LocationFacility",
+    "LocationCity",
+    "LocationState",
+    "LocationCountry",
+    "LocationStatus",
+    "LocationGeoPoint",
 )
 #: Extra pieces a mutation search reads to tell where the mutation is named.
 MUTATION_FIELDS: tuple[str, ...] = ("EligibilityCriteria", "OfficialTitle", "Keyword")
 #: The field list of the recorded single-study reads used for eligibility text.
 ELIGIBILITY_FIELDS: tuple[str, ...] = (
-    "BriefSummary", "BriefTitle", "CompletionDate", "Condition", "EligibilityCriteria", "EnrollmentCount",
-    "InterventionName", "InterventionOtherName", "LargeDocumentModule", "LeadSponsorName", "MaximumAge",
-    "MinimumAge", "NCTId", "OverallStatus", "Phase", "Sex", "StartDate", "StudyType",
+    "BriefSummary",
+    "BriefTitle",
+    "CompletionDate",
+    "Condition",
+    "EligibilityCriteria",
+    "EnrollmentCount",
+    "InterventionName",
+    "InterventionOtherName",
+    "LargeDocumentModule",
+    "LeadSponsorName",
+    "MaximumAge",
+    "MinimumAge",
+    "NCTId",
+    "OverallStatus",
+    "Phase",
+    "Sex",
+    "StartDate",
+    "StudyType",
 )
 #: Areas a mutation phrase is searched in (the recorded order).
 MUTATION_AREAS: tuple[str, ...] = ("EligibilityCriteria", "BriefTitle", "OfficialTitle", "BriefSummary", "Keyword")

@@ -27,13 +27,20 @@ _AREAS: dict[str, tuple[str, str]] = {
 }
 #: API parameter (with or without its ``filter.``/``query.`` prefix) -> (tool argument, full parameter).
 _PARAMETERS: dict[str, tuple[str, str]] = {
-    "query.cond": ("condition", "query.cond"), "query.term": ("terms", "query.term"),
-    "query.intr": ("intervention", "query.intr"), "query.locn": ("location", "query.locn"),
-    "query.spons": ("sponsor", "query.spons"), "filter.overallStatus": ("statuses", "filter.overallStatus"),
-    "overallStatus": ("statuses", "filter.overallStatus"), "filter.geo": ("near", "filter.geo"),
-    "geo": ("near", "filter.geo"), "filter.advanced": ("phases", "filter.advanced"),
-    "advanced": ("phases", "filter.advanced"), "pageToken": ("page_token", "pageToken"),
-    "pageSize": ("page_size", "pageSize"), "nctId": ("nct_id", "nctId"),
+    "query.cond": ("condition", "query.cond"),
+    "query.term": ("terms", "query.term"),
+    "query.intr": ("intervention", "query.intr"),
+    "query.locn": ("location", "query.locn"),
+    "query.spons": ("sponsor", "query.spons"),
+    "filter.overallStatus": ("statuses", "filter.overallStatus"),
+    "overallStatus": ("statuses", "filter.overallStatus"),
+    "filter.geo": ("near", "filter.geo"),
+    "geo": ("near", "filter.geo"),
+    "filter.advanced": ("phases", "filter.advanced"),
+    "advanced": ("phases", "filter.advanced"),
+    "pageToken": ("page_token", "pageToken"),
+    "pageSize": ("page_size", "pageSize"),
+    "nctId": ("nct_id", "nctId"),
 }
 _PARSE = re.compile(r"Error parsing query in ([^:]+):", re.IGNORECASE)
 _NAMED = re.compile(

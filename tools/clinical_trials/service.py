@@ -55,8 +55,13 @@ RECORD_FIELDS = ("ProtocolSection", "HasResults")
 class TrialsService:
     """The clinical-trial domain behind the tools. Build one per process (the lifespan does)."""
 
-    def __init__(self, client: CtgovClient, cache: TieredCache, config: TrialsConfig | None = None,
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        client: CtgovClient,
+        cache: TieredCache,
+        config: TrialsConfig | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.config = config if config is not None else TrialsConfig()
         ttl = self.config.ttl
         search = (ttl.trials_search_fresh, ttl.trials_search_stale)  # (fresh, stale) seconds
@@ -78,14 +83,19 @@ class TrialsService:
         async def load() -> dict[str, Any]:
             page = await fetch_page(self._client, params, self.config.max_empty_pages)
             trials = [compact_trial(s, self.config.search_sites, criteria.near) for s in page["studies"]]
-            return TrialPage(trials=trials, total_count=page.get("totalCount"),
-                             next_page_token=page.get("nextPageToken")).model_dump(mode="json")
+            return TrialPage(
+                trials=trials, total_count=page.get("totalCount"), next_page_token=page.get("nextPageToken")
+            ).model_dump(mode="json")
 
         key = make_key(NS_SEARCH, {"params": params}, CACHE_FORMAT)
         result = await self._cache.get_or_fetch(key, load, self._search_policy)
         page = TrialPage.model_validate(result.value)
-        return TrialSearchResult(trials=page.trials, total_count=page.total_count,
-                                 next_page_token=page.next_page_token, cache=CacheInfo.from_meta(result.meta))
+        return TrialSearchResult(
+            trials=page.trials,
+            total_count=page.total_count,
+            next_page_token=page.next_page_token,
+            cache=CacheInfo.from_meta(result.meta),
+        )
 
     async def count(self, criteria: Criteria) -> TrialCount:
         """How many trials match ``criteria``."""
@@ -110,17 +120,20 @@ class TrialsService:
         result = await self._cache.get_or_fetch(
             self._record_key(nct_id), lambda: self._load_record(nct_id), self._record_policy
         )
-        return TrialDetail(trial=TrialRecord.model_validate(result.value),
-                           sections=full, cache=CacheInfo.from_meta(result.meta))
+        return TrialDetail(
+            trial=TrialRecord.model_validate(result.value), sections=full, cache=CacheInfo.from_meta(result.meta)
+        )
 
-    async def search_mutation(self, mutation: str, criteria: Criteria, page_size: int = 10,
-                              page_token: str | None = None) -> MutationSearchResult:
+    async def search_mutation(
+        self, mutation: str, criteria: Criteria, page_size: int = 10, page_token: str | None = None
+    ) -> MutationSearchResult:
         """Trials naming ``mutation``, with exclusion-only ones set apart (see the tool)."""
         self.version.poke()
         return await self._mutations.search(mutation, criteria, page_size, page_token)
 
-    async def search_mutations(self, mutations: Sequence[str], criteria: Criteria, page_size: int = 5,
-                               on_progress: Progress | None = None) -> MutationBatchResult:
+    async def search_mutations(
+        self, mutations: Sequence[str], criteria: Criteria, page_size: int = 5, on_progress: Progress | None = None
+    ) -> MutationBatchResult:
         """Several mutation searches, ``config.batch_concurrency`` at a time; one failure
         never loses the others. ``on_progress(done, total, message)`` after each one."""
         self.version.poke()

@@ -38,9 +38,17 @@ from tools.registry import READ_ONLY, Tool, ToolContext, progress_of, services_o
 
 @translate_errors
 async def search_trials(
-    ctx: ToolContext, condition: Condition = None, terms: Terms = None, intervention: InterventionText = None,
-    location: LocationText = None, near: NearPoint = None, statuses: Statuses = None, phases: Phases = None,
-    sponsor: Sponsor = None, page_size: PageSize = 10, page_token: PageToken = None,
+    ctx: ToolContext,
+    condition: Condition = None,
+    terms: Terms = None,
+    intervention: InterventionText = None,
+    location: LocationText = None,
+    near: NearPoint = None,
+    statuses: Statuses = None,
+    phases: Phases = None,
+    sponsor: Sponsor = None,
+    page_size: PageSize = 10,
+    page_token: PageToken = None,
 ) -> TrialSearchResult:
     """Search ClinicalTrials.gov for clinical trials.
 
@@ -51,8 +59,16 @@ async def search_trials(
     (hit, tier, age_seconds, stale). Use get_trial for one trial's details and
     count_trials when only the number matters.
     """
-    criteria = build_criteria(condition=condition, terms=terms, intervention=intervention, location=location,
-                              near=near, statuses=statuses, phases=phases, sponsor=sponsor)
+    criteria = build_criteria(
+        condition=condition,
+        terms=terms,
+        intervention=intervention,
+        location=location,
+        near=near,
+        statuses=statuses,
+        phases=phases,
+        sponsor=sponsor,
+    )
     return await services_of(ctx).trials.search(criteria, page_size, page_token)
 
 
@@ -72,10 +88,18 @@ async def get_trial(ctx: ToolContext, nct_id: NctId, sections: Sections = None) 
 
 @translate_errors
 async def search_trials_by_mutation(
-    ctx: ToolContext, mutation: Mutation, condition: Condition = None, terms: Terms = None,
-    intervention: InterventionText = None, location: LocationText = None, near: NearPoint = None,
-    statuses: Statuses = None, phases: Phases = None, sponsor: Sponsor = None,
-    page_size: PageSize = 10, page_token: PageToken = None,
+    ctx: ToolContext,
+    mutation: Mutation,
+    condition: Condition = None,
+    terms: Terms = None,
+    intervention: InterventionText = None,
+    location: LocationText = None,
+    near: NearPoint = None,
+    statuses: Statuses = None,
+    phases: Phases = None,
+    sponsor: Sponsor = None,
+    page_size: PageSize = 10,
+    page_token: PageToken = None,
 ) -> MutationSearchResult:
     """Find trials for patients with a gene mutation, e.g. 'EGFR L858R'.
 
@@ -85,16 +109,32 @@ async def search_trials_by_mutation(
     join) are not matches: they are counted and listed in `excluded`. Each match says
     where the mutation was found (inclusion, title, summary, ...) with an excerpt.
     """
-    criteria = build_criteria(condition=condition, terms=terms, intervention=intervention, location=location,
-                              near=near, statuses=statuses, phases=phases, sponsor=sponsor, required=False)
+    criteria = build_criteria(
+        condition=condition,
+        terms=terms,
+        intervention=intervention,
+        location=location,
+        near=near,
+        statuses=statuses,
+        phases=phases,
+        sponsor=sponsor,
+        required=False,
+    )
     return await services_of(ctx).trials.search_mutation(mutation, criteria, page_size, page_token)
 
 
 @translate_errors
 async def search_trials_for_mutations(
-    ctx: ToolContext, mutations: Mutations, condition: Condition = None, terms: Terms = None,
-    intervention: InterventionText = None, location: LocationText = None, near: NearPoint = None,
-    statuses: Statuses = None, phases: Phases = None, sponsor: Sponsor = None,
+    ctx: ToolContext,
+    mutations: Mutations,
+    condition: Condition = None,
+    terms: Terms = None,
+    intervention: InterventionText = None,
+    location: LocationText = None,
+    near: NearPoint = None,
+    statuses: Statuses = None,
+    phases: Phases = None,
+    sponsor: Sponsor = None,
     page_size: BatchPageSize = 5,
 ) -> MutationBatchResult:
     """Run search_trials_by_mutation for up to 20 mutations at once (first page each).
@@ -103,21 +143,44 @@ async def search_trials_for_mutations(
     finishes. Returns one entry per mutation, in the order given: its result, or an
     error saying why that one failed (the others are still returned).
     """
-    criteria = build_criteria(condition=condition, terms=terms, intervention=intervention, location=location,
-                              near=near, statuses=statuses, phases=phases, sponsor=sponsor, required=False)
+    criteria = build_criteria(
+        condition=condition,
+        terms=terms,
+        intervention=intervention,
+        location=location,
+        near=near,
+        statuses=statuses,
+        phases=phases,
+        sponsor=sponsor,
+        required=False,
+    )
     return await services_of(ctx).trials.search_mutations(mutations, criteria, page_size, progress_of(ctx))
 
 
 @translate_errors
 async def count_trials(
-    ctx: ToolContext, condition: Condition = None, terms: Terms = None, intervention: InterventionText = None,
-    location: LocationText = None, near: NearPoint = None, statuses: Statuses = None, phases: Phases = None,
+    ctx: ToolContext,
+    condition: Condition = None,
+    terms: Terms = None,
+    intervention: InterventionText = None,
+    location: LocationText = None,
+    near: NearPoint = None,
+    statuses: Statuses = None,
+    phases: Phases = None,
     sponsor: Sponsor = None,
 ) -> TrialCount:
     """Count ClinicalTrials.gov trials matching the criteria (same criteria as
     search_trials; at least one). Returns total_count and cache metadata."""
-    criteria = build_criteria(condition=condition, terms=terms, intervention=intervention, location=location,
-                              near=near, statuses=statuses, phases=phases, sponsor=sponsor)
+    criteria = build_criteria(
+        condition=condition,
+        terms=terms,
+        intervention=intervention,
+        location=location,
+        near=near,
+        statuses=statuses,
+        phases=phases,
+        sponsor=sponsor,
+    )
     return await services_of(ctx).trials.count(criteria)
 
 

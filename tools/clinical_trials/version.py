@@ -30,8 +30,14 @@ _KEEP = 365 * 86_400.0
 class DataVersionWatch:
     """Invalidate ``namespaces`` of ``cache`` when ``/version``'s dataTimestamp moves."""
 
-    def __init__(self, client: CtgovClient, cache: TieredCache, namespaces: Sequence[str], interval: float,
-                 clock: Callable[[], float]) -> None:
+    def __init__(
+        self,
+        client: CtgovClient,
+        cache: TieredCache,
+        namespaces: Sequence[str],
+        interval: float,
+        clock: Callable[[], float],
+    ) -> None:
         self._client = client
         self._cache = cache
         self._namespaces = tuple(namespaces)

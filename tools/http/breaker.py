@@ -82,8 +82,9 @@ class CircuitBreaker:
         """The circuit's part of the upstream's health (the client adds base URL and requests)."""
         state = self.state
         retry_in = self._retry_in() if state == "open" else None
-        return UpstreamHealth(self._upstream, state, self._consecutive, self._total, self._last_error,
-                              self._opened_at, retry_in)
+        return UpstreamHealth(
+            self._upstream, state, self._consecutive, self._total, self._last_error, self._opened_at, retry_in
+        )
 
     def _admit(self) -> bool:
         """Let the call through (True when it is the half-open probe) or raise Unavailable."""

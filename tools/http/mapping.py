@@ -52,8 +52,7 @@ def error_for_response(upstream: str, response: httpx.Response) -> UpstreamError
         host = response.request.url.host if _has_request(response) else upstream
         return Blocked(
             upstream,
-            f"blocked by {host} (HTTP 403); set TRIALSTOCK_USER_AGENT to a browser-like "
-            "User-Agent, or try again later",
+            f"blocked by {host} (HTTP 403); set TRIALSTOCK_USER_AGENT to a browser-like User-Agent, or try again later",
         )
     if status == 404:
         return NotFound(upstream, f"not found (HTTP 404): {_target(response)} {_snippet(text)}".rstrip(), body=text)

@@ -124,4 +124,6 @@ def _log_retry(retry_state: RetryCallState) -> None:
     outcome = retry_state.outcome
     assert outcome is not None
     what = repr(outcome.exception()) if outcome.failed else f"HTTP {outcome.result().status_code}"
-    log.info("retrying after %s (attempt %d, waiting %.2f s)", what, retry_state.attempt_number, retry_state.upcoming_sleep)
+    log.info(
+        "retrying after %s (attempt %d, waiting %.2f s)", what, retry_state.attempt_number, retry_state.upcoming_sleep
+    )

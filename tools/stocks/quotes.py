@@ -58,8 +58,9 @@ class QuoteDesk:
     def quote_policy(self, namespace: str = QUOTE_NAMESPACE) -> CachePolicy:
         """The quote policy for now: its lifetime depends on the Taipei session."""
         lifetimes = self._config.ttl
-        ttl = self._config.hours.quote_ttl(self._clock(), lifetimes.stocks_quote_fresh,
-                                           lifetimes.stocks_quote_max_closed)
+        ttl = self._config.hours.quote_ttl(
+            self._clock(), lifetimes.stocks_quote_fresh, lifetimes.stocks_quote_max_closed
+        )
         return CachePolicy(namespace, fresh_ttl=ttl, stale_ttl=ttl + self._config.quote_stale_window)
 
     async def quotes(self, items: Sequence[Resolved]) -> QuoteBatch:

@@ -69,9 +69,7 @@ async def get_price_history(
     symbol: Symbol,
     start_date: Annotated[date | None, Field(description="First day, e.g. '2026-08-01'.")] = None,
     end_date: Annotated[date | None, Field(description="Last day (inclusive), default today.")] = None,
-    period: Annotated[
-        Period | None, Field(description="Instead of dates: '1mo', '3mo', '6mo', '1y' or 'ytd'.")
-    ] = None,
+    period: Annotated[Period | None, Field(description="Instead of dates: '1mo', '3mo', '6mo', '1y' or 'ytd'.")] = None,
     market: MarketArg = "auto",
 ) -> PriceHistory:
     """Daily bars (open, high, low, close, volume in shares, turnover, change) of one stock.
@@ -100,9 +98,7 @@ async def analyze_stock(
     ctx: ToolContext,
     symbol: Symbol,
     market: MarketArg = "auto",
-    days: Annotated[
-        int, Field(ge=1, le=60, description="How many recent trading days to report signals for.")
-    ] = 10,
+    days: Annotated[int, Field(ge=1, le=60, description="How many recent trading days to report signals for.")] = 10,
 ) -> StockAnalysis:
     """Technical read of a stock: moving averages (5, 10, 20, 60 days) and BestFourPoint signals.
 

@@ -32,16 +32,22 @@ async def main(url: str, counter_key: str, key: str, callers: int) -> None:
     print("ready", flush=True)
     if sys.stdin.readline().strip() != "go":
         raise SystemExit("no go")
-    outcomes = await asyncio.gather(*(cache.get_or_fetch(key, loader, POLICY) for _ in range(callers)),
-                                    return_exceptions=True)
+    outcomes = await asyncio.gather(
+        *(cache.get_or_fetch(key, loader, POLICY) for _ in range(callers)), return_exceptions=True
+    )
     failures = [repr(o) for o in outcomes if isinstance(o, BaseException)]
     results = [o for o in outcomes if not isinstance(o, BaseException)]
-    print(json.dumps({
-        "values": sorted({json.dumps(r.value, sort_keys=True) for r in results}),
-        "tiers": sorted({str(r.meta.tier) for r in results}),
-        "count": len(results),
-        "failures": failures[:3],
-    }), flush=True)
+    print(
+        json.dumps(
+            {
+                "values": sorted({json.dumps(r.value, sort_keys=True) for r in results}),
+                "tiers": sorted({str(r.meta.tier) for r in results}),
+                "count": len(results),
+                "failures": failures[:3],
+            }
+        ),
+        flush=True,
+    )
     await counter.aclose()
     await cache.aclose()
 

@@ -20,8 +20,10 @@ async def main(path: str, prefix: str, count: int) -> None:
     if sys.stdin.readline().strip() != "go":
         raise SystemExit("no go")
     for start in range(0, count, 10):
-        batch = [Record(f"{prefix}:{i}", f"{prefix}-{i}".encode(), time.time() + 3600, (prefix,))
-                 for i in range(start, min(start + 10, count))]
+        batch = [
+            Record(f"{prefix}:{i}", f"{prefix}-{i}".encode(), time.time() + 3600, (prefix,))
+            for i in range(start, min(start + 10, count))
+        ]
         await backend.set_many(batch)
     print(f"done {count} busy_retries={backend.counters.busy_retries}", flush=True)
     await backend.aclose()

@@ -85,7 +85,11 @@ async def test_bytes_and_keys_round_trip_exactly(harness: Harness) -> None:
     blob = bytes(range(256)) * 40
     records = [harness.record("bin", blob), harness.record("empty", b""), harness.record("臺積電:2330 ✓", b"\x00\x01")]
     await b.set_many(records)
-    assert await b.get_many(["bin", "empty", "臺積電:2330 ✓"]) == {"bin": blob, "empty": b"", "臺積電:2330 ✓": b"\x00\x01"}
+    assert await b.get_many(["bin", "empty", "臺積電:2330 ✓"]) == {
+        "bin": blob,
+        "empty": b"",
+        "臺積電:2330 ✓": b"\x00\x01",
+    }
 
 
 async def test_large_batch(harness: Harness) -> None:
@@ -161,12 +165,14 @@ async def test_match_wildcards(harness: Harness) -> None:
 
 async def test_tagged_returns_keys_with_any_tag(harness: Harness) -> None:
     b = harness.backend
-    await b.set_many([
-        harness.record("a", tags=("nct:1", "search")),
-        harness.record("b", tags=("nct:2",)),
-        harness.record("c", tags=("nct:1",)),
-        harness.record("d"),
-    ])
+    await b.set_many(
+        [
+            harness.record("a", tags=("nct:1", "search")),
+            harness.record("b", tags=("nct:2",)),
+            harness.record("c", tags=("nct:1",)),
+            harness.record("d"),
+        ]
+    )
     assert sorted(await b.tagged(["nct:1"])) == ["a", "c"]
     assert sorted(await b.tagged(["nct:1", "nct:2", "nct:1"])) == ["a", "b", "c"]
     assert await b.tagged(["unknown"]) == []

@@ -18,8 +18,11 @@ from tests.support.redis_server import RedisServer
 
 async def test_rediss_url_builds_an_ssl_pool_with_auth() -> None:
     backend = RedisBackend.from_url(
-        "rediss://:s3cret@cache.example.internal:6380/2", prefix="p:", socket_timeout=0.3,
-        connect_timeout=0.2, max_connections=7,
+        "rediss://:s3cret@cache.example.internal:6380/2",
+        prefix="p:",
+        socket_timeout=0.3,
+        connect_timeout=0.2,
+        max_connections=7,
     )
     try:
         pool = backend.client.connection_pool
@@ -27,7 +30,11 @@ async def test_rediss_url_builds_an_ssl_pool_with_auth() -> None:
         assert pool.max_connections >= 7
         kwargs = pool.connection_kwargs
         assert (kwargs["host"], kwargs["port"], kwargs["db"], kwargs["password"]) == (
-            "cache.example.internal", 6380, 2, "s3cret")
+            "cache.example.internal",
+            6380,
+            2,
+            "s3cret",
+        )
         assert (kwargs["socket_timeout"], kwargs["socket_connect_timeout"]) == (0.3, 0.2)
         assert kwargs["health_check_interval"] > 0
     finally:

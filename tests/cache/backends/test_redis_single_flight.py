@@ -34,8 +34,12 @@ POLICY = CachePolicy("ns", fresh_ttl=60, stale_ttl=600)
 async def test_two_processes_500_callers_each_run_the_loader_once(redis_url: str) -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     args = [sys.executable, str(CHILD), redis_url, "loader-runs", "sf:cold-key", "500"]
-    children = [subprocess.Popen(args, cwd=ROOT, env=env, text=True, stdin=subprocess.PIPE,
-                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(2)]
+    children = [
+        subprocess.Popen(
+            args, cwd=ROOT, env=env, text=True, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+        for _ in range(2)
+    ]
     try:
         for child in children:
             assert child.stdout is not None and child.stdout.readline().strip() == "ready"
@@ -73,8 +77,9 @@ async def test_redis_outage_mid_loop_is_invisible_and_redis_is_used_again(
     redis = RedisBackend.from_url(server.url, clock=clock)
     sqlite = await SqliteBackend.open(tmp_path / "c.sqlite3", clock=clock)
     memory = MemoryBackend(max_entries=1000, max_bytes=10_000_000, clock=clock)
-    cache = make_cache(memory, redis=redis, sqlite=sqlite, clock=clock, locker=RedisLocker(redis),
-                       tier_timeout=2.0, tier_recovery=5.0)
+    cache = make_cache(
+        memory, redis=redis, sqlite=sqlite, clock=clock, locker=RedisLocker(redis), tier_timeout=2.0, tier_recovery=5.0
+    )
     stats = cache.stats.tier("redis")
     loads: list[str] = []
 
@@ -82,6 +87,7 @@ async def test_redis_outage_mid_loop_is_invisible_and_redis_is_used_again(
         async def load() -> dict[str, str]:
             loads.append(key)
             return {"key": key}
+
         return load
 
     try:

@@ -21,8 +21,15 @@ async def test_two_processes_write_10000_entries_each(tmp_path: Path) -> None:
     path = tmp_path / "shared.sqlite3"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     children = [
-        subprocess.Popen([sys.executable, str(WRITER), str(path), name, str(COUNT)], cwd=ROOT, env=env,
-                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            [sys.executable, str(WRITER), str(path), name, str(COUNT)],
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         for name in ("alpha", "beta")
     ]
     try:

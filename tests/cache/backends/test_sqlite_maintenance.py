@@ -52,7 +52,9 @@ async def test_restore_replaces_same_keys_and_keeps_others(
 ) -> None:
     await backend.set_many([Record("shared", b"old", clock() + 3600, ("a",))])
     await backend.backup(tmp_path / "b.sqlite3")
-    await backend.set_many([Record("shared", b"newer", clock() + 3600, ("b",)), Record("only-live", b"x", clock() + 3600)])
+    await backend.set_many(
+        [Record("shared", b"newer", clock() + 3600, ("b",)), Record("only-live", b"x", clock() + 3600)]
+    )
 
     assert await backend.restore(tmp_path / "b.sqlite3") == 1
 

@@ -61,7 +61,10 @@ async def test_a_v1_file_is_migrated_keeping_its_data(tmp_path: Path, clock: Man
         assert await backend.get_many(["ns:a", "ns:b"]) == {"ns:a": b"\x01\x02", "ns:b": b"\x03\x04"}
         assert await backend.tagged(["t1"]) == ["ns:a"]
         assert await backend.meta_get_prefixed("") == {
-            "schema_version": "2", "application": "trialstock-cache", "tunables.cutoff": "2.5"}
+            "schema_version": "2",
+            "application": "trialstock-cache",
+            "tunables.cutoff": "2.5",
+        }
         assert await backend.created_before(2000.0) == ["ns:a"]  # created_at = last access
         assert (await backend.check())["entries"] == 2
     finally:
@@ -89,8 +92,9 @@ async def test_rows_carry_the_records_creation_time(tmp_path: Path, clock: Manua
     backend = await SqliteBackend.open(tmp_path / "c.sqlite3", clock=clock)
     try:
         later = clock() + 3600
-        await backend.set_many([Record("ns:known", b"x", later, created_at=clock() - 500),
-                                Record("ns:unknown", b"y", later)])  # 0.0: stored as now
+        await backend.set_many(
+            [Record("ns:known", b"x", later, created_at=clock() - 500), Record("ns:unknown", b"y", later)]
+        )  # 0.0: stored as now
         assert await backend.created_before(clock() - 100) == ["ns:known"]
         assert sorted(await backend.created_before(clock() + 1)) == ["ns:known", "ns:unknown"]
         assert await backend.created_before(clock() + 1, "ns:u*") == ["ns:unknown"]

@@ -20,8 +20,9 @@ POLICY = CachePolicy("trials", fresh_ttl=60, stale_ttl=600)
 
 
 async def main(url: str, channel: str, key: str) -> None:
-    cache = await build_cache(EngineConfig(tier_timeout=5.0),
-                              redis=RedisConfig(url=url, socket_timeout=5.0, connect_timeout=5.0))
+    cache = await build_cache(
+        EngineConfig(tier_timeout=5.0), redis=RedisConfig(url=url, socket_timeout=5.0, connect_timeout=5.0)
+    )
     assert cache.redis is not None
     bus = EventBus(cache.redis.client, channel, cache, instance_id="child")  # type: ignore[attr-defined]
     await bus.start()
@@ -37,8 +38,16 @@ async def main(url: str, channel: str, key: str) -> None:
     except TimeoutError:
         pass
     events = bus.snapshot()
-    print(json.dumps({"gone": key not in cache.memory, "received": events["received"],
-                      "samples": events["propagation_ms"]["samples"]}), flush=True)
+    print(
+        json.dumps(
+            {
+                "gone": key not in cache.memory,
+                "received": events["received"],
+                "samples": events["propagation_ms"]["samples"],
+            }
+        ),
+        flush=True,
+    )
     await bus.aclose()
     await cache.aclose()
 

@@ -49,13 +49,19 @@ INVALIDATIONS = {
     "namespace": lambda c: c.invalidate_namespace("trials"),
     "clear": lambda c: c.clear(),
 }
-SURVIVES = {"keys": {"stocks:v1:x"}, "tags": {"stocks:v1:x"}, "pattern": {"stocks:v1:x"},
-            "namespace": {"stocks:v1:x"}, "clear": set()}
+SURVIVES = {
+    "keys": {"stocks:v1:x"},
+    "tags": {"stocks:v1:x"},
+    "pattern": {"stocks:v1:x"},
+    "namespace": {"stocks:v1:x"},
+    "clear": set(),
+}
 
 
 @pytest.mark.parametrize("kind", sorted(INVALIDATIONS))
 async def test_an_invalidation_in_one_engine_removes_the_entry_from_the_others_memory(
-    nodes: tuple[Node, Node], kind: str,
+    nodes: tuple[Node, Node],
+    kind: str,
 ) -> None:
     a, b = nodes
     await _fill(b, "trials:v1:a", tags=("NCT1",))
@@ -100,13 +106,22 @@ async def test_a_repeated_event_id_is_applied_once(nodes: tuple[Node, Node], raw
     assert "trials:v1:a" in b.memory and b.bus.received == 1
 
 
-@pytest.mark.parametrize("payload", [
-    b"not json", b"[1, 2]", b'{"v": 1}', wire("keys", "trials:v1:a"), wire("explode", ["x"]),
-    wire("keys", ["x"], event_id="not-hex"), wire("keys", ["x"], v=2), wire("namespace", ["Bad NS"]),
-    wire("domain", {"name": "x", "data": [1]}), wire("keys", ["x"], ts="yesterday"),
-])
-async def test_a_malformed_message_is_counted_and_ignored(nodes: tuple[Node, Node], raw: Redis,
-                                                          payload: bytes) -> None:
+@pytest.mark.parametrize(
+    "payload",
+    [
+        b"not json",
+        b"[1, 2]",
+        b'{"v": 1}',
+        wire("keys", "trials:v1:a"),
+        wire("explode", ["x"]),
+        wire("keys", ["x"], event_id="not-hex"),
+        wire("keys", ["x"], v=2),
+        wire("namespace", ["Bad NS"]),
+        wire("domain", {"name": "x", "data": [1]}),
+        wire("keys", ["x"], ts="yesterday"),
+    ],
+)
+async def test_a_malformed_message_is_counted_and_ignored(nodes: tuple[Node, Node], raw: Redis, payload: bytes) -> None:
     _, b = nodes
     await _fill(b, "x", "trials:v1:a")
     await raw.publish(CHANNEL, payload)

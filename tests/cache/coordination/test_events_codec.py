@@ -39,14 +39,35 @@ def test_unknown_fields_are_ignored_for_newer_senders() -> None:
     assert (message.payload, message.src, message.ts) == (InvalidationEvent("keys", ("k",)), "s", 5.0)
 
 
-@pytest.mark.parametrize("raw", [
-    b"", b"\xff\xfe", b"null", b'"text"', wire("keys", ["k"], v=True), wire("keys", ["k"], v="1"),
-    wire("keys", ["k"], src=""), wire("keys", ["k"], src=7), wire("keys", ["k"], ts=True),
-    wire("keys", [], ), wire("keys", [1]), wire("tags", None), wire("clear", ["x"]),
-    wire("pattern", ["a", "b"]), wire("pattern", [""]), wire("namespace", ["UPPER"]),
-    wire("domain", ["x"]), wire("domain", {"name": "bad name", "data": {}}), wire("domain", {"name": "x"}),
-    wire("keys", ["k"], event_id="ABCDEF0123456789ABCDEF0123456789"),
-], ids=str)
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"",
+        b"\xff\xfe",
+        b"null",
+        b'"text"',
+        wire("keys", ["k"], v=True),
+        wire("keys", ["k"], v="1"),
+        wire("keys", ["k"], src=""),
+        wire("keys", ["k"], src=7),
+        wire("keys", ["k"], ts=True),
+        wire(
+            "keys",
+            [],
+        ),
+        wire("keys", [1]),
+        wire("tags", None),
+        wire("clear", ["x"]),
+        wire("pattern", ["a", "b"]),
+        wire("pattern", [""]),
+        wire("namespace", ["UPPER"]),
+        wire("domain", ["x"]),
+        wire("domain", {"name": "bad name", "data": {}}),
+        wire("domain", {"name": "x"}),
+        wire("keys", ["k"], event_id="ABCDEF0123456789ABCDEF0123456789"),
+    ],
+    ids=str,
+)
 def test_invalid_messages_raise_malformed(raw: bytes) -> None:
     with pytest.raises(MalformedMessage):
         decode(raw)

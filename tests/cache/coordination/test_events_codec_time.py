@@ -9,8 +9,9 @@ from cache.engine.invalidator import age_event
 from tests.support.events import wire
 
 
-@pytest.mark.parametrize("event", [age_event("older_than", 1_700_000_000.25),
-                                   age_event("unused", 1_700_000_000.0, "trials.search")])
+@pytest.mark.parametrize(
+    "event", [age_event("older_than", 1_700_000_000.25), age_event("unused", 1_700_000_000.0, "trials.search")]
+)
 def test_time_events_round_trip(event: object) -> None:
     message = new_message("host:1:abcd", 1_700_000_001.0, event)  # type: ignore[arg-type]
     assert decode(encode(message)) == message

@@ -27,8 +27,14 @@ async def _line(proc: subprocess.Popen[str], timeout: float = 30.0) -> str:
 
 async def test_an_invalidation_in_this_process_clears_the_other_processs_memory(redis_url: str) -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    child = subprocess.Popen([sys.executable, str(CHILD), redis_url, CHANNEL, "trials:v1:NCT1"], cwd=ROOT,
-                             env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    child = subprocess.Popen(
+        [sys.executable, str(CHILD), redis_url, CHANNEL, "trials:v1:NCT1"],
+        cwd=ROOT,
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     node = await open_node(redis_url, instance_id="parent")
     try:
         assert await _line(child) == "ready"  # the child holds the key in its memory tier

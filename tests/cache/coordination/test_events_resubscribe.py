@@ -38,7 +38,8 @@ async def nodes(redis_url: str) -> AsyncIterator[tuple[Node, Node]]:
 
 
 async def test_a_killed_subscriber_connection_clears_memory_and_resubscribes(
-    nodes: tuple[Node, Node], redis_server: RedisServer,  # noqa: F811
+    nodes: tuple[Node, Node],
+    redis_server: RedisServer,  # noqa: F811
 ) -> None:
     a, b = nodes
     await _fill(b, "trials:v1:a", "stocks:v1:x")
@@ -54,7 +55,9 @@ async def test_a_killed_subscriber_connection_clears_memory_and_resubscribes(
 
 
 async def test_a_client_without_retries_drops_reconnects_with_backoff_and_clears(
-    nodes: tuple[Node, Node], redis_url: str, redis_server: RedisServer,  # noqa: F811
+    nodes: tuple[Node, Node],
+    redis_url: str,
+    redis_server: RedisServer,  # noqa: F811
 ) -> None:
     a, _ = nodes
     client = Redis.from_url(redis_url, retry=Retry(NoBackoff(), 0), socket_timeout=5.0)

@@ -77,8 +77,9 @@ async def keepers(client: Redis) -> AsyncIterator[tuple[LeaseKeeper, LeaseKeeper
 
 
 @pytest.mark.redis
-async def test_two_keepers_one_leader_and_renewal_keeps_it(keepers: tuple[LeaseKeeper, LeaseKeeper],
-                                                         client: Redis) -> None:
+async def test_two_keepers_one_leader_and_renewal_keeps_it(
+    keepers: tuple[LeaseKeeper, LeaseKeeper], client: Redis
+) -> None:
     a, b = keepers
     await a.start()
     await a.wait_for(True)
@@ -92,7 +93,8 @@ async def test_two_keepers_one_leader_and_renewal_keeps_it(keepers: tuple[LeaseK
 
 @pytest.mark.redis
 async def test_the_follower_takes_over_when_the_leader_stops_renewing(
-    keepers: tuple[LeaseKeeper, LeaseKeeper], client: Redis,
+    keepers: tuple[LeaseKeeper, LeaseKeeper],
+    client: Redis,
 ) -> None:
     a, b = keepers
     leadership: list[tuple[str, bool]] = []
@@ -111,7 +113,8 @@ async def test_the_follower_takes_over_when_the_leader_stops_renewing(
 
 @pytest.mark.redis
 async def test_a_leader_whose_lease_was_taken_stops_leading_at_once(
-    keepers: tuple[LeaseKeeper, LeaseKeeper], client: Redis,
+    keepers: tuple[LeaseKeeper, LeaseKeeper],
+    client: Redis,
 ) -> None:
     a, _ = keepers
     await a.start()

@@ -26,8 +26,9 @@ class Hanging:
 
 
 def _guard(backend: object, timeout: float) -> TierGuard:
-    return TierGuard("redis", backend, TierCounters(16), clock=ManualClock(), timeout=timeout, recovery=60.0,
-                     threshold=1000)
+    return TierGuard(
+        "redis", backend, TierCounters(16), clock=ManualClock(), timeout=timeout, recovery=60.0, threshold=1000
+    )
 
 
 async def test_every_call_past_its_deadline_times_out_with_one_timer() -> None:

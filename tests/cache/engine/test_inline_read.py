@@ -120,8 +120,9 @@ async def test_an_error_of_the_handed_over_load_reaches_who_joined(stack: Stack,
     assert failing.calls == 1
 
 
-async def test_closing_the_cache_during_the_read_never_loads(clock: ManualClock, policy: CachePolicy,
-                                                             make_cache: CacheFactory) -> None:
+async def test_closing_the_cache_during_the_read_never_loads(
+    clock: ManualClock, policy: CachePolicy, make_cache: CacheFactory
+) -> None:
     lower = GatedTier(clock)
     lower.hold = True
     cache = make_cache(sqlite=lower, tier_timeout=30.0)

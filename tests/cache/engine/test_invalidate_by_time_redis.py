@@ -61,9 +61,18 @@ async def test_unused_skips_redis(cache: TieredCache, clock: ManualClock) -> Non
 
 async def test_another_engine_drops_its_old_memory_entries(redis_url: str, clock: ManualClock) -> None:
     sender, receiver = engine(redis_url, clock), engine(redis_url, clock)
-    buses = [EventBus(e.redis.client, "test:time-events", e, instance_id=name, clock=clock,  # type: ignore[union-attr]
-                      reconnect_backoff=(0.01, 0.2), poll_interval=0.5)
-             for e, name in ((sender, "sender"), (receiver, "receiver"))]
+    buses = [
+        EventBus(
+            e.redis.client,
+            "test:time-events",
+            e,
+            instance_id=name,
+            clock=clock,  # type: ignore[union-attr]
+            reconnect_backoff=(0.01, 0.2),
+            poll_interval=0.5,
+        )
+        for e, name in ((sender, "sender"), (receiver, "receiver"))
+    ]
     try:
         for bus in buses:
             await bus.start()

@@ -105,9 +105,12 @@ async def test_hooks_receive_events_sync_and_async_and_failures_are_contained(st
     await stack.cache.clear()
     await stack.cache.invalidate_keys("k", notify=False)
     assert seen == [
-        InvalidationEvent("tags", ("t1", "t2")), InvalidationEvent("tags", ("t1", "t2")),
-        InvalidationEvent("namespace", ("ns",)), InvalidationEvent("namespace", ("ns",)),
-        InvalidationEvent("clear"), InvalidationEvent("clear"),
+        InvalidationEvent("tags", ("t1", "t2")),
+        InvalidationEvent("tags", ("t1", "t2")),
+        InvalidationEvent("namespace", ("ns",)),
+        InvalidationEvent("namespace", ("ns",)),
+        InvalidationEvent("clear"),
+        InvalidationEvent("clear"),
     ]
 
 
@@ -122,9 +125,7 @@ async def test_apply_event_touches_memory_only_and_does_not_notify(stack: Stack,
         InvalidationEvent("everything")  # type: ignore[arg-type]
 
 
-async def test_load_running_across_an_invalidation_does_not_store_its_value(
-    stack: Stack, policy: CachePolicy
-) -> None:
+async def test_load_running_across_an_invalidation_does_not_store_its_value(stack: Stack, policy: CachePolicy) -> None:
     gate = asyncio.Event()
     loader = LoaderSpy("old-data", gate=gate)
     task = asyncio.create_task(stack.cache.get_or_fetch("ns:k", loader, policy))

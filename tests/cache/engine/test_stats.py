@@ -26,8 +26,14 @@ async def test_counts_hits_misses_and_loader_calls_per_namespace(cache: TieredCa
     await cache.wait_idle()
     snapshot = cache.stats.snapshot()
     assert snapshot["namespaces"]["trials"] == {
-        "hits": 3, "misses": 1, "stale_serves": 1, "stale_on_error": 0, "coalesced": 0,
-        "loader_calls": 2, "loader_errors": 0, "hit_rate": 0.75,
+        "hits": 3,
+        "misses": 1,
+        "stale_serves": 1,
+        "stale_on_error": 0,
+        "coalesced": 0,
+        "loader_calls": 2,
+        "loader_errors": 0,
+        "hit_rate": 0.75,
     }
     assert snapshot["namespaces"]["quotes"]["misses"] == 2
     assert snapshot["totals"]["hits"] == 3 and snapshot["totals"]["misses"] == 3
@@ -38,7 +44,9 @@ async def test_counts_hits_misses_and_loader_calls_per_namespace(cache: TieredCa
     orjson.dumps(snapshot)  # JSON-able
 
 
-async def test_memory_evictions_and_lower_tier_latency_are_reported(clock: ManualClock, make_cache: CacheFactory) -> None:
+async def test_memory_evictions_and_lower_tier_latency_are_reported(
+    clock: ManualClock, make_cache: CacheFactory
+) -> None:
     memory = MemoryBackend(max_entries=2, max_bytes=1_000_000, clock=clock)
     sqlite = MemoryBackend(max_entries=100, max_bytes=1_000_000, clock=clock)
     cache = make_cache(memory, sqlite=sqlite)

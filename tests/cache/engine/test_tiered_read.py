@@ -22,8 +22,15 @@ async def stack(clock: ManualClock) -> AsyncIterator[Stack]:
         yield built
 
 
-async def _store(backend: MemoryBackend, key: str, value: object, clock: ManualClock,
-                 fresh: float = 60, stale: float = 600, tags: tuple[str, ...] = ()) -> bytes:
+async def _store(
+    backend: MemoryBackend,
+    key: str,
+    value: object,
+    clock: ManualClock,
+    fresh: float = 60,
+    stale: float = 600,
+    tags: tuple[str, ...] = (),
+) -> bytes:
     now = clock()
     data = Serializer().dumps(Entry(value, now, now + fresh, now + stale, tags))
     await backend.set_many([Record(key, data, now + stale, tags)])
@@ -77,8 +84,9 @@ async def test_corrupt_bytes_in_a_tier_are_a_counted_miss(stack: Stack, policy: 
     assert stack.cache.stats.snapshot()["tiers"]["redis"]["decode_errors"] == 1
 
 
-async def test_expired_lower_tier_entries_are_misses(stack: Stack, clock: ManualClock, policy: CachePolicy,
-                                                     make_cache: CacheFactory) -> None:
+async def test_expired_lower_tier_entries_are_misses(
+    stack: Stack, clock: ManualClock, policy: CachePolicy, make_cache: CacheFactory
+) -> None:
     class NoExpiry(MemoryBackend):  # a tier that forgot to expire: the engine still checks
         async def get_many(self, keys: object) -> dict[str, bytes]:
             return {k: v.data for k, v in self._items.items() if k in keys}  # type: ignore[operator]
@@ -120,8 +128,7 @@ async def test_get_many_uses_one_batch_per_tier_and_promotes(stack: Stack, clock
 
 
 async def test_set_many_writes_one_batch_per_tier_with_tags(stack: Stack) -> None:
-    policy = CachePolicy("q", fresh_ttl=60, stale_ttl=120, tags=("fixed",),
-                         tags_from=lambda v: [f"sym:{v['s']}"])
+    policy = CachePolicy("q", fresh_ttl=60, stale_ttl=120, tags=("fixed",), tags_from=lambda v: [f"sym:{v['s']}"])
     stack.redis.calls.clear()
     await stack.cache.set_many([("q:1", {"s": "2330"}), ("q:2", {"s": "6488"})], policy)
     assert stack.redis.calls["set_many"] == 1 and stack.sqlite.calls["set_many"] == 1
@@ -139,7 +146,9 @@ async def test_values_come_back_the_same_from_every_tier(stack: Stack, policy: C
     assert from_redis.meta.tier == "redis"
 
 
-async def test_unserializable_value_raises_type_error_and_is_not_cached(cache: TieredCache, policy: CachePolicy) -> None:
+async def test_unserializable_value_raises_type_error_and_is_not_cached(
+    cache: TieredCache, policy: CachePolicy
+) -> None:
     with pytest.raises(TypeError, match="'ns'"):
         await cache.get_or_fetch("ns:k", LoaderSpy(object()), policy)
     assert await cache.get("ns:k") is None

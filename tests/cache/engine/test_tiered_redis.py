@@ -24,8 +24,11 @@ POLICY = CachePolicy("trials", fresh_ttl=60, stale_ttl=600, tags_from=lambda v: 
 def _config(url: str, tmp_path: Path, name: str = "c.sqlite3") -> dict[str, Any]:
     # Generous timeouts: on a loaded 2-core machine a 0.25 s Redis timeout would (correctly)
     # make the engine skip Redis, and these tests are about the path where Redis answers.
-    return {"engine": EngineConfig(tier_timeout=5.0), "sqlite": SqliteConfig(path=tmp_path / name),
-            "redis": RedisConfig(url=url, socket_timeout=5.0, connect_timeout=5.0)}
+    return {
+        "engine": EngineConfig(tier_timeout=5.0),
+        "sqlite": SqliteConfig(path=tmp_path / name),
+        "redis": RedisConfig(url=url, socket_timeout=5.0, connect_timeout=5.0),
+    }
 
 
 @pytest.fixture

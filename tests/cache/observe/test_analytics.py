@@ -73,8 +73,9 @@ async def test_counter_resets_do_not_give_negative_windows(cache: TieredCache, c
     assert analytics.window(60.0).namespaces["trials"].hits == 1
 
 
-async def test_lower_tier_hits_and_time_saved_through_them_are_counted(clock: ManualClock,
-                                                                       make_cache: CacheFactory) -> None:
+async def test_lower_tier_hits_and_time_saved_through_them_are_counted(
+    clock: ManualClock, make_cache: CacheFactory
+) -> None:
     lower = MemoryBackend(clock=clock)
     cache = make_cache(sqlite=lower)
     await cache.get_or_fetch("trials:v1:a", timed_loader(clock, 3.0), POLICY)
@@ -87,7 +88,8 @@ async def test_lower_tier_hits_and_time_saved_through_them_are_counted(clock: Ma
 
 
 async def test_entries_evicted_and_asked_for_again_are_counted_but_invalidated_ones_are_not(
-    clock: ManualClock, make_cache: CacheFactory,
+    clock: ManualClock,
+    make_cache: CacheFactory,
 ) -> None:
     cache = make_cache(MemoryBackend(max_entries=2, clock=clock))
     for key in ("trials:v1:a", "trials:v1:b", "trials:v1:c"):  # "a" is evicted by "c"
@@ -117,8 +119,9 @@ async def test_refresh_ahead_counts_reach_the_windows(cache: TieredCache, clock:
     await ahead.aclose()
 
 
-async def test_values_too_large_for_memory_are_not_counted_as_evictions(clock: ManualClock,
-                                                                         make_cache: CacheFactory) -> None:
+async def test_values_too_large_for_memory_are_not_counted_as_evictions(
+    clock: ManualClock, make_cache: CacheFactory
+) -> None:
     cache = make_cache(MemoryBackend(max_bytes=200, clock=clock))
     for _ in range(2):
         await cache.get_or_fetch("trials:v1:big", timed_loader(clock, 0.1, "x" * 500), POLICY)

@@ -69,8 +69,9 @@ async def test_the_exposition_parses_and_carries_the_numbers(clock: ManualClock,
     await cache.get_or_fetch("trials.search:v1:a", LoaderSpy("v"), policy)  # answered by sqlite
     ahead = RefreshAhead(cache, Tunables(MemoryStore(), clock=clock), clock=clock)
     await ahead.attach()
-    cache.stats.add_section("events", lambda: {"connected": True, "propagation_ms": {"p50": 1.5, "p99": None},
-                                               "channel": "x"})
+    cache.stats.add_section(
+        "events", lambda: {"connected": True, "propagation_ms": {"p50": 1.5, "p99": None}, "channel": "x"}
+    )
 
     text = render_metrics(cache, analytics)
     types, samples = parse(text)

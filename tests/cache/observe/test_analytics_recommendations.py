@@ -70,11 +70,14 @@ def test_a_cutoff_above_every_cost_is_reported_only_when_nothing_is_tracked() ->
 
 def test_messages_name_the_namespace_the_numbers_and_the_setting() -> None:
     (ttl,) = recommend(CASES["short_ttl_low_hit_rate"][0], FACTS)
-    assert ttl.message == ("namespace quotes: hit rate 10% over the last 1 h with a fresh TTL of 60 s "
-                           "- consider a longer TTL")
+    assert ttl.message == (
+        "namespace quotes: hit rate 10% over the last 1 h with a fresh TTL of 60 s - consider a longer TTL"
+    )
     (memory,) = recommend(CASES["memory_evicts_hot"][0], FACTS)
-    assert memory.message == ("memory tier evicted 12 entries over the last 1 h that were asked for again "
-                              "- raise TRIALSTOCK_CACHE__MEMORY_MAX_BYTES (now 64 MiB)")
+    assert memory.message == (
+        "memory tier evicted 12 entries over the last 1 h that were asked for again "
+        "- raise TRIALSTOCK_CACHE__MEMORY_MAX_BYTES (now 64 MiB)"
+    )
     full = Facts(memory_max_bytes=64 * 2**20, memory_max_entries=1000, memory_entries=1000)
     (entries,) = recommend(CASES["memory_evicts_hot"][0], full)
     assert "raise TRIALSTOCK_CACHE__MEMORY_MAX_ENTRIES (now 1000 entries)" in entries.message

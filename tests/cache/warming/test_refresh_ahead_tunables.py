@@ -76,8 +76,9 @@ async def test_garbage_in_the_store_is_ignored(clock: ManualClock) -> None:
     assert await Tunables(store, clock=clock).get_cost_cutoff() == 0.5
 
 
-async def test_two_processes_share_tunables_through_the_sqlite_file(tmp_path: Path, clock: ManualClock,
-                                                                    make_cache: CacheFactory) -> None:
+async def test_two_processes_share_tunables_through_the_sqlite_file(
+    tmp_path: Path, clock: ManualClock, make_cache: CacheFactory
+) -> None:
     path = tmp_path / "cache.sqlite3"
     first = make_cache(sqlite=await SqliteBackend.open(path, clock=clock))
     second = make_cache(sqlite=await SqliteBackend.open(path, clock=clock))
@@ -106,8 +107,9 @@ async def test_sqlite_meta_rows_of_the_schema_cannot_be_overwritten(tmp_path: Pa
 
 
 @pytest.mark.redis
-async def test_tunables_live_in_a_redis_hash_outside_the_cache_prefix(redis_url: str, clock: ManualClock,
-                                                                       make_cache: CacheFactory) -> None:
+async def test_tunables_live_in_a_redis_hash_outside_the_cache_prefix(
+    redis_url: str, clock: ManualClock, make_cache: CacheFactory
+) -> None:
     caches = [make_cache(redis=RedisBackend.from_url(redis_url, clock=clock)) for _ in range(2)]
     try:
         writer, reader = (tunables_for(cache, clock=clock) for cache in caches)

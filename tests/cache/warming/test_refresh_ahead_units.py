@@ -47,8 +47,9 @@ async def test_only_hits_on_entries_above_the_cutoff_are_tracked(cache: TieredCa
     assert [(h.key, h.hits) for h in ahead.hot_keys()] == [("ns:dear", 2)]
 
 
-async def test_a_due_key_is_recomputed_once_into_every_tier(clock: ManualClock, tunables: Tunables,
-                                                            make_cache: CacheFactory) -> None:
+async def test_a_due_key_is_recomputed_once_into_every_tier(
+    clock: ManualClock, tunables: Tunables, make_cache: CacheFactory
+) -> None:
     lower = MemoryBackend(max_entries=10, max_bytes=100_000, clock=clock)
     cache = make_cache(sqlite=lower)
     ahead = RefreshAhead(cache, tunables, clock=clock, lead_margin=0.25, lead_ratio=0.25)
@@ -71,8 +72,9 @@ async def test_a_due_key_is_recomputed_once_into_every_tier(clock: ManualClock, 
     await cache.aclose()
 
 
-async def test_callers_arriving_during_a_refresh_share_it(cache: TieredCache, ahead: RefreshAhead,
-                                                          clock: ManualClock) -> None:
+async def test_callers_arriving_during_a_refresh_share_it(
+    cache: TieredCache, ahead: RefreshAhead, clock: ManualClock
+) -> None:
     gate = asyncio.Event()
     loader = LoaderSpy("new", gate=gate)
     await _hot(cache, "ns:k", 1.0, loader)
@@ -89,8 +91,9 @@ async def test_callers_arriving_during_a_refresh_share_it(cache: TieredCache, ah
     assert (await cache.get_or_fetch("ns:k", loader, POLICY)).value == "new"
 
 
-async def test_cold_gone_and_cheap_keys_are_dropped(cache: TieredCache, ahead: RefreshAhead,
-                                                    tunables: Tunables, clock: ManualClock) -> None:
+async def test_cold_gone_and_cheap_keys_are_dropped(
+    cache: TieredCache, ahead: RefreshAhead, tunables: Tunables, clock: ManualClock
+) -> None:
     await _hot(cache, "ns:cold", 1.0, LoaderSpy())
     clock.advance(61.0)
     await _hot(cache, "ns:gone", 1.0, LoaderSpy())
@@ -104,8 +107,9 @@ async def test_cold_gone_and_cheap_keys_are_dropped(cache: TieredCache, ahead: R
     assert counts["tracked"] == 0
 
 
-async def test_raising_the_cutoff_stops_tracking_and_refreshing(cache: TieredCache, ahead: RefreshAhead,
-                                                                tunables: Tunables, clock: ManualClock) -> None:
+async def test_raising_the_cutoff_stops_tracking_and_refreshing(
+    cache: TieredCache, ahead: RefreshAhead, tunables: Tunables, clock: ManualClock
+) -> None:
     loader = LoaderSpy("v1")
     await _hot(cache, "ns:k", 1.0, loader)
     await tunables.set_cost_cutoff(5.0)
@@ -131,8 +135,9 @@ async def test_a_failed_refresh_is_counted_and_not_retried_for_the_same_entry(
     assert (await cache.get_or_fetch("ns:k", failing, POLICY)).value == "v0"  # still served
 
 
-async def test_refreshes_run_at_most_concurrency_at_once(cache: TieredCache, ahead: RefreshAhead,
-                                                         clock: ManualClock) -> None:
+async def test_refreshes_run_at_most_concurrency_at_once(
+    cache: TieredCache, ahead: RefreshAhead, clock: ManualClock
+) -> None:
     gate, two_running = asyncio.Event(), asyncio.Event()
     running, peak = 0, 0
 
@@ -167,8 +172,7 @@ def test_the_refresh_starts_a_cost_plus_margin_before_staleness_but_not_in_the_f
     assert ahead.due_at(100.0, 101.0, 5.0) == 100.5  # TTL shorter than the loader
 
 
-async def test_counters_appear_in_the_cache_statistics_while_attached(cache: TieredCache,
-                                                                      tunables: Tunables) -> None:
+async def test_counters_appear_in_the_cache_statistics_while_attached(cache: TieredCache, tunables: Tunables) -> None:
     ahead = RefreshAhead(cache, tunables)
     assert "refresh_ahead" not in cache.stats.snapshot()
     await ahead.attach()

@@ -73,31 +73,53 @@ def test_every_field_is_read() -> None:
         ('kind = "calls"\ncalls = [{ tool = "t" }]', "strategy #1: field 'name': is required"),
         ('name = "a b"\nkind = "calls"', "strategy 'a b': field 'name': use letters"),
         ('name = "x"\nkind = "everything"', "strategy 'x': field 'kind': must be one of calls, trending, custom"),
-        ('name = "x"\nkind = "calls"\ncalls = [{ tool = "t" }]\npriority = "high"',
-         "strategy 'x': field 'priority': must be an integer, got 'high'"),
-        ('name = "x"\nkind = "calls"\ncalls = [{ tool = "t" }]\nconcurrency = 0',
-         "strategy 'x': field 'concurrency': must be at least 1, got 0"),
-        ('name = "x"\nkind = "calls"\ncalls = [{ tool = "t" }]\ninterval = -5',
-         "strategy 'x': field 'interval': must be a positive number of seconds, got -5"),
-        ('name = "x"\nkind = "calls"\ncalls = [{ tool = "t" }]\nttl = { fresh = 60, stale = 10 }',
-         "strategy 'x': field 'ttl.stale': must be at least ttl.fresh (60.0), got 10.0"),
-        ('name = "x"\nkind = "calls"\ncalls = [{ tool = "t" }]\nttl = { fresh = 60, soft = 10 }',
-         "strategy 'x': field 'ttl': must be a table"),
+        (
+            'name = "x"\nkind = "calls"\ncalls = [{ tool = "t" }]\npriority = "high"',
+            "strategy 'x': field 'priority': must be an integer, got 'high'",
+        ),
+        (
+            'name = "x"\nkind = "calls"\ncalls = [{ tool = "t" }]\nconcurrency = 0',
+            "strategy 'x': field 'concurrency': must be at least 1, got 0",
+        ),
+        (
+            'name = "x"\nkind = "calls"\ncalls = [{ tool = "t" }]\ninterval = -5',
+            "strategy 'x': field 'interval': must be a positive number of seconds, got -5",
+        ),
+        (
+            'name = "x"\nkind = "calls"\ncalls = [{ tool = "t" }]\nttl = { fresh = 60, stale = 10 }',
+            "strategy 'x': field 'ttl.stale': must be at least ttl.fresh (60.0), got 10.0",
+        ),
+        (
+            'name = "x"\nkind = "calls"\ncalls = [{ tool = "t" }]\nttl = { fresh = 60, soft = 10 }',
+            "strategy 'x': field 'ttl': must be a table",
+        ),
         ('name = "x"\nkind = "calls"\ncalls = []', "strategy 'x': field 'calls': must list at least one call"),
-        ('name = "x"\nkind = "calls"\ncalls = [{ tool = "t" }, { arguments = {} }]',
-         "strategy 'x': field 'calls[2].tool': must be a tool name, got None"),
-        ('name = "x"\nkind = "calls"\ncalls = [{ tool = "t", arguments = "EGFR" }]',
-         "strategy 'x': field 'calls[1].arguments': must be a table"),
-        ('name = "x"\nkind = "calls"\ncalls = [{ tool = "t" }]\ntop = 5',
-         "strategy 'x': field 'top': not a field of a 'calls' strategy"),
+        (
+            'name = "x"\nkind = "calls"\ncalls = [{ tool = "t" }, { arguments = {} }]',
+            "strategy 'x': field 'calls[2].tool': must be a tool name, got None",
+        ),
+        (
+            'name = "x"\nkind = "calls"\ncalls = [{ tool = "t", arguments = "EGFR" }]',
+            "strategy 'x': field 'calls[1].arguments': must be a table",
+        ),
+        (
+            'name = "x"\nkind = "calls"\ncalls = [{ tool = "t" }]\ntop = 5',
+            "strategy 'x': field 'top': not a field of a 'calls' strategy",
+        ),
         ('name = "x"\nkind = "trending"\ntop = 0', "strategy 'x': field 'top': must be at least 1, got 0"),
         ('name = "x"\nkind = "custom"', "strategy 'x': field 'target': is required"),
-        ('name = "x"\nkind = "custom"\ntarget = "no_such_module_here:warm"',
-         "strategy 'x': field 'target': cannot import module 'no_such_module_here'"),
-        ('name = "x"\nkind = "custom"\ntarget = "asyncio:no_such_function"',
-         "strategy 'x': field 'target': module 'asyncio' has no attribute 'no_such_function'"),
-        ('name = "x"\nkind = "custom"\ntarget = "json.dumps"',
-         "strategy 'x': field 'target': 'json.dumps' must be an async function taking the cache"),
+        (
+            'name = "x"\nkind = "custom"\ntarget = "no_such_module_here:warm"',
+            "strategy 'x': field 'target': cannot import module 'no_such_module_here'",
+        ),
+        (
+            'name = "x"\nkind = "custom"\ntarget = "asyncio:no_such_function"',
+            "strategy 'x': field 'target': module 'asyncio' has no attribute 'no_such_function'",
+        ),
+        (
+            'name = "x"\nkind = "custom"\ntarget = "json.dumps"',
+            "strategy 'x': field 'target': 'json.dumps' must be an async function taking the cache",
+        ),
     ],
 )
 def test_schema_errors_name_the_file_the_strategy_and_the_field(table: str, expected: str) -> None:
@@ -129,8 +151,10 @@ def test_usage_log_ranks_the_calls_of_the_window_and_forgets_old_buckets() -> No
     for _ in range(2):
         usage.record("get_trial", {"nct_id": "NCT2", "sections": None})  # None arguments are dropped
     usage.record("get_stock_quote", {"symbols": ["2330"]})
-    assert usage.top(2, window=3600) == [(CallSpec("get_trial", {"nct_id": "NCT1"}), 5),
-                                         (CallSpec("get_trial", {"nct_id": "NCT2"}), 2)]
+    assert usage.top(2, window=3600) == [
+        (CallSpec("get_trial", {"nct_id": "NCT1"}), 5),
+        (CallSpec("get_trial", {"nct_id": "NCT2"}), 2),
+    ]
     assert [spec.arguments for spec, _ in usage.top(5, window=120)] == [{"nct_id": "NCT2"}, {"symbols": ["2330"]}]
     clock.advance(700)
     usage.record("count_trials", {})

@@ -48,6 +48,7 @@ class ToolRunner:
         self.in_flight += 1
         self.peak = max(self.peak, self.in_flight)
         try:
+
             async def load() -> dict[str, Any]:
                 await asyncio.sleep(0)  # a real suspension, so concurrent calls overlap
                 self.loads.append(tool)
@@ -72,8 +73,9 @@ async def test_strategies_run_by_priority_with_progress_and_a_second_run_is_all_
     strategies = [calls("low", 2, priority=1), calls("high", 5, priority=9, concurrency=2), calls("mid", 1)]
     warmer = Warmer(runner, cache, strategies)
     seen: list[tuple[int, int, str, str]] = []
-    summary = await warmer.run(progress=lambda done, total, item, out: seen.append((done, total, item.strategy,
-                                                                                     out.status)))
+    summary = await warmer.run(
+        progress=lambda done, total, item, out: seen.append((done, total, item.strategy, out.status))
+    )
     assert [r.name for r in summary.strategies] == ["high", "low", "mid"]
     assert [(d, t) for d, t, _, _ in seen] == [(n, 8) for n in range(1, 9)]
     assert [s for _, _, s, _ in seen] == ["high"] * 5 + ["low"] * 2 + ["mid"]
@@ -121,8 +123,9 @@ async def test_a_ttl_override_reaches_the_runner_only_when_set(cache: TieredCach
     assert (await Warmer(two_arguments, cache, [calls("plain", 1)]).run()).warmed == 1
 
 
-async def test_trending_runs_the_most_used_calls_then_tops_up_with_hot_keys(cache: TieredCache,
-                                                                            clock: ManualClock) -> None:
+async def test_trending_runs_the_most_used_calls_then_tops_up_with_hot_keys(
+    cache: TieredCache, clock: ManualClock
+) -> None:
     usage = UsageLog(clock=clock)
     for count, symbol in ((3, "2330"), (1, "2317"), (2, "0050")):
         for _ in range(count):
@@ -142,11 +145,17 @@ async def test_trending_runs_the_most_used_calls_then_tops_up_with_hot_keys(cach
     strategy = Strategy(name="trending", kind="trending", top=5, window=3600.0, ttl=ttl)
     seen: list[str] = []
     summary = await Warmer(runner, cache, [strategy], clock=clock, usage=usage, hot_keys=ahead).run(
-        progress=lambda done, total, item, outcome: seen.append(f"{item.label}:{outcome.status}"))
-    assert sorted(seen) == sorted([
-        "get_stock_quote(symbols=['2330']):warmed", "get_stock_quote(symbols=['0050']):warmed",
-        "get_stock_quote(symbols=['2317']):warmed", "ns:v1:stale:warmed", "ns:v1:fresh:already_fresh",
-    ])
+        progress=lambda done, total, item, outcome: seen.append(f"{item.label}:{outcome.status}")
+    )
+    assert sorted(seen) == sorted(
+        [
+            "get_stock_quote(symbols=['2330']):warmed",
+            "get_stock_quote(symbols=['0050']):warmed",
+            "get_stock_quote(symbols=['2317']):warmed",
+            "ns:v1:stale:warmed",
+            "ns:v1:fresh:already_fresh",
+        ]
+    )
     assert (summary.strategies[0].warmed, summary.strategies[0].already_fresh) == (4, 1)
     entry = cache.peek("ns:v1:stale")
     assert entry is not None and entry.value == "new" and entry.fresh_until - entry.created_at == 5000.0
@@ -162,8 +171,12 @@ async def test_a_custom_strategy_awaits_its_function_with_the_cache(cache: Tiere
 
 async def test_schedules_and_start_up_runs(cache: TieredCache, clock: ManualClock) -> None:
     runner = ToolRunner(cache)
-    strategies = [calls("boot", 1, run_at_startup=True), calls("every-minute", 1, interval=60.0),
-                  calls("hourly", 1, interval=3600.0), calls("paused", 1, interval=1.0, enabled=False)]
+    strategies = [
+        calls("boot", 1, run_at_startup=True),
+        calls("every-minute", 1, interval=60.0),
+        calls("hourly", 1, interval=3600.0),
+        calls("paused", 1, interval=1.0, enabled=False),
+    ]
     warmer = Warmer(runner, cache, strategies, clock=clock)
     assert [r.name for r in (await warmer.run_startup()).strategies] == ["boot"]
     assert warmer.due() == [] and warmer.seconds_until_due() == 60.0

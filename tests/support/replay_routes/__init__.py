@@ -52,17 +52,27 @@ class Reply:
     body: bytes = b""
 
     @classmethod
-    def json(cls, data: Any, status: int = 200, headers: Mapping[str, str] | None = None, content_type: str = JSON) -> Reply:
+    def json(
+        cls, data: Any, status: int = 200, headers: Mapping[str, str] | None = None, content_type: str = JSON
+    ) -> Reply:
         """A JSON body (``data`` serialised with orjson; ``bytes``/``str`` are sent as they are)."""
         body = data.encode() if isinstance(data, str) else data if isinstance(data, bytes) else orjson.dumps(data)
         return cls(status, {"content-type": content_type, **(headers or {})}, body)
 
     @classmethod
-    def text(cls, text: str, status: int = 200, headers: Mapping[str, str] | None = None, content_type: str = "text/plain; charset=utf-8") -> Reply:
+    def text(
+        cls,
+        text: str,
+        status: int = 200,
+        headers: Mapping[str, str] | None = None,
+        content_type: str = "text/plain; charset=utf-8",
+    ) -> Reply:
         return cls(status, {"content-type": content_type, **(headers or {})}, text.encode())
 
     @classmethod
-    def file(cls, path: Path, status: int = 200, headers: Mapping[str, str] | None = None, content_type: str = JSON) -> Reply:
+    def file(
+        cls, path: Path, status: int = 200, headers: Mapping[str, str] | None = None, content_type: str = JSON
+    ) -> Reply:
         """A recorded body, byte for byte (read once, when the route table is built)."""
         return cls(status, {"content-type": content_type, **(headers or {})}, Path(path).read_bytes())
 

@@ -22,8 +22,19 @@ from tests.support.replay_routes import Reply, Route, RouteRequest
 VERSION = {"apiVersion": "2.0.3", "dataTimestamp": "2026-08-11T23:00:00"}
 EGFR_PHRASE = 'AREA[EligibilityCriteria]("EGFR L858R")'
 SYNTHESISED_EMPTY = ("KRAS G12C", "BRAF V600E")
-_SEARCH_KEYS = ("query.cond", "query.term", "query.intr", "query.locn", "query.spons", "query.titles",
-                "filter.overallStatus", "filter.geo", "filter.advanced", "filter.ids", "pageToken")
+_SEARCH_KEYS = (
+    "query.cond",
+    "query.term",
+    "query.intr",
+    "query.locn",
+    "query.spons",
+    "query.titles",
+    "filter.overallStatus",
+    "filter.geo",
+    "filter.advanced",
+    "filter.ids",
+    "pageToken",
+)
 
 
 def routes(fixtures_dir: Path) -> list[Route]:
@@ -37,20 +48,37 @@ def routes(fixtures_dir: Path) -> list[Route]:
     return [
         Route("/api/v2/version", Reply.json(VERSION)),
         Route("/api/v2/studies", page("search_phelan_next"), when=lambda q: q.get("pageToken") == phelan_token),
-        Route("/api/v2/studies", page("search_nsclc_egfr_l858r"), when=lambda q: EGFR_PHRASE in q.get("query.term", "")
-              and "pageToken" not in q),
+        Route(
+            "/api/v2/studies",
+            page("search_nsclc_egfr_l858r"),
+            when=lambda q: EGFR_PHRASE in q.get("query.term", "") and "pageToken" not in q,
+        ),
         # The default warming strategies' other mutations: an empty page in the recorded shape
         # (no recording exists for them); any other phrase falls through to a 404.
-        *(Route("/api/v2/studies", Reply.json({"studies": [], "totalCount": 0}),
-                when=lambda q, phrase=phrase: f'AREA[EligibilityCriteria]("{phrase}")' in q.get("query.term", "")
-                and "pageToken" not in q) for phrase in SYNTHESISED_EMPTY),
-        Route("/api/v2/studies", page("search_phelan_limit50"),
-              when=lambda q: _only(q, **phelan) and q.get("pageSize") == "50"),
+        *(
+            Route(
+                "/api/v2/studies",
+                Reply.json({"studies": [], "totalCount": 0}),
+                when=lambda q, phrase=phrase: (
+                    f'AREA[EligibilityCriteria]("{phrase}")' in q.get("query.term", "") and "pageToken" not in q
+                ),
+            )
+            for phrase in SYNTHESISED_EMPTY
+        ),
+        Route(
+            "/api/v2/studies",
+            page("search_phelan_limit50"),
+            when=lambda q: _only(q, **phelan) and q.get("pageSize") == "50",
+        ),
         Route("/api/v2/studies", page("search_phelan_limit5"), when=lambda q: _only(q, **phelan)),
-        Route("/api/v2/studies", page("search_melanoma_recruiting_limit3"),
-              when=lambda q: _only(q, **{"query.cond": "melanoma", "filter.overallStatus": "RECRUITING"})),
-        Route("/api/v2/studies", page("search_keytruda_limit3"),
-              when=lambda q: _only(q, **{"query.intr": '"Keytruda"'})),
+        Route(
+            "/api/v2/studies",
+            page("search_melanoma_recruiting_limit3"),
+            when=lambda q: _only(q, **{"query.cond": "melanoma", "filter.overallStatus": "RECRUITING"}),
+        ),
+        Route(
+            "/api/v2/studies", page("search_keytruda_limit3"), when=lambda q: _only(q, **{"query.intr": '"Keytruda"'})
+        ),
         Route("/api/v2/studies", page("search_age_count"), when=lambda q: _only(q)),
         *_study_routes(ctgov),
     ]

@@ -15,8 +15,12 @@ from tools.clinical_trials.models import Near, TrialSearchResult
 from tools.clinical_trials.record_models import TrialDetail
 from tools.freshness import CacheInfo
 
-SINGLE = sorted(p.name for p in (fixtures_dir() / "ctgov").glob("*.json") if p.name.startswith(("aact_", "biomcp_get_")))
-PAGES = sorted(p.name for p in (fixtures_dir() / "ctgov").glob("biomcp_*.json") if "search" in p.name or "studies_page" in p.name)
+SINGLE = sorted(
+    p.name for p in (fixtures_dir() / "ctgov").glob("*.json") if p.name.startswith(("aact_", "biomcp_get_"))
+)
+PAGES = sorted(
+    p.name for p in (fixtures_dir() / "ctgov").glob("biomcp_*.json") if "search" in p.name or "studies_page" in p.name
+)
 CACHE = CacheInfo.from_meta(CacheMeta(hit=False, tier=None, age=0.0, stale=False))
 
 
@@ -104,8 +108,12 @@ def test_a_ten_trial_page_with_sites_stays_under_8_kb() -> None:
     studies = pool[-9:] + [actt()]
     for study in studies:
         study["protocolSection"]["contactsLocationsModule"] = actt()["protocolSection"]["contactsLocationsModule"]
-    result = TrialSearchResult(trials=[compact_trial(s, 3) for s in studies], total_count=1000,
-                               next_page_token="ZVt07cGHkvI2wRk2CJf6_LLq14bEL8swd7KrgP4dnDeTsPkw", cache=CACHE)
+    result = TrialSearchResult(
+        trials=[compact_trial(s, 3) for s in studies],
+        total_count=1000,
+        next_page_token="ZVt07cGHkvI2wRk2CJf6_LLq14bEL8swd7KrgP4dnDeTsPkw",
+        cache=CACHE,
+    )
     assert size(result) < 8_000
 
 

@@ -22,13 +22,18 @@ from tools.http.config import HttpPolicy
 from tools.http.factory import build_upstream
 
 STUDIES = "/api/v2/studies"
-RECEIPTS = {e["path"].split("/")[-1]: e["receipt"]["request"] for e in load_json("ctgov/biomcp_capture_receipts_ctgov.json")["entries"]}
+RECEIPTS = {
+    e["path"].split("/")[-1]: e["receipt"]["request"]
+    for e in load_json("ctgov/biomcp_capture_receipts_ctgov.json")["entries"]
+}
 
 
 @asynccontextmanager
 async def running(replay: ReplayServer, db: Path, clock: ManualClock) -> AsyncIterator[TrialsService]:
     """One server process worth of objects: HTTP client, memory + SQLite cache, service."""
-    http = build_upstream("ctgov", replay.base_url("ctgov"), policy=HttpPolicy(), rate=None, user_agent="trialstock-test/1")
+    http = build_upstream(
+        "ctgov", replay.base_url("ctgov"), policy=HttpPolicy(), rate=None, user_agent="trialstock-test/1"
+    )
     sqlite = await SqliteBackend.open(db, clock=clock)
     cache = build_engine(bounded_memory(clock), sqlite=sqlite, clock=clock)  # closed below, with the process
     service = build_service(http, cache, clock)
@@ -59,7 +64,12 @@ async def test_repeat_search_hits_memory_then_sqlite_after_a_restart(replay: Rep
         clock.advance(30)
         second = await call(service, "search_trials", args)
     assert replay.count(STUDIES) == 1
-    assert first["cache"]["hit"] is False and second["cache"] == {"hit": True, "tier": "memory", "age_seconds": 30.0, "stale": False}
+    assert first["cache"]["hit"] is False and second["cache"] == {
+        "hit": True,
+        "tier": "memory",
+        "age_seconds": 30.0,
+        "stale": False,
+    }
     clock.advance(30)
     async with running(replay, tmp_path / "c.db", clock) as restarted:
         third = await call(restarted, "search_trials", args)
@@ -73,19 +83,29 @@ async def test_repeat_search_hits_memory_then_sqlite_after_a_restart(replay: Rep
 async def test_paging_reproduces_the_recorded_requests(replay: ReplayServer, tmp_path: Path) -> None:
     async with running(replay, tmp_path / "c.db", ManualClock(1_800_000_000.0)) as service:
         first = await call(service, "search_trials", {"condition": "Phelan-McDermid Syndrome", "page_size": 5})
-        second = await call(service, "search_trials", {"condition": "Phelan-McDermid Syndrome", "page_size": 5,
-                                                       "page_token": first["next_page_token"]})
+        second = await call(
+            service,
+            "search_trials",
+            {"condition": "Phelan-McDermid Syndrome", "page_size": 5, "page_token": first["next_page_token"]},
+        )
     assert [t["nct_id"] for t in second["trials"]][0] == "NCT05187377" and "total_count" not in second
-    for params, receipt in zip(sent(replay), ("search_phelan_limit5_20260811.json", "search_phelan_next_20260811.json"), strict=True):
+    for params, receipt in zip(
+        sent(replay), ("search_phelan_limit5_20260811.json", "search_phelan_next_20260811.json"), strict=True
+    ):
         recorded = dict(parse_qsl(urlsplit(RECEIPTS[receipt]).query))
-        assert {k: v for k, v in params.items() if k != "fields"} == {k: v for k, v in recorded.items() if k != "fields"}
+        assert {k: v for k, v in params.items() if k != "fields"} == {
+            k: v for k, v in recorded.items() if k != "fields"
+        }
         assert set(recorded["fields"].split(",")) <= set(params["fields"].split(","))
 
 
 async def test_egfr_l858r_end_to_end(replay: ReplayServer, tmp_path: Path) -> None:
     async with running(replay, tmp_path / "c.db", ManualClock(1_800_000_000.0)) as service:
-        data = await call(service, "search_trials_by_mutation",
-                          {"mutation": "EGFR L858R", "condition": "non-small cell lung cancer", "page_size": 50})
+        data = await call(
+            service,
+            "search_trials_by_mutation",
+            {"mutation": "EGFR L858R", "condition": "non-small cell lung cancer", "page_size": 50},
+        )
         record = await call(service, "get_trial", {"nct_id": "NCT06382129"})
     assert [m["trial"]["nct_id"] for m in data["matches"]] == ["NCT06604689"]
     assert data["matches"][0]["found_in"] == ["inclusion"]

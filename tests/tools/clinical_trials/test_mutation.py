@@ -10,7 +10,9 @@ from tests.support.fixtures import load_json
 from tools.clinical_trials.mutation import locate, pattern
 
 
-def study(criteria: str | None = None, title: str = "A trial", summary: str = "", keywords: list[str] | None = None) -> dict[str, Any]:
+def study(
+    criteria: str | None = None, title: str = "A trial", summary: str = "", keywords: list[str] | None = None
+) -> dict[str, Any]:
     protocol: dict[str, Any] = {
         "identificationModule": {"nctId": "NCT00000001", "briefTitle": title},
         "descriptionModule": {"briefSummary": summary},
@@ -40,16 +42,24 @@ def test_other_words_do_not_match(text: str) -> None:
 
 
 def test_named_in_both_parts_or_in_the_title_is_a_match() -> None:
-    both = locate(study("Inclusion Criteria:\n* KRAS G12C\nExclusion Criteria:\n* prior KRAS G12C inhibitor"), "KRAS G12C")
+    both = locate(
+        study("Inclusion Criteria:\n* KRAS G12C\nExclusion Criteria:\n* prior KRAS G12C inhibitor"), "KRAS G12C"
+    )
     assert both.places == ("inclusion", "exclusion") and not both.exclusion_only
-    titled = locate(study("Inclusion Criteria:\n* adults\nExclusion Criteria:\n* KRAS G12C", title="Sotorasib in KRAS G12C NSCLC"), "KRAS G12C")
+    titled = locate(
+        study("Inclusion Criteria:\n* adults\nExclusion Criteria:\n* KRAS G12C", title="Sotorasib in KRAS G12C NSCLC"),
+        "KRAS G12C",
+    )
     assert titled.places == ("exclusion", "title") and not titled.exclusion_only
     assert titled.excerpt == "Sotorasib in KRAS G12C NSCLC"
 
 
 def test_unsectioned_text_summary_keywords_and_nowhere() -> None:
     assert locate(study("Adults with BRAF V600E melanoma"), "BRAF V600E").places == ("eligibility",)
-    assert locate(study(summary="Targets BRAF V600E.", keywords=["BRAF V600E"]), "BRAF V600E").places == ("summary", "keywords")
+    assert locate(study(summary="Targets BRAF V600E.", keywords=["BRAF V600E"]), "BRAF V600E").places == (
+        "summary",
+        "keywords",
+    )
     nowhere = locate(study("Inclusion Criteria:\n* adults"), "BRAF V600E")
     assert nowhere.places == () and nowhere.excerpt is None and not nowhere.exclusion_only
 

@@ -23,11 +23,15 @@ from tools.http.factory import build_upstream
 
 STUDIES = "/api/v2/studies"
 NSCLC = Criteria(condition="non-small cell lung cancer")
-RECEIPTS = {e["path"].split("/")[-1]: e["receipt"]["request"] for e in load_json("ctgov/biomcp_capture_receipts_ctgov.json")["entries"]}
+RECEIPTS = {
+    e["path"].split("/")[-1]: e["receipt"]["request"]
+    for e in load_json("ctgov/biomcp_capture_receipts_ctgov.json")["entries"]
+}
 
 
-async def test_egfr_l858r_capture_yields_matches_without_the_exclusion_only_trial(service: TrialsService,
-                                                                                   upstream: RecordedUpstream) -> None:
+async def test_egfr_l858r_capture_yields_matches_without_the_exclusion_only_trial(
+    service: TrialsService, upstream: RecordedUpstream
+) -> None:
     result = await service.search_mutation("EGFR  L858R", NSCLC, page_size=50)
     assert result.mutation == "EGFR L858R" and result.total_count == 2
     assert [m.trial.nct_id for m in result.matches] == ["NCT06604689"]
@@ -44,7 +48,9 @@ async def test_egfr_l858r_capture_yields_matches_without_the_exclusion_only_tria
     assert sum(1 for p in upstream.paths() if p.startswith(STUDIES)) == 3
 
 
-async def test_a_page_carrying_eligibility_needs_no_extra_reads(service: TrialsService, upstream: RecordedUpstream) -> None:
+async def test_a_page_carrying_eligibility_needs_no_extra_reads(
+    service: TrialsService, upstream: RecordedUpstream
+) -> None:
     page = load_json("ctgov/biomcp_search_nsclc_egfr_l858r_20260811.json")
     for study in page["studies"]:
         nct = study["protocolSection"]["identificationModule"]["nctId"]
@@ -58,14 +64,18 @@ async def test_a_page_carrying_eligibility_needs_no_extra_reads(service: TrialsS
     assert {"EligibilityCriteria", "OfficialTitle", "Keyword"} <= set(sent["fields"].split(","))
 
 
-async def test_a_parse_error_points_at_the_mutation_or_terms(service: TrialsService, upstream: RecordedUpstream) -> None:
+async def test_a_parse_error_points_at_the_mutation_or_terms(
+    service: TrialsService, upstream: RecordedUpstream
+) -> None:
     upstream.script(httpx.Response(400, text="Error parsing query in Other terms: missing ')' at '<EOF>'"))
     with pytest.raises(InvalidInput) as caught:
         await service.search_mutation("BRAF V600E", Criteria(terms="(melanoma"))
     assert caught.value.field == "mutation or terms" and "missing ')'" in caught.value.message
 
 
-async def test_unusable_mutation_text_is_rejected_before_any_request(service: TrialsService, upstream: RecordedUpstream) -> None:
+async def test_unusable_mutation_text_is_rejected_before_any_request(
+    service: TrialsService, upstream: RecordedUpstream
+) -> None:
     with pytest.raises(InvalidInput) as caught:
         await service.search_mutation('EGFR "L858R"', NSCLC)
     assert caught.value.field == "mutation"
@@ -77,7 +87,9 @@ async def test_unusable_mutation_text_is_rejected_before_any_request(service: Tr
     assert upstream.count(STUDIES) == 0
 
 
-async def test_the_batch_runs_a_bounded_number_at_once_and_reports_progress(cache: TieredCache, clock: ManualClock) -> None:
+async def test_the_batch_runs_a_bounded_number_at_once_and_reports_progress(
+    cache: TieredCache, clock: ManualClock
+) -> None:
     upstream = ctgov_upstream()
     release, full = asyncio.Event(), asyncio.Event()
     inflight = peak = 0
@@ -94,8 +106,15 @@ async def test_the_batch_runs_a_bounded_number_at_once_and_reports_progress(cach
         inflight -= 1
         return httpx.Response(200, json=synthetic_mutation_page(request.url.params["query.term"]))
 
-    http = build_upstream("ctgov", BASE_URL, policy=HttpPolicy(max_attempts=1), rate=None, user_agent="t",
-                          transport=httpx.MockTransport(handler), clock=clock)
+    http = build_upstream(
+        "ctgov",
+        BASE_URL,
+        policy=HttpPolicy(max_attempts=1),
+        rate=None,
+        user_agent="t",
+        transport=httpx.MockTransport(handler),
+        clock=clock,
+    )
     service = build_service(http, cache, clock, TrialsConfig(batch_concurrency=5))
     progress: list[tuple[int, int, str]] = []
 
@@ -120,9 +139,14 @@ async def test_the_batch_runs_a_bounded_number_at_once_and_reports_progress(cach
 
 
 async def test_one_failing_mutation_never_loses_the_others(cache: TieredCache, clock: ManualClock) -> None:
-    broken = Route(STUDIES, Reply.text("upstream exploded", status=503), when=lambda q: "KRAS G12C" in q.get("query.term", ""))
-    synthetic = Route(STUDIES, lambda request: Reply.json(synthetic_mutation_page(request.query["query.term"])),
-                      when=lambda q: "EGFR L858R" not in q.get("query.term", "x"))
+    broken = Route(
+        STUDIES, Reply.text("upstream exploded", status=503), when=lambda q: "KRAS G12C" in q.get("query.term", "")
+    )
+    synthetic = Route(
+        STUDIES,
+        lambda request: Reply.json(synthetic_mutation_page(request.query["query.term"])),
+        when=lambda q: "EGFR L858R" not in q.get("query.term", "x"),
+    )
     upstream = ctgov_upstream([broken, synthetic])
     http = build_client(upstream, clock)
     service = build_service(http, cache, clock)

@@ -57,8 +57,10 @@ def test_every_recorded_400_body_maps_to_an_argument_or_is_left_alone() -> None:
     expected = {
         "Invalid value in parameter `overallStatus`: `BADSTATUS`": ("statuses", "filter.overallStatus"),
         "Error parsing query in Other terms: missing ')' at '<EOF>'": ("terms", "query.term"),
-        "Error parsing query in Conditions or disease: mismatched input '[' expecting {<EOF>, '(', ',', 'NOT', 'AND', 'OR'}":
-            ("condition", "query.cond"),
+        "Error parsing query in Conditions or disease: mismatched input '[' expecting {<EOF>, '(', ',', 'NOT', 'AND', 'OR'}": (
+            "condition",
+            "query.cond",
+        ),
         "Error parsing query in advanced filter: Unknown area name: `NotARealField`": ("phases", "filter.advanced"),
         "`filter.phase` is unknown parameter": None,
         "Parameter 'fields' contains invalid field name: 'StudyDesign'": None,
@@ -69,4 +71,6 @@ def test_every_recorded_400_body_maps_to_an_argument_or_is_left_alone() -> None:
         assert body in bodies
         assert argument_for(body) == argument, body
     assert argument_for("Error parsing query in Other terms: no viable alternative", mutation_search=True) == (
-        "mutation or terms", "query.term")
+        "mutation or terms",
+        "query.term",
+    )

@@ -12,7 +12,10 @@ from tests.support.fixtures import load_json
 from tools.clinical_trials import query
 from tools.clinical_trials.models import Criteria, Near
 
-RECEIPTS = {e["path"].split("/")[-1]: e["receipt"]["request"] for e in load_json("ctgov/biomcp_capture_receipts_ctgov.json")["entries"]}
+RECEIPTS = {
+    e["path"].split("/")[-1]: e["receipt"]["request"]
+    for e in load_json("ctgov/biomcp_capture_receipts_ctgov.json")["entries"]
+}
 # The geo pattern of filter.geo in ctg-oas-v2.yaml.
 GEO_PATTERN = re.compile(r"^distance\(-?\d+(\.\d+)?,-?\d+(\.\d+)?,\d+(\.\d+)?(km|mi)?\)$")
 
@@ -41,9 +44,13 @@ def test_first_and_next_page_reproduce_the_recorded_phelan_requests() -> None:
 
 def test_status_and_intervention_reproduce_recorded_requests() -> None:
     melanoma = query.criteria_params(Criteria(condition="melanoma", statuses=("RECRUITING",)))
-    assert_reproduces(query.page_params(melanoma, 3, None, query.search_fields()), "search_melanoma_recruiting_limit3_20260811.json")
+    assert_reproduces(
+        query.page_params(melanoma, 3, None, query.search_fields()), "search_melanoma_recruiting_limit3_20260811.json"
+    )
     keytruda = query.criteria_params(Criteria(intervention='"Keytruda"'))
-    assert_reproduces(query.page_params(keytruda, 3, None, query.search_fields()), "search_keytruda_limit3_20260811.json")
+    assert_reproduces(
+        query.page_params(keytruda, 3, None, query.search_fields()), "search_keytruda_limit3_20260811.json"
+    )
 
 
 def test_mutation_query_reproduces_the_recorded_egfr_request_byte_for_byte() -> None:
@@ -64,7 +71,11 @@ def test_mutation_and_free_text_terms_are_combined_with_and() -> None:
 
 def test_open_expands_to_recruiting_type_statuses_without_duplicates() -> None:
     assert query.expand_statuses(["RECRUITING", "open", "COMPLETED"]) == (
-        "RECRUITING", "NOT_YET_RECRUITING", "ENROLLING_BY_INVITATION", "AVAILABLE", "COMPLETED",
+        "RECRUITING",
+        "NOT_YET_RECRUITING",
+        "ENROLLING_BY_INVITATION",
+        "AVAILABLE",
+        "COMPLETED",
     )
     params = query.criteria_params(Criteria(condition="x", statuses=query.expand_statuses(["open"])))
     assert params["filter.overallStatus"] == "RECRUITING,NOT_YET_RECRUITING,ENROLLING_BY_INVITATION,AVAILABLE"
@@ -92,11 +103,21 @@ def test_geo_filter_matches_the_spec_pattern(near: Near, expected: str) -> None:
 
 
 def test_all_criteria_map_to_their_parameters() -> None:
-    criteria = Criteria(condition="c", terms="t", intervention="i", location="Boston", sponsor="Pfizer",
-                        near=Near(latitude=1, longitude=2))
+    criteria = Criteria(
+        condition="c",
+        terms="t",
+        intervention="i",
+        location="Boston",
+        sponsor="Pfizer",
+        near=Near(latitude=1, longitude=2),
+    )
     assert query.criteria_params(criteria) == {
-        "query.cond": "c", "query.term": "t", "query.intr": "i", "query.locn": "Boston",
-        "query.spons": "Pfizer", "filter.geo": "distance(1,2,50mi)",
+        "query.cond": "c",
+        "query.term": "t",
+        "query.intr": "i",
+        "query.locn": "Boston",
+        "query.spons": "Pfizer",
+        "filter.geo": "distance(1,2,50mi)",
     }
 
 

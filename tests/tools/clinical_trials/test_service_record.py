@@ -16,7 +16,9 @@ from tools.http.errors import NotFound, Unavailable
 ACTT = "/api/v2/studies/NCT04280705"
 
 
-async def test_record_is_read_with_protocol_fields_and_cached(service: TrialsService, upstream: RecordedUpstream) -> None:
+async def test_record_is_read_with_protocol_fields_and_cached(
+    service: TrialsService, upstream: RecordedUpstream
+) -> None:
     detail = await service.get_trial("NCT04280705")
     assert upstream.params(-1, ACTT) == {"fields": "ProtocolSection,HasResults"}
     trial = detail.trial
@@ -27,12 +29,18 @@ async def test_record_is_read_with_protocol_fields_and_cached(service: TrialsSer
     assert again.cache.hit is True and upstream.count(ACTT) == 1
 
 
-async def test_sections_come_from_one_full_read_that_also_fills_the_record(service: TrialsService,
-                                                                            upstream: RecordedUpstream) -> None:
+async def test_sections_come_from_one_full_read_that_also_fills_the_record(
+    service: TrialsService, upstream: RecordedUpstream
+) -> None:
     detail = await service.get_trial("NCT04280705", ["results", "derived", "results"])
     assert detail.sections is not None and set(detail.sections) == {"results", "derived"}
-    assert set(detail.sections["results"]) == {"participantFlowModule", "baselineCharacteristicsModule",
-                                               "outcomeMeasuresModule", "adverseEventsModule", "moreInfoModule"}
+    assert set(detail.sections["results"]) == {
+        "participantFlowModule",
+        "baselineCharacteristicsModule",
+        "outcomeMeasuresModule",
+        "adverseEventsModule",
+        "moreInfoModule",
+    }
     assert upstream.count(ACTT) == 1 and "fields" not in upstream.params(-1, ACTT)
     assert detail.cache.hit is True  # the record was stored by the full read
     assert (await service.get_trial("NCT04280705", ["derived", "results"])).sections == detail.sections
@@ -45,8 +53,9 @@ async def test_unknown_trial_is_not_found(service: TrialsService) -> None:
 
 
 async def test_an_alias_id_is_followed_and_tagged_with_both_ids(cache: TieredCache, clock: ManualClock) -> None:
-    alias = Route("/api/v2/studies/NCT00000102",
-                  Reply(301, {"location": "https://clinicaltrials.gov/api/v2/studies/NCT04280705"}))
+    alias = Route(
+        "/api/v2/studies/NCT00000102", Reply(301, {"location": "https://clinicaltrials.gov/api/v2/studies/NCT04280705"})
+    )
     upstream = ctgov_upstream([alias])
     http = build_client(upstream, clock)
     service = build_service(http, cache, clock)
@@ -62,8 +71,17 @@ async def test_an_alias_id_is_followed_and_tagged_with_both_ids(cache: TieredCac
 
 
 async def test_every_recorded_single_study_is_served(service: TrialsService) -> None:
-    for nct in ("NCT00763412", "NCT02210780", "NCT03630471", "NCT04207047", "NCT05594173", "NCT06171568",
-                "NCT02576665", "NCT06382129", "NCT06604689"):
+    for nct in (
+        "NCT00763412",
+        "NCT02210780",
+        "NCT03630471",
+        "NCT04207047",
+        "NCT05594173",
+        "NCT06171568",
+        "NCT02576665",
+        "NCT06382129",
+        "NCT06604689",
+    ):
         trial = (await service.get_trial(nct)).trial
         assert trial.nct_id == nct and trial.eligibility is not None and trial.eligibility.inclusion
 

@@ -22,10 +22,14 @@ STUDIES = "/api/v2/studies"
 PHELAN = Criteria(condition="Phelan-McDermid Syndrome")
 
 
-async def test_paging_follows_the_token_with_the_recorded_parameters(service: TrialsService, upstream: RecordedUpstream) -> None:
+async def test_paging_follows_the_token_with_the_recorded_parameters(
+    service: TrialsService, upstream: RecordedUpstream
+) -> None:
     first = await service.search(PHELAN, page_size=5)
     recorded = load_json("ctgov/biomcp_search_phelan_limit5_20260811.json")
-    assert [t.nct_id for t in first.trials] == [s["protocolSection"]["identificationModule"]["nctId"] for s in recorded["studies"]]
+    assert [t.nct_id for t in first.trials] == [
+        s["protocolSection"]["identificationModule"]["nctId"] for s in recorded["studies"]
+    ]
     assert first.total_count == 21 and first.next_page_token == recorded["nextPageToken"]
     second = await service.search(PHELAN, page_size=5, page_token=first.next_page_token)
     assert second.total_count is None  # the API counts on the first page only
@@ -40,8 +44,9 @@ async def test_a_terminal_page_has_no_token(service: TrialsService) -> None:
     assert page.next_page_token is None and page.total_count == 3 and len(page.trials) == 3
 
 
-async def test_second_identical_search_is_served_from_the_cache(service: TrialsService, upstream: RecordedUpstream,
-                                                                 clock: ManualClock) -> None:
+async def test_second_identical_search_is_served_from_the_cache(
+    service: TrialsService, upstream: RecordedUpstream, clock: ManualClock
+) -> None:
     criteria = Criteria(condition="melanoma", statuses=("RECRUITING",))
     first = await service.search(criteria, page_size=3)
     clock.advance(10)
@@ -55,17 +60,27 @@ async def test_second_identical_search_is_served_from_the_cache(service: TrialsS
 async def test_an_empty_page_with_a_token_is_followed(service: TrialsService, upstream: RecordedUpstream) -> None:
     recorded = load_json("ctgov/biomcp_search_melanoma_recruiting_limit3_20260811.json")
     del recorded["totalCount"]
-    upstream.script(httpx.Response(200, json={"studies": [], "nextPageToken": "EMPTY1", "totalCount": 480}),
-                    httpx.Response(200, json={"studies": [], "nextPageToken": "EMPTY2"}),
-                    httpx.Response(200, json=recorded))
+    upstream.script(
+        httpx.Response(200, json={"studies": [], "nextPageToken": "EMPTY1", "totalCount": 480}),
+        httpx.Response(200, json={"studies": [], "nextPageToken": "EMPTY2"}),
+        httpx.Response(200, json=recorded),
+    )
     page = await service.search(Criteria(condition="melanoma", statuses=("RECRUITING",)), page_size=3)
-    assert [r.url.params.get("pageToken") for r in upstream.requests if r.url.path == STUDIES] == [None, "EMPTY1", "EMPTY2"]
+    assert [r.url.params.get("pageToken") for r in upstream.requests if r.url.path == STUDIES] == [
+        None,
+        "EMPTY1",
+        "EMPTY2",
+    ]
     assert len(page.trials) == 3 and page.total_count == 480  # the first page's total is kept
     assert page.next_page_token == "ZVt07cGHkvI2wRk2CJf6_LLq14bEL8swd7KrgP4ZmTmRvvE"
 
 
-async def test_the_last_empty_page_is_returned_without_a_token(service: TrialsService, upstream: RecordedUpstream) -> None:
-    upstream.script(httpx.Response(200, json={"studies": [], "nextPageToken": "T"}), httpx.Response(200, json={"studies": []}))
+async def test_the_last_empty_page_is_returned_without_a_token(
+    service: TrialsService, upstream: RecordedUpstream
+) -> None:
+    upstream.script(
+        httpx.Response(200, json={"studies": [], "nextPageToken": "T"}), httpx.Response(200, json={"studies": []})
+    )
     page = await service.search(PHELAN, page_token="START")
     assert page.trials == [] and page.next_page_token is None
 
@@ -78,7 +93,9 @@ async def test_count_asks_for_the_total_only(service: TrialsService, upstream: R
     assert again.cache.hit is True and upstream.count(STUDIES) == 1
 
 
-async def test_invalidating_a_trial_drops_the_pages_that_show_it(service: TrialsService, upstream: RecordedUpstream) -> None:
+async def test_invalidating_a_trial_drops_the_pages_that_show_it(
+    service: TrialsService, upstream: RecordedUpstream
+) -> None:
     criteria = Criteria(intervention='"Keytruda"')
     await service.search(criteria, page_size=3)
     await service.search(PHELAN, page_size=5)
@@ -88,8 +105,9 @@ async def test_invalidating_a_trial_drops_the_pages_that_show_it(service: Trials
     assert upstream.count(STUDIES) == 3
 
 
-async def test_a_stale_page_is_served_when_the_upstream_fails(service: TrialsService, upstream: RecordedUpstream,
-                                                              clock: ManualClock) -> None:
+async def test_a_stale_page_is_served_when_the_upstream_fails(
+    service: TrialsService, upstream: RecordedUpstream, clock: ManualClock
+) -> None:
     criteria = Criteria(intervention='"Keytruda"')
     fresh = await service.search(criteria, page_size=3)
     clock.advance(service.config.ttl.trials_search_fresh + 60)
@@ -102,7 +120,9 @@ async def test_a_stale_page_is_served_when_the_upstream_fails(service: TrialsSer
         await service.search(criteria, page_size=3)
 
 
-async def test_a_400_names_the_tool_argument_and_quotes_the_api(service: TrialsService, upstream: RecordedUpstream) -> None:
+async def test_a_400_names_the_tool_argument_and_quotes_the_api(
+    service: TrialsService, upstream: RecordedUpstream
+) -> None:
     bodies = {e["body"] for e in load_json("ctgov/error_bodies.json")}
     body = "Invalid value in parameter `overallStatus`: `BADSTATUS`"
     assert body in bodies
@@ -113,7 +133,9 @@ async def test_a_400_names_the_tool_argument_and_quotes_the_api(service: TrialsS
     assert body in caught.value.message and "filter.overallStatus" in caught.value.message
 
 
-async def test_a_403_is_blocked_and_html_is_an_upstream_fault(service: TrialsService, upstream: RecordedUpstream) -> None:
+async def test_a_403_is_blocked_and_html_is_an_upstream_fault(
+    service: TrialsService, upstream: RecordedUpstream
+) -> None:
     upstream.script(httpx.Response(403, text="Forbidden"))
     with pytest.raises(Blocked, match="User-Agent"):
         await service.search(Criteria(condition="a"))
@@ -125,9 +147,13 @@ async def test_a_403_is_blocked_and_html_is_an_upstream_fault(service: TrialsSer
         await service.search(Criteria(condition="c"))
 
 
-async def test_an_open_breaker_serves_stale_pages_and_says_when_to_retry(cache: TieredCache, clock: ManualClock) -> None:
+async def test_an_open_breaker_serves_stale_pages_and_says_when_to_retry(
+    cache: TieredCache, clock: ManualClock
+) -> None:
     upstream = ctgov_upstream()
-    http = build_client(upstream, clock, HttpPolicy(max_attempts=1, breaker_failure_threshold=2, breaker_recovery_time=30))
+    http = build_client(
+        upstream, clock, HttpPolicy(max_attempts=1, breaker_failure_threshold=2, breaker_recovery_time=30)
+    )
     # One /version check only (at the first call), so no success lands between the two failures.
     service = build_service(http, cache, clock, TrialsConfig(ttl=TrialsCacheConfig(trials_version_check_interval=1e9)))
     try:
@@ -155,8 +181,15 @@ async def test_a_timeout_is_reported_as_such(cache: TieredCache, clock: ManualCl
     def handler(request: httpx.Request) -> httpx.Response:
         raise httpx.ReadTimeout("slow", request=request)
 
-    http = build_upstream("ctgov", BASE_URL, policy=HttpPolicy(max_attempts=1), rate=None, user_agent="t",
-                          transport=httpx.MockTransport(handler), clock=clock)
+    http = build_upstream(
+        "ctgov",
+        BASE_URL,
+        policy=HttpPolicy(max_attempts=1),
+        rate=None,
+        user_agent="t",
+        transport=httpx.MockTransport(handler),
+        clock=clock,
+    )
     service = build_service(http, cache, clock)
     try:
         with pytest.raises(TimedOut) as caught:

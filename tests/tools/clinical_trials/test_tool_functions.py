@@ -54,8 +54,9 @@ async def test_arguments_validated_as_a_request_would_be(services: Services) -> 
     assert arguments == {"nct_id": "NCT04280705", "sections": None}
     record = await get_trial(services, **arguments)
     assert record.trial.nct_id == "NCT04280705"
-    arguments = validate_arguments(search_trials, {"condition": "melanoma", "statuses": '["recruiting"]',
-                                                   "page_size": 3, "unknown": "ignored"})
+    arguments = validate_arguments(
+        search_trials, {"condition": "melanoma", "statuses": '["recruiting"]', "page_size": 3, "unknown": "ignored"}
+    )
     assert arguments["statuses"] == ["RECRUITING"] and arguments["page_token"] is None
     found = await search_trials(services, **arguments)
     assert found.total_count == 480 and len(found.trials) == 3

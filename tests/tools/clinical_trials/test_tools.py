@@ -32,7 +32,11 @@ async def test_tools_are_listed_read_only_with_schemas(service: TrialsService) -
     assert set(tools) == TOOLS
     for tool in tools.values():
         assert tool.annotations is not None
-        assert (tool.annotations.read_only_hint, tool.annotations.idempotent_hint, tool.annotations.open_world_hint) == (True, True, True)
+        assert (
+            tool.annotations.read_only_hint,
+            tool.annotations.idempotent_hint,
+            tool.annotations.open_world_hint,
+        ) == (True, True, True)
         assert tool.output_schema is not None and tool.description and "ctx" not in tool.input_schema["properties"]
     assert tools["get_trial"].input_schema["required"] == ["nct_id"]
 
@@ -70,15 +74,20 @@ async def test_get_trial_and_count(service: TrialsService) -> None:
         ("get_trial", {"nct_id": "NCT04280705", "sections": ["everything"]}, "sections"),
     ],
 )
-async def test_invalid_input_is_rejected_before_any_request(service: TrialsService, upstream: RecordedUpstream,
-                                                            name: str, args: dict[str, Any], field: str) -> None:
+async def test_invalid_input_is_rejected_before_any_request(
+    service: TrialsService, upstream: RecordedUpstream, name: str, args: dict[str, Any], field: str
+) -> None:
     text = error_text(await call(service, name, args))
     assert field in text
     assert not any(r.url.path.startswith("/api/v2/studies") for r in upstream.requests)
 
 
-async def test_upstream_errors_become_actionable_tool_errors(service: TrialsService, upstream: RecordedUpstream) -> None:
-    assert "no trial NCT09999999 on ClinicalTrials.gov" in error_text(await call(service, "get_trial", {"nct_id": "NCT09999999"}))
+async def test_upstream_errors_become_actionable_tool_errors(
+    service: TrialsService, upstream: RecordedUpstream
+) -> None:
+    assert "no trial NCT09999999 on ClinicalTrials.gov" in error_text(
+        await call(service, "get_trial", {"nct_id": "NCT09999999"})
+    )
     upstream.script(httpx.Response(400, text="Invalid value in parameter `overallStatus`: `BADSTATUS`"))
     rejected = error_text(await call(service, "search_trials", {"condition": "x", "statuses": ["RECRUITING"]}))
     assert "'statuses'" in rejected and "Invalid value in parameter `overallStatus`: `BADSTATUS`" in rejected
@@ -91,8 +100,11 @@ async def test_upstream_errors_become_actionable_tool_errors(service: TrialsServ
 
 
 async def test_mutation_tools_and_batch_progress(service: TrialsService) -> None:
-    single = await call(service, "search_trials_by_mutation",
-                        {"mutation": "EGFR L858R", "condition": "non-small cell lung cancer", "page_size": 20})
+    single = await call(
+        service,
+        "search_trials_by_mutation",
+        {"mutation": "EGFR L858R", "condition": "non-small cell lung cancer", "page_size": 20},
+    )
     data = single.structured_content
     assert [m["trial"]["nct_id"] for m in data["matches"]] == ["NCT06604689"]
     assert data["excluded_count"] == 1 and data["excluded"][0]["nct_id"] == "NCT06382129"
@@ -101,9 +113,12 @@ async def test_mutation_tools_and_batch_progress(service: TrialsService) -> None
     async def progress(done: float, total: float | None, message: str | None) -> None:
         seen.append((done, total, message))
 
-    batch = await call(service, "search_trials_for_mutations",
-                       {"mutations": ["EGFR L858R", "ALK F1174L"], "condition": "non-small cell lung cancer", "page_size": 20},
-                       progress_callback=progress)
+    batch = await call(
+        service,
+        "search_trials_for_mutations",
+        {"mutations": ["EGFR L858R", "ALK F1174L"], "condition": "non-small cell lung cancer", "page_size": 20},
+        progress_callback=progress,
+    )
     results = batch.structured_content["results"]
     assert [r["mutation"] for r in results] == ["EGFR L858R", "ALK F1174L"]
     assert results[0]["result"]["cache"]["hit"] is True  # the single search above was cached

@@ -27,7 +27,9 @@ def version_reply(stamp: str) -> httpx.Response:
     return httpx.Response(200, json={"apiVersion": "2.0.3", "dataTimestamp": stamp})
 
 
-async def test_a_moved_timestamp_invalidates_every_trial_namespace(service: TrialsService, upstream: RecordedUpstream) -> None:
+async def test_a_moved_timestamp_invalidates_every_trial_namespace(
+    service: TrialsService, upstream: RecordedUpstream
+) -> None:
     assert await service.version.check() is False  # first sighting: recorded only
     await service.search(KEYTRUDA, page_size=3)
     await service.get_trial("NCT04280705")
@@ -40,7 +42,9 @@ async def test_a_moved_timestamp_invalidates_every_trial_namespace(service: Tria
     assert service.version.invalidations == 1
 
 
-async def test_calls_start_at_most_one_check_per_interval_and_never_wait(cache: TieredCache, clock: ManualClock) -> None:
+async def test_calls_start_at_most_one_check_per_interval_and_never_wait(
+    cache: TieredCache, clock: ManualClock
+) -> None:
     upstream = ctgov_upstream()
     gate = asyncio.Event()
 
@@ -49,8 +53,15 @@ async def test_calls_start_at_most_one_check_per_interval_and_never_wait(cache: 
             await gate.wait()  # /version hangs until the test lets it answer
         return upstream(request)
 
-    http = build_upstream("ctgov", BASE_URL, policy=HttpPolicy(max_attempts=1), rate=None, user_agent="t",
-                          transport=httpx.MockTransport(handler), clock=clock)
+    http = build_upstream(
+        "ctgov",
+        BASE_URL,
+        policy=HttpPolicy(max_attempts=1),
+        rate=None,
+        user_agent="t",
+        transport=httpx.MockTransport(handler),
+        clock=clock,
+    )
     service = build_service(http, cache, clock)
     try:
         first = await service.search(KEYTRUDA, page_size=3)  # answered while /version hangs
@@ -75,8 +86,9 @@ async def test_calls_start_at_most_one_check_per_interval_and_never_wait(cache: 
         await http.aclose()
 
 
-async def test_the_last_timestamp_survives_a_restart(http: UpstreamClient, cache: TieredCache, clock: ManualClock,
-                                                     upstream: RecordedUpstream) -> None:
+async def test_the_last_timestamp_survives_a_restart(
+    http: UpstreamClient, cache: TieredCache, clock: ManualClock, upstream: RecordedUpstream
+) -> None:
     first = DataVersionWatch(CtgovClient(http), cache, NAMESPACES, 300, clock)
     assert await first.check() is False
     restarted = DataVersionWatch(CtgovClient(http), cache, NAMESPACES, 300, clock)

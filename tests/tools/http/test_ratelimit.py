@@ -79,9 +79,7 @@ def test_invalid_rates_are_refused() -> None:
 async def test_replay_server_sees_at_most_three_requests_per_window() -> None:
     route = Route("/exchangeReport/STOCK_DAY", Reply.json({"stat": "OK"}))
     with ReplayServer(routes=[route], load_modules=False) as replay:
-        client = build_upstream(
-            "twse", replay.base_url("twse"), policy=HttpPolicy(), rate=(3, 0.5), user_agent="test"
-        )
+        client = build_upstream("twse", replay.base_url("twse"), policy=HttpPolicy(), rate=(3, 0.5), user_agent="test")
         async with client:
             for _ in range(7):
                 assert await client.get_json("/exchangeReport/STOCK_DAY", {"stockNo": "2330"}) == {"stat": "OK"}

@@ -42,8 +42,13 @@ def replay():  # noqa: ANN201 - generator fixture
 
 def client_for(replay: ReplayServer, clock: ManualClock, name: str = "ctgov", **policy: float) -> UpstreamClient:
     return build_upstream(
-        name, replay.base_url(name), policy=HttpPolicy(**policy), rate=None, user_agent="test",
-        clock=clock, sleep=clock.sleep,
+        name,
+        replay.base_url(name),
+        policy=HttpPolicy(**policy),
+        rate=None,
+        user_agent="test",
+        clock=clock,
+        sleep=clock.sleep,
     )
 
 

@@ -55,8 +55,12 @@ def make_server() -> MCPServer:
         """Calls an upstream that answers 403."""
         transport = httpx.MockTransport(lambda request: httpx.Response(403, text="<html>Access denied</html>"))
         async with build_upstream(
-            "ctgov", "https://clinicaltrials.gov/api/v2", policy=HttpPolicy(), rate=None,
-            user_agent="python-httpx", transport=transport,
+            "ctgov",
+            "https://clinicaltrials.gov/api/v2",
+            policy=HttpPolicy(),
+            rate=None,
+            user_agent="python-httpx",
+            transport=transport,
         ) as blocked:
             return Quote.model_validate(await blocked.get_json("/studies", {"query.term": term}))
 
