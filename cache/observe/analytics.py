@@ -19,7 +19,8 @@ the mark nearest to its nominal start and reports the span it really ``covered``
 while the process is young; otherwise within about ``mark_every`` of the window when marks are
 taken regularly).
 
-Recommendations are plain sentences derived from the longest window by :func:`recommend`.
+Recommendations are plain sentences derived from the longest window by
+:func:`cache.observe.recommendations.recommend`.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from typing import Any
 
 from cache.engine.stats import NamespaceCounters
 from cache.engine.tiered import TieredCache
+from cache.observe.recommendations import Facts, recommend
 
 NS_FIELDS = (
     "hits",
@@ -110,23 +112,6 @@ class Window:
             "refresh_failures": self.refresh_failures,
             "namespaces": {name: f.to_dict() for name, f in sorted(self.namespaces.items())},
         }
-
-
-@dataclass(frozen=True)
-class Facts:
-    """Configuration and state the recommendations refer to."""
-
-    memory_max_bytes: int
-    memory_max_entries: int
-    memory_entries: int
-    refresh_cutoff: float | None = None  # None: refresh-ahead not running
-    refresh_tracked: int = 0
-
-
-@dataclass(frozen=True)
-class Recommendation:
-    code: str
-    message: str
 
 
 @dataclass(frozen=True)
@@ -239,104 +224,10 @@ def _difference(seconds: float, base: _Mark, now: _Mark, live: Mapping[str, Name
     )
 
 
-def recommend(window: Window, facts: Facts, *, min_requests: int = 20) -> list[Recommendation]:
-    """Plain-language advice from the figures of ``window`` and the ``facts``."""
-    span = _span(window.covered)
-    advice: list[Recommendation] = []
-    for name, f in sorted(window.namespaces.items()):
-        rate = f.hit_rate
-        if f.requests >= min_requests and rate is not None and rate < 0.3 and (f.fresh_ttl or math.inf) <= 300:
-            advice.append(
-                Recommendation(
-                    "short_ttl_low_hit_rate",
-                    (
-                        f"namespace {name}: hit rate {rate:.0%} over {span} with a fresh TTL of {f.fresh_ttl:g} s "
-                        "- consider a longer TTL"
-                    ),
-                )
-            )
-        if f.hits >= min_requests and f.stale_serves / f.hits >= 0.25:
-            advice.append(
-                Recommendation(
-                    "stale_heavy",
-                    (
-                        f"namespace {name}: {f.stale_serves / f.hits:.0%} of hits over {span} were served stale "
-                        "- a longer fresh TTL, or a refresh-ahead cutoff below its fetch cost, keeps them fresh"
-                    ),
-                )
-            )
-        if f.loader_calls >= 5 and f.loader_errors / f.loader_calls >= 0.2:
-            advice.append(
-                Recommendation(
-                    "loader_errors",
-                    (
-                        f"namespace {name}: {f.loader_errors} of {f.loader_calls} loads failed over {span} "
-                        "- the upstream is in trouble; stale values are served where the cache has them"
-                    ),
-                )
-            )
-    total = window.total
-    if window.evicted_refetched >= max(10, 0.02 * total.requests):
-        setting, now = (
-            ("TRIALSTOCK_CACHE__MEMORY_MAX_ENTRIES", f"{facts.memory_max_entries} entries")
-            if facts.memory_entries >= 0.95 * facts.memory_max_entries
-            else ("TRIALSTOCK_CACHE__MEMORY_MAX_BYTES", f"{facts.memory_max_bytes / 2**20:g} MiB")
-        )
-        advice.append(
-            Recommendation(
-                "memory_evicts_hot",
-                (
-                    f"memory tier evicted {window.evicted_refetched} entries over {span} that were asked for again "
-                    f"- raise {setting} (now {now})"
-                ),
-            )
-        )
-    cutoff = facts.refresh_cutoff
-    if cutoff is not None and facts.refresh_tracked == 0 and total.loader_calls > 0 and total.max_fetch_cost <= cutoff:
-        advice.append(
-            Recommendation(
-                "cutoff_above_every_cost",
-                (
-                    f"refresh-ahead cutoff ({cutoff:g} s) is above every key's fetch cost (slowest load "
-                    f"{total.max_fetch_cost:.3g} s): nothing is refreshed ahead - lower refresh_ahead.cost_cutoff"
-                ),
-            )
-        )
-    tried = window.refreshes + window.refresh_failures
-    if window.refresh_failures >= 3 and window.refresh_failures / tried >= 0.2:
-        advice.append(
-            Recommendation(
-                "refresh_failures",
-                (
-                    f"refresh-ahead: {window.refresh_failures} of {tried} refreshes failed over {span} "
-                    "- check the upstream; those keys fall back to stale-while-revalidate"
-                ),
-            )
-        )
-    for tier, failures in sorted(window.tier_failures.items()):
-        if failures >= 5:
-            advice.append(
-                Recommendation(
-                    "tier_failing",
-                    (
-                        f"tier {tier} failed {failures} times over {span} (errors and timeouts); requests fell "
-                        "through to the next tier - check it"
-                    ),
-                )
-            )
-    return advice
-
-
 def _label(seconds: float) -> str:
     if seconds % 3600 == 0:
         return f"{seconds / 3600:g}h"
     return f"{seconds / 60:g}m" if seconds % 60 == 0 else f"{seconds:g}s"
-
-
-def _span(covered: float) -> str:
-    if math.isinf(covered):
-        return "the life of the process"
-    return "the last " + (f"{covered / 3600:.3g} h" if covered >= 3600 else f"{covered / 60:.3g} min")
 
 
 def _round(value: float | None) -> float | None:

@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from cache.observe.analytics import Facts, Figures, Window, recommend
+from cache.observe.analytics import Figures, Window
+from cache.observe.recommendations import Facts, recommend
 
 FACTS = Facts(memory_max_bytes=64 * 2**20, memory_max_entries=10_000, memory_entries=500)
 
@@ -63,6 +64,7 @@ def test_a_cutoff_above_every_cost_is_reported_only_when_nothing_is_tracked() ->
     assert codes(loads, above) == ["cutoff_above_every_cost"]
     (message,) = [r.message for r in recommend(loads, above)]
     assert message.startswith("refresh-ahead cutoff (2 s) is above every key's fetch cost (slowest load 0.8 s)")
+    assert message.endswith("lower it with `trialstock-mcp cache cutoff 0.4`")  # the command, not an attribute
     assert codes(loads, Facts(64 * 2**20, 10_000, 10, refresh_cutoff=0.5, refresh_tracked=0)) == []
     assert codes(loads, Facts(64 * 2**20, 10_000, 10, refresh_cutoff=2.0, refresh_tracked=3)) == []
     assert codes(loads, FACTS) == []  # refresh-ahead not running
