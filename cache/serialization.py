@@ -25,12 +25,13 @@ import math
 import re
 import zlib
 from collections.abc import Callable
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 import orjson
 
 from cache.config import DEFAULT_ENGINE
 from cache.entry import SCHEMA_VERSION, Entry
+from cache.msgpack_binding import Msgpack, load_msgpack
 
 ENC_JSON = 0x01
 ENC_MSGPACK = 0x02
@@ -85,41 +86,6 @@ def _refuse(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON-able")
 
 
-class _Packer(Protocol):
-    def pack(self, obj: Any) -> bytes: ...
-
-    def pack_array_header(self, n: int) -> bytes: ...
-
-
-class _Unpacker(Protocol):
-    def feed(self, next_bytes: bytes) -> None: ...
-
-    def read_array_header(self) -> int: ...
-
-    def unpack(self) -> Any: ...
-
-
-class _Msgpack(Protocol):
-    """The part of the msgpack module used here (msgpack ships no type information)."""
-
-    def packb(self, o: Any, *, use_bin_type: bool) -> bytes: ...
-
-    def unpackb(self, packed: bytes | memoryview, *, raw: bool, strict_map_key: bool) -> Any: ...
-
-    def Packer(self, *, use_bin_type: bool) -> _Packer: ...  # noqa: N802 - the module's class
-
-    def Unpacker(self, *, raw: bool) -> _Unpacker: ...  # noqa: N802 - the module's class
-
-
-def _load_msgpack() -> _Msgpack | None:
-    try:
-        import msgpack  # optional dependency
-    except ImportError:
-        return None
-    module: _Msgpack = msgpack
-    return module
-
-
 class Serializer:
     """Encode and decode entries.
 
@@ -137,7 +103,7 @@ class Serializer:
     ) -> None:
         if fmt not in _KNOWN_ENCODINGS:
             raise ValueError(f"unknown cache serializer {fmt!r}; use 'json' or 'msgpack'")
-        self._msgpack = _load_msgpack()
+        self._msgpack = load_msgpack()
         if fmt == "msgpack" and self._msgpack is None:
             raise ValueError("cache serializer 'msgpack' needs the msgpack package; install it or use 'json'")
         if compress_threshold < 0:
@@ -277,7 +243,7 @@ class Serializer:
         # An array header for 7 items, the 6 head items, then the value's bytes verbatim.
         return packer.pack_array_header(7) + b"".join(packer.pack(item) for item in head) + encoded_value
 
-    def _require_msgpack(self) -> _Msgpack:
+    def _require_msgpack(self) -> Msgpack:
         if self._msgpack is None:  # __init__ refuses the msgpack format without the package
             raise ValueError("cache serializer 'msgpack' needs the msgpack package")
         return self._msgpack

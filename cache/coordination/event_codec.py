@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 import re
 import uuid
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -146,3 +147,20 @@ def _domain(value: Any) -> DomainEvent:
     if not isinstance(data, dict):
         raise MalformedMessage("domain data must be an object")
     return DomainEvent(name, data)
+
+
+class SeenIds:
+    """The last ``size`` event ids, to ignore a message delivered twice (bounded LRU)."""
+
+    def __init__(self, size: int) -> None:
+        self._ids: OrderedDict[str, None] = OrderedDict()
+        self._size = size
+
+    def first_time(self, event_id: str) -> bool:
+        """True the first time ``event_id`` is seen (and remember it); False for a repeat."""
+        if event_id in self._ids:
+            return False
+        self._ids[event_id] = None
+        if len(self._ids) > self._size:
+            self._ids.popitem(last=False)
+        return True

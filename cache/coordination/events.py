@@ -33,7 +33,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -42,6 +41,7 @@ from cache.coordination.event_codec import (
     DomainEvent,
     MalformedMessage,
     Message,
+    SeenIds,
     decode,
     encode,
     new_message,
@@ -117,8 +117,7 @@ class EventBus:
         self._cache = cache
         self._clock = clock
         self._section = stats_section
-        self._seen: OrderedDict[str, None] = OrderedDict()
-        self._seen_max = seen_ids
+        self._seen = SeenIds(seen_ids)
         self.domain = DomainHandlers(self._changed)
         self._task: asyncio.Task[None] | None = None
         self._stop_publishing: Unsubscribe = _nothing
@@ -246,10 +245,9 @@ class EventBus:
             return
         if message.src == self.instance_id:
             self.ignored_own += 1
-        elif message.id in self._seen:
+        elif not self._seen.first_time(message.id):
             self.duplicates += 1
         else:
-            self._remember(message.id)
             self.received += 1
             await self._apply(message)
             self.latency.add(max(0.0, self._clock() - message.ts))
@@ -267,11 +265,6 @@ class EventBus:
         except Exception:
             self.apply_errors += 1
             log.exception("applying %s invalidation from %s failed", payload.kind, message.src)
-
-    def _remember(self, event_id: str) -> None:
-        self._seen[event_id] = None
-        if len(self._seen) > self._seen_max:
-            self._seen.popitem(last=False)
 
     def _changed(self) -> None:
         self._pulse.changed()
