@@ -30,8 +30,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "version":  # answered before settings and the heavy imports
             print(__version__)
-            return 0
-        return _run(args)
+            code = 0
+        else:
+            code = _run(args)
+        sys.stdout.flush()  # a closed pipe shows here, where it is handled, not at interpreter exit
+        return code
     except BrokenPipeError:  # e.g. `trialstock-mcp tools | head -1`: stop quietly, like a Unix tool
         _discard_stdout()
         return EXIT_BROKEN_PIPE
