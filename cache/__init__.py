@@ -31,7 +31,7 @@ from cache.engine import CacheStats, InvalidationEvent, Loader, Locker, TieredCa
 from cache.entry import Entry, Record
 from cache.hooks import Unsubscribe
 from cache.keys import make_key, namespace_of, namespace_pattern, validate_namespace
-from cache.policy import CacheMeta, CachePolicy, CacheResult, TierName, override_policy
+from cache.policy import CacheMeta, CachePolicy, CacheResult, TierName, override_policy, tier_name
 from cache.serialization import CorruptEntry, Serializer
 from cache.tasks import stop_tasks
 
@@ -70,6 +70,7 @@ __all__ = [
     "namespace_pattern",
     "override_policy",
     "stop_tasks",
+    "tier_name",
     "validate_namespace",
 ]
 

@@ -25,7 +25,8 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from cache import TieredCache
+from cache import SqliteBackend, TieredCache
+from cache.backends import SharedRedis
 from cache.coordination import (
     DomainEvent,
     EventBus,
@@ -101,8 +102,9 @@ async def background(
     instance_id = default_instance_id()
     async with AsyncExitStack() as stack:
         events = None
-        if cache.redis is not None:
-            events = EventBus(cache.redis.client, settings.redis.channel, cache, instance_id=instance_id, clock=clock)
+        redis = cache.redis
+        if isinstance(redis, SharedRedis):
+            events = EventBus(redis.client, settings.redis.channel, cache, instance_id=instance_id, clock=clock)
             await events.start()
             stack.push_async_callback(events.aclose)
             _handle_domain_events(events, services)
@@ -163,11 +165,12 @@ def _handle_domain_events(events: EventBus, services: Services) -> None:
 
 
 def _keeper(settings: Settings, cache: TieredCache, instance_id: str) -> LeaseKeeper:
-    if cache.redis is None:
+    redis = cache.redis
+    if not isinstance(redis, SharedRedis):
         return LeaseKeeper(LocalLease("scheduler", holder_id=instance_id))
     # Outside the cache's key prefix, like the tunables: emptying the cache must not drop the lease.
     lease = Lease(
-        cache.redis.client,
+        redis.client,
         redis_scope_key(settings.redis.key_prefix, "lease.scheduler"),
         ttl=settings.worker.lease_ttl,
         holder_id=instance_id,
@@ -222,11 +225,12 @@ def _jobs(
         ),
         Job("stocks-session", session.check, SESSION_CHECK_EVERY, leader_only=True),
     ]
-    if cache.sqlite is not None:
+    sqlite = cache.sqlite
+    if isinstance(sqlite, SqliteBackend):
         jobs.append(
             Job(
                 "sqlite-cleanup",
-                cache.sqlite.cleanup_expired,
+                sqlite.cleanup_expired,
                 worker.cleanup_interval,
                 first_after=worker.cleanup_interval,
             )

@@ -201,6 +201,7 @@ def summary(description: str | None, width: int = 100) -> str:
     return first if len(first) <= width else first[: width - 1].rstrip() + "…"
 
 
-async def _progress(done: float, total: float | None, message: str | None) -> None:
+async def _progress(progress: float, total: float | None, message: str | None) -> None:
+    # The SDK's ProgressFnT protocol: same parameter names, as it may pass them by keyword.
     of = f"/{total:g}" if total else ""
-    print(f"  progress {done:g}{of} {message or ''}", file=sys.stderr)
+    print(f"  progress {progress:g}{of} {message or ''}", file=sys.stderr)

@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import logging
 import sys
+from typing import TextIO
 
 _FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+class _StderrHandler(logging.StreamHandler[TextIO]):
+    """The handler :func:`configure_logging` installs, told apart from others' so it can be replaced."""
 
 
 def configure_logging(level: str) -> None:
     """Send every log record to stderr at ``level``; idempotent (replaces our own handler)."""
     root = logging.getLogger()
     for handler in list(root.handlers):
-        if getattr(handler, "_trialstock", False):
+        if isinstance(handler, _StderrHandler):
             root.removeHandler(handler)
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _StderrHandler(sys.stderr)
     handler.setFormatter(logging.Formatter(_FORMAT))
-    handler._trialstock = True  # type: ignore[attr-defined]
     root.addHandler(handler)
     root.setLevel(level)
     # The SDK and HTTP libraries are chatty at INFO; follow our level but never below WARNING

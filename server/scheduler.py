@@ -92,7 +92,7 @@ class Scheduler:
     async def run_due(self) -> list[str]:
         """Start the due jobs and wait for them (tests and the worker's first pass use this)."""
         names = self.start_due()
-        await asyncio.gather(*(self.jobs[name].task for name in names if self.jobs[name].task))
+        await asyncio.gather(*(task for name in names if (task := self.jobs[name].task) is not None))
         return names
 
     def snapshot(self) -> dict[str, Any]:

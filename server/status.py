@@ -7,12 +7,13 @@ the process's Services; ``TOOLS`` lists them.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import Any
 
 from mcp.server.mcpserver import MCPServer
 from mcp.types import ToolAnnotations
 from pydantic import BaseModel, Field
 
+from cache import TierName, tier_name
 from server import __version__
 from tools.http.health import UpstreamHealth
 from tools.registry import Tool, ToolContext, services_of
@@ -22,7 +23,7 @@ _LOCAL = ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_h
 
 
 class TierStatus(BaseModel):
-    name: Literal["memory", "redis", "sqlite"] = Field(description="Cache tier.")
+    name: TierName = Field(description="Cache tier.")
     answers: bool = Field(description="True when the tier answered a ping just now.")
 
 
@@ -78,7 +79,7 @@ async def service_status(ctx: ToolContext) -> ServiceStatus:
     """
     services = services_of(ctx)
     pings = await services.cache.ping()
-    tiers = [TierStatus(name=name, answers=ok) for name, ok in pings.items()]
+    tiers = [TierStatus(name=tier_name(name), answers=ok) for name, ok in pings.items()]
     upstreams = [UpstreamState.of(client.status()) for client in services.upstreams.values()]
     uptime = max(0.0, services.clock() - services.started_at)
     return ServiceStatus(version=__version__, uptime_seconds=round(uptime, 3), cache_tiers=tiers, upstreams=upstreams)

@@ -90,6 +90,7 @@ async def serve_stdio(app: App, stdin_fd: int = 0) -> int:
             lines = StdinLines(stdin_fd)
             async with anyio.create_task_group() as tasks:
                 tasks.start_soon(stop_on_signal)
+                # The SDK types stdin as anyio.AsyncFile[str] but only iterates it, as StdinLines allows.
                 async with stdio_server(stdin=lines) as (read_stream, write_stream):  # type: ignore[arg-type]
                     # The SDK runs a connection only through its low-level server object.
                     lowlevel = app.mcp._lowlevel_server

@@ -39,7 +39,6 @@ from cache.warming.model import (
     apply_ttl,
 )
 from cache.warming.refresh_ahead import HotKey
-from cache.warming.usage import UsageLog
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +49,13 @@ Progress = Callable[[int, int, WarmItem, WarmOutcome], Any]
 
 class HotKeySource(Protocol):
     def hot_keys(self, limit: int | None = None) -> list[HotKey]: ...
+
+
+class UsageSource(Protocol):
+    """The most used calls: a process's :class:`~cache.warming.usage.UsageLog`, or the whole
+    deployment's :class:`~cache.warming.shared_usage.SharedUsage`."""
+
+    def top(self, n: int, window: float) -> list[tuple[CallSpec, int]]: ...
 
 
 class UnknownStrategyError(ValueError):
@@ -66,7 +72,7 @@ class Warmer:
         strategies: Sequence[Strategy],
         *,
         clock: Callable[[], float] = time.time,
-        usage: UsageLog | None = None,
+        usage: UsageSource | None = None,
         hot_keys: HotKeySource | None = None,
     ) -> None:
         self._runner = runner

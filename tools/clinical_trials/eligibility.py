@@ -59,7 +59,9 @@ def split(text: str) -> Split:
     cut = flush if flush is not None else indented
     if cut is None:
         return Split("\n".join(lines), None)
-    rest = _HEADING.match(lines[cut].strip()).group("rest")  # type: ignore[union-attr]
+    heading = _HEADING.match(lines[cut].strip())
+    assert heading is not None  # cut is the index of a line the loop matched
+    rest = heading.group("rest")
     exclusion = "\n".join(([rest] if rest else []) + lines[cut + 1 :])
     return Split("\n".join(lines[:cut]), exclusion)
 

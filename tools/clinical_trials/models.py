@@ -34,7 +34,7 @@ OverallStatus = Literal[
 Phase = Literal["NA", "EARLY_PHASE1", "PHASE1", "PHASE2", "PHASE3", "PHASE4"]
 
 #: What the shorthand status "open" stands for: trials a patient could still join.
-OPEN_STATUSES: tuple[str, ...] = ("RECRUITING", "NOT_YET_RECRUITING", "ENROLLING_BY_INVITATION", "AVAILABLE")
+OPEN_STATUSES: tuple[OverallStatus, ...] = ("RECRUITING", "NOT_YET_RECRUITING", "ENROLLING_BY_INVITATION", "AVAILABLE")
 
 NCT_ID_PATTERN = r"^NCT\d{8}$"
 
@@ -58,7 +58,9 @@ def _nct_token(value: Any) -> Any:
     return value.strip().upper() if isinstance(value, str) else value
 
 
-StatusInput = Annotated[Literal[OverallStatus, "open"], BeforeValidator(_status_token)]  # type: ignore[valid-type]
+#: A status as an agent may give it: an API status or the shorthand "open".
+StatusToken = Literal[OverallStatus, "open"]
+StatusInput = Annotated[StatusToken, BeforeValidator(_status_token)]
 PhaseInput = Annotated[Phase, BeforeValidator(_phase_token)]
 NctId = Annotated[
     str,

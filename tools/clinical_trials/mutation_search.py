@@ -142,10 +142,13 @@ class MutationSearch:
             return nct, result.value["eligibility"]
 
         outcomes = await asyncio.gather(*(one(n) for n in ids), return_exceptions=True)
+        texts: dict[str, dict[str, Any]] = {}
         for outcome in outcomes:
             if isinstance(outcome, BaseException):
                 raise outcome
-        return dict(outcomes)  # type: ignore[arg-type]
+            nct, text = outcome
+            texts[nct] = text
+        return texts
 
     async def _load_text(self, nct: str) -> dict[str, Any]:
         study = await self._client.get_study(nct, query.ELIGIBILITY_FIELDS)

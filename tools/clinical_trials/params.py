@@ -3,11 +3,12 @@ and the one place that turns them into validated :class:`Criteria`."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated
 
 from pydantic import Field
 
-from tools.clinical_trials.models import Criteria, Near, PhaseInput, SectionName, StatusInput
+from tools.clinical_trials.models import Criteria, Near, Phase, PhaseInput, SectionName, StatusInput, StatusToken
 from tools.clinical_trials.query import expand_statuses
 from tools.errors import InvalidInput
 
@@ -99,8 +100,8 @@ def build_criteria(
     intervention: str | None = None,
     location: str | None = None,
     near: Near | None = None,
-    statuses: list[str] | None = None,
-    phases: list[str] | None = None,
+    statuses: Sequence[StatusToken] | None = None,
+    phases: Sequence[Phase] | None = None,
     sponsor: str | None = None,
     required: bool = True,
 ) -> Criteria:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
-from tools.clinical_trials.models import OPEN_STATUSES, Criteria, Near
+from tools.clinical_trials.models import OPEN_STATUSES, Criteria, Near, OverallStatus, StatusToken
 
 #: The field list of the recorded searches (order kept).
 SEARCH_FIELDS: tuple[str, ...] = (
@@ -70,10 +70,10 @@ MUTATION_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9 .\-_*>/+:']{0,79}$"
 _MUTATION_RE = re.compile(MUTATION_PATTERN)
 
 
-def expand_statuses(statuses: Iterable[str]) -> tuple[str, ...]:
+def expand_statuses(statuses: Iterable[StatusToken]) -> tuple[OverallStatus, ...]:
     """Upper-case API statuses with 'open' replaced by the recruiting-type statuses,
     duplicates dropped, order kept."""
-    seen: dict[str, None] = {}
+    seen: dict[OverallStatus, None] = {}
     for status in statuses:
         for value in OPEN_STATUSES if status == "open" else (status,):
             seen.setdefault(value, None)

@@ -12,6 +12,7 @@ from tools.clinical_trials.models import Near, Site
 _EARTH_RADIUS = {"mi": 3958.8, "km": 6371.0}
 #: Site statuses in the order a patient cares about them; anything else comes after.
 _STATUS_RANK = {"RECRUITING": 0, "NOT_YET_RECRUITING": 1, "ENROLLING_BY_INVITATION": 2, "AVAILABLE": 3}
+_OTHER_RANK = 9
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,9 +44,14 @@ def summarize(
         )
         shown = [_site(loc, dist, name_cap) for dist, _, loc in ranked[:limit]]
     else:
-        ordered = sorted(enumerate(locations), key=lambda item: (_STATUS_RANK.get(item[1].get("status"), 9), item[0]))
+        ordered = sorted(enumerate(locations), key=lambda item: (_status_rank(item[1]), item[0]))
         shown = [_site(loc, None, name_cap) for _, loc in ordered[:limit]]
     return SiteSummary(total=len(locations), recruiting=recruiting, shown=shown)
+
+
+def _status_rank(location: dict[str, Any]) -> int:
+    status = location.get("status")
+    return _STATUS_RANK.get(status, _OTHER_RANK) if isinstance(status, str) else _OTHER_RANK
 
 
 def _distance_to(location: dict[str, Any], near: Near) -> float | None:

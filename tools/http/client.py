@@ -48,7 +48,7 @@ class UpstreamClient:
         policy: HttpPolicy,
         limiter: RateLimiter | None,
         clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         base_url: str | None = None,
     ) -> None:
         self.name = name

@@ -30,7 +30,7 @@ def build_upstream(
     transport: httpx.AsyncBaseTransport | None = None,
     verify: ssl.SSLContext | bool = True,
     clock: Callable[[], float] = time.monotonic,
-    sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
 ) -> UpstreamClient:
     """Build the client for one upstream; ``rate`` is (requests, per_seconds) or None.
 

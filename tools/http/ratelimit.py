@@ -26,7 +26,7 @@ class RateLimiter:
         requests: int,
         per_seconds: float,
         clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         if requests < 1 or per_seconds <= 0:
             raise ValueError("requests must be >= 1 and per_seconds > 0")

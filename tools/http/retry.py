@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 
 Clock = Callable[[], float]
-Sleep = Callable[[float], Awaitable[object]]
+Sleep = Callable[[float], Awaitable[None]]
 
 
 class retry_upstream(retry_base):  # noqa: N801 - tenacity's naming style
@@ -112,12 +112,15 @@ async def send_with_retry(
     now: Clock = time.time,
 ) -> httpx.Response:
     """Run ``attempt`` under the retry policy; return the last response or raise the last error."""
-    return await retrying(policy, clock=clock, sleep=sleep, now=now)(attempt)
+    # tenacity types the result as a type variable its signature never binds (Any): name it here.
+    response: httpx.Response = await retrying(policy, clock=clock, sleep=sleep, now=now)(attempt)
+    return response
 
 
 def _final_outcome(retry_state: RetryCallState) -> httpx.Response:
     assert retry_state.outcome is not None
-    return retry_state.outcome.result()  # raises the last exception, if that is what it was
+    response: httpx.Response = retry_state.outcome.result()  # raises the last exception, if that is what it was
+    return response
 
 
 def _log_retry(retry_state: RetryCallState) -> None:

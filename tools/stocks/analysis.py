@@ -28,7 +28,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from tools.stocks.models import DailyBar, DaySignal, MovingAverages, PivotGate, RuleFiring
+from tools.stocks.models import DailyBar, DaySignal, MovingAverages, PivotGate, RuleFiring, Signal
 
 MA_WINDOWS = (5, 10, 20, 60)
 GATE_DAYS = 5
@@ -39,6 +39,11 @@ METHOD = (
     "buy (sell) rule AND the pivot gate: MA3-MA6 negative (positive) on all of the last 5 days "
     "with its trough (peak) 1-2 days ago. Exact arithmetic; days without trades are skipped."
 )
+Evidence = dict[str, Decimal | int]
+"""The numbers a rule compared, by name."""
+Rules = dict[str, tuple[bool, Evidence]]
+"""Whether each rule held on a day, with its evidence."""
+
 _MEANING = {
     "buy_1": "volume up and close above open (量大收紅)",
     "buy_2": "volume down and close above the previous open (量縮價不跌)",
@@ -62,6 +67,12 @@ class _Series:
         if index + 1 < days:
             return None
         return sum(self.close[index + 1 - days : index + 1], Decimal(0)) / days
+
+    def full_ma(self, days: int, index: int) -> Decimal:
+        """:meth:`ma` on a day known to have ``days`` closes of history."""
+        value = self.ma(days, index)
+        assert value is not None  # guaranteed by FIRST_FULL_DAY
+        return value
 
 
 def usable_bars(bars: list[DailyBar]) -> list[DailyBar]:
@@ -98,14 +109,13 @@ def _series(bars: list[DailyBar]) -> _Series:
 
 
 def _day(series: _Series, d: int) -> DaySignal:
-    ma3 = [series.ma(3, d - back) for back in (0, 1, 2)]  # today, yesterday, two days ago
-    ma6 = series.ma(6, d)
-    assert ma6 is not None and all(value is not None for value in ma3)  # guaranteed by FIRST_FULL_DAY
+    ma3 = [series.full_ma(3, d - back) for back in (0, 1, 2)]  # today, yesterday, two days ago
+    ma6 = series.full_ma(6, d)
     buys = _fired(_buy_rules(series, d, ma3, ma6))
     sells = _fired(_sell_rules(series, d, ma3, ma6))
-    bias = [series.ma(3, day) - series.ma(6, day) for day in range(d - GATE_DAYS + 1, d + 1)]  # type: ignore[operator]
+    bias = [series.full_ma(3, day) - series.full_ma(6, day) for day in range(d - GATE_DAYS + 1, d + 1)]
     buy_gate, sell_gate = _gate(bias, buy=True), _gate(bias, buy=False)
-    signal = "buy" if buy_gate.passed and buys else "sell" if sell_gate.passed and sells else "none"
+    signal: Signal = "buy" if buy_gate.passed and buys else "sell" if sell_gate.passed and sells else "none"
     return DaySignal(
         date=series.bars[d].date,
         close=float(series.close[d]),
@@ -119,7 +129,7 @@ def _day(series: _Series, d: int) -> DaySignal:
     )
 
 
-def _buy_rules(s: _Series, d: int, ma3: list, ma6: Decimal) -> dict[str, tuple[bool, dict]]:
+def _buy_rules(s: _Series, d: int, ma3: list[Decimal], ma6: Decimal) -> Rules:
     up, down = s.volume[d] > s.volume[d - 1], s.volume[d] < s.volume[d - 1]
     return {
         "buy_1": (up and s.close[d] > s.open[d], _candle(s, d)),
@@ -129,7 +139,7 @@ def _buy_rules(s: _Series, d: int, ma3: list, ma6: Decimal) -> dict[str, tuple[b
     }
 
 
-def _sell_rules(s: _Series, d: int, ma3: list, ma6: Decimal) -> dict[str, tuple[bool, dict]]:
+def _sell_rules(s: _Series, d: int, ma3: list[Decimal], ma6: Decimal) -> Rules:
     up, down = s.volume[d] > s.volume[d - 1], s.volume[d] < s.volume[d - 1]
     return {
         "sell_1": (up and s.close[d] < s.open[d], _candle(s, d)),
@@ -139,11 +149,11 @@ def _sell_rules(s: _Series, d: int, ma3: list, ma6: Decimal) -> dict[str, tuple[
     }
 
 
-def _candle(s: _Series, d: int) -> dict:
+def _candle(s: _Series, d: int) -> Evidence:
     return {"volume": s.volume[d], "previous_volume": s.volume[d - 1], "close": s.close[d], "open": s.open[d]}
 
 
-def _previous_open(s: _Series, d: int) -> dict:
+def _previous_open(s: _Series, d: int) -> Evidence:
     return {
         "volume": s.volume[d],
         "previous_volume": s.volume[d - 1],
@@ -152,11 +162,11 @@ def _previous_open(s: _Series, d: int) -> dict:
     }
 
 
-def _ma3_turn(ma3: list) -> dict:
+def _ma3_turn(ma3: list[Decimal]) -> Evidence:
     return {"ma3": ma3[0], "ma3_previous": ma3[1], "ma3_two_days_ago": ma3[2]}
 
 
-def _fired(rules: dict[str, tuple[bool, dict]]) -> list[RuleFiring]:
+def _fired(rules: Rules) -> list[RuleFiring]:
     return [
         RuleFiring(rule=name, meaning=_MEANING[name], data={key: _out(value) for key, value in data.items()})
         for name, (held, data) in rules.items()

@@ -14,7 +14,7 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from cache import CacheMeta, CachePolicy, TieredCache, make_key
 from tools.stocks.config import StocksConfig
@@ -25,6 +25,12 @@ from tools.stocks.yahoo import YahooChart, daily_bars
 
 MONTH_NAMESPACE = "stocks.month"
 YAHOO_NAMESPACE = "stocks.yahoo_chart"
+
+
+class MonthSource(Protocol):
+    """An exchange's daily bars by month (:class:`TwseDaily`, :class:`TpexDaily`)."""
+
+    async def fetch_month(self, code: str, year: int, month: int) -> MonthBars: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +64,7 @@ class HistoryDesk:
         config: StocksConfig,
         clock: Callable[[], float],
     ) -> None:
-        self._daily = {"TWSE": twse, "TPEx": tpex}
+        self._daily: dict[Market, MonthSource] = {"TWSE": twse, "TPEx": tpex}
         self._yahoo, self._cache, self._config, self._clock = yahoo, cache, config, clock
 
     def month_policy(self, code: str, year: int, month: int) -> CachePolicy:

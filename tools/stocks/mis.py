@@ -29,7 +29,7 @@ PATH = "/stock/api/getStockInfo.jsp"
 MAX_CHANNELS = 30
 LOT_SHARES = 1000
 _PREFIX = {"TWSE": "tse", "TPEx": "otc"}
-_MARKET = {"tse": "TWSE", "otc": "TPEx"}
+_MARKET: dict[str, Market] = {"tse": "TWSE", "otc": "TPEx"}
 EXCHANGE_NAME = {"TWSE": "Taiwan Stock Exchange", "TPEx": "Taipei Exchange (OTC)"}
 EMPTY_QUERY = "5001"  # rtmessage "Empty Query.": none of the channels exists
 TAIEX = "tse_t00.tw"
@@ -83,7 +83,7 @@ def is_placeholder(entry: dict[str, Any]) -> bool:
 
 
 def entry_market(entry: dict[str, Any]) -> Market | None:
-    return _MARKET.get(clean(entry.get("ex")).lower())  # type: ignore[return-value]
+    return _MARKET.get(clean(entry.get("ex")).lower())
 
 
 def entry_code(entry: dict[str, Any]) -> str:

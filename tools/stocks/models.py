@@ -19,6 +19,9 @@ Market = Literal["TWSE", "TPEx", "Yahoo"]
 
 PriceSource = Literal["last_trade", "bid_ask_mid", "previous_close", "regular_market"]
 
+Signal = Literal["buy", "sell", "none"]
+"""A day's BestFourPoint verdict (see :mod:`tools.stocks.analysis`)."""
+
 
 class DailyBar(BaseModel):
     """One trading day. Prices are null on a day without trades (a gap)."""
@@ -187,7 +190,7 @@ class DaySignal(BaseModel):
     close: float
     ma3: float
     ma6: float
-    signal: Literal["buy", "sell", "none"] = Field(
+    signal: Signal = Field(
         description="buy: buy gate passed and a buy rule fired; sell: likewise for sell; none otherwise."
     )
     buy_rules: list[RuleFiring]
@@ -204,7 +207,7 @@ class StockAnalysis(BaseModel):
     as_of: date
     bars_used: int = Field(description="Trading days with a close, open and volume that the analysis used.")
     moving_averages: MovingAverages
-    latest_signal: Literal["buy", "sell", "none"]
+    latest_signal: Signal
     signals: list[DaySignal] = Field(description="One entry per evaluated day, oldest first.")
     method: str = Field(description="How the signals are computed.")
     cache: CacheInfo | None = None
