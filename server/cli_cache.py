@@ -66,7 +66,11 @@ async def _stats(cache: TieredCache, _args: argparse.Namespace) -> int:
     return 0
 
 
+_SELECTOR_FLAGS = {"key": "--key", "tag": "--tag", "pattern": "--pattern", "namespace": "--namespace"}
+
+
 async def _invalidate(cache: TieredCache, args: argparse.Namespace) -> int:
+    _refuse_blank_selectors(args)
     if args.in_namespace is not None and args.older_than is None and args.unused_for is None:
         raise UsageError("--in-namespace goes with --older-than or --unused-for")
     try:
@@ -78,20 +82,35 @@ async def _invalidate(cache: TieredCache, args: argparse.Namespace) -> int:
     return 0 if all(count is not None for count in removed.values()) else 1
 
 
+def _refuse_blank_selectors(args: argparse.Namespace) -> None:
+    """A blank selector is a usage error: it must never fall through to another kind (once an
+    empty ``--pattern`` emptied every tier)."""
+    flags = {**_SELECTOR_FLAGS, "in_namespace": "--in-namespace"}
+    for attr, flag in flags.items():
+        value = getattr(args, attr)
+        for item in value if isinstance(value, list) else [value]:
+            if item is not None and not item.strip():
+                raise UsageError(f"invalidate: {flag} is empty; give a value (only --all empties the cache)")
+
+
 async def _drop(cache: TieredCache, args: argparse.Namespace) -> dict[str, int | None]:
-    if args.key:
+    """The one invalidation the flags ask for; each branch tests its own flag, so nothing falls
+    through to :meth:`~cache.TieredCache.clear`, which only ``--all`` reaches."""
+    if args.key is not None:
         return await cache.invalidate_keys(*args.key)
-    if args.tag:
+    if args.tag is not None:
         return await cache.invalidate_tags(*args.tag)
-    if args.pattern:
+    if args.pattern is not None:
         return await cache.invalidate_pattern(args.pattern)
-    if args.namespace:
+    if args.namespace is not None:
         return await cache.invalidate_namespace(args.namespace)
     if args.older_than is not None:
         return await cache.invalidate_older_than(_positive(args.older_than, "--older-than"), args.in_namespace)
     if args.unused_for is not None:
         return await cache.invalidate_unused(_positive(args.unused_for, "--unused-for"), args.in_namespace)
-    return await cache.clear()
+    if args.all:
+        return await cache.clear()
+    raise UsageError("invalidate needs one of --key, --tag, --pattern, --namespace, --all, --older-than, --unused-for")
 
 
 def _positive(seconds: float, flag: str) -> float:

@@ -39,8 +39,9 @@ class Backend(Protocol):
     async def tagged(self, tags: Sequence[str]) -> list[str]:
         """Keys carrying any of the tags."""
 
-    async def clear(self) -> None:
-        """Remove every entry this backend owns (only its own prefix on a shared Redis)."""
+    async def clear(self) -> int:
+        """Remove every entry this backend owns (only its own prefix on a shared Redis); returns
+        how many entries it removed (not counting the bookkeeping beside them, such as tag links)."""
 
     async def ping(self) -> bool:
         """True when the tier answers."""

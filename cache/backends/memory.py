@@ -159,8 +159,8 @@ class MemoryBackend:
     async def unused_since(self, cutoff: float, pattern: str = "*") -> list[str]:
         return self.unused_since_now(cutoff, pattern)
 
-    async def clear(self) -> None:
-        self.clear_now()
+    async def clear(self) -> int:
+        return self.clear_now()
 
     async def ping(self) -> bool:
         return True

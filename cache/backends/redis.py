@@ -242,17 +242,20 @@ class RedisBackend:
             replies = await pipe.execute()
         return {key: bytes(raw) for key, raw in zip(keys, replies) if raw}
 
-    async def clear(self) -> None:
-        """UNLINK every key under this backend's prefix (SCAN, batches of 500)."""
+    async def clear(self) -> int:
+        """UNLINK every key under this backend's prefix (SCAN, batches of 500); returns how many
+        entries were removed (the tag sets and locks under the prefix go too, uncounted)."""
         batch: list[bytes | str] = []
+        removed = 0
         async with self.command("clear"):
             async for raw in self.client.scan_iter(match=self._match_prefix + "*", count=_SCAN_COUNT):
                 batch.append(raw)
                 if len(batch) >= _UNLINK_BATCH:
-                    await self.client.unlink(*batch)
+                    removed += await self._unlink_counting(batch)
                     batch = []
             if batch:
-                await self.client.unlink(*batch)
+                removed += await self._unlink_counting(batch)
+        return removed
 
     async def ping(self) -> bool:
         """True when Redis answers PING; False (never an exception) otherwise."""
@@ -292,6 +295,18 @@ class RedisBackend:
             key: {_text(tag) for tag in (replies[2 * i + 1] or ())} if replies[2 * i] else set()
             for i, key in enumerate(keys)
         }
+
+    async def _unlink_counting(self, names: list[bytes | str]) -> int:
+        """UNLINK ``names`` (full Redis keys under the prefix); how many of them were entries."""
+        cut = len(self.prefix)
+        entries: list[bytes | str] = []
+        others: list[bytes | str] = []
+        for name in names:
+            (others if _text(name)[cut:].startswith(_RESERVED) else entries).append(name)
+        removed = int(await self.client.unlink(*entries)) if entries else 0
+        if others:
+            await self.client.unlink(*others)
+        return removed
 
     def command(self, op: str) -> AbstractAsyncContextManager[None]:
         """Hold one of the backend's connection slots and map redis-py and socket errors

@@ -223,15 +223,17 @@ class SqliteBackend:
             keys.update(dict.fromkeys(row[0] for row in rows))
         return list(keys)
 
-    async def clear(self) -> None:
-        """Remove every entry and tag link from the file."""
+    async def clear(self) -> int:
+        """Remove every entry and tag link from the file; returns how many entries (rows, expired
+        ones included) it removed."""
         self._access.clear()
 
-        async def work(conn: aiosqlite.Connection) -> None:
+        async def work(conn: aiosqlite.Connection) -> int:
             await conn.execute("DELETE FROM tags")
-            await conn.execute("DELETE FROM entries")
+            cursor = await conn.execute("DELETE FROM entries")
+            return max(cursor.rowcount, 0)
 
-        await self._file.write("clear", work)
+        return await self._file.write("clear", work)
 
     async def ping(self) -> bool:
         """True when the file answers a trivial query; never raises."""

@@ -184,12 +184,14 @@ async def test_tagged_returns_keys_with_any_tag(harness: Harness) -> None:
 async def test_clear_removes_everything(harness: Harness) -> None:
     b = harness.backend
     await b.set_many([harness.record(f"k{i}", tags=("t",)) for i in range(20)])
-    await b.clear()
+    assert await b.clear() == 20  # entries, not the tag bookkeeping beside them
     assert await b.get_many([f"k{i}" for i in range(20)]) == {}
     assert await b.match("*") == []
     assert await b.tagged(["t"]) == []
     await b.set_many([harness.record("after")])
     assert await b.get_many(["after"]) == {"after": b"v"}
+    assert await b.clear() == 1
+    assert await b.clear() == 0
 
 
 async def test_ping_and_idempotent_close(harness: Harness) -> None:
