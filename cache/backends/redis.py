@@ -36,7 +36,7 @@ from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
-from cache.backends.redis_glob import glob_to_redis, redis_escape
+from cache.backends.glob import glob_regex, redis_escape, redis_match
 from cache.backends.redis_slots import CommandSlots, failure
 from cache.config import DEFAULT_REDIS
 from cache.entry import Record
@@ -201,14 +201,17 @@ class RedisBackend:
         return int(removed)
 
     async def match(self, pattern: str) -> list[str]:
-        """Keys matching the glob (fnmatch/SQLite dialect), found with SCAN MATCH ... TYPE string."""
-        redis_pattern = self._match_prefix + glob_to_redis(pattern)
+        """Keys matching the glob (:mod:`cache.backends.glob`), found with SCAN MATCH ... TYPE
+        string. Redis matches bytes, so its MATCH only narrows the scan: each key it returns is
+        checked against the pattern here."""
+        redis_pattern = self._match_prefix + redis_match(pattern)
+        exact = glob_regex(pattern).fullmatch
         found: dict[str, None] = {}
         cut = len(self.prefix)
         async with self.command("match"):
             async for raw in self.client.scan_iter(match=redis_pattern, count=_SCAN_COUNT, _type="string"):
                 key = _text(raw)[cut:]
-                if not key.startswith(_RESERVED):
+                if not key.startswith(_RESERVED) and exact(key):
                     found[key] = None
         return list(found)
 

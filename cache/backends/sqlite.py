@@ -33,6 +33,7 @@ from typing import Any
 import aiosqlite
 
 from cache.backends.base import BackendError
+from cache.backends.glob import sqlite_glob
 from cache.backends.sqlite_file import SqliteCounters, SqliteFile
 from cache.backends.sqlite_lru import AccessTimes, Bounds, flush_access
 from cache.backends.sqlite_maintenance import SqliteMaintenance
@@ -201,9 +202,9 @@ class SqliteBackend:
         return await self._file.write("delete_many", work)
 
     async def match(self, pattern: str) -> list[str]:
-        """Live keys matching the glob (SQLite GLOB: case-sensitive, ``*?[...]``)."""
+        """Live keys matching the glob (:mod:`cache.backends.glob`, rewritten for SQLite GLOB)."""
         rows = await self._file.read(
-            "match", f"SELECT key FROM entries WHERE key GLOB ? AND {LIVE}", (pattern, self._clock())
+            "match", f"SELECT key FROM entries WHERE key GLOB ? AND {LIVE}", (sqlite_glob(pattern), self._clock())
         )
         return [row[0] for row in rows]
 

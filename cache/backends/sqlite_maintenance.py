@@ -19,6 +19,7 @@ from typing import Any
 import aiosqlite
 
 from cache.backends.base import BackendError
+from cache.backends.glob import sqlite_glob
 from cache.backends.sqlite_file import SqliteFile
 from cache.backends.sqlite_lru import AccessTimes, Bounds, delete_expired, totals
 from cache.backends.sqlite_schema import LIVE, SCHEMA_VERSION, file_uri, inspect_cache_file
@@ -175,7 +176,9 @@ class SqliteMaintenance:
 
     async def _keys(self, op: str, condition: str, cutoff: float, pattern: str) -> list[str]:
         """Keys of rows meeting ``condition`` (one ``?`` for ``cutoff``) and the glob ``pattern``."""
-        rows = await self._file.read(op, f"SELECT key FROM entries WHERE {condition} AND key GLOB ?", (cutoff, pattern))
+        rows = await self._file.read(
+            op, f"SELECT key FROM entries WHERE {condition} AND key GLOB ?", (cutoff, sqlite_glob(pattern))
+        )
         return [row[0] for row in rows]
 
     def _expired_batch_remover(self, now: float) -> Callable[[aiosqlite.Connection], Awaitable[int]]:

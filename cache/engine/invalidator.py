@@ -29,6 +29,7 @@ from typing import Literal
 
 from cache.backends.base import Backend
 from cache.backends.capabilities import CreationIndex, HeadReader, UseIndex
+from cache.backends.glob import parse_glob
 from cache.backends.memory import MemoryBackend
 from cache.engine.age_scan import created_before_by_heads
 from cache.engine.tier_guard import SKIPPED, Skipped, TierGuard
@@ -75,6 +76,8 @@ def _check_selectors(kind: str, value: tuple[str, ...]) -> None:
     blank = [item for item in value if not isinstance(item, str) or not item.strip()]
     if blank:
         raise ValueError(f"{kind} invalidation refuses an empty or blank selector: {blank[0]!r}")
+    if kind == "pattern":
+        parse_glob(value[0])  # a malformed glob is the caller's error, not a tier failure
 
 
 def age_event(kind: Literal["older_than", "unused"], cutoff: float, namespace: str | None = None) -> InvalidationEvent:

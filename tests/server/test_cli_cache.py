@@ -57,3 +57,22 @@ def test_all_reports_what_each_tier_removed(cache_file: Path, capsys: pytest.Cap
     rows = dict(line.split() for line in capsys.readouterr().out.splitlines()[2:])
     assert rows == {"memory": "0", "sqlite": str(len(KEYS))}
     assert stored(cache_file) == {}
+
+
+def test_a_reversed_range_is_a_usage_error(cache_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["cache", "invalidate", "--pattern", "trials.search:[9-0]*"]) == 2
+    assert "range 9-0 is reversed" in one_error_line(capsys)
+    assert sorted(stored(cache_file)) == sorted(KEYS)
+
+
+STARTS_WITH_T = [key for key in KEYS if key.startswith("t")]
+
+
+@pytest.mark.parametrize(
+    ("pattern", "left"), [("[!t]*", STARTS_WITH_T), ("[^t]*", STARTS_WITH_T), ("t[!r]*", KEYS[:-1])]
+)
+def test_a_negated_class_removes_what_it_says_from_sqlite(
+    cache_file: Path, pattern: str, left: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["cache", "invalidate", "--pattern", pattern]) == 0
+    assert sorted(stored(cache_file)) == sorted(left)

@@ -113,6 +113,14 @@ async def test_blank_selectors_are_refused_and_remove_nothing(
     assert seen == []
 
 
+async def test_a_malformed_glob_is_the_callers_error_not_a_tier_failure(stack: Stack, policy: CachePolicy) -> None:
+    await stack.cache.set("ns:b", 1, policy)
+    with pytest.raises(ValueError, match="reversed"):
+        await stack.cache.invalidate_pattern("ns:[z-a]", tiers=("sqlite",))
+    assert stack.cache.tier_states() == {"redis": "closed", "sqlite": "closed"}
+    assert _everywhere(stack, "ns:b") == [True] * 3
+
+
 @pytest.mark.parametrize("kind", ["keys", "tags", "pattern", "namespace"])
 @pytest.mark.parametrize("value", [(), ("",), (" ",)])
 def test_events_refuse_blank_selectors(kind: str, value: tuple[str, ...]) -> None:
