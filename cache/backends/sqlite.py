@@ -237,8 +237,9 @@ class SqliteBackend:
         return await self._file.write("clear", work)
 
     async def ping(self) -> bool:
-        """True when the file answers a trivial query; never raises."""
-        if self._file.closed:
+        """True when the file answers a trivial query and is still the file at the path (not
+        deleted or replaced since it was opened); never raises."""
+        if self._file.closed or self._file.moved() is not None:
             return False
         try:
             await self._file.reader.execute_fetchall("SELECT 1")
