@@ -1,4 +1,9 @@
-"""``trialstock-mcp cache ...``: inspect and maintain the cache tiers from a shell."""
+"""``trialstock-mcp cache ...``: inspect and maintain the cache tiers from a shell.
+
+Unlike a server, which runs on without a tier it cannot open, these commands need the tiers the
+settings configure: a SQLite file that cannot be opened fails the command (exit 1, one line
+naming the path and the reason) instead of acting on the memory tier alone.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from cache import BackendError, TieredCache, build_cache
+from cache import BackendError, SqliteBackend, TieredCache, build_cache
 from cache.coordination import EventBus, MemorySync, shared_store_for
 from cache.observe import StatsBoard
 from server.cli_errors import UsageError
@@ -23,7 +28,13 @@ async def run_cache_command(settings: Settings, args: argparse.Namespace) -> int
         from server.cli_warm import cutoff, warm
 
         return await (warm if args.action == "warm" else cutoff)(settings, args)
-    cache = await build_cache(settings.cache, sqlite=settings.sqlite, redis=settings.redis, clock=time.time)
+    try:
+        cache = await build_cache(
+            settings.cache, sqlite=settings.sqlite, redis=settings.redis, clock=time.time, require_sqlite=True
+        )
+    except BackendError as exc:
+        print(f"trialstock-mcp: cache {args.action} failed: {exc}", file=sys.stderr)
+        return 1
     notifier: EventBus | MemorySync | None = None
     try:
         if args.action in ("invalidate", "restore"):
@@ -147,9 +158,16 @@ async def _restore(cache: TieredCache, args: argparse.Namespace) -> int:
 
 
 async def _check(cache: TieredCache, _args: argparse.Namespace) -> int:
-    report = {"ping": await cache.ping()}
-    if cache.sqlite is not None:
-        report["sqlite"] = await cache.sqlite.check()
+    report: dict[str, Any] = {"ping": await cache.ping()}
+    sqlite = cache.sqlite
+    set_aside = sqlite.set_aside if isinstance(sqlite, SqliteBackend) else None
+    if sqlite is not None:
+        report["sqlite"] = await _sqlite(cache).check()
+        if set_aside is not None:  # opening it just now found it bad: the fresh file's health hides that
+            report["sqlite"]["ok"] = False
+            report["sqlite"]["found_corrupt"] = (
+                f"{set_aside.problem}; moved it to {set_aside.moved_to} and started an empty cache file"
+            )
     print(render_tree(report))
     healthy = all(report["ping"].values()) and report.get("sqlite", {}).get("ok", True)
     return 0 if healthy else 1

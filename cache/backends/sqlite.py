@@ -38,7 +38,7 @@ from cache.backends.sqlite_file import SqliteCounters, SqliteFile
 from cache.backends.sqlite_lru import AccessTimes, Bounds, flush_access
 from cache.backends.sqlite_maintenance import SqliteMaintenance
 from cache.backends.sqlite_meta import SqliteMeta
-from cache.backends.sqlite_schema import LIVE
+from cache.backends.sqlite_schema import LIVE, SetAside
 from cache.config import DEFAULT_SQLITE
 from cache.entry import Record
 
@@ -114,6 +114,12 @@ class SqliteBackend:
     def where(self) -> str:
         """The cache file's path (the :class:`~cache.backends.capabilities.Describable` capability)."""
         return str(self._file.path)
+
+    @property
+    def set_aside(self) -> SetAside | None:
+        """The corrupt, non-SQLite or foreign file found at the path and moved away (and why)
+        when this backend opened it, or None: a fresh, empty file replaced it."""
+        return self._file.set_aside
 
     @property
     def counters(self) -> SqliteCounters:
@@ -305,7 +311,8 @@ class SqliteBackend:
         await self._maintenance.vacuum()
 
     async def check(self) -> dict[str, Any]:
-        """Health report: quick_check verdict (``ok``), entry/expired/tag counts, sizes, path."""
+        """Health report: full integrity_check verdict and size bookkeeping (``ok``), entry,
+        expired and tag counts, sizes, path."""
         return await self._maintenance.check()
 
 

@@ -36,7 +36,7 @@ from typing import TypeVar
 import aiosqlite
 
 from cache.backends.base import BackendError
-from cache.backends.sqlite_schema import connect, is_busy, open_writer
+from cache.backends.sqlite_schema import SetAside, connect, is_busy, open_writer
 
 log = logging.getLogger(__name__)
 
@@ -71,8 +71,11 @@ class SqliteFile:
         *,
         busy_timeout_ms: int,
         clock: Callable[[], float],
+        set_aside: SetAside | None = None,
     ) -> None:
         self.path = path
+        self.set_aside = set_aside
+        """The bad file found at the path and moved away when this file was (last) opened, if any."""
         self.reader = reader
         self.counters = SqliteCounters()
         self._writer = writer
@@ -89,8 +92,8 @@ class SqliteFile:
     async def open(cls, path: Path, busy_timeout_ms: int, clock: Callable[[], float]) -> SqliteFile:
         """Open the writer (checking the file, setting a bad one aside) and the reader.
         BackendError when no usable file can be opened."""
-        writer, reader = await _connections(path, busy_timeout_ms, clock)
-        return cls(path, writer, reader, busy_timeout_ms=busy_timeout_ms, clock=clock)
+        writer, reader, set_aside = await _connections(path, busy_timeout_ms, clock)
+        return cls(path, writer, reader, busy_timeout_ms=busy_timeout_ms, clock=clock, set_aside=set_aside)
 
     def moved(self) -> str | None:
         """Why the open file is not the file at the path any more ("deleted", "replaced by
@@ -124,7 +127,7 @@ class SqliteFile:
                 problem,
             )
         await self._let_go()
-        self._writer, self.reader = await _connections(self.path, self._busy_timeout_ms, self._clock)
+        self._writer, self.reader, self.set_aside = await _connections(self.path, self._busy_timeout_ms, self._clock)
         self._identity = _identity(self.path)
         self._sidecars = _sidecar_identities(self.path)
         self._lost = None
@@ -243,11 +246,11 @@ class SqliteFile:
 
 async def _connections(
     path: Path, busy_timeout_ms: int, clock: Callable[[], float]
-) -> tuple[aiosqlite.Connection, aiosqlite.Connection]:
-    """The writer (on a checked file, a bad one set aside) and the reader; BackendError when no
-    usable file can be opened."""
+) -> tuple[aiosqlite.Connection, aiosqlite.Connection, SetAside | None]:
+    """The writer (on a checked file, a bad one set aside), the reader, and what was set aside;
+    BackendError when no usable file can be opened."""
     try:
-        writer = await open_writer(path, busy_timeout_ms, clock)
+        writer, set_aside = await open_writer(path, busy_timeout_ms, clock)
         try:
             reader = await connect(path, busy_timeout_ms, reader=True)
         except BaseException:
@@ -255,7 +258,7 @@ async def _connections(
             raise
     except (sqlite3.Error, OSError) as exc:
         raise BackendError(f"cannot open SQLite cache {path}: {exc}") from exc
-    return writer, reader
+    return writer, reader, set_aside
 
 
 def _identity(path: Path) -> tuple[int, int]:

@@ -3,12 +3,15 @@ tier it could not open, unsafe backup targets and bad backups, each with one lin
 
 from __future__ import annotations
 
+import os
+import subprocess
 from pathlib import Path
 
 import pytest
 
 from server.cli import main
-from tests.support.sqlite_files import fill_cache, stored
+from tests.support.console_script import CONSOLE_SCRIPT, server_env
+from tests.support.sqlite_files import desync_an_index, fill_cache, stored, trash_pages
 
 KEYS = [f"trials.search:v1:{i:02d}" for i in range(20)] + ["stocks.quote:v1:2330", "tail"]
 
@@ -76,3 +79,100 @@ def test_a_negated_class_removes_what_it_says_from_sqlite(
 ) -> None:
     assert main(["cache", "invalidate", "--pattern", pattern]) == 0
     assert sorted(stored(cache_file)) == sorted(left)
+
+
+# -- a SQLite tier the command could not open is a failure, never a quiet "memory only" --------
+
+
+def _parent_is_a_file(tmp_path: Path) -> Path:
+    (tmp_path / "plain-file").write_text("not a directory")
+    return tmp_path / "plain-file" / "cache.sqlite3"
+
+
+def _path_is_a_directory(tmp_path: Path) -> Path:
+    (tmp_path / "dir" / "cache.sqlite3").mkdir(parents=True)
+    return tmp_path / "dir" / "cache.sqlite3"
+
+
+UNOPENABLE = {
+    "parent is a file": (_parent_is_a_file, "not a directory"),
+    "a directory": (_path_is_a_directory, "is a directory"),
+}
+NEEDS_SQLITE = [
+    ["check"],
+    ["invalidate", "--all"],
+    ["invalidate", "--key", "k"],
+    ["backup", "{tmp}/b.sqlite3"],
+    ["restore", "{backup}"],
+    ["vacuum"],
+    ["stats"],
+]
+
+
+@pytest.mark.parametrize("command", NEEDS_SQLITE, ids=lambda c: " ".join(c))
+@pytest.mark.parametrize("setup", list(UNOPENABLE))
+def test_a_sqlite_tier_that_cannot_be_opened_fails_the_command(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], setup: str, command: list[str]
+) -> None:
+    make, reason = UNOPENABLE[setup]
+    backup = tmp_path / "good-backup.sqlite3"
+    fill_cache(backup, ["k"])
+    path = make(tmp_path)
+    monkeypatch.setenv("TRIALSTOCK_SQLITE_PATH", str(path))
+    argv = [part.format(tmp=tmp_path, backup=backup) for part in command]
+    assert main(["cache", *argv]) == 1
+    line = one_error_line(capsys)
+    assert str(path) in line and reason in line, line
+    assert "TRIALSTOCK_SQLITE__ENABLED" not in line
+
+
+def test_the_console_script_says_it_in_one_line_without_a_traceback(tmp_path: Path) -> None:
+    path = _path_is_a_directory(tmp_path)
+    for command in (["check"], ["vacuum"], ["invalidate", "--all"]):
+        result = subprocess.run(
+            [CONSOLE_SCRIPT, "cache", *command],
+            env=server_env(tmp_path, TRIALSTOCK_SQLITE_PATH=str(path)),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert result.returncode == 1, (command, result.stderr)
+        assert len(result.stderr.strip().splitlines()) == 1, (command, result.stderr)
+        assert f"cannot open SQLite cache {path}" in result.stderr
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads and writes any file whatever its mode")
+def test_a_read_only_cache_file_fails_the_command(cache_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    cache_file.chmod(0o444)
+    cache_file.parent.chmod(0o555)
+    try:
+        assert main(["cache", "invalidate", "--all"]) == 1
+        assert str(cache_file) in one_error_line(capsys)
+    finally:
+        cache_file.parent.chmod(0o755)
+        cache_file.chmod(0o644)
+    assert sorted(stored(cache_file)) == sorted(KEYS)
+
+
+def test_check_reports_a_corrupt_file_and_where_it_went(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "cache.sqlite3"
+    fill_cache(path, [f"k{i}-{'x' * 500}" for i in range(200)])
+    damaged = trash_pages(path)
+    monkeypatch.setenv("TRIALSTOCK_SQLITE_PATH", str(path))
+    assert main(["cache", "check"]) == 1
+    captured = capsys.readouterr()
+    (aside,) = [p for p in tmp_path.iterdir() if ".corrupt-" in p.name and not p.name.endswith(("-wal", "-shm"))]
+    assert aside.read_bytes() == damaged
+    (found,) = [line for line in captured.out.splitlines() if "found_corrupt:" in line]
+    assert "quick_check" in found and f"moved it to {aside}" in found, found
+    (warning,) = captured.err.strip().splitlines()  # the one WARNING the open logs
+    assert "unusable" in warning and str(aside) in warning
+
+
+def test_check_runs_the_full_integrity_check(cache_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    desync_an_index(cache_file)
+    assert main(["cache", "check"]) == 1
+    out = capsys.readouterr().out
+    assert "integrity_check:" in out and "entries_lru" in out, out

@@ -47,3 +47,28 @@ def stats_row(path: Path) -> tuple[int, int]:
         return int(entries), int(data_bytes)
     finally:
         conn.close()
+
+
+def trash_pages(path: Path, start: int = 4096, end: int = 40_000) -> bytes:
+    """Overwrite bytes ``start``-``end`` of the file (pages after the header page); the new bytes."""
+    raw = bytearray(path.read_bytes())
+    assert len(raw) > end, "fill the file with more entries first"
+    raw[start:end] = b"\xa5" * (end - start)
+    path.write_bytes(bytes(raw))
+    return bytes(raw)
+
+
+def desync_an_index(path: Path) -> None:
+    """Make the ``entries_lru`` index disagree with its table: damage ``PRAGMA quick_check``
+    does not see (it skips index content) and ``PRAGMA integrity_check`` does."""
+    conn = sqlite3.connect(path)
+    try:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        conn.execute("PRAGMA writable_schema = ON")
+        conn.execute(
+            "UPDATE sqlite_master SET sql = 'CREATE INDEX entries_lru ON entries(expires_at)' "
+            "WHERE name = 'entries_lru'"
+        )
+        conn.commit()
+    finally:
+        conn.close()

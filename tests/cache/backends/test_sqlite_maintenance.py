@@ -116,7 +116,7 @@ async def test_check_reports_counts_and_location(backend: SqliteBackend, clock: 
     await backend.set_many([Record("a", b"12345", clock() + 5, ("t",)), Record("b", b"1", clock() + 3600)])
     clock.advance(10)
     report = await backend.check()
-    assert report["ok"] is True and report["quick_check"] == "ok"
+    assert report["ok"] is True and report["integrity_check"] == "ok" and report["size_bookkeeping"] == "ok"
     assert report["path"] == str(backend.path)
     assert (report["entries"], report["expired"], report["tag_links"]) == (2, 1, 1)
     assert report["data_bytes"] == len("a") + 5 + len("b") + 1
