@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from cache import BackendError, SqliteBackend, TieredCache, build_cache
+from cache.backends import BackupRefused
 from cache.coordination import EventBus, MemorySync, shared_store_for
 from cache.observe import StatsBoard
 from server.cli_errors import UsageError
@@ -137,21 +138,24 @@ def _sqlite(cache: TieredCache) -> Any:
 
 
 async def _backup(cache: TieredCache, args: argparse.Namespace) -> int:
+    """A new file in an existing folder, or exit 2 (see :mod:`cache.backends.sqlite_backup`)."""
     target: Path = args.path
-    if target.exists():
-        raise UsageError(f"{target} exists; choose a new file for the backup")
-    await _sqlite(cache).backup(target)
+    try:
+        await _sqlite(cache).backup(target)
+    except BackupRefused as exc:  # nothing was written
+        raise UsageError(f"cannot back up to {target}: {exc}") from None
     print(f"backed up to {target}")
     return 0
 
 
 async def _restore(cache: TieredCache, args: argparse.Namespace) -> int:
+    """Only a sound backup of ours is restored; anything else is exit 2 with the cache untouched."""
     source: Path = args.path
     if not source.is_file():
-        raise UsageError(f"{source} is not a file")
+        raise UsageError(f"cannot restore from {source}: not a file")
     try:
         restored = await _sqlite(cache).restore(source)
-    except BackendError as exc:  # not one of our cache files, or unreadable: nothing was changed
+    except BackupRefused as exc:  # checked before anything was replaced
         raise UsageError(f"cannot restore from {source}: {exc}") from None
     print(f"restored {restored} entries from {source}")
     return 0

@@ -311,32 +311,3 @@ def move_aside(path: Path, problem: str, clock: Callable[[], float]) -> Path:
             os.replace(sibling, Path(f"{aside}{suffix}"))
     log.warning("SQLite cache %s is unusable: %s; moved it to %s and started a fresh file", path, problem, aside)
     return aside
-
-
-def inspect_cache_file(path: Path) -> str | None:
-    """Why ``path`` is not a healthy cache file of our schema version (or one we migrate), or
-    None when it is.
-
-    Blocking (plain sqlite3, read-only): run it in a thread.
-    """
-    if not path.is_file():
-        return "no such file"
-    try:
-        conn = sqlite3.connect(file_uri(path, read_only=True), uri=True)
-    except sqlite3.Error as exc:
-        return f"cannot open ({exc})"
-    try:
-        verdict = "; ".join(str(r[0]) for r in conn.execute("PRAGMA quick_check").fetchall())
-        if verdict != "ok":
-            return f"failed quick_check ({verdict[:200]})"
-        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        if not {"meta", "entries", "tags"} <= tables:
-            return "not a trialstock cache file (tables missing)"
-        meta = dict(conn.execute("SELECT name, value FROM meta").fetchall())
-    except sqlite3.Error as exc:
-        return f"not a SQLite database ({exc})"
-    finally:
-        conn.close()
-    if meta.get("application") != APPLICATION or meta.get("schema_version") not in (SCHEMA_VERSION, *MIGRATABLE):
-        return f"not a trialstock cache file of schema version {SCHEMA_VERSION}"
-    return None

@@ -11,7 +11,15 @@ import pytest
 
 from server.cli import main
 from tests.support.console_script import CONSOLE_SCRIPT, server_env
-from tests.support.sqlite_files import desync_an_index, fill_cache, stored, trash_pages
+from tests.support.sqlite_files import (
+    BAD_BACKUPS,
+    craft_backup,
+    desync_an_index,
+    fill_cache,
+    stats_row,
+    stored,
+    trash_pages,
+)
 
 KEYS = [f"trials.search:v1:{i:02d}" for i in range(20)] + ["stocks.quote:v1:2330", "tail"]
 
@@ -176,3 +184,68 @@ def test_check_runs_the_full_integrity_check(cache_file: Path, capsys: pytest.Ca
     assert main(["cache", "check"]) == 1
     out = capsys.readouterr().out
     assert "integrity_check:" in out and "entries_lru" in out, out
+
+
+# -- backup: never a traceback, never a folder created, never someone else's file removed ------
+
+
+def _files(folder: Path) -> set[str]:
+    return {p.name for p in folder.iterdir()}
+
+
+@pytest.mark.parametrize(
+    ("target", "fragment"),
+    [
+        ("{tmp}/" + "b" * 300 + ".sqlite3", "file name is 308 bytes long; at most 255"),
+        ("{tmp}/missing/folder/b.sqlite3", "does not exist"),
+        ("{tmp}/plain-file/b.sqlite3", "is not a directory"),
+        ("{tmp}/cache.sqlite3", "exists; choose a new file"),
+        ("{tmp}", "exists; choose a new file"),
+    ],
+)
+def test_backup_refuses_a_bad_target_in_one_line(
+    cache_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], target: str, fragment: str
+) -> None:
+    (tmp_path / "plain-file").write_text("x")
+    before = _files(tmp_path)
+    assert main(["cache", "backup", target.format(tmp=tmp_path)]) == 2
+    assert fragment in one_error_line(capsys)
+    assert _files(tmp_path) == before
+    assert sorted(stored(cache_file)) == sorted(KEYS)
+
+
+def test_backup_leaves_an_unrelated_partial_file_alone(cache_file: Path, tmp_path: Path) -> None:
+    bystander = tmp_path / "b.partial"
+    bystander.write_text("someone's download in progress")
+    before = _files(tmp_path)
+    assert main(["cache", "backup", str(tmp_path / "b")]) == 0
+    assert bystander.read_text() == "someone's download in progress"
+    assert _files(tmp_path) == before | {"b"}  # and no temporary file left behind
+    assert stored(tmp_path / "b") == stored(cache_file)
+
+
+# -- restore: the backup is checked before anything is replaced --------------------------------
+
+
+@pytest.mark.parametrize("kind", list(BAD_BACKUPS))
+def test_restore_refuses_a_bad_backup_and_changes_nothing(
+    cache_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], kind: str
+) -> None:
+    backup = tmp_path / "crafted.sqlite3"
+    craft_backup(backup, kind)
+    before, totals = stored(cache_file), stats_row(cache_file)
+    capsys.readouterr()
+    assert main(["cache", "restore", str(backup)]) == 2
+    line = one_error_line(capsys)
+    assert line.startswith(f"trialstock-mcp: cannot restore from {backup}: ") and BAD_BACKUPS[kind] in line, line
+    assert stored(cache_file) == before and stats_row(cache_file) == totals
+    assert main(["cache", "check"]) == 0
+
+
+def test_restore_of_a_good_backup_still_works(cache_file: Path, tmp_path: Path) -> None:
+    backup = tmp_path / "good.sqlite3"
+    fill_cache(backup, ["restored:1", "restored:2"])
+    assert main(["cache", "restore", str(backup)]) == 0
+    assert set(stored(cache_file)) == {*KEYS, "restored:1", "restored:2"}
+    entries, data_bytes = stats_row(cache_file)
+    assert entries == len(KEYS) + 2 and data_bytes == sum(len(k) + len(v) for k, v in stored(cache_file).items())

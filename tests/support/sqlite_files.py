@@ -72,3 +72,68 @@ def desync_an_index(path: Path) -> None:
         conn.commit()
     finally:
         conn.close()
+
+
+def tamper(path: Path, *statements: str) -> None:
+    """Run ``statements`` on the file with a plain connection (to craft a bad backup)."""
+    conn = sqlite3.connect(path)
+    try:
+        for statement in statements:
+            conn.execute(statement)
+        conn.commit()
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        conn.close()
+
+
+def craft_backup(path: Path, kind: str) -> None:
+    """A file at ``path`` that a restore must refuse, of one ``kind`` (see :data:`BAD_BACKUPS`)."""
+    if kind == "empty file":
+        path.write_bytes(b"")
+        return
+    if kind == "not SQLite":
+        path.write_bytes(b"key,value\nstocks.quote:v1:2330,1000\n" * 50)
+        return
+    if kind == "someone else's database":
+        conn = sqlite3.connect(path)
+        conn.execute("CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT)")
+        conn.commit()
+        conn.close()
+        return
+    fill_cache(path, [f"evil:{i}:{'x' * 400}" for i in range(150)])
+    statements = {
+        "another application": ["UPDATE meta SET value = 'other-app' WHERE name = 'application'"],
+        "a newer schema version": ["UPDATE meta SET value = '99' WHERE name = 'schema_version'"],
+        "entries without a size column": [
+            *(f"DROP TRIGGER entries_after_{event}" for event in ("insert", "delete", "replace")),
+            "ALTER TABLE entries DROP COLUMN size",
+        ],
+        "a negative size": ["DROP TRIGGER entries_after_replace", "UPDATE entries SET size = -151000000000"],
+        "a size that is not a number": ["UPDATE entries SET size = 'big' WHERE rowid = 1"],
+        "negative totals": ["UPDATE stats SET bytes = -151000000000"],
+        "an infinite expiry": ["UPDATE entries SET expires_at = 9e999 WHERE rowid = 2"],
+        "an infinite last use": ["UPDATE entries SET last_access = -9e999 WHERE rowid = 3"],
+        "an infinite creation time": ["UPDATE entries SET created_at = 9e999 WHERE rowid = 4"],
+    }
+    if kind == "corrupt pages":
+        trash_pages(path)
+    else:
+        tamper(path, *statements[kind])
+
+
+BAD_BACKUPS = {
+    "empty file": "empty",
+    "not SQLite": "not a SQLite database",
+    "someone else's database": "not a trialstock cache file",
+    "another application": "not a trialstock cache file",
+    "a newer schema version": "schema version",
+    "entries without a size column": "size",
+    "a negative size": "negative size",
+    "a size that is not a number": "size",
+    "negative totals": "negative entry count or byte total",
+    "an infinite expiry": "expires_at",
+    "an infinite last use": "last_access",
+    "an infinite creation time": "created_at",
+    "corrupt pages": "integrity_check",
+}
+"""Each kind of bad backup :func:`craft_backup` makes, and a word the refusal must contain."""
