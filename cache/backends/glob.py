@@ -55,8 +55,9 @@ class CharClass:
     ranges: tuple[tuple[str, str], ...]
 
     def __contains__(self, ch: object) -> bool:
-        inside = any(lo <= ch <= hi for lo, hi in self.ranges) if isinstance(ch, str) else False
-        return inside != self.negated
+        if not isinstance(ch, str):
+            return False
+        return any(lo <= ch <= hi for lo, hi in self.ranges) != self.negated
 
 
 Token = str | Wild | CharClass

@@ -301,11 +301,12 @@ class RedisBackend:
 
     async def _unlink_counting(self, names: list[bytes | str]) -> int:
         """UNLINK ``names`` (full Redis keys under the prefix); how many of them were entries."""
-        cut = len(self.prefix)
+        reserved = tuple((self.prefix + r).encode() for r in _RESERVED)
         entries: list[bytes | str] = []
         others: list[bytes | str] = []
-        for name in names:
-            (others if _text(name)[cut:].startswith(_RESERVED) else entries).append(name)
+        for name in names:  # compared as bytes: a foreign key under the prefix need not be UTF-8
+            raw = name if isinstance(name, bytes) else name.encode()
+            (others if raw.startswith(reserved) else entries).append(name)
         removed = int(await self.client.unlink(*entries)) if entries else 0
         if others:
             await self.client.unlink(*others)
