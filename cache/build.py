@@ -27,16 +27,18 @@ async def build_cache(
     sqlite: SqliteConfig | None = None,
     redis: RedisConfig | None = None,
     clock: Callable[[], float] = time.time,
+    require_sqlite: bool = False,
 ) -> TieredCache:
     """Open the configured tiers and return the engine (which owns and closes them).
 
     Raises ValueError for an unusable serializer setting. A SQLite file that cannot be opened
-    (BackendError or OSError) is logged and skipped.
+    (BackendError or OSError) is logged and skipped, unless ``require_sqlite`` (the operator's
+    commands): then it is a BackendError naming the path and the reason.
     """
     engine = engine if engine is not None else EngineConfig()
     serializer = Serializer(engine.serializer, compress_threshold=engine.compress_threshold)
     memory = MemoryBackend(max_entries=engine.memory_max_entries, max_bytes=engine.memory_max_bytes, clock=clock)
-    sqlite_tier = await _open_sqlite(sqlite, clock) if sqlite is not None and sqlite.enabled else None
+    sqlite_tier = await _open_sqlite(sqlite, clock, require_sqlite) if sqlite is not None and sqlite.enabled else None
     try:
         redis_tier, locker = _open_redis(redis, clock)
     except BaseException:
@@ -59,7 +61,7 @@ async def build_cache(
     )
 
 
-async def _open_sqlite(config: SqliteConfig, clock: Callable[[], float]) -> Any:
+async def _open_sqlite(config: SqliteConfig, clock: Callable[[], float], required: bool = False) -> Any:
     from cache.backends.sqlite import SqliteBackend  # imported lazily: optional tier
 
     try:
@@ -72,6 +74,8 @@ async def _open_sqlite(config: SqliteConfig, clock: Callable[[], float]) -> Any:
             clock=clock,
         )
     except (BackendError, OSError) as exc:
+        if required:
+            raise BackendError(str(exc)) from exc
         log.error("SQLite cache tier at %s unavailable, running without it: %s", config.path, exc)
         return None
 

@@ -1,4 +1,9 @@
-"""``trialstock-mcp cache ...``: inspect and maintain the cache tiers from a shell."""
+"""``trialstock-mcp cache ...``: inspect and maintain the cache tiers from a shell.
+
+Unlike a server, which runs on without a tier it cannot open, these commands need the tiers the
+settings configure: a SQLite file that cannot be opened fails the command (exit 1, one line
+naming the path and the reason) instead of acting on the memory tier alone.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from cache import BackendError, TieredCache, build_cache
+from cache import BackendError, SqliteBackend, TieredCache, build_cache
+from cache.backends import BackupRefused
 from cache.coordination import EventBus, MemorySync, shared_store_for
 from cache.observe import StatsBoard
 from server.cli_errors import UsageError
@@ -23,7 +29,13 @@ async def run_cache_command(settings: Settings, args: argparse.Namespace) -> int
         from server.cli_warm import cutoff, warm
 
         return await (warm if args.action == "warm" else cutoff)(settings, args)
-    cache = await build_cache(settings.cache, sqlite=settings.sqlite, redis=settings.redis, clock=time.time)
+    try:
+        cache = await build_cache(
+            settings.cache, sqlite=settings.sqlite, redis=settings.redis, clock=time.time, require_sqlite=True
+        )
+    except BackendError as exc:
+        print(f"trialstock-mcp: cache {args.action} failed: {exc}", file=sys.stderr)
+        return 1
     notifier: EventBus | MemorySync | None = None
     try:
         if args.action in ("invalidate", "restore"):
@@ -66,7 +78,11 @@ async def _stats(cache: TieredCache, _args: argparse.Namespace) -> int:
     return 0
 
 
+_SELECTOR_FLAGS = {"key": "--key", "tag": "--tag", "pattern": "--pattern", "namespace": "--namespace"}
+
+
 async def _invalidate(cache: TieredCache, args: argparse.Namespace) -> int:
+    _refuse_blank_selectors(args)
     if args.in_namespace is not None and args.older_than is None and args.unused_for is None:
         raise UsageError("--in-namespace goes with --older-than or --unused-for")
     try:
@@ -78,20 +94,35 @@ async def _invalidate(cache: TieredCache, args: argparse.Namespace) -> int:
     return 0 if all(count is not None for count in removed.values()) else 1
 
 
+def _refuse_blank_selectors(args: argparse.Namespace) -> None:
+    """A blank selector is a usage error: it must never fall through to another kind (once an
+    empty ``--pattern`` emptied every tier)."""
+    flags = {**_SELECTOR_FLAGS, "in_namespace": "--in-namespace"}
+    for attr, flag in flags.items():
+        value = getattr(args, attr)
+        for item in value if isinstance(value, list) else [value]:
+            if item is not None and not item.strip():
+                raise UsageError(f"invalidate: {flag} is empty; give a value (only --all empties the cache)")
+
+
 async def _drop(cache: TieredCache, args: argparse.Namespace) -> dict[str, int | None]:
-    if args.key:
+    """The one invalidation the flags ask for; each branch tests its own flag, so nothing falls
+    through to :meth:`~cache.TieredCache.clear`, which only ``--all`` reaches."""
+    if args.key is not None:
         return await cache.invalidate_keys(*args.key)
-    if args.tag:
+    if args.tag is not None:
         return await cache.invalidate_tags(*args.tag)
-    if args.pattern:
+    if args.pattern is not None:
         return await cache.invalidate_pattern(args.pattern)
-    if args.namespace:
+    if args.namespace is not None:
         return await cache.invalidate_namespace(args.namespace)
     if args.older_than is not None:
         return await cache.invalidate_older_than(_positive(args.older_than, "--older-than"), args.in_namespace)
     if args.unused_for is not None:
         return await cache.invalidate_unused(_positive(args.unused_for, "--unused-for"), args.in_namespace)
-    return await cache.clear()
+    if args.all:
+        return await cache.clear()
+    raise UsageError("invalidate needs one of --key, --tag, --pattern, --namespace, --all, --older-than, --unused-for")
 
 
 def _positive(seconds: float, flag: str) -> float:
@@ -107,30 +138,40 @@ def _sqlite(cache: TieredCache) -> Any:
 
 
 async def _backup(cache: TieredCache, args: argparse.Namespace) -> int:
+    """A new file in an existing folder, or exit 2 (see :mod:`cache.backends.sqlite_backup`)."""
     target: Path = args.path
-    if target.exists():
-        raise UsageError(f"{target} exists; choose a new file for the backup")
-    await _sqlite(cache).backup(target)
+    try:
+        await _sqlite(cache).backup(target)
+    except BackupRefused as exc:  # nothing was written
+        raise UsageError(f"cannot back up to {target}: {exc}") from None
     print(f"backed up to {target}")
     return 0
 
 
 async def _restore(cache: TieredCache, args: argparse.Namespace) -> int:
+    """Only a sound backup of ours is restored; anything else is exit 2 with the cache untouched."""
     source: Path = args.path
     if not source.is_file():
-        raise UsageError(f"{source} is not a file")
+        raise UsageError(f"cannot restore from {source}: not a file")
     try:
         restored = await _sqlite(cache).restore(source)
-    except BackendError as exc:  # not one of our cache files, or unreadable: nothing was changed
+    except BackupRefused as exc:  # checked before anything was replaced
         raise UsageError(f"cannot restore from {source}: {exc}") from None
     print(f"restored {restored} entries from {source}")
     return 0
 
 
 async def _check(cache: TieredCache, _args: argparse.Namespace) -> int:
-    report = {"ping": await cache.ping()}
-    if cache.sqlite is not None:
-        report["sqlite"] = await cache.sqlite.check()
+    report: dict[str, Any] = {"ping": await cache.ping()}
+    sqlite = cache.sqlite
+    set_aside = sqlite.set_aside if isinstance(sqlite, SqliteBackend) else None
+    if sqlite is not None:
+        report["sqlite"] = await _sqlite(cache).check()
+        if set_aside is not None:  # opening it just now found it bad: the fresh file's health hides that
+            report["sqlite"]["ok"] = False
+            report["sqlite"]["found_corrupt"] = (
+                f"{set_aside.problem}; moved it to {set_aside.moved_to} and started an empty cache file"
+            )
     print(render_tree(report))
     healthy = all(report["ping"].values()) and report.get("sqlite", {}).get("ok", True)
     return 0 if healthy else 1

@@ -20,10 +20,12 @@ from cache.backends.capabilities import (
 )
 from cache.backends.memory import MemoryBackend
 from cache.backends.sqlite import SqliteBackend
+from cache.backends.sqlite_backup import BackupRefused
 
 __all__ = [
     "Backend",
     "BackendError",
+    "BackupRefused",
     "Countable",
     "CreationIndex",
     "Describable",

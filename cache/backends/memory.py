@@ -26,13 +26,12 @@ lost entries.
 from __future__ import annotations
 
 import math
-import re
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
-from fnmatch import translate
 from typing import Any
 
+from cache.backends.glob import glob_regex
 from cache.backends.memory_watermarks import Watermarks
 from cache.config import DEFAULT_ENGINE
 from cache.entry import Entry, Record
@@ -159,8 +158,8 @@ class MemoryBackend:
     async def unused_since(self, cutoff: float, pattern: str = "*") -> list[str]:
         return self.unused_since_now(cutoff, pattern)
 
-    async def clear(self) -> None:
-        self.clear_now()
+    async def clear(self) -> int:
+        return self.clear_now()
 
     async def ping(self) -> bool:
         return True
@@ -179,7 +178,7 @@ class MemoryBackend:
         return removed
 
     def match_now(self, pattern: str) -> list[str]:
-        matches = re.compile(translate(pattern)).match
+        matches = glob_regex(pattern).fullmatch
         now = self._clock()
         return [key for key, item in self._items.items() if now < item.stale_until and matches(key)]
 
@@ -192,7 +191,7 @@ class MemoryBackend:
 
     def created_before_now(self, cutoff: float, pattern: str = "*") -> list[str]:
         """Keys matching ``pattern`` whose entry was created before ``cutoff`` (O(n))."""
-        matches = re.compile(translate(pattern)).match
+        matches = glob_regex(pattern).fullmatch
         return [
             key
             for key, item in self._items.items()
@@ -205,7 +204,7 @@ class MemoryBackend:
         mark = self._marks.newest_by(cutoff)
         if mark is None:
             return []
-        matches = re.compile(translate(pattern)).match
+        matches = glob_regex(pattern).fullmatch
         keys: list[str] = []
         for key in self._items:
             if key is mark:

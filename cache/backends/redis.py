@@ -36,7 +36,7 @@ from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
-from cache.backends.redis_glob import glob_to_redis, redis_escape
+from cache.backends.glob import glob_regex, redis_escape, redis_match
 from cache.backends.redis_slots import CommandSlots, failure
 from cache.config import DEFAULT_REDIS
 from cache.entry import Record
@@ -201,14 +201,17 @@ class RedisBackend:
         return int(removed)
 
     async def match(self, pattern: str) -> list[str]:
-        """Keys matching the glob (fnmatch/SQLite dialect), found with SCAN MATCH ... TYPE string."""
-        redis_pattern = self._match_prefix + glob_to_redis(pattern)
+        """Keys matching the glob (:mod:`cache.backends.glob`), found with SCAN MATCH ... TYPE
+        string. Redis matches bytes, so its MATCH only narrows the scan: each key it returns is
+        checked against the pattern here."""
+        redis_pattern = self._match_prefix + redis_match(pattern)
+        exact = glob_regex(pattern).fullmatch
         found: dict[str, None] = {}
         cut = len(self.prefix)
         async with self.command("match"):
             async for raw in self.client.scan_iter(match=redis_pattern, count=_SCAN_COUNT, _type="string"):
                 key = _text(raw)[cut:]
-                if not key.startswith(_RESERVED):
+                if not key.startswith(_RESERVED) and exact(key):
                     found[key] = None
         return list(found)
 
@@ -242,17 +245,20 @@ class RedisBackend:
             replies = await pipe.execute()
         return {key: bytes(raw) for key, raw in zip(keys, replies) if raw}
 
-    async def clear(self) -> None:
-        """UNLINK every key under this backend's prefix (SCAN, batches of 500)."""
+    async def clear(self) -> int:
+        """UNLINK every key under this backend's prefix (SCAN, batches of 500); returns how many
+        entries were removed (the tag sets and locks under the prefix go too, uncounted)."""
         batch: list[bytes | str] = []
+        removed = 0
         async with self.command("clear"):
             async for raw in self.client.scan_iter(match=self._match_prefix + "*", count=_SCAN_COUNT):
                 batch.append(raw)
                 if len(batch) >= _UNLINK_BATCH:
-                    await self.client.unlink(*batch)
+                    removed += await self._unlink_counting(batch)
                     batch = []
             if batch:
-                await self.client.unlink(*batch)
+                removed += await self._unlink_counting(batch)
+        return removed
 
     async def ping(self) -> bool:
         """True when Redis answers PING; False (never an exception) otherwise."""
@@ -292,6 +298,19 @@ class RedisBackend:
             key: {_text(tag) for tag in (replies[2 * i + 1] or ())} if replies[2 * i] else set()
             for i, key in enumerate(keys)
         }
+
+    async def _unlink_counting(self, names: list[bytes | str]) -> int:
+        """UNLINK ``names`` (full Redis keys under the prefix); how many of them were entries."""
+        reserved = tuple((self.prefix + r).encode() for r in _RESERVED)
+        entries: list[bytes | str] = []
+        others: list[bytes | str] = []
+        for name in names:  # compared as bytes: a foreign key under the prefix need not be UTF-8
+            raw = name if isinstance(name, bytes) else name.encode()
+            (others if raw.startswith(reserved) else entries).append(name)
+        removed = int(await self.client.unlink(*entries)) if entries else 0
+        if others:
+            await self.client.unlink(*others)
+        return removed
 
     def command(self, op: str) -> AbstractAsyncContextManager[None]:
         """Hold one of the backend's connection slots and map redis-py and socket errors

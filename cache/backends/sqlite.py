@@ -33,11 +33,12 @@ from typing import Any
 import aiosqlite
 
 from cache.backends.base import BackendError
+from cache.backends.glob import sqlite_glob
 from cache.backends.sqlite_file import SqliteCounters, SqliteFile
 from cache.backends.sqlite_lru import AccessTimes, Bounds, flush_access
 from cache.backends.sqlite_maintenance import SqliteMaintenance
 from cache.backends.sqlite_meta import SqliteMeta
-from cache.backends.sqlite_schema import LIVE
+from cache.backends.sqlite_schema import LIVE, SetAside
 from cache.config import DEFAULT_SQLITE
 from cache.entry import Record
 
@@ -113,6 +114,12 @@ class SqliteBackend:
     def where(self) -> str:
         """The cache file's path (the :class:`~cache.backends.capabilities.Describable` capability)."""
         return str(self._file.path)
+
+    @property
+    def set_aside(self) -> SetAside | None:
+        """The corrupt, non-SQLite or foreign file found at the path and moved away (and why)
+        when this backend opened it, or None: a fresh, empty file replaced it."""
+        return self._file.set_aside
 
     @property
     def counters(self) -> SqliteCounters:
@@ -201,9 +208,9 @@ class SqliteBackend:
         return await self._file.write("delete_many", work)
 
     async def match(self, pattern: str) -> list[str]:
-        """Live keys matching the glob (SQLite GLOB: case-sensitive, ``*?[...]``)."""
+        """Live keys matching the glob (:mod:`cache.backends.glob`, rewritten for SQLite GLOB)."""
         rows = await self._file.read(
-            "match", f"SELECT key FROM entries WHERE key GLOB ? AND {LIVE}", (pattern, self._clock())
+            "match", f"SELECT key FROM entries WHERE key GLOB ? AND {LIVE}", (sqlite_glob(pattern), self._clock())
         )
         return [row[0] for row in rows]
 
@@ -223,19 +230,22 @@ class SqliteBackend:
             keys.update(dict.fromkeys(row[0] for row in rows))
         return list(keys)
 
-    async def clear(self) -> None:
-        """Remove every entry and tag link from the file."""
+    async def clear(self) -> int:
+        """Remove every entry and tag link from the file; returns how many entries (rows, expired
+        ones included) it removed."""
         self._access.clear()
 
-        async def work(conn: aiosqlite.Connection) -> None:
+        async def work(conn: aiosqlite.Connection) -> int:
             await conn.execute("DELETE FROM tags")
-            await conn.execute("DELETE FROM entries")
+            cursor = await conn.execute("DELETE FROM entries")
+            return max(cursor.rowcount, 0)
 
-        await self._file.write("clear", work)
+        return await self._file.write("clear", work)
 
     async def ping(self) -> bool:
-        """True when the file answers a trivial query; never raises."""
-        if self._file.closed:
+        """True when the file answers a trivial query and is still the file at the path (not
+        deleted or replaced since it was opened); never raises."""
+        if self._file.closed or self._file.moved() is not None:
             return False
         try:
             await self._file.reader.execute_fetchall("SELECT 1")
@@ -301,7 +311,8 @@ class SqliteBackend:
         await self._maintenance.vacuum()
 
     async def check(self) -> dict[str, Any]:
-        """Health report: quick_check verdict (``ok``), entry/expired/tag counts, sizes, path."""
+        """Health report: full integrity_check verdict and size bookkeeping (``ok``), entry,
+        expired and tag counts, sizes, path."""
         return await self._maintenance.check()
 
 

@@ -4,14 +4,13 @@ expiry cleanup, backup, restore, vacuum and the health report.
 :class:`SqliteMaintenance` does it for :class:`cache.backends.sqlite.SqliteBackend` on the
 shared :class:`~cache.backends.sqlite_file.SqliteFile`; operations that need the latest read
 times flush the :class:`~cache.backends.sqlite_lru.AccessTimes` buffer first. Restore copies
-from an attached backup file inside one write transaction; backup is SQLite's online backup.
+from an attached backup file inside one write transaction; backup is SQLite's online backup
+(what may be written where, and what may be restored: :mod:`cache.backends.sqlite_backup`).
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
-import sqlite3
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -19,59 +18,29 @@ from typing import Any
 import aiosqlite
 
 from cache.backends.base import BackendError
+from cache.backends.glob import sqlite_glob
+from cache.backends.sqlite_backup import RESTORE_ALIAS, BackupRefused, backup_to, copy_attached, restore_problem
 from cache.backends.sqlite_file import SqliteFile
 from cache.backends.sqlite_lru import AccessTimes, Bounds, delete_expired, totals
-from cache.backends.sqlite_schema import LIVE, SCHEMA_VERSION, file_uri, inspect_cache_file
-
-RESTORE_ALIAS = "restore_src"
-
-
-async def backup_to(source: aiosqlite.Connection, dest: Path) -> None:
-    """Online backup of the whole file to ``dest`` (written beside it, then renamed in)."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    partial = dest.with_name(dest.name + ".partial")
-    partial.unlink(missing_ok=True)
-    # Used on the source connection's thread, hence check_same_thread=False.
-    target = sqlite3.connect(partial, check_same_thread=False)
-    try:
-        await source.backup(target)
-    finally:
-        target.close()
-    os.replace(partial, dest)
-
-
-async def validate_restore_source(src: Path) -> str | None:
-    """Why ``src`` cannot be restored from, or None. Runs the blocking check in a thread."""
-    return await asyncio.to_thread(inspect_cache_file, src)
-
-
-async def copy_attached(conn: aiosqlite.Connection, now: float) -> int:
-    """Upsert the live rows of the attached restore source (and their tags); returns how many.
-    A schema 1 source has no ``created_at``: its rows count as created at their last access."""
-    live = "expires_at IS NULL OR expires_at > ?"
-    columns = {row[1] for row in await conn.execute_fetchall(f"PRAGMA {RESTORE_ALIAS}.table_info(entries)")}
-    created = "created_at" if "created_at" in columns else "last_access"
-    cursor = await conn.execute(
-        "INSERT INTO entries (key, data, expires_at, size, last_access, created_at) "
-        f"SELECT key, data, expires_at, size, last_access, {created} FROM {RESTORE_ALIAS}.entries WHERE {live} "
-        "ON CONFLICT(key) DO UPDATE SET data = excluded.data, expires_at = excluded.expires_at, "
-        "size = excluded.size, last_access = excluded.last_access, created_at = excluded.created_at",
-        (now,),
-    )
-    copied = max(cursor.rowcount, 0)
-    await conn.execute(
-        "INSERT OR IGNORE INTO tags (tag, key) SELECT t.tag, t.key "
-        f"FROM {RESTORE_ALIAS}.tags AS t JOIN {RESTORE_ALIAS}.entries AS e ON e.key = t.key "
-        "WHERE e.expires_at IS NULL OR e.expires_at > ?",
-        (now,),
-    )
-    return copied
+from cache.backends.sqlite_schema import LIVE, SCHEMA_VERSION, file_uri, one_line
 
 
 async def health_report(conn: aiosqlite.Connection, path: Path, now: float) -> dict[str, Any]:
-    """quick_check verdict, row counts, sizes and the file's location."""
-    verdict = "; ".join(str(r[0]) for r in await conn.execute_fetchall("PRAGMA quick_check"))
+    """The full ``integrity_check`` verdict (index contents too, which ``quick_check`` skips),
+    whether the size bookkeeping adds up, row counts, sizes and the file's location. ``ok``
+    only when both hold. Reads every page: an operator's command, not a health probe."""
+    rows = await conn.execute_fetchall("PRAGMA integrity_check(20)")
+    verdict = one_line("; ".join(str(r[0]) for r in rows))
     entries, data_bytes = await totals(conn)
+    ((counted, summed, negative),) = await conn.execute_fetchall(
+        "SELECT count(*), coalesce(sum(size), 0), count(*) FILTER (WHERE size < 0) FROM entries"
+    )
+    bookkeeping = "ok"
+    if negative or entries < 0 or data_bytes < 0 or (entries, data_bytes) != (int(counted), int(summed)):
+        bookkeeping = (
+            f"stats row says {entries} entries / {data_bytes} bytes, rows say {counted} / {summed}"
+            f" ({negative} with a negative size)"
+        )
     ((expired,),) = await conn.execute_fetchall("SELECT count(*) FROM entries WHERE expires_at <= ?", (now,))
     ((tags,),) = await conn.execute_fetchall("SELECT count(*) FROM tags")
     ((pages,),) = await conn.execute_fetchall("PRAGMA page_count")
@@ -80,8 +49,9 @@ async def health_report(conn: aiosqlite.Connection, path: Path, now: float) -> d
     wal = Path(f"{path}-wal")
     return {
         "path": str(path),
-        "ok": verdict == "ok",
-        "quick_check": verdict,
+        "ok": verdict == "ok" and bookkeeping == "ok",
+        "integrity_check": verdict[:2000],
+        "size_bookkeeping": bookkeeping,
         "schema_version": SCHEMA_VERSION,
         "entries": entries,
         "expired": int(expired),
@@ -130,22 +100,31 @@ class SqliteMaintenance:
                 return total
 
     async def backup(self, dest_path: Path | str) -> None:
-        """Online backup of the file to ``dest_path`` (readers and writers keep going)."""
+        """Online backup of the file to the new file ``dest_path`` (readers and writers keep
+        going). BackupRefused for an unusable target (exists, no such folder, name too long);
+        BackendError when writing fails. Never creates folders or replaces files."""
         await self._access.flush()
+        self._file.ensure_open()
+        dest = Path(dest_path)
         with self._file.errors("backup"):
-            await backup_to(self._file.reader, Path(dest_path))
+            try:
+                await backup_to(self._file.reader, dest)
+            except OSError as exc:
+                raise BackendError(f"SQLite cache {self._file.path}: backup to {dest} failed: {exc}") from exc
 
     async def restore(self, src_path: Path | str) -> int:
         """Copy the live entries of a backup into this file in one transaction.
 
-        The source must be one of our cache files (schema version row checked first); anything
-        else is refused with :class:`BackendError` and the live data is untouched. Entries in
-        the source replace entries with the same key. Returns how many entries were restored.
+        The source must be a sound cache file of ours (see
+        :func:`~cache.backends.sqlite_backup.restore_problem`); anything else is refused with
+        :class:`~cache.backends.sqlite_backup.BackupRefused` (the reason as its message) and the
+        live data is untouched. Entries in the source replace entries with the same key. Returns
+        how many entries were restored.
         """
         src = Path(src_path)
-        problem = await validate_restore_source(src)
+        problem = await asyncio.to_thread(restore_problem, src)
         if problem is not None:
-            raise BackendError(f"refusing to restore from {src}: {problem}")
+            raise BackupRefused(problem)
         now = self._clock()
 
         async def work(conn: aiosqlite.Connection) -> int:
@@ -168,14 +147,17 @@ class SqliteMaintenance:
             await writer.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     async def check(self) -> dict[str, Any]:
-        """Health report: quick_check verdict (``ok``), entry/expired/tag counts, sizes, path."""
+        """Health report: integrity_check verdict and size bookkeeping (``ok``), entry/expired/tag
+        counts, sizes, path."""
         self._file.ensure_open()
         with self._file.errors("check"):
             return await health_report(self._file.reader, self._file.path, self._clock())
 
     async def _keys(self, op: str, condition: str, cutoff: float, pattern: str) -> list[str]:
         """Keys of rows meeting ``condition`` (one ``?`` for ``cutoff``) and the glob ``pattern``."""
-        rows = await self._file.read(op, f"SELECT key FROM entries WHERE {condition} AND key GLOB ?", (cutoff, pattern))
+        rows = await self._file.read(
+            op, f"SELECT key FROM entries WHERE {condition} AND key GLOB ?", (cutoff, sqlite_glob(pattern))
+        )
         return [row[0] for row in rows]
 
     def _expired_batch_remover(self, now: float) -> Callable[[aiosqlite.Connection], Awaitable[int]]:

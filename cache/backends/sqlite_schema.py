@@ -15,7 +15,10 @@ The file layout (schema version 2):
 - triggers drop a key's tag links when the key is deleted or its data replaced.
 
 :func:`open_writer` runs ``PRAGMA quick_check`` and moves a corrupt, non-SQLite or foreign file
-aside to ``<name>.corrupt-<timestamp>`` (with a logging warning) before building a fresh one.
+aside to ``<name>.corrupt-<timestamp>`` (with a logging warning) before building a fresh one,
+and says so (:class:`SetAside`). A path that cannot hold the file (a directory, under a regular
+file, in a folder that cannot be created or written) is a :class:`BackendError` naming the path
+and the reason.
 
 Migration: a schema 1 file is brought to schema 2 in the same write transaction that ensures
 the schema (idempotent; concurrent openers serialise on ``BEGIN IMMEDIATE``), keeping its data:
@@ -27,12 +30,14 @@ a migrated file sets it aside as a foreign schema: a downgrade starts with an em
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 import os
 import sqlite3
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import NamedTuple
 
 import aiosqlite
 
@@ -95,6 +100,11 @@ def is_busy(exc: sqlite3.Error) -> bool:
     return error_code(exc) in (_SQLITE_BUSY, _SQLITE_LOCKED) or "locked" in str(exc)
 
 
+def one_line(text: str) -> str:
+    """``text`` with every run of whitespace (SQLite's check verdicts hold newlines) as one space."""
+    return " ".join(text.split())
+
+
 def is_corrupt(exc: sqlite3.Error) -> bool:
     return error_code(exc) in (_SQLITE_CORRUPT, _SQLITE_NOTADB)
 
@@ -107,7 +117,16 @@ def file_uri(path: Path, *, read_only: bool = False) -> str:
 
 async def connect(path: Path, busy_timeout_ms: int, *, reader: bool) -> aiosqlite.Connection:
     """One autocommit connection (we issue BEGIN ourselves) with the per-connection pragmas."""
-    conn = await aiosqlite.connect(file_uri(path), uri=True, isolation_level=None)
+    pending = aiosqlite.connect(file_uri(path), uri=True, isolation_level=None)
+    try:
+        conn = await pending
+    except BaseException:
+        # aiosqlite queues the stop of its worker thread without awaiting it: wait for the thread
+        # while the loop still runs, or it reports "Event loop is closed" (a traceback) on stderr.
+        thread = getattr(pending, "_thread", None)
+        if thread is not None and thread.is_alive():
+            await asyncio.to_thread(thread.join, 5.0)
+        raise
     try:
         await conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
         await conn.execute("PRAGMA synchronous = NORMAL")
@@ -119,20 +138,60 @@ async def connect(path: Path, busy_timeout_ms: int, *, reader: bool) -> aiosqlit
     return conn
 
 
-async def open_writer(path: Path, busy_timeout_ms: int, clock: Callable[[], float]) -> aiosqlite.Connection:
-    """Open the writer connection on a healthy cache file, setting a bad file aside first.
+class SetAside(NamedTuple):
+    """A bad file :func:`open_writer` moved out of the way: what was wrong, and where it went."""
 
-    Raises :class:`BackendError` when even a fresh file cannot be opened (e.g. the folder is
-    not writable).
+    problem: str
+    moved_to: Path
+
+
+async def open_writer(
+    path: Path, busy_timeout_ms: int, clock: Callable[[], float]
+) -> tuple[aiosqlite.Connection, SetAside | None]:
+    """The writer connection on a healthy cache file, and the bad file set aside first (or None).
+
+    Raises :class:`BackendError` naming the path and the reason when no file can be opened there
+    (a directory, under a regular file, a folder that cannot be created or written, a read-only
+    file).
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
+    _prepare_folder(path)
+    set_aside = None
     for attempt in (1, 2):
-        conn, problem = await _open_checked(path, busy_timeout_ms)
+        try:
+            conn, problem = await _open_checked(path, busy_timeout_ms)
+        except BackendError as exc:
+            raise BackendError(f"{exc}{_hint(path)}") from exc.__cause__
         if conn is not None:
-            return conn
+            return conn, set_aside
         if attempt == 1:
-            move_aside(path, problem, clock)
+            set_aside = SetAside(problem, move_aside(path, problem, clock))
     raise BackendError(f"cannot build a fresh SQLite cache at {path}: {problem}")
+
+
+def _prepare_folder(path: Path) -> None:
+    """Create the file's folder if missing; BackendError (path, reason) when it cannot hold a file."""
+    if path.is_dir():
+        raise BackendError(f"cannot open SQLite cache {path}: it is a directory, not a file")
+    for ancestor in path.parents:
+        if ancestor.exists():
+            if not ancestor.is_dir():
+                raise BackendError(f"cannot open SQLite cache {path}: {ancestor} is not a directory")
+            break
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        code = errno.errorcode.get(exc.errno or 0, str(exc.errno))
+        raise BackendError(f"cannot open SQLite cache {path}: cannot create {path.parent}: {reason} ({code})") from exc
+
+
+def _hint(path: Path) -> str:
+    """What the file system says about ``path`` when SQLite only says it cannot open or write it."""
+    if path.exists() and not os.access(path, os.R_OK | os.W_OK):
+        return f" ({path} is not readable and writable by this user)"
+    if not os.access(path.parent, os.W_OK | os.X_OK):
+        return f" ({path.parent} is not writable by this user)"
+    return ""
 
 
 async def _open_checked(path: Path, busy_timeout_ms: int) -> tuple[aiosqlite.Connection | None, str]:
@@ -161,7 +220,7 @@ async def _prepare(conn: aiosqlite.Connection) -> str | None:
     """WAL on, integrity checked, schema ensured. Returns why the file is unusable, or None."""
     await _enable_wal(conn)
     rows = await conn.execute_fetchall("PRAGMA quick_check")
-    verdict = "; ".join(str(row[0]) for row in rows)
+    verdict = one_line("; ".join(str(row[0]) for row in rows))
     if verdict != "ok":
         return f"failed quick_check ({verdict[:200]})"
     problem = await _schema_problem(conn)
@@ -250,34 +309,5 @@ def move_aside(path: Path, problem: str, clock: Callable[[], float]) -> Path:
         sibling = Path(f"{path}{suffix}")
         if sibling.exists():
             os.replace(sibling, Path(f"{aside}{suffix}"))
-    log.warning("SQLite cache %s is %s; moved it to %s and started a fresh file", path, problem, aside)
+    log.warning("SQLite cache %s is unusable: %s; moved it to %s and started a fresh file", path, problem, aside)
     return aside
-
-
-def inspect_cache_file(path: Path) -> str | None:
-    """Why ``path`` is not a healthy cache file of our schema version (or one we migrate), or
-    None when it is.
-
-    Blocking (plain sqlite3, read-only): run it in a thread.
-    """
-    if not path.is_file():
-        return "no such file"
-    try:
-        conn = sqlite3.connect(file_uri(path, read_only=True), uri=True)
-    except sqlite3.Error as exc:
-        return f"cannot open ({exc})"
-    try:
-        verdict = "; ".join(str(r[0]) for r in conn.execute("PRAGMA quick_check").fetchall())
-        if verdict != "ok":
-            return f"failed quick_check ({verdict[:200]})"
-        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        if not {"meta", "entries", "tags"} <= tables:
-            return "not a trialstock cache file (tables missing)"
-        meta = dict(conn.execute("SELECT name, value FROM meta").fetchall())
-    except sqlite3.Error as exc:
-        return f"not a SQLite database ({exc})"
-    finally:
-        conn.close()
-    if meta.get("application") != APPLICATION or meta.get("schema_version") not in (SCHEMA_VERSION, *MIGRATABLE):
-        return f"not a trialstock cache file of schema version {SCHEMA_VERSION}"
-    return None

@@ -3,7 +3,9 @@
 :class:`Invalidations` builds an :class:`~cache.engine.invalidator.InvalidationEvent` for each
 kind and hands it to the :class:`~cache.engine.invalidator.Invalidator`. Every method returns
 the number of entries removed per tier (``None`` for a tier that failed; a tier that cannot
-apply the kind at all is left out), and with ``notify`` calls the invalidation hooks (how other
+apply the kind at all is left out; ``clear`` too counts what each tier held). An empty or blank
+selector (no keys, a ``""`` tag, a ``" "`` pattern or namespace) is a ValueError before
+anything is touched: only :meth:`Invalidations.clear` empties the tiers, and with ``notify`` calls the invalidation hooks (how other
 processes hear of it: the Redis event bus, or :mod:`cache.coordination.memory_sync` without
 Redis; see :meth:`Invalidations.subscribe`). ``tiers`` restricts it to some tiers.
 
@@ -68,11 +70,12 @@ class Invalidations:
 
     async def invalidate_namespace(self, namespace: str, *, tiers: Tiers = None, notify: bool = True) -> Counts:
         """Drop every key of ``namespace`` (all versions)."""
+        event = InvalidationEvent("namespace", (namespace,))  # ValueError for a blank one
         validate_namespace(namespace)
-        return await self._invalidate(InvalidationEvent("namespace", (namespace,)), tiers, notify)
+        return await self._invalidate(event, tiers, notify)
 
     async def clear(self, *, tiers: Tiers = None, notify: bool = True) -> Counts:
-        """Empty every tier. Memory reports its count; lower tiers 0 when cleared, None if failed."""
+        """Empty every tier; how many entries each removed (None for a tier that failed)."""
         return await self._invalidate(InvalidationEvent("clear"), tiers, notify)
 
     async def invalidate_older_than(

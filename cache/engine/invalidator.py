@@ -29,6 +29,7 @@ from typing import Literal
 
 from cache.backends.base import Backend
 from cache.backends.capabilities import CreationIndex, HeadReader, UseIndex
+from cache.backends.glob import parse_glob
 from cache.backends.memory import MemoryBackend
 from cache.engine.age_scan import created_before_by_heads
 from cache.engine.tier_guard import SKIPPED, Skipped, TierGuard
@@ -46,7 +47,11 @@ AGE_KINDS: tuple[str, ...] = ("older_than", "unused")
 @dataclass(frozen=True, slots=True)
 class InvalidationEvent:
     """``kind`` and its ``value``: keys, tags, one glob pattern, one namespace, () for clear, or
-    ``(cutoff[, namespace])`` for the time kinds (build those with :func:`age_event`)."""
+    ``(cutoff[, namespace])`` for the time kinds (build those with :func:`age_event`).
+
+    ValueError for an unknown kind or a malformed value. Keys and tags need at least one value,
+    and no selector may be empty or blank: only ``clear`` empties a tier, so nothing that reached
+    here from a blank flag or field can widen into a wipe."""
 
     kind: Kind
     value: tuple[str, ...] = ()
@@ -56,6 +61,23 @@ class InvalidationEvent:
             raise ValueError(f"unknown invalidation kind {self.kind!r}")
         if self.kind in AGE_KINDS:
             age_filter(self)  # ValueError for a malformed cutoff or namespace
+        elif self.kind != "clear":
+            _check_selectors(self.kind, self.value)
+        elif self.value:
+            raise ValueError(f"clear takes no value, got {self.value!r}")
+
+
+def _check_selectors(kind: str, value: tuple[str, ...]) -> None:
+    """ValueError unless ``value`` holds the selectors ``kind`` takes, none of them blank."""
+    if not value:
+        raise ValueError(f"{kind} invalidation needs at least one value (an empty selector is refused)")
+    if kind in ("pattern", "namespace") and len(value) != 1:
+        raise ValueError(f"{kind} invalidation takes exactly one value, got {len(value)}")
+    blank = [item for item in value if not isinstance(item, str) or not item.strip()]
+    if blank:
+        raise ValueError(f"{kind} invalidation refuses an empty or blank selector: {blank[0]!r}")
+    if kind == "pattern":
+        parse_glob(value[0])  # a malformed glob is the caller's error, not a tier failure
 
 
 def age_event(kind: Literal["older_than", "unused"], cutoff: float, namespace: str | None = None) -> InvalidationEvent:
@@ -78,6 +100,8 @@ def age_filter(event: InvalidationEvent) -> tuple[float, str]:
         raise ValueError(f"{event.kind} cutoff must be a number, got {value[0]!r}") from None
     if not math.isfinite(cutoff):
         raise ValueError(f"{event.kind} cutoff must be finite, got {value[0]!r}")
+    if len(value) == 2 and not value[1].strip():
+        raise ValueError(f"{event.kind} invalidation refuses an empty or blank namespace: {value[1]!r}")
     return cutoff, namespace_pattern(value[1]) if len(value) == 2 else "*"
 
 
@@ -138,8 +162,8 @@ class Invalidator:
     async def _apply_lower(self, guard: TierGuard[Backend], event: InvalidationEvent) -> int | None:
         backend = guard.backend
         if event.kind == "clear":
-            done = await guard.call(backend.clear, force=True)
-            return None if done is SKIPPED else 0
+            cleared = await guard.call(backend.clear, force=True)
+            return None if cleared is SKIPPED else int(cleared)
         keys: list[str] | Skipped
         if event.kind == "keys":
             keys = list(event.value)

@@ -192,6 +192,8 @@ class TieredCache:
         await self._writer.set_many(items, policy)
 
     # -- invalidation (cache.engine.invalidation: counts per tier, None for a failed tier) -----
+    # Selectors (keys, tags, pattern, namespace) must be non-empty and not blank (ValueError,
+    # nothing removed): only clear() empties the tiers.
 
     def subscribe_invalidations(self, hook: InvalidationHook) -> Unsubscribe:
         """Call ``hook(event)`` (awaited if it returns an awaitable) after every invalidation made
@@ -220,7 +222,7 @@ class TieredCache:
         return await self._invalidations.invalidate_namespace(namespace, tiers=tiers, notify=notify)
 
     async def clear(self, *, tiers: Tiers = None, notify: bool = True) -> Counts:
-        """Empty every tier."""
+        """Empty every tier; how many entries each removed."""
         return await self._invalidations.clear(tiers=tiers, notify=notify)
 
     async def invalidate_older_than(

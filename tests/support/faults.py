@@ -57,9 +57,9 @@ class FaultyBackend:
         await self._gate("tagged")
         return await self.inner.tagged(tags)
 
-    async def clear(self) -> None:
+    async def clear(self) -> int:
         await self._gate("clear")
-        await self.inner.clear()
+        return int(await self.inner.clear())
 
     async def ping(self) -> bool:
         await self._gate("ping")

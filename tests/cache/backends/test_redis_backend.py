@@ -8,9 +8,8 @@ from collections.abc import AsyncIterator, Callable
 import pytest
 from redis.asyncio.connection import Connection, SSLConnection
 
-from cache.backends.base import BackendError, escape_glob
+from cache.backends.base import BackendError
 from cache.backends.redis import RedisBackend
-from cache.backends.redis_glob import glob_to_redis
 from cache.entry import Record
 from tests.support.clock import ManualClock
 from tests.support.redis_server import RedisServer
@@ -49,14 +48,6 @@ async def test_plain_url_builds_a_tcp_pool() -> None:
         assert (pool.connection_kwargs["username"], pool.connection_kwargs["password"]) == ("user", "pw")
     finally:
         await backend.aclose()
-
-
-def test_glob_translation_for_redis() -> None:
-    assert glob_to_redis("trials:*") == "trials:*"
-    assert glob_to_redis(escape_glob("a]b")) == "a[\\]]b"
-    assert glob_to_redis(escape_glob("a\\b")) == "a[\\\\\\\\]b"
-    assert glob_to_redis("a\\b[") == "a\\\\b\\["
-    assert glob_to_redis("[!x]") == "[^x]"
 
 
 @pytest.mark.redis

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from cache.backends.base import BackendError
 from cache.backends.sqlite import SqliteBackend
+from cache.backends.sqlite_backup import BackupRefused
 from cache.entry import Record
 from tests.support.clock import ManualClock
 
@@ -35,6 +35,7 @@ async def test_backup_clear_restore_brings_every_entry_back(
 ) -> None:
     records = _records(clock, 250)
     await backend.set_many(records)
+    (tmp_path / "backups").mkdir()  # a backup never creates folders
     dest = tmp_path / "backups" / "cache-backup.sqlite3"
 
     await backend.backup(dest)
@@ -90,7 +91,7 @@ async def test_restore_refuses_a_non_cache_file_and_keeps_live_data(
         conn.commit()
         conn.close()
 
-    with pytest.raises(BackendError, match="refusing to restore"):
+    with pytest.raises(BackupRefused, match="not a SQLite database|not a trialstock cache file|no such file"):
         await backend.restore(src)
 
     assert await backend.get_many([r.key for r in records]) == {r.key: r.data for r in records}
@@ -116,7 +117,7 @@ async def test_check_reports_counts_and_location(backend: SqliteBackend, clock: 
     await backend.set_many([Record("a", b"12345", clock() + 5, ("t",)), Record("b", b"1", clock() + 3600)])
     clock.advance(10)
     report = await backend.check()
-    assert report["ok"] is True and report["quick_check"] == "ok"
+    assert report["ok"] is True and report["integrity_check"] == "ok" and report["size_bookkeeping"] == "ok"
     assert report["path"] == str(backend.path)
     assert (report["entries"], report["expired"], report["tag_links"]) == (2, 1, 1)
     assert report["data_bytes"] == len("a") + 5 + len("b") + 1

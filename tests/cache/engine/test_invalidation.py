@@ -11,6 +11,7 @@ from cache.backends.base import escape_glob
 from cache.backends.memory import MemoryBackend
 from cache.engine.invalidator import InvalidationEvent
 from cache.engine.tiered import TieredCache
+from cache.entry import Record
 from cache.policy import CachePolicy
 from tests.support.clock import ManualClock
 from tests.support.engine import CacheFactory
@@ -77,10 +78,54 @@ async def test_by_namespace_leaves_other_namespaces(stack: Stack, policy: CacheP
         await stack.cache.invalidate_namespace("Bad*")
 
 
-async def test_clear_empties_every_tier(stack: Stack, policy: CachePolicy) -> None:
+async def test_clear_empties_every_tier_and_counts_what_each_removed(
+    stack: Stack, policy: CachePolicy, clock: ManualClock
+) -> None:
     await stack.cache.set_many([("ns:a", 1), ("ns:b", 2)], policy)
-    assert await stack.cache.clear() == {"memory": 2, "redis": 0, "sqlite": 0}
+    await stack.tiers[2].set_many([Record("ns:only-below", b"x", clock() + 60)])
+    assert await stack.cache.clear() == {"memory": 2, "redis": 2, "sqlite": 3}
     assert [len(tier) for tier in stack.tiers] == [0, 0, 0]
+
+
+BLANK_SELECTORS = [
+    ("invalidate_keys", ("",)),
+    ("invalidate_keys", ("ns:a", " ")),
+    ("invalidate_keys", ()),
+    ("invalidate_tags", ("\t",)),
+    ("invalidate_tags", ()),
+    ("invalidate_pattern", ("",)),
+    ("invalidate_pattern", ("   ",)),
+    ("invalidate_namespace", ("",)),
+    ("invalidate_namespace", (" ",)),
+]
+
+
+@pytest.mark.parametrize(("method", "args"), BLANK_SELECTORS)
+async def test_blank_selectors_are_refused_and_remove_nothing(
+    stack: Stack, policy: CachePolicy, method: str, args: tuple[str, ...]
+) -> None:
+    seen: list[InvalidationEvent] = []
+    stack.cache.subscribe_invalidations(seen.append)
+    await stack.cache.set_many([("ns:a", 1), ("", 2)], policy)
+    with pytest.raises(ValueError, match="empty"):
+        await getattr(stack.cache, method)(*args)
+    assert _everywhere(stack, "ns:a") == [True] * 3 and _everywhere(stack, "") == [True] * 3
+    assert seen == []
+
+
+async def test_a_malformed_glob_is_the_callers_error_not_a_tier_failure(stack: Stack, policy: CachePolicy) -> None:
+    await stack.cache.set("ns:b", 1, policy)
+    with pytest.raises(ValueError, match="reversed"):
+        await stack.cache.invalidate_pattern("ns:[z-a]", tiers=("sqlite",))
+    assert stack.cache.tier_states() == {"redis": "closed", "sqlite": "closed"}
+    assert _everywhere(stack, "ns:b") == [True] * 3
+
+
+@pytest.mark.parametrize("kind", ["keys", "tags", "pattern", "namespace"])
+@pytest.mark.parametrize("value", [(), ("",), (" ",)])
+def test_events_refuse_blank_selectors(kind: str, value: tuple[str, ...]) -> None:
+    with pytest.raises(ValueError, match="empty"):
+        InvalidationEvent(kind, value)  # type: ignore[arg-type]
 
 
 async def test_limited_to_some_tiers(stack: Stack, policy: CachePolicy) -> None:
