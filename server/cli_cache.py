@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from cache import BackendError, SqliteBackend, TieredCache, build_cache
-from cache.backends import BackupRefused
+from cache.backends import BackupRefused, SharedRedis
 from cache.coordination import EventBus, MemorySync, shared_store_for
 from cache.observe import StatsBoard
 from server.cli_errors import UsageError
@@ -41,7 +41,7 @@ async def run_cache_command(settings: Settings, args: argparse.Namespace) -> int
         if args.action in ("invalidate", "restore"):
             # Running servers drop their memory copies when they hear of it: through the event
             # bus with Redis, else through the SQLite file's generation counter.
-            if cache.redis is not None:
+            if isinstance(cache.redis, SharedRedis):
                 notifier = EventBus(cache.redis.client, settings.redis.channel, cache)
             else:
                 notifier = MemorySync(cache)

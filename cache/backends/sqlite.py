@@ -25,8 +25,7 @@ import logging
 import math
 import sqlite3
 import time
-from collections.abc import Callable, Iterator, Sequence
-from functools import lru_cache
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -39,17 +38,11 @@ from cache.backends.sqlite_lru import AccessTimes, Bounds, flush_access
 from cache.backends.sqlite_maintenance import SqliteMaintenance
 from cache.backends.sqlite_meta import SqliteMeta
 from cache.backends.sqlite_schema import LIVE, SetAside
+from cache.backends.sqlite_sql import CHUNK, UPSERT, chunks, marks, select_sql
 from cache.config import DEFAULT_SQLITE
 from cache.entry import Record
 
 log = logging.getLogger(__name__)
-
-_CHUNK = 500  # keys per statement, far below SQLite's bound-variable limit
-_UPSERT = (
-    "INSERT INTO entries (key, data, expires_at, size, last_access, created_at) VALUES (?, ?, ?, ?, ?, ?) "
-    "ON CONFLICT(key) DO UPDATE SET data = excluded.data, expires_at = excluded.expires_at, "
-    "size = excluded.size, last_access = excluded.last_access, created_at = excluded.created_at"
-)
 
 
 class SqliteBackend:
@@ -57,23 +50,14 @@ class SqliteBackend:
 
     name = "sqlite"
 
-    def __init__(
-        self,
-        file: SqliteFile,
-        *,
-        max_entries: int,
-        max_bytes: int,
-        cleanup_batch: int,
-        clock: Callable[[], float],
-        access_flush_size: int,
-    ) -> None:
+    def __init__(self, file: SqliteFile, bounds: Bounds, clock: Callable[[], float], access_flush_size: int) -> None:
         """Use :meth:`open`; this takes a file already opened by it."""
         self._file = file
         self._clock = clock
-        self._bounds = Bounds(max_entries, max_bytes, cleanup_batch)
+        self._bounds = bounds
         self._access = AccessTimes(file, access_flush_size)
         self._meta = SqliteMeta(file)
-        self._maintenance = SqliteMaintenance(file, self._access, self._bounds, clock)
+        self._maintenance = SqliteMaintenance(file, self._access, bounds, clock)
 
     @classmethod
     async def open(
@@ -96,14 +80,7 @@ class SqliteBackend:
         if max_entries < 1 or max_bytes < 1 or cleanup_batch < 1 or access_flush_size < 1:
             raise ValueError("max_entries, max_bytes, cleanup_batch and access_flush_size must be positive")
         file = await SqliteFile.open(Path(path), busy_timeout_ms, clock)
-        return cls(
-            file,
-            max_entries=max_entries,
-            max_bytes=max_bytes,
-            cleanup_batch=cleanup_batch,
-            clock=clock,
-            access_flush_size=access_flush_size,
-        )
+        return cls(file, Bounds(max_entries, max_bytes, cleanup_batch), clock, access_flush_size)
 
     @property
     def path(self) -> Path:
@@ -140,12 +117,12 @@ class SqliteBackend:
         # rows as sqlite3.Row; without a row factory they are (key, data) tuples (hence the ignores).
         found: dict[str, bytes]
         try:
-            if len(keys) <= _CHUNK:
-                found = dict(await fetch(_select_sql(len(keys)), (*keys, now)))  # type: ignore[arg-type]
+            if len(keys) <= CHUNK:
+                found = dict(await fetch(select_sql(len(keys)), (*keys, now)))  # type: ignore[arg-type]
             else:
                 found = {}
-                for chunk in _chunks(keys):
-                    found.update(await fetch(_select_sql(len(chunk)), (*chunk, now)))  # type: ignore[arg-type]
+                for chunk in chunks(keys):
+                    found.update(await fetch(select_sql(len(chunk)), (*chunk, now)))  # type: ignore[arg-type]
         except (sqlite3.Error, ValueError) as exc:
             raise BackendError(f"SQLite cache {file.path}: get_many failed: {exc}") from exc
         if found and self._access.read(found, now):
@@ -184,7 +161,7 @@ class SqliteBackend:
             if dead:
                 await conn.executemany("DELETE FROM entries WHERE key = ?", dead)
             if rows:
-                await conn.executemany(_UPSERT, rows)
+                await conn.executemany(UPSERT, rows)
             if tag_rows:
                 await conn.executemany("INSERT OR IGNORE INTO tags (tag, key) VALUES (?, ?)", tag_rows)
             self._file.counters.evicted += await self._bounds.evict(conn, now)
@@ -200,8 +177,8 @@ class SqliteBackend:
 
         async def work(conn: aiosqlite.Connection) -> int:
             deleted = 0
-            for chunk in _chunks(unique):
-                cursor = await conn.execute(f"DELETE FROM entries WHERE key IN ({_marks(len(chunk))})", chunk)
+            for chunk in chunks(unique):
+                cursor = await conn.execute(f"DELETE FROM entries WHERE key IN ({marks(len(chunk))})", chunk)
                 deleted += max(cursor.rowcount, 0)
             return deleted
 
@@ -220,11 +197,11 @@ class SqliteBackend:
         if not unique:
             return []
         keys: dict[str, None] = {}
-        for chunk in _chunks(unique):
+        for chunk in chunks(unique):
             rows = await self._file.read(
                 "tagged",
                 "SELECT DISTINCT t.key FROM tags AS t JOIN entries AS e ON e.key = t.key "
-                f"WHERE t.tag IN ({_marks(len(chunk))}) AND (e.expires_at IS NULL OR e.expires_at > ?)",
+                f"WHERE t.tag IN ({marks(len(chunk))}) AND (e.expires_at IS NULL OR e.expires_at > ?)",
                 (*chunk, self._clock()),
             )
             keys.update(dict.fromkeys(row[0] for row in rows))
@@ -314,18 +291,3 @@ class SqliteBackend:
         """Health report: full integrity_check verdict and size bookkeeping (``ok``), entry,
         expired and tag counts, sizes, path."""
         return await self._maintenance.check()
-
-
-@lru_cache(maxsize=64)
-def _select_sql(count: int) -> str:
-    return f"SELECT key, data FROM entries WHERE key IN ({_marks(count)}) AND {LIVE}"
-
-
-@lru_cache(maxsize=64)
-def _marks(count: int) -> str:
-    return ", ".join("?" * count)
-
-
-def _chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:
-    for start in range(0, len(items), _CHUNK):
-        yield items[start : start + _CHUNK]

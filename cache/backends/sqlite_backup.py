@@ -25,7 +25,8 @@ from pathlib import Path
 import aiosqlite
 
 from cache.backends.base import BackendError
-from cache.backends.sqlite_schema import APPLICATION, MIGRATABLE, SCHEMA_VERSION, file_uri, one_line
+from cache.backends.sqlite_errors import one_line
+from cache.backends.sqlite_schema import APPLICATION, MIGRATABLE, SCHEMA_VERSION, file_uri
 
 RESTORE_ALIAS = "restore_src"
 _HEADER = b"SQLite format 3\x00"

@@ -36,7 +36,8 @@ from typing import TypeVar
 import aiosqlite
 
 from cache.backends.base import BackendError
-from cache.backends.sqlite_schema import SetAside, connect, is_busy, open_writer
+from cache.backends.sqlite_errors import is_busy
+from cache.backends.sqlite_schema import SetAside, connect, open_writer
 
 log = logging.getLogger(__name__)
 

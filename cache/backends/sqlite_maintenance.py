@@ -20,9 +20,10 @@ import aiosqlite
 from cache.backends.base import BackendError
 from cache.backends.glob import sqlite_glob
 from cache.backends.sqlite_backup import RESTORE_ALIAS, BackupRefused, backup_to, copy_attached, restore_problem
+from cache.backends.sqlite_errors import one_line
 from cache.backends.sqlite_file import SqliteFile
 from cache.backends.sqlite_lru import AccessTimes, Bounds, delete_expired, totals
-from cache.backends.sqlite_schema import LIVE, SCHEMA_VERSION, file_uri, one_line
+from cache.backends.sqlite_schema import LIVE, SCHEMA_VERSION, file_uri
 
 
 async def health_report(conn: aiosqlite.Connection, path: Path, now: float) -> dict[str, Any]:

@@ -15,9 +15,9 @@ from collections.abc import Sequence
 import aiosqlite
 
 from cache.backends.sqlite_file import SqliteFile
+from cache.backends.sqlite_sql import chunks, marks
 
 _SCHEMA_ROWS = ("schema_version", "application")
-_CHUNK = 500
 
 
 class SqliteMeta:
@@ -77,9 +77,8 @@ class SqliteMeta:
 
         async def work(conn: aiosqlite.Connection) -> int:
             deleted = 0
-            for start in range(0, len(unique), _CHUNK):
-                chunk = unique[start : start + _CHUNK]
-                cursor = await conn.execute(f"DELETE FROM meta WHERE name IN ({', '.join('?' * len(chunk))})", chunk)
+            for chunk in chunks(unique):
+                cursor = await conn.execute(f"DELETE FROM meta WHERE name IN ({marks(len(chunk))})", chunk)
                 deleted += max(cursor.rowcount, 0)
             return deleted
 

@@ -42,6 +42,7 @@ from typing import NamedTuple
 import aiosqlite
 
 from cache.backends.base import BackendError
+from cache.backends.sqlite_errors import is_busy, is_corrupt, one_line
 
 log = logging.getLogger(__name__)
 
@@ -86,27 +87,6 @@ END;
 INSERT OR IGNORE INTO meta (name, value) VALUES
     ('schema_version', '{SCHEMA_VERSION}'), ('application', '{APPLICATION}');
 """
-
-# SQLite primary result codes (extended codes carry them in the low byte).
-_SQLITE_BUSY, _SQLITE_LOCKED, _SQLITE_CORRUPT, _SQLITE_NOTADB = 5, 6, 11, 26
-
-
-def error_code(exc: sqlite3.Error) -> int:
-    return (getattr(exc, "sqlite_errorcode", 0) or 0) & 0xFF
-
-
-def is_busy(exc: sqlite3.Error) -> bool:
-    """True for "database is locked/busy": another connection holds the write lock."""
-    return error_code(exc) in (_SQLITE_BUSY, _SQLITE_LOCKED) or "locked" in str(exc)
-
-
-def one_line(text: str) -> str:
-    """``text`` with every run of whitespace (SQLite's check verdicts hold newlines) as one space."""
-    return " ".join(text.split())
-
-
-def is_corrupt(exc: sqlite3.Error) -> bool:
-    return error_code(exc) in (_SQLITE_CORRUPT, _SQLITE_NOTADB)
 
 
 def file_uri(path: Path, *, read_only: bool = False) -> str:
