@@ -41,18 +41,25 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     from pydantic import ValidationError
+    from pydantic_settings import SettingsError
 
     from cache.warming import StrategyFileError
     from server.logs import configure_logging
-    from server.settings import Settings
+    from server.settings import Settings, env_file
     from server.settings_errors import describe_settings_error
+    from server.settings_names import warn_unknown_settings
 
     try:
         settings = Settings()
     except ValidationError as exc:
         print(f"trialstock-mcp: {describe_settings_error(exc)}", file=sys.stderr)
         return 2
+    except SettingsError as exc:  # e.g. an unreadable .env file
+        cause = f": {exc.__cause__}" if exc.__cause__ else ""
+        print(f"trialstock-mcp: cannot read the settings ({exc}){cause}", file=sys.stderr)
+        return 2
     configure_logging(settings.log_level)
+    warn_unknown_settings(os.environ, env_file())
     try:
         return _dispatch(args, settings)
     except UsageError as exc:

@@ -25,7 +25,14 @@ from typing import Any, Literal, TypeVar
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic.fields import FieldInfo
+from pydantic_settings import (
+    BaseSettings,
+    DotEnvSettingsSource,
+    EnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
 from cache import EngineConfig, RedisConfig, RefreshConfig, SqliteConfig
 from server.scheduler import DEFAULT_TICK
@@ -148,7 +155,16 @@ class TransportSettings(BaseModel):
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
     path: str = Field("/mcp", pattern=r"^/")
-    allowed_hosts: tuple[str, ...] = Field((), description="Extra Host headers accepted by DNS-rebinding protection.")
+    allowed_hosts: tuple[str, ...] = Field(
+        (), description="Extra Host headers accepted by DNS-rebinding protection: a JSON list or comma-separated."
+    )
+
+    @field_validator("allowed_hosts", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        if isinstance(value, str) and not value.lstrip().startswith("["):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
 
 
 class AuthSettings(BaseModel):
@@ -243,6 +259,27 @@ class Settings(BaseSettings):
     mis_base_url: str | None = Field(None, exclude=True)
     yahoo_base_url: str | None = Field(None, exclude=True)
 
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """The environment and ``.env`` sources, with values that are not JSON left to validation."""
+        assert isinstance(dotenv_settings, DotEnvSettingsSource)
+        dotenv = _DotEnvSource(
+            settings_cls, env_file=dotenv_settings.env_file, env_file_encoding=dotenv_settings.env_file_encoding
+        )
+        return init_settings, _EnvSource(settings_cls), dotenv, file_secret_settings
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _any_case(cls, value: Any) -> Any:
+        return value.strip().upper() if isinstance(value, str) else value
+
     @model_validator(mode="before")
     @classmethod
     def _fold_flat_names(cls, data: Any) -> Any:
@@ -258,6 +295,32 @@ class Settings(BaseSettings):
                 current = current.model_dump()
             data[section] = {**current, field: value}
         return data
+
+
+class _LenientDecoding:
+    """A value for a list or object setting that is not JSON goes on as text, so validation
+    reports it on one line naming the variable (a comma-separated list is accepted there),
+    instead of pydantic-settings raising a SettingsError with a traceback."""
+
+    def decode_complex_value(self, field_name: str, field: FieldInfo, value: Any) -> Any:
+        try:
+            return super().decode_complex_value(field_name, field, value)  # type: ignore[misc]
+        except ValueError:
+            return value
+
+
+class _EnvSource(_LenientDecoding, EnvSettingsSource):
+    pass
+
+
+class _DotEnvSource(_LenientDecoding, DotEnvSettingsSource):
+    pass
+
+
+def env_file() -> Path | None:
+    """The ``.env`` file :class:`Settings` reads (relative to the working directory)."""
+    configured = Settings.model_config.get("env_file")
+    return Path(configured) if isinstance(configured, str | Path) else None
 
 
 def masked(settings: Settings) -> dict[str, Any]:
