@@ -84,7 +84,12 @@ class RedisConfig(BaseModel):
         if parts.scheme not in ("redis", "rediss", "unix"):
             raise ValueError("must start with redis://, rediss:// or unix://")
         if parts.scheme != "unix" and not parts.hostname:
-            raise ValueError("must name a host, e.g. redis://127.0.0.1:6379/0")
+            hint = (
+                " (percent-encode '@', '#', '?' and '/' in a password: '#' is %23)"
+                if "@" in value.get_secret_value()
+                else ""
+            )
+            raise ValueError(f"must name a host, e.g. redis://127.0.0.1:6379/0{hint}")
         try:
             parts.port  # noqa: B018 - raises on a malformed port
         except ValueError:

@@ -35,6 +35,7 @@ from pydantic_settings import (
 )
 
 from cache import EngineConfig, RedisConfig, RefreshConfig, SqliteConfig
+from server.redact import HIDDEN, mask_url
 from server.scheduler import DEFAULT_TICK
 from tools.clinical_trials import TrialsCacheConfig, TrialsConfig
 from tools.http.config import HttpPolicy
@@ -327,15 +328,7 @@ def masked(settings: Settings) -> dict[str, Any]:
     """The effective settings as plain data with secrets replaced by '***'."""
     data = settings.model_dump(mode="json")
     if settings.redis.url is not None:
-        data["redis"]["url"] = _mask_url(settings.redis.url.get_secret_value())
+        data["redis"]["url"] = mask_url(settings.redis.url.get_secret_value())
     if settings.auth.token is not None:
-        data["auth"]["token"] = "***"
+        data["auth"]["token"] = HIDDEN
     return data
-
-
-def _mask_url(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
-    return parts._replace(netloc=netloc).geturl()

@@ -1,6 +1,7 @@
 """Turn a settings ValidationError into one line naming the variable, the value and what is allowed.
 
-The auth token is never shown; a whole section given as one variable is named without its value.
+Values are shown through :func:`server.redact.mask_value` (a Redis URL's password never shows),
+the auth token never; a whole section given as one variable is named without its value.
 """
 
 from __future__ import annotations
@@ -10,11 +11,11 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from server.settings import _FLAT, _mask_url
+from server.redact import mask_value
+from server.settings import _FLAT
 from server.settings_names import closest_setting
 
 _FLAT_BY_PATH = {path: flat for flat, path in _FLAT.items()}
-_URL_PATHS = {("redis", "url")}
 
 
 def env_name(loc: tuple[str | int, ...]) -> str:
@@ -42,9 +43,7 @@ def _shown(loc: tuple[str | int, ...], value: Any) -> str:
         return "=<hidden>"
     if isinstance(value, dict):  # a whole section: its variables are named by their own errors
         return ""
-    if path in _URL_PATHS and isinstance(value, str):
-        value = _mask_url(value)
-    return f"={value!r}"
+    return f"={mask_value(value)!r}"
 
 
 def _allowed(error: Any, name: str) -> str:
