@@ -159,6 +159,10 @@ class TransportSettings(BaseModel):
     allowed_hosts: tuple[str, ...] = Field(
         (), description="Extra Host headers accepted by DNS-rebinding protection: a JSON list or comma-separated."
     )
+    max_sessions: int = Field(1000, ge=1, description="Streamable HTTP sessions open at once; beyond it 503.")
+    session_idle_timeout: float = Field(
+        1800.0, gt=0, allow_inf_nan=False, description="Seconds before an idle streamable HTTP session is closed."
+    )
 
     @field_validator("allowed_hosts", mode="before")
     @classmethod
