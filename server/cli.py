@@ -1,8 +1,8 @@
 """The ``trialstock-mcp`` command line: serve, tools, call, config, version, cache, worker.
 
 Exit codes: 0 success, 1 the operation failed (e.g. an upstream error), 2 bad usage, bad
-arguments or bad settings (one line on stderr saying what was wrong), 130 interrupted, 141 the
-output pipe was closed (``| head``). The grammar is in :mod:`server.cli_args`.
+arguments, bad settings or a refused ``serve`` (one line on stderr saying what was wrong), 130
+interrupted, 141 the output pipe was closed (``| head``). The grammar is in :mod:`server.cli_args`.
 """
 
 from __future__ import annotations
@@ -96,8 +96,13 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if command == "serve":
         from server.serve import serve
 
-        transport = getattr(args, "transport", None)
-        return serve(settings, transport=transport, host=getattr(args, "host", None), port=getattr(args, "port", None))
+        return serve(
+            settings,
+            transport=getattr(args, "transport", None),
+            host=getattr(args, "host", None),
+            port=getattr(args, "port", None),
+            allow_unauthenticated=getattr(args, "allow_unauthenticated", False),
+        )
     if command == "tools":
         from server.cli_call import describe_tool, list_tools
 

@@ -177,6 +177,16 @@ class AuthSettings(BaseModel):
 
     model_config = _SECTION
     token: SecretStr | None = Field(None, description="Bearer token required by the HTTP transports when set.")
+    allow_unauthenticated: bool = Field(
+        False, description="Serve HTTP on a non-loopback address without a token (refused otherwise)."
+    )
+
+    @field_validator("token")
+    @classmethod
+    def _not_blank(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().strip():
+            raise ValueError("is empty; set a token, or unset the variable to serve without one")
+        return value
 
 
 class TrialsSettings(BaseModel):

@@ -16,6 +16,7 @@ from server.settings import _FLAT
 from server.settings_names import closest_setting
 
 _FLAT_BY_PATH = {path: flat for flat, path in _FLAT.items()}
+_SHOWN_AUTH = {("auth", "allow_unauthenticated")}
 
 
 def env_name(loc: tuple[str | int, ...]) -> str:
@@ -39,7 +40,7 @@ def describe_settings_error(exc: ValidationError) -> str:
 
 def _shown(loc: tuple[str | int, ...], value: Any) -> str:
     path = tuple(str(part) for part in loc[:2])
-    if path[:1] in (("auth",), ("auth_token",)):
+    if path[:1] in (("auth",), ("auth_token",)) and path not in _SHOWN_AUTH:
         return "=<hidden>"
     if isinstance(value, dict):  # a whole section: its variables are named by their own errors
         return ""
