@@ -25,18 +25,12 @@ from typing import Any, Literal, TypeVar
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
-from pydantic.fields import FieldInfo
-from pydantic_settings import (
-    BaseSettings,
-    DotEnvSettingsSource,
-    EnvSettingsSource,
-    PydanticBaseSettingsSource,
-    SettingsConfigDict,
-)
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from cache import EngineConfig, RedisConfig, RefreshConfig, SqliteConfig
 from server.redact import HIDDEN, mask_url
 from server.scheduler import DEFAULT_TICK
+from server.settings_sources import lenient_sources
 from tools.clinical_trials import TrialsCacheConfig, TrialsConfig
 from tools.http.config import HttpPolicy
 from tools.stocks import StocksCacheConfig
@@ -283,12 +277,9 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        """The environment and ``.env`` sources, with values that are not JSON left to validation."""
-        assert isinstance(dotenv_settings, DotEnvSettingsSource)
-        dotenv = _DotEnvSource(
-            settings_cls, env_file=dotenv_settings.env_file, env_file_encoding=dotenv_settings.env_file_encoding
-        )
-        return init_settings, _EnvSource(settings_cls), dotenv, file_secret_settings
+        """The environment and ``.env`` sources, with values that are not JSON left to validation
+        (:mod:`server.settings_sources`)."""
+        return init_settings, *lenient_sources(settings_cls, dotenv_settings), file_secret_settings
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -310,26 +301,6 @@ class Settings(BaseSettings):
                 current = current.model_dump()
             data[section] = {**current, field: value}
         return data
-
-
-class _LenientDecoding:
-    """A value for a list or object setting that is not JSON goes on as text, so validation
-    reports it on one line naming the variable (a comma-separated list is accepted there),
-    instead of pydantic-settings raising a SettingsError with a traceback."""
-
-    def decode_complex_value(self, field_name: str, field: FieldInfo, value: Any) -> Any:
-        try:
-            return super().decode_complex_value(field_name, field, value)  # type: ignore[misc]
-        except ValueError:
-            return value
-
-
-class _EnvSource(_LenientDecoding, EnvSettingsSource):
-    pass
-
-
-class _DotEnvSource(_LenientDecoding, DotEnvSettingsSource):
-    pass
 
 
 def env_file() -> Path | None:
