@@ -94,5 +94,6 @@ def _open_redis(config: RedisConfig | None, clock: Callable[[], float]) -> tuple
         connect_timeout=config.connect_timeout,
         max_connections=config.max_connections,
         clock=clock,
+        tls=config.tls_options(),
     )
     return backend, RedisLocker(backend)

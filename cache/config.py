@@ -17,7 +17,7 @@ from typing import Literal
 from urllib.parse import urlsplit
 
 from platformdirs import user_cache_dir
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationInfo, field_validator
 
 _FROZEN = ConfigDict(extra="forbid", frozen=True)
 
@@ -64,7 +64,10 @@ class SqliteConfig(BaseModel):
 class RedisConfig(BaseModel):
     """The optional shared tier and the pub/sub channel. Owner: the cache (server section ``redis``).
 
-    No URL: no Redis tier.
+    No URL: no Redis tier. The ``tls_*`` files go with a ``rediss://`` URL: a CA to verify the
+    server with (else the system's), and a client certificate with its key for servers that
+    require one (``tls-auth-clients yes``); redis-py gets them as ``ssl_ca_certs``,
+    ``ssl_certfile`` and ``ssl_keyfile``.
     """
 
     model_config = _FROZEN
@@ -74,6 +77,13 @@ class RedisConfig(BaseModel):
     max_connections: int = Field(50, ge=1)
     key_prefix: str = Field("trialstock:", description="Prefix for every key this server writes.")
     channel: str = Field("trialstock:events", description="Pub/sub channel for invalidation events.")
+    tls_ca_file: Path | None = Field(
+        None, description="PEM file of the CA(s) that signed the Redis server's certificate."
+    )
+    tls_cert_file: Path | None = Field(None, description="PEM client certificate, for a server that requires one.")
+    tls_key_file: Path | None = Field(
+        None, validate_default=True, description="PEM private key of the client certificate."
+    )
 
     @field_validator("url")
     @classmethod
@@ -84,12 +94,39 @@ class RedisConfig(BaseModel):
         if parts.scheme not in ("redis", "rediss", "unix"):
             raise ValueError("must start with redis://, rediss:// or unix://")
         if parts.scheme != "unix" and not parts.hostname:
-            raise ValueError("must name a host, e.g. redis://127.0.0.1:6379/0")
+            hint = (
+                " (percent-encode '@', '#', '?' and '/' in a password: '#' is %23)"
+                if "@" in value.get_secret_value()
+                else ""
+            )
+            raise ValueError(f"must name a host, e.g. redis://127.0.0.1:6379/0{hint}")
         try:
             parts.port  # noqa: B018 - raises on a malformed port
         except ValueError:
             raise ValueError("has a malformed port") from None
         return value
+
+    @field_validator("tls_ca_file", "tls_cert_file", "tls_key_file")
+    @classmethod
+    def _tls_file(cls, value: Path | None, info: ValidationInfo) -> Path | None:
+        if value is not None:
+            if not value.is_file():
+                raise ValueError(f"no such file: {value}")
+            url: SecretStr | None = info.data.get("url")
+            if "url" in info.data and (url is None or not url.get_secret_value().startswith("rediss://")):
+                raise ValueError("TLS files go with a rediss:// URL")
+        if info.field_name == "tls_key_file":
+            cert = info.data.get("tls_cert_file")
+            if value is None and cert is not None:
+                raise ValueError("the client certificate (tls_cert_file) needs its key: set tls_key_file too")
+            if value is not None and cert is None and "tls_cert_file" in info.data:
+                raise ValueError("a client key needs its certificate: set tls_cert_file too")
+        return value
+
+    def tls_options(self) -> dict[str, str]:
+        """The TLS files as redis-py connection options (only those set)."""
+        files = {"ssl_ca_certs": self.tls_ca_file, "ssl_certfile": self.tls_cert_file, "ssl_keyfile": self.tls_key_file}
+        return {option: str(path) for option, path in files.items() if path is not None}
 
 
 class RefreshConfig(BaseModel):

@@ -1,8 +1,8 @@
 """The ``trialstock-mcp`` command line: serve, tools, call, config, version, cache, worker.
 
 Exit codes: 0 success, 1 the operation failed (e.g. an upstream error), 2 bad usage, bad
-arguments or bad settings (one line on stderr saying what was wrong), 130 interrupted, 141 the
-output pipe was closed (``| head``). The grammar is in :mod:`server.cli_args`.
+arguments, bad settings or a refused ``serve`` (one line on stderr saying what was wrong), 130
+interrupted, 141 the output pipe was closed (``| head``). The grammar is in :mod:`server.cli_args`.
 """
 
 from __future__ import annotations
@@ -44,18 +44,25 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     from pydantic import ValidationError
+    from pydantic_settings import SettingsError
 
     from cache.warming import StrategyFileError
     from server.logs import configure_logging
-    from server.settings import Settings
+    from server.settings import Settings, env_file
     from server.settings_errors import describe_settings_error
+    from server.settings_names import warn_unknown_settings
 
     try:
         settings = Settings()
     except ValidationError as exc:
         print(f"trialstock-mcp: {describe_settings_error(exc)}", file=sys.stderr)
         return 2
+    except SettingsError as exc:  # e.g. an unreadable .env file
+        cause = f": {exc.__cause__}" if exc.__cause__ else ""
+        print(f"trialstock-mcp: cannot read the settings ({exc}){cause}", file=sys.stderr)
+        return 2
     configure_logging(settings.log_level)
+    warn_unknown_settings(os.environ, env_file())
     try:
         return _dispatch(args, settings)
     except UsageError as exc:
@@ -92,8 +99,13 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if command == "serve":
         from server.serve import serve
 
-        transport = getattr(args, "transport", None)
-        return serve(settings, transport=transport, host=getattr(args, "host", None), port=getattr(args, "port", None))
+        return serve(
+            settings,
+            transport=getattr(args, "transport", None),
+            host=getattr(args, "host", None),
+            port=getattr(args, "port", None),
+            allow_unauthenticated=getattr(args, "allow_unauthenticated", False),
+        )
     if command == "tools":
         from server.cli_call import describe_tool, list_tools
 

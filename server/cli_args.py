@@ -13,8 +13,9 @@ from server import __version__
 
 DESCRIPTION = "trialstock-mcp: an MCP server for clinical-trial and stock lookups behind a tiered cache."
 EPILOG = (
-    "With no command it serves MCP over stdio. Exit codes: 0 success, 1 the operation failed, 2 bad usage or "
-    "a bad setting, 130 interrupted, 141 output pipe closed."
+    "With no command it serves MCP over stdio. Exit codes: 0 success, 1 the operation failed, 2 bad usage, "
+    "a bad setting or a refused start (non-loopback --host without a token, port in use), 130 interrupted, "
+    "141 output pipe closed."
 )
 
 
@@ -37,6 +38,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--transport", choices=["stdio", "http", "sse"], help="default: settings (stdio)")
     serve.add_argument("--host", help="bind address for http/sse (default 127.0.0.1)")
     serve.add_argument("--port", type=port_number, help="port for http/sse (default 8000)")
+    serve.add_argument(
+        "--allow-unauthenticated",
+        action="store_true",
+        help="serve http/sse on a non-loopback --host without TRIALSTOCK_AUTH_TOKEN (refused otherwise)",
+    )
     tools = sub.add_parser("tools", help="list the tools, or show one tool's arguments")
     tools.add_argument("name", nargs="?", help="a tool name: show its arguments")
     call = sub.add_parser("call", help="call a tool in-process and print its result")

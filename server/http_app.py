@@ -2,15 +2,21 @@
 
 - DNS-rebinding protection stays on for every route: only loopback Host headers (plus configured
   extras and the bind host) are accepted; a foreign Host gets 421.
-- With ``TRIALSTOCK_AUTH_TOKEN`` set, every path but ``/healthz`` needs ``Authorization: Bearer``.
-- ``GET /healthz`` answers 200 without touching upstreams; ``GET /metrics`` is the Prometheus
-  text exposition of the cache statistics and analytics (behind the token when one is set).
+- With ``TRIALSTOCK_AUTH_TOKEN`` set, every path but ``/healthz`` and ``/readyz`` needs
+  ``Authorization: Bearer <token>`` (the scheme in any letter case, RFC 7235).
+- ``GET /healthz`` (liveness) answers 200 without touching anything; ``GET /readyz``
+  (readiness, :mod:`server.readiness`) pings the cache tiers and reads the upstream breakers,
+  503 when not ready; both are public, so load balancers can probe them without the token.
+  ``GET /metrics`` is the Prometheus text exposition of the cache statistics and analytics.
+- Streamable HTTP keeps at most ``TRIALSTOCK_TRANSPORT__MAX_SESSIONS`` sessions (503 beyond)
+  and closes one idle for ``TRIALSTOCK_TRANSPORT__SESSION_IDLE_TIMEOUT`` seconds.
 """
 
 from __future__ import annotations
 
 import hmac
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, Literal
 
 from mcp.server.mcpserver import MCPServer
@@ -23,10 +29,11 @@ from cache.observe import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from cache.observe import render_metrics
 from server import __version__
 from server.app import App
+from server.readiness import readiness
 from server.settings import Settings
 
 _LOOPBACK = ("127.0.0.1", "localhost", "[::1]")
-PUBLIC_PATHS = frozenset({"/healthz"})
+PUBLIC_PATHS = frozenset({"/healthz", "/readyz"})
 
 
 def transport_security(settings: Settings) -> TransportSecuritySettings:
@@ -48,13 +55,14 @@ def transport_security(settings: Settings) -> TransportSecuritySettings:
 class HttpGuard:
     """In front of every route (the SDK guards only its MCP endpoint): a Host header outside
     ``allowed_hosts`` gets 421 (DNS-rebinding protection); with a ``token``, every path but
-    ``/healthz`` needs ``Authorization: Bearer <token>`` (compared in constant time) or gets 401."""
+    :data:`PUBLIC_PATHS` needs ``Authorization: Bearer <token>`` (the scheme in any case, the
+    token compared in constant time) or gets 401."""
 
     def __init__(self, app: ASGIApp, allowed_hosts: list[str], token: str | None) -> None:
         self.app = app
         self._exact = {h for h in allowed_hosts if not h.endswith(":*")}
         self._any_port = tuple(h[:-1] for h in allowed_hosts if h.endswith(":*"))  # "host:" prefixes
-        self._expected = f"Bearer {token}".encode() if token else None
+        self._token = token.encode() if token else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -65,8 +73,8 @@ class HttpGuard:
         if not (host in self._exact or host.startswith(self._any_port)):
             await PlainTextResponse("Invalid Host header", status_code=421)(scope, receive, send)
             return
-        if self._expected is not None and scope["path"] not in PUBLIC_PATHS:
-            if not hmac.compare_digest(headers.get(b"authorization", b""), self._expected):
+        if self._token is not None and scope["path"] not in PUBLIC_PATHS:
+            if not self._authorized(headers.get(b"authorization", b"")):
                 response = JSONResponse(
                     {"error": "unauthorized", "message": "send Authorization: Bearer <TRIALSTOCK_AUTH_TOKEN>"},
                     status_code=401,
@@ -76,22 +84,48 @@ class HttpGuard:
                 return
         await self.app(scope, receive, send)
 
+    def _authorized(self, header: bytes) -> bool:
+        """``Bearer <token>``: the scheme is case-insensitive and may be followed by several
+        spaces (RFC 7235 ``1*SP``); the token is compared in constant time."""
+        assert self._token is not None
+        scheme, _, credentials = header.partition(b" ")
+        return scheme.lower() == b"bearer" and hmac.compare_digest(credentials.lstrip(b" "), self._token)
+
 
 def add_routes(mcp: MCPServer, current_state: Callable[[], Any]) -> None:
-    """``GET /healthz`` (no upstream touched) and ``GET /metrics`` (Prometheus text format)."""
+    """``GET /healthz`` (nothing touched), ``GET /readyz`` (tiers pinged, breakers read) and
+    ``GET /metrics`` (Prometheus text format)."""
 
-    @mcp.custom_route("/healthz", methods=["GET"])
     async def healthz(_request: Request) -> Response:
         return JSONResponse({"status": "ok", "version": __version__})
 
-    @mcp.custom_route("/metrics", methods=["GET"])
+    async def readyz(_request: Request) -> Response:
+        try:
+            services = current_state().services
+        except RuntimeError:  # asked before start-up finished: nothing to check yet
+            return JSONResponse({"ready": True, "tiers": {}, "upstreams": {}, "reasons": []})
+        verdict = readiness(await services.cache.ping(), [client.status() for client in services.upstreams.values()])
+        return JSONResponse(verdict.body, status_code=200 if verdict.ready else 503)
+
     async def metrics(_request: Request) -> Response:
         try:
             state = current_state()
-        except RuntimeError:  # legacy SSE builds the state with the first connection
+        except RuntimeError:  # asked before start-up finished
             return JSONResponse({"error": "no client has connected yet; no cache to report"}, status_code=503)
         text = render_metrics(state.services.cache, state.services.analytics)
         return PlainTextResponse(text, media_type=METRICS_CONTENT_TYPE)
+
+    for path, endpoint in (("/healthz", healthz), ("/readyz", readyz), ("/metrics", metrics)):
+        mcp.custom_route(path, methods=["GET"])(endpoint)
+
+
+def _held_for_the_process(app: App) -> Callable[[object], AbstractAsyncContextManager[None]]:
+    @asynccontextmanager
+    async def lifespan(_asgi: object) -> AsyncIterator[None]:
+        async with app.lifespan(app.mcp):
+            yield
+
+    return lifespan
 
 
 def build_http_app(app: App, settings: Settings, kind: Literal["http", "sse"] = "http") -> ASGIApp:
@@ -103,9 +137,18 @@ def build_http_app(app: App, settings: Settings, kind: Literal["http", "sse"] = 
     host = settings.transport.host
     if kind == "http":
         asgi: ASGIApp = mcp.streamable_http_app(
-            streamable_http_path=settings.transport.path, transport_security=security, host=host
+            streamable_http_path=settings.transport.path,
+            transport_security=security,
+            host=host,
+            max_sessions=settings.transport.max_sessions,
+            session_idle_timeout=settings.transport.session_idle_timeout,
         )
     else:
-        asgi = mcp.sse_app(transport_security=security, host=host)
+        sse = mcp.sse_app(transport_security=security, host=host)
+        # The SDK enters the state per SSE connection; held from start-up to shutdown here, it
+        # lives for the process (as with streamable HTTP) instead of being rebuilt, with an
+        # empty memory tier and fresh breakers, whenever the last client leaves.
+        sse.router.lifespan_context = _held_for_the_process(app)
+        asgi = sse
     token = settings.auth.token
     return HttpGuard(asgi, security.allowed_hosts, token.get_secret_value() if token else None)

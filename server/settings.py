@@ -25,10 +25,12 @@ from typing import Any, Literal, TypeVar
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from cache import EngineConfig, RedisConfig, RefreshConfig, SqliteConfig
+from server.redact import HIDDEN, mask_url
 from server.scheduler import DEFAULT_TICK
+from server.settings_sources import lenient_sources
 from tools.clinical_trials import TrialsCacheConfig, TrialsConfig
 from tools.http.config import HttpPolicy
 from tools.stocks import StocksCacheConfig
@@ -90,7 +92,8 @@ class UpstreamSettings(BaseModel):
         return parse_rate(getattr(self, f"{upstream}_rate"))
 
     def base_url(self, upstream: str) -> str:
-        return getattr(self, f"{upstream}_base_url")
+        url: str = getattr(self, f"{upstream}_base_url")
+        return url
 
 
 def parse_rate(value: str) -> tuple[int, float]:
@@ -148,7 +151,20 @@ class TransportSettings(BaseModel):
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
     path: str = Field("/mcp", pattern=r"^/")
-    allowed_hosts: tuple[str, ...] = Field((), description="Extra Host headers accepted by DNS-rebinding protection.")
+    allowed_hosts: tuple[str, ...] = Field(
+        (), description="Extra Host headers accepted by DNS-rebinding protection: a JSON list or comma-separated."
+    )
+    max_sessions: int = Field(1000, ge=1, description="Streamable HTTP sessions open at once; beyond it 503.")
+    session_idle_timeout: float = Field(
+        1800.0, gt=0, allow_inf_nan=False, description="Seconds before an idle streamable HTTP session is closed."
+    )
+
+    @field_validator("allowed_hosts", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        if isinstance(value, str) and not value.lstrip().startswith("["):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
 
 
 class AuthSettings(BaseModel):
@@ -156,6 +172,16 @@ class AuthSettings(BaseModel):
 
     model_config = _SECTION
     token: SecretStr | None = Field(None, description="Bearer token required by the HTTP transports when set.")
+    allow_unauthenticated: bool = Field(
+        False, description="Serve HTTP on a non-loopback address without a token (refused otherwise)."
+    )
+
+    @field_validator("token")
+    @classmethod
+    def _not_blank(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().strip():
+            raise ValueError("is empty; set a token, or unset the variable to serve without one")
+        return value
 
 
 class TrialsSettings(BaseModel):
@@ -243,6 +269,24 @@ class Settings(BaseSettings):
     mis_base_url: str | None = Field(None, exclude=True)
     yahoo_base_url: str | None = Field(None, exclude=True)
 
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """The environment and ``.env`` sources, with values that are not JSON left to validation
+        (:mod:`server.settings_sources`)."""
+        return init_settings, *lenient_sources(settings_cls, dotenv_settings), file_secret_settings
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _any_case(cls, value: Any) -> Any:
+        return value.strip().upper() if isinstance(value, str) else value
+
     @model_validator(mode="before")
     @classmethod
     def _fold_flat_names(cls, data: Any) -> Any:
@@ -260,19 +304,17 @@ class Settings(BaseSettings):
         return data
 
 
+def env_file() -> Path | None:
+    """The ``.env`` file :class:`Settings` reads (relative to the working directory)."""
+    configured = Settings.model_config.get("env_file")
+    return Path(configured) if isinstance(configured, str | Path) else None
+
+
 def masked(settings: Settings) -> dict[str, Any]:
     """The effective settings as plain data with secrets replaced by '***'."""
     data = settings.model_dump(mode="json")
     if settings.redis.url is not None:
-        data["redis"]["url"] = _mask_url(settings.redis.url.get_secret_value())
+        data["redis"]["url"] = mask_url(settings.redis.url.get_secret_value())
     if settings.auth.token is not None:
-        data["auth"]["token"] = "***"
+        data["auth"]["token"] = HIDDEN
     return data
-
-
-def _mask_url(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
-    return parts._replace(netloc=netloc).geturl()

@@ -27,12 +27,12 @@ async def run_worker(settings: Settings, *, stop: asyncio.Event | None = None) -
     app = build_app(settings, role="worker")
     async with app.lifespan(app.mcp) as state:
         keeper = state.background.keeper
-        log.warning("worker %s started (lease %s)", state.background.instance_id, keeper.lease.name)
+        log.info("worker %s started (lease %s)", state.background.instance_id, keeper.lease.name)
         keeper.subscribe_changes(
-            lambda leader: log.warning(
+            lambda leader: log.info(
                 "worker %s %s the scheduler lease", state.background.instance_id, "holds" if leader else "lost"
             )
         )
         await stop.wait()
-    log.warning("worker stopped")
+    log.info("worker stopped")
     return 0

@@ -6,9 +6,10 @@ Layout under ``prefix`` (default ``trialstock:``):
   record's ``expires_at`` (reads return what MGET returns: no copy, no header);
 - ``<prefix>keytags:<key>``: the set of tags the key carries now, same expiry as the value;
 - ``<prefix>tag:<tag>``: a set of keys, expiring as late as its longest-lived member;
-- ``<prefix>lock:<key>``: single-flight locks (:mod:`cache.backends.redis_lock`).
-  Keys starting with ``tag:``, ``keytags:`` or ``lock:`` are therefore reserved and never
-  listed by :meth:`RedisBackend.match`.
+- ``<prefix>lock:<key>``: single-flight locks (:mod:`cache.backends.redis_lock`);
+- ``<prefix>health:<id>``: :meth:`RedisBackend.ping`'s probe value, one per backend, living 10 s.
+  Keys starting with ``tag:``, ``keytags:``, ``lock:`` or ``health:`` are therefore reserved and
+  never listed by :meth:`RedisBackend.match`.
 
 :meth:`RedisBackend.tagged` checks each linked key against its ``keytags`` set, so an overwrite
 with other tags takes effect at once; tag links of deleted or overwritten keys are removed
@@ -27,7 +28,8 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Sequence
+import uuid
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 
 from redis.asyncio import ConnectionPool, Redis
@@ -44,7 +46,8 @@ from cache.entry import Record
 _NEVER_TTL_MS = 365 * 86_400 * 1000  # tag-set lifetime when a member never expires
 _SCAN_COUNT = 1000
 _UNLINK_BATCH = 500
-_RESERVED = ("tag:", "keytags:", "lock:")
+_RESERVED = ("tag:", "keytags:", "lock:", "health:")
+_HEALTH_TTL_MS = 10_000  # the ping's probe key outlives the ping only briefly
 _POOL_HEADROOM = 8  # pooled connections beyond max_connections, for pub/sub and other users of .client
 
 
@@ -71,6 +74,7 @@ class RedisBackend:
         self.client = client
         self.prefix = prefix
         self._match_prefix = redis_escape(prefix)
+        self._health_key = f"{prefix}health:{uuid.uuid4().hex}"  # this backend's own: pings never race
         self._clock = clock
 
     @classmethod
@@ -85,6 +89,7 @@ class RedisBackend:
         health_check_interval: int = 30,
         pool_timeout: float = 1.0,
         clock: Callable[[], float] = time.time,
+        tls: Mapping[str, str] | None = None,
     ) -> RedisBackend:
         """A backend on ``url`` (``redis://[[user]:password@]host:port/db``, ``rediss://`` for
         TLS, ``unix://``). No connection is made until the first command.
@@ -92,7 +97,9 @@ class RedisBackend:
         A broken pooled connection is retried once on a fresh one; timeouts are not retried,
         so a dead or slow server fails within about the socket timeouts. Idle connections are
         PINGed before reuse after ``health_check_interval`` seconds. ``clock`` (the engine's)
-        turns ``Record.expires_at`` into a relative ``PX``. Raises ValueError for a malformed URL.
+        turns ``Record.expires_at`` into a relative ``PX``. ``tls``: redis-py's ``ssl_*`` options
+        for a ``rediss://`` URL (:meth:`~cache.config.RedisConfig.tls_options`). Raises ValueError
+        for a malformed URL.
         """
         pool = ConnectionPool.from_url(
             url,
@@ -101,6 +108,7 @@ class RedisBackend:
             socket_connect_timeout=connect_timeout,
             health_check_interval=health_check_interval,
             retry=Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,)),
+            **(tls or {}),
         )
         return cls(
             Redis.from_pool(pool),
@@ -261,13 +269,20 @@ class RedisBackend:
         return removed
 
     async def ping(self) -> bool:
-        """True when Redis answers PING; False (never an exception) otherwise."""
+        """True when Redis stores a short-lived probe value and reads it back (one round trip),
+        so a node that answers PING but refuses writes (read-only replica, ACL, OOM) is not
+        healthy; False (never an exception) otherwise."""
         if self._slots.closed:
             return False
+        token = uuid.uuid4().bytes
+        pipe = self.client.pipeline(transaction=False)
+        pipe.set(self._health_key, token, px=_HEALTH_TTL_MS)
+        pipe.get(self._health_key)
         try:
-            return bool(await self.client.ping())
+            _, value = await pipe.execute()
         except Exception:  # noqa: BLE001 - ping reports, it does not raise
             return False
+        return bool(value == token)
 
     async def aclose(self) -> None:
         """Close the client and its connection pool. Idempotent."""

@@ -11,14 +11,17 @@ A *scope* (``"tunables"``, ``"stats"``) names one map. Where it lives, first mat
 - else process memory (one process: nobody else could see it anyway).
 
 Every store reads all names at once, writes one name, and deletes several names at once
-(:meth:`SharedStore.delete` returns how many existed; unknown names are ignored).
+(:meth:`SharedStore.delete` returns how many existed; unknown names are ignored). A store that
+cannot be reached raises :class:`~cache.backends.base.BackendError`, as a tier does.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Protocol
 
+from cache.backends.base import BackendError
 from cache.backends.capabilities import MetaStore, SharedRedis, describe
 from cache.engine.tiered import TieredCache
 
@@ -63,15 +66,30 @@ class RedisHashStore:
         self.where = f"redis hash {key}"
 
     async def read_all(self) -> dict[str, str]:
-        raw = await self._client.hgetall(self.key)
+        async with self._failing_as_backend_error("read"):
+            raw = await self._client.hgetall(self.key)
         return {_text(name): _text(value) for name, value in raw.items()}
 
     async def write(self, name: str, value: str) -> None:
-        await self._client.hset(self.key, name, value)
+        async with self._failing_as_backend_error("write"):
+            await self._client.hset(self.key, name, value)
 
     async def delete(self, names: Sequence[str]) -> int:
         unique = list(dict.fromkeys(names))
-        return int(await self._client.hdel(self.key, *unique)) if unique else 0
+        if not unique:
+            return 0
+        async with self._failing_as_backend_error("delete"):
+            return int(await self._client.hdel(self.key, *unique))
+
+    @asynccontextmanager
+    async def _failing_as_backend_error(self, op: str) -> AsyncIterator[None]:
+        """redis-py and socket errors become :class:`BackendError`, like the tiers' own."""
+        from redis.exceptions import RedisError
+
+        try:
+            yield
+        except (RedisError, OSError) as exc:
+            raise BackendError(f"{op} of {self.where} failed: {type(exc).__name__}: {exc}") from exc
 
 
 class SqliteMetaStore:

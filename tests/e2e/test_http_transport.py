@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import subprocess
-import time
+import asyncio
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,49 +13,21 @@ from mcp import Client
 from mcp.client.sse import sse_client
 from mcp.client.streamable_http import streamable_http_client
 
-from tests.support.console_script import CONSOLE_SCRIPT, server_env
-from tests.support.ports import free_port
+from tests.support.serving import serving
 
 TOKEN = "test-token-1234"
 
 
 @pytest.fixture
 def http_server(tmp_path: Path) -> Iterator[str]:
-    yield from serve(tmp_path, "http", TRIALSTOCK_AUTH_TOKEN=TOKEN)
+    with serving(tmp_path, "http", TRIALSTOCK_AUTH_TOKEN=TOKEN) as base:
+        yield base
 
 
 @pytest.fixture
 def sse_server(tmp_path: Path) -> Iterator[str]:
-    yield from serve(tmp_path, "sse")
-
-
-def serve(tmp_path: Path, transport: str, **env_extra: str) -> Iterator[str]:
-    port = free_port()
-    env = server_env(tmp_path, **env_extra)
-    proc = subprocess.Popen(
-        [CONSOLE_SCRIPT, "serve", "--transport", transport, "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"server did not start: {proc.stderr.read().decode() if proc.stderr else ''}")
-            time.sleep(0.05)
+    with serving(tmp_path, "sse") as base:
         yield base
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-        if proc.stderr:
-            proc.stderr.close()
 
 
 def test_healthz_needs_no_token(http_server: str) -> None:
@@ -124,3 +95,25 @@ def test_foreign_host_is_refused_on_every_route(http_server: str) -> None:
     for path in ("/healthz", "/metrics"):
         assert httpx.get(f"{http_server}{path}", headers={**auth, "Host": "evil.example"}).status_code == 421
         assert httpx.get(f"{http_server}{path}", headers=auth).status_code == 200
+
+
+def test_the_bearer_scheme_is_case_insensitive(http_server: str) -> None:
+    for scheme in ("Bearer", "bearer", "BEARER", "bEaReR"):
+        for spaces in (" ", "  "):
+            response = httpx.get(f"{http_server}/metrics", headers={"Authorization": f"{scheme}{spaces}{TOKEN}"})
+            assert response.status_code == 200, (scheme, spaces)
+    for refused in (f"Basic {TOKEN}", f"Bearer{TOKEN}", f"bearer {TOKEN}x", f"bearer {TOKEN[:-1]}", "bearer", ""):
+        assert httpx.get(f"{http_server}/metrics", headers={"Authorization": refused}).status_code == 401, refused
+
+
+async def test_sse_state_lives_for_the_process_not_for_its_clients(sse_server: str) -> None:
+    """The last SSE client leaving must not rebuild the state (memory tier, breakers, uptime)."""
+    assert httpx.get(f"{sse_server}/metrics").status_code == 200  # built at start-up, before any client
+    async with Client(sse_client(f"{sse_server}/sse")) as client:
+        first = (await client.call_tool("service_status", {})).structured_content
+    await asyncio.sleep(0.5)  # the only client is gone
+    assert httpx.get(f"{sse_server}/metrics").status_code == 200
+    async with Client(sse_client(f"{sse_server}/sse")) as client:
+        second = (await client.call_tool("service_status", {})).structured_content
+    assert first is not None and second is not None
+    assert second["uptime_seconds"] >= first["uptime_seconds"] + 0.5  # same state, still counting
