@@ -22,7 +22,6 @@ from __future__ import annotations
 from copy import copy
 from pathlib import Path
 from typing import Any, Literal, TypeVar
-from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
@@ -31,6 +30,7 @@ from cache import EngineConfig, RedisConfig, RefreshConfig, SqliteConfig
 from server.redact import HIDDEN, mask_url
 from server.scheduler import DEFAULT_TICK
 from server.settings_sources import lenient_sources
+from server.settings_upstreams import UpstreamSettings
 from tools.clinical_trials import TrialsCacheConfig, TrialsConfig
 from tools.http.config import HttpPolicy
 from tools.stocks import StocksCacheConfig
@@ -51,61 +51,6 @@ def _as_owner(owner: type[_Owner], section: BaseModel) -> _Owner:
         return owner.model_validate(section, from_attributes=True)
     except ValidationError as exc:  # re-raised as a ValueError so the section reports it on one line
         raise ValueError("; ".join(error["msg"].removeprefix("Value error, ") for error in exc.errors())) from None
-
-
-class UpstreamSettings(BaseModel):
-    """Where each upstream lives and how hard we may hit it. Owner: the server (it picks the upstreams)."""
-
-    model_config = _SECTION
-    user_agent: str = Field(
-        "trialstock-mcp/0.1",
-        min_length=1,
-        description="User-Agent sent upstream (ClinicalTrials.gov's CDN has blocked generic Python clients).",
-    )
-    ctgov_base_url: str = "https://clinicaltrials.gov/api/v2"
-    twse_base_url: str = "https://www.twse.com.tw"
-    tpex_base_url: str = "https://www.tpex.org.tw"
-    mis_base_url: str = "https://mis.twse.com.tw"
-    yahoo_base_url: str = "https://query1.finance.yahoo.com"
-    ctgov_rate: str = Field("50/60", description="Requests per seconds, as 'N/S'.")
-    twse_rate: str = Field("3/5", description="TWSE bans IPs above roughly 3 requests per 5 s.")
-    tpex_rate: str = "3/5"
-    mis_rate: str = "3/5"
-    yahoo_rate: str = "1/1"
-
-    @field_validator("ctgov_base_url", "twse_base_url", "tpex_base_url", "mis_base_url", "yahoo_base_url")
-    @classmethod
-    def _http_url(cls, value: str) -> str:
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError("must be an http:// or https:// URL with a host")
-        return value.rstrip("/")
-
-    @field_validator("ctgov_rate", "twse_rate", "tpex_rate", "mis_rate", "yahoo_rate")
-    @classmethod
-    def _rate(cls, value: str) -> str:
-        parse_rate(value)
-        return value
-
-    def rate(self, upstream: str) -> tuple[int, float]:
-        """(requests, per_seconds) for an upstream name such as 'twse'."""
-        return parse_rate(getattr(self, f"{upstream}_rate"))
-
-    def base_url(self, upstream: str) -> str:
-        url: str = getattr(self, f"{upstream}_base_url")
-        return url
-
-
-def parse_rate(value: str) -> tuple[int, float]:
-    """Parse 'N/S' (N requests per S seconds)."""
-    try:
-        count_text, _, seconds_text = value.partition("/")
-        count, seconds = int(count_text), float(seconds_text)
-    except ValueError:
-        raise ValueError("must look like '3/5' (requests per seconds)") from None
-    if count < 1 or seconds <= 0:
-        raise ValueError("needs at least 1 request over a positive number of seconds")
-    return count, seconds
 
 
 class CacheSettings(EngineConfig):

@@ -32,14 +32,13 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 
-from redis.asyncio import ConnectionPool, Redis
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
-from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from cache.backends.glob import glob_regex, redis_escape, redis_match
+from cache.backends.redis_client import connect
 from cache.backends.redis_slots import CommandSlots, failure
+from cache.backends.redis_tags import current_tags, tag_candidates, text
 from cache.config import DEFAULT_REDIS
 from cache.entry import Record
 
@@ -48,7 +47,6 @@ _SCAN_COUNT = 1000
 _UNLINK_BATCH = 500
 _RESERVED = ("tag:", "keytags:", "lock:", "health:")
 _HEALTH_TTL_MS = 10_000  # the ping's probe key outlives the ping only briefly
-_POOL_HEADROOM = 8  # pooled connections beyond max_connections, for pub/sub and other users of .client
 
 
 class RedisBackend:
@@ -92,31 +90,18 @@ class RedisBackend:
         tls: Mapping[str, str] | None = None,
     ) -> RedisBackend:
         """A backend on ``url`` (``redis://[[user]:password@]host:port/db``, ``rediss://`` for
-        TLS, ``unix://``). No connection is made until the first command.
-
-        A broken pooled connection is retried once on a fresh one; timeouts are not retried,
-        so a dead or slow server fails within about the socket timeouts. Idle connections are
-        PINGed before reuse after ``health_check_interval`` seconds. ``clock`` (the engine's)
-        turns ``Record.expires_at`` into a relative ``PX``. ``tls``: redis-py's ``ssl_*`` options
-        for a ``rediss://`` URL (:meth:`~cache.config.RedisConfig.tls_options`). Raises ValueError
-        for a malformed URL.
-        """
-        pool = ConnectionPool.from_url(
+        TLS, ``unix://``) through :func:`cache.backends.redis_client.connect`. ``clock`` (the
+        engine's) turns ``Record.expires_at`` into a relative ``PX``. Raises ValueError for a
+        malformed URL."""
+        client = connect(
             url,
-            max_connections=max_connections + _POOL_HEADROOM,
-            socket_timeout=socket_timeout,
-            socket_connect_timeout=connect_timeout,
-            health_check_interval=health_check_interval,
-            retry=Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,)),
-            **(tls or {}),
-        )
-        return cls(
-            Redis.from_pool(pool),
-            prefix=prefix,
-            clock=clock,
             max_connections=max_connections,
-            pool_timeout=pool_timeout,
+            socket_timeout=socket_timeout,
+            connect_timeout=connect_timeout,
+            health_check_interval=health_check_interval,
+            tls=tls,
         )
+        return cls(client, prefix=prefix, clock=clock, max_connections=max_connections, pool_timeout=pool_timeout)
 
     @property
     def where(self) -> str:
@@ -218,7 +203,7 @@ class RedisBackend:
         cut = len(self.prefix)
         async with self.command("match"):
             async for raw in self.client.scan_iter(match=redis_pattern, count=_SCAN_COUNT, _type="string"):
-                key = _text(raw)[cut:]
+                key = text(raw)[cut:]
                 if not key.startswith(_RESERVED) and exact(key):
                     found[key] = None
         return list(found)
@@ -229,10 +214,10 @@ class RedisBackend:
         if not unique:
             return []
         async with self.command("tagged"):
-            candidates = await self._tag_candidates(unique)
+            candidates = await tag_candidates(self.client, self, unique)
             if not candidates:
                 return []
-            current = await self._current_tags(list(candidates))
+            current = await current_tags(self.client, self, list(candidates))
             stale = [(tag, key) for key, linked in candidates.items() for tag in linked - current[key]]
             if stale:
                 pipe = self.client.pipeline(transaction=False)
@@ -292,28 +277,6 @@ class RedisBackend:
 
     # -- internals ----------------------------------------------------------------------------
 
-    async def _tag_candidates(self, tags: list[str]) -> dict[str, set[str]]:
-        pipe = self.client.pipeline(transaction=False)
-        for tag in tags:
-            pipe.smembers(self.tag_key(tag))
-        candidates: dict[str, set[str]] = {}
-        for tag, members in zip(tags, await pipe.execute()):
-            for member in members or ():
-                candidates.setdefault(_text(member), set()).add(tag)
-        return candidates
-
-    async def _current_tags(self, keys: list[str]) -> dict[str, set[str]]:
-        """The tags each key carries now (empty when the key is gone)."""
-        pipe = self.client.pipeline(transaction=False)
-        for key in keys:
-            pipe.exists(self.key(key))
-            pipe.smembers(self.keytags_key(key))
-        replies = await pipe.execute()
-        return {
-            key: {_text(tag) for tag in (replies[2 * i + 1] or ())} if replies[2 * i] else set()
-            for i, key in enumerate(keys)
-        }
-
     async def _unlink_counting(self, names: list[bytes | str]) -> int:
         """UNLINK ``names`` (full Redis keys under the prefix); how many of them were entries."""
         reserved = tuple((self.prefix + r).encode() for r in _RESERVED)
@@ -331,7 +294,3 @@ class RedisBackend:
         """Hold one of the backend's connection slots and map redis-py and socket errors
         raised inside the block to :class:`BackendError` (the lock layer uses it too)."""
         return self._slots.command(op)
-
-
-def _text(raw: bytes | str) -> str:
-    return raw.decode() if isinstance(raw, bytes) else raw

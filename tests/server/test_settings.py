@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from server.settings import Settings, masked, parse_rate
+from server.settings import Settings, masked
 from server.settings_errors import describe_settings_error
+from server.settings_upstreams import parse_rate
 
 REPO = Path(__file__).resolve().parents[2]
 
