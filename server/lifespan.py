@@ -16,7 +16,6 @@ from dataclasses import dataclass
 import httpx
 
 from cache import build_cache
-from cache.observe import Analytics
 from server.background import Background, Role, background
 from server.settings import Settings
 from server.tool_runner import ToolRunner
@@ -98,15 +97,7 @@ async def build_services(
             config=StocksConfig(ttl=settings.cache.stocks),
             clock=clock,
         )
-        yield Services(
-            trials=trials,
-            stocks=stocks,
-            cache=cache,
-            upstreams=upstreams,
-            analytics=Analytics(cache, clock=clock),
-            clock=clock,
-            started_at=clock(),
-        )
+        yield Services.started(trials, stocks, cache, upstreams, clock)
 
 
 class SharedLifespan:

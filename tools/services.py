@@ -29,3 +29,15 @@ class Services:
     clock: Callable[[], float]
     started_at: float
     """``clock()`` when the services were built (uptime is measured from it)."""
+
+    @classmethod
+    def started(
+        cls,
+        trials: TrialsService,
+        stocks: StocksService,
+        cache: TieredCache,
+        upstreams: Mapping[str, UpstreamClient],
+        clock: Callable[[], float],
+    ) -> Services:
+        """Services starting now: analytics over ``cache`` and ``started_at = clock()``."""
+        return cls(trials, stocks, cache, upstreams, Analytics(cache, clock=clock), clock, clock())

@@ -15,7 +15,6 @@ import httpx
 from mcp.server.mcpserver import MCPServer
 
 from cache.engine.tiered import TieredCache
-from cache.observe import Analytics
 from tests.support.engine import bounded_memory, build_engine
 from tools.clinical_trials.client import CtgovClient
 from tools.clinical_trials.service import TrialsService
@@ -77,15 +76,7 @@ async def services_for(
             )
         for client in upstreams.values():
             stack.push_async_callback(client.aclose)
-        yield Services(
-            trials=trials,
-            stocks=stocks,
-            cache=cache,
-            upstreams=upstreams,
-            analytics=Analytics(cache, clock=clock),
-            clock=clock,
-            started_at=clock(),
-        )
+        yield Services.started(trials, stocks, cache, upstreams, clock)
 
 
 def server_for(
