@@ -21,7 +21,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any, Final, Generic, Protocol, TypeVar, TypeVarTuple
 
-from cache.backends.capabilities import Countable, describe
+from cache.backends.capabilities import Countable, QueuedWrites, describe
 from cache.engine.deadlines import Deadlines
 from cache.engine.stats import TierCounters
 from cache.state_log import StateLog
@@ -164,14 +164,16 @@ class TierGuard(Generic[B_co]):
 
     async def info(self) -> dict[str, Any]:
         """Cheap facts for operators: guard ``state``, ``where`` (file path or key prefix, never
-        a URL with credentials) when the backend is Describable, and ``entries`` when it is
-        Countable and answers."""
+        a URL with credentials) when the backend is Describable, ``entries`` when it is
+        Countable and answers, ``queued_writes`` and ``dropped_writes`` when it queues writes."""
         backend = self.backend
         info: dict[str, Any] = {"state": self.state, "where": describe(backend)}
         if isinstance(backend, Countable):
             entries = await self.call(backend.count)
             if entries is not SKIPPED:
                 info["entries"] = entries
+        if isinstance(backend, QueuedWrites):  # after the count, which may have let the queue drain
+            info["queued_writes"], info["dropped_writes"] = backend.queued_writes, backend.dropped_writes
         return info
 
     async def ping(self: TierGuard[Pingable]) -> bool:
