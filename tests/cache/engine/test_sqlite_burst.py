@@ -76,8 +76,19 @@ async def test_800_concurrent_misses_are_stored_in_a_few_transactions_and_surviv
     cache = make_cache(bounded_memory(clock), sqlite=sqlite, tier_timeouts={"sqlite": 1.0})
     keys = [f"trials.get:NCT{i:08d}" for i in range(800)]
     transactions = sqlite.counters.write_transactions
+    started, upstream_answers = [0], asyncio.Event()
 
-    answers = await asyncio.gather(*(cache.get_or_fetch(key, _loader({"id": key}), POLICY) for key in keys))
+    def loader(key: str) -> Callable[[], Awaitable[Any]]:
+        async def load() -> Any:  # the upstream answers the whole burst at once
+            started[0] += 1
+            if started[0] == len(keys):
+                upstream_answers.set()
+            await upstream_answers.wait()
+            return {"id": key}
+
+        return load
+
+    answers = await asyncio.gather(*(cache.get_or_fetch(key, loader(key), POLICY) for key in keys))
     assert [a.meta.hit for a in answers] == [False] * 800
     await cache.aclose()  # a clean shutdown commits what is still queued
 
