@@ -91,6 +91,12 @@ promotion to memory, which the raw baseline does not do. Ratios near 1.3x are wi
 machine's noise: the script alternates in coarse rounds and the same raw baseline's median
 moves between rows of one run."""
 
+SQLITE_BURST_MISSED = """\
+Lost answers mean queued writes did not reach the file before the engine closed (aclose must
+drain the write queue) or were dropped because the queue was full (`dropped_writes`; raise
+TRIALSTOCK_SQLITE__WRITE_QUEUE_MAX). Many transactions per burst mean the writer is woken for
+every write instead of taking what arrived while its previous transaction ran."""
+
 BENCHMARKS: tuple[Benchmark, ...] = (
     Benchmark(
         "floor",
@@ -124,6 +130,16 @@ BENCHMARKS: tuple[Benchmark, ...] = (
         "SQLite hit latency with 1,000 and 1,000,000 entries (target within 1.5x) and the memory "
         "tier's bytes per entry beyond the payload (target < 400 B).",
         if_missed=SCALE_MISSED,
+    ),
+    Benchmark(
+        "sqlite_burst",
+        "SQLite write burst",
+        "resilience",
+        "800 concurrent distinct misses through memory + SQLite, group commit (writes queued, one "
+        "writer, a transaction per batch) against one transaction per write in the same run: each "
+        "caller's completion, transactions per burst, answers lost after a clean restart. Targets: "
+        "0 lost, <= 50 transactions per burst.",
+        if_missed=SQLITE_BURST_MISSED,
     ),
     Benchmark(
         "stampede",

@@ -122,6 +122,7 @@ async def bench_sqlite(folder: Path) -> list[Row]:
     engine = TieredCache(memory, sqlite=backend, tier_timeout=5.0)
     for i, key in enumerate(KEYS):
         await engine.set(key, _value(i), POLICY)
+    await engine.flush()  # writes are queued: the raw baseline reads the file
     raw = await aiosqlite.connect(path, isolation_level=None)
     try:
         next_key, next_raw = _key_cycle(KEYS), _key_cycle(KEYS)

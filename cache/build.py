@@ -72,6 +72,8 @@ async def _open_sqlite(config: SqliteConfig, clock: Callable[[], float], require
             busy_timeout_ms=config.busy_timeout_ms,
             cleanup_batch=config.cleanup_batch,
             clock=clock,
+            write_queue_max=config.write_queue_max,
+            write_batch_max=config.write_batch_max,
         )
     except (BackendError, OSError) as exc:
         if required:

@@ -59,6 +59,10 @@ class SqliteConfig(BaseModel):
     busy_timeout_ms: int = Field(5000, ge=0)
     timeout: float = Field(1.0, gt=0, description="A SQLite call slower than this is skipped for the call, seconds.")
     cleanup_batch: int = Field(500, ge=1)
+    write_queue_max: int = Field(
+        10_000, ge=1, description="Writes waiting for the SQLite writer at most; beyond it they are dropped (counted)."
+    )
+    write_batch_max: int = Field(1000, ge=1, description="Writes committed in one SQLite transaction at most.")
 
 
 class RedisConfig(BaseModel):

@@ -25,6 +25,9 @@ _LOCAL = ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_h
 class TierStatus(BaseModel):
     name: TierName = Field(description="Cache tier.")
     answers: bool = Field(description="True when the tier answered a ping just now.")
+    dropped_writes: int | None = Field(
+        None, description="Writes dropped because the tier's write queue was full (tiers that queue writes)."
+    )
 
 
 # The wire form of tools.http.health.UpstreamHealth: its published names, without the breaker's
@@ -79,7 +82,11 @@ async def service_status(ctx: ToolContext) -> ServiceStatus:
     """
     services = services_of(ctx)
     pings = await services.cache.ping()
-    tiers = [TierStatus(name=tier_name(name), answers=ok) for name, ok in pings.items()]
+    gauge = services.cache.stats.gauge
+    tiers = [
+        TierStatus(name=tier_name(name), answers=ok, dropped_writes=gauge(name, "dropped_writes"))
+        for name, ok in pings.items()
+    ]
     upstreams = [UpstreamState.of(client.status()) for client in services.upstreams.values()]
     uptime = max(0.0, services.clock() - services.started_at)
     return ServiceStatus(version=__version__, uptime_seconds=round(uptime, 3), cache_tiers=tiers, upstreams=upstreams)

@@ -2,7 +2,7 @@
 
 A backend stores encoded records and knows nothing of TTL policy, serialization or statistics:
 those live once, in :mod:`cache.engine`. What a backend offers beyond the protocol (indexes by
-age and use, entry headers, counts, shared meta rows, a shareable Redis client) is named by the
+age and use, entry headers, counts, shared meta rows, a shareable Redis client, a write queue) is named by the
 runtime-checkable protocols of ``capabilities``, which callers test with ``isinstance``.
 ``redis`` and ``redis_lock`` are imported only where Redis is configured (see
 :func:`cache.build.build_cache`).
@@ -15,6 +15,7 @@ from cache.backends.capabilities import (
     Describable,
     HeadReader,
     MetaStore,
+    QueuedWrites,
     SharedRedis,
     UseIndex,
 )
@@ -32,6 +33,7 @@ __all__ = [
     "HeadReader",
     "MemoryBackend",
     "MetaStore",
+    "QueuedWrites",
     "SharedRedis",
     "SqliteBackend",
     "UseIndex",

@@ -13,7 +13,9 @@ test double, a future tier) is simply left out of what needs it:
 - :class:`MetaStore`: small named string rows shared with the other processes (SQLite meta
   table): run-time tunables, published statistics, the invalidation generation;
 - :class:`SharedRedis`: a tier on a Redis server whose client others may share (hashes,
-  pub/sub, leases).
+  pub/sub, leases);
+- :class:`QueuedWrites`: writes are queued and committed in the background (SQLite): how many
+  wait, how many were dropped because the queue was full, and a way to wait for them.
 
 ``isinstance`` checks only that the members exist (not their signatures); it costs a few
 microseconds, so none of these is asked on a read or write path.
@@ -33,6 +35,7 @@ __all__ = [
     "Describable",
     "HeadReader",
     "MetaStore",
+    "QueuedWrites",
     "SharedRedis",
     "UseIndex",
     "describe",
@@ -99,6 +102,23 @@ class SharedRedis(Protocol):
     @property
     def client(self) -> Redis:
         """The redis-py client (owned and closed by the backend)."""
+        ...
+
+
+@runtime_checkable
+class QueuedWrites(Protocol):
+    @property
+    def queued_writes(self) -> int:
+        """Writes queued and not yet stored."""
+        ...
+
+    @property
+    def dropped_writes(self) -> int:
+        """Writes dropped because the queue was full, since the backend was opened."""
+        ...
+
+    async def flush(self) -> None:
+        """Wait until every write queued before the call is stored (BackendError if some were lost)."""
         ...
 
 

@@ -4,16 +4,20 @@ Contract (on top of :class:`cache.backends.base.Backend`):
 
 - WAL journal, ``synchronous=NORMAL``, ``busy_timeout``; one writer connection and a read-only
   reader (:mod:`cache.backends.sqlite_file`: how writes are serialised and retried).
+- Writes are queued: :meth:`SqliteBackend.set_many` returns once its records are queued and one
+  writer task commits them in batches (:mod:`cache.backends.sqlite_queue`: bound, drops,
+  ordering with deletes, what a kill -9 can lose). Reads, scans and deletes see queued writes;
+  :meth:`SqliteBackend.flush` waits for them to be committed, :meth:`SqliteBackend.aclose`
+  commits them; counts, scans by time, backup, restore and the health report flush first.
 - Reads return only rows whose ``expires_at`` is after ``clock()``; expired rows stay in the
   file until :meth:`cleanup_expired` or eviction removes them.
 - Size bound: ``max_entries`` rows and ``max_bytes`` (key + data). Over either bound the least
   recently used rows are evicted in batches. Reads do not write: read times are buffered in
-  memory and written in one batch at the next write, when ``access_flush_size`` keys are
-  buffered, before maintenance, and at close (:mod:`cache.backends.sqlite_lru`).
+  memory and written by the next batch (:mod:`cache.backends.sqlite_lru`).
 - Every failure surfaces as :class:`BackendError` with the file name in the message.
 - Capabilities (:mod:`cache.backends.capabilities`): creation and use indexes, a count, its
-  path as ``where``, and the ``meta`` rows (:class:`~cache.backends.sqlite_meta.SqliteMeta`);
-  maintenance is :class:`~cache.backends.sqlite_maintenance.SqliteMaintenance`'s, delegated.
+  path as ``where``, the ``meta`` rows (:class:`~cache.backends.sqlite_meta.SqliteMeta`) and
+  its write queue; maintenance is :class:`~cache.backends.sqlite_maintenance.SqliteMaintenance`'s.
 
 aiosqlite runs each connection on its own thread and every awaited call is a thread hop, so
 reads are one statement (``WHERE key IN (...)``) and writes one transaction of executemany.
@@ -22,40 +26,49 @@ reads are one statement (``WHERE key IN (...)``) and writes one transaction of e
 from __future__ import annotations
 
 import logging
-import math
 import sqlite3
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
 
 import aiosqlite
 
 from cache.backends.base import BackendError
-from cache.backends.glob import sqlite_glob
+from cache.backends.glob import glob_regex, sqlite_glob
+from cache.backends.sqlite_delegation import SqliteDelegation
 from cache.backends.sqlite_file import SqliteCounters, SqliteFile
-from cache.backends.sqlite_lru import AccessTimes, Bounds, flush_access
+from cache.backends.sqlite_lru import AccessTimes, Bounds
 from cache.backends.sqlite_maintenance import SqliteMaintenance
 from cache.backends.sqlite_meta import SqliteMeta
+from cache.backends.sqlite_queue import WriteQueue, apply_overlay
 from cache.backends.sqlite_schema import LIVE, SetAside
-from cache.backends.sqlite_sql import CHUNK, UPSERT, chunks, marks, select_sql
+from cache.backends.sqlite_sql import CHUNK, chunks, marks, select_sql, store_batch
 from cache.config import DEFAULT_SQLITE
 from cache.entry import Record
 
 log = logging.getLogger(__name__)
 
 
-class SqliteBackend:
+class SqliteBackend(SqliteDelegation):
     """Cache tier on one SQLite file. Build with ``await SqliteBackend.open(path)``."""
 
     name = "sqlite"
 
-    def __init__(self, file: SqliteFile, bounds: Bounds, clock: Callable[[], float], access_flush_size: int) -> None:
-        """Use :meth:`open`; this takes a file already opened by it."""
+    def __init__(
+        self,
+        file: SqliteFile,
+        bounds: Bounds,
+        clock: Callable[[], float],
+        access_flush_size: int,
+        queue: tuple[int, int] = (DEFAULT_SQLITE.write_queue_max, DEFAULT_SQLITE.write_batch_max),
+    ) -> None:
+        """Use :meth:`open`; this takes a file already opened by it (``queue``: the write
+        queue's bound and batch size)."""
         self._file = file
         self._clock = clock
         self._bounds = bounds
         self._access = AccessTimes(file, access_flush_size)
+        self._queue = WriteQueue(file, self._store, max_pending=queue[0], batch_max=queue[1])
         self._meta = SqliteMeta(file)
         self._maintenance = SqliteMaintenance(file, self._access, bounds, clock)
 
@@ -70,6 +83,8 @@ class SqliteBackend:
         cleanup_batch: int = DEFAULT_SQLITE.cleanup_batch,
         clock: Callable[[], float] = time.time,
         access_flush_size: int = 1000,
+        write_queue_max: int = DEFAULT_SQLITE.write_queue_max,
+        write_batch_max: int = DEFAULT_SQLITE.write_batch_max,
     ) -> SqliteBackend:
         """Open (or create) the cache file at ``path``, checking its integrity first.
 
@@ -77,10 +92,12 @@ class SqliteBackend:
         (logged as a warning) and a fresh file is created. Raises :class:`BackendError` when
         no usable file can be opened.
         """
-        if max_entries < 1 or max_bytes < 1 or cleanup_batch < 1 or access_flush_size < 1:
-            raise ValueError("max_entries, max_bytes, cleanup_batch and access_flush_size must be positive")
+        sizes = (max_entries, max_bytes, cleanup_batch, access_flush_size, write_queue_max, write_batch_max)
+        if min(sizes) < 1:
+            raise ValueError("bounds, batch sizes and the write queue's bound must be positive")
         file = await SqliteFile.open(Path(path), busy_timeout_ms, clock)
-        return cls(file, Bounds(max_entries, max_bytes, cleanup_batch), clock, access_flush_size)
+        bounds = Bounds(max_entries, max_bytes, cleanup_batch)
+        return cls(file, bounds, clock, access_flush_size, (write_queue_max, write_batch_max))
 
     @property
     def path(self) -> Path:
@@ -103,6 +120,21 @@ class SqliteBackend:
         """What this backend has done since it was opened."""
         return self._file.counters
 
+    @property
+    def queued_writes(self) -> int:
+        """Writes queued and not yet committed."""
+        return len(self._queue)
+
+    @property
+    def dropped_writes(self) -> int:
+        """Writes dropped because the write queue was full, since the backend was opened."""
+        return self._file.counters.writes_dropped
+
+    async def flush(self) -> None:
+        """Wait until every write queued before the call is committed; BackendError when some
+        of them could not be stored."""
+        await self._queue.flush()
+
     # -- Backend protocol -------------------------------------------------------------------
 
     async def get_many(self, keys: Sequence[str]) -> dict[str, bytes]:
@@ -113,6 +145,8 @@ class SqliteBackend:
         if file.closed:
             raise BackendError(f"SQLite cache {file.path} is closed")
         now, fetch = self._clock(), file.reader.execute_fetchall
+        queued = self._queue
+        overlay = queued.overlay(keys) if queued else None
         # The hot path: one statement, no generator or context manager around it. aiosqlite types
         # rows as sqlite3.Row; without a row factory they are (key, data) tuples (hence the ignores).
         found: dict[str, bytes]
@@ -125,78 +159,63 @@ class SqliteBackend:
                     found.update(await fetch(select_sql(len(chunk)), (*chunk, now)))  # type: ignore[arg-type]
         except (sqlite3.Error, ValueError) as exc:
             raise BackendError(f"SQLite cache {file.path}: get_many failed: {exc}") from exc
+        if overlay:
+            apply_overlay(found, overlay, now)
         if found and self._access.read(found, now):
-            await self._access.flush()
+            queued.kick()  # the writer writes them: a read never waits for the write lock
         return found
 
     async def set_many(self, records: Sequence[Record]) -> None:
-        """Store every record (replacing value, expiry and tags) in one transaction.
+        """Queue every record (replacing value, expiry and tags) and return; the writer commits
+        them in batches (see the module doc). A record whose ``expires_at`` has already passed
+        deletes the key instead; an infinite ``expires_at`` never expires; an unknown
+        ``created_at`` (0) is stored as now. BackendError when the file is closed or the
+        previous batch failed."""
+        if records:
+            self._queue.put(records, self._clock())
 
-        A record whose ``expires_at`` has already passed deletes the key instead; an infinite
-        ``expires_at`` never expires; an unknown ``created_at`` (0) is stored as now. Evicts
-        least recently used rows when over the bounds.
-        """
-        if not records:
-            return
-        now = self._clock()
-        latest = {record.key: record for record in records}.values()
-        dead = [(r.key,) for r in latest if r.expires_at <= now]
-        rows = [
-            (
-                r.key,
-                r.data,
-                None if math.isinf(r.expires_at) else r.expires_at,
-                len(r.key) + len(r.data),
-                now,
-                r.created_at if r.created_at > 0 else now,
-            )
-            for r in latest
-            if r.expires_at > now
-        ]
-        tag_rows = [(tag, r.key) for r in latest if r.expires_at > now for tag in set(r.tags)]
-        access = self._access.take()
-
-        async def work(conn: aiosqlite.Connection) -> None:
-            await flush_access(conn, access)
-            if dead:
-                await conn.executemany("DELETE FROM entries WHERE key = ?", dead)
-            if rows:
-                await conn.executemany(UPSERT, rows)
-            if tag_rows:
-                await conn.executemany("INSERT OR IGNORE INTO tags (tag, key) VALUES (?, ?)", tag_rows)
-            self._file.counters.evicted += await self._bounds.evict(conn, now)
-
-        await self._file.write("set_many", work)
+    async def _store(self, conn: aiosqlite.Connection, items: list[tuple[Record, float]]) -> None:
+        """One batch of the write queue, inside its transaction (with the buffered read times)."""
+        access, counters = self._access.take(), self._file.counters
+        counters.access_flushes += bool(access)
+        counters.evicted += await store_batch(conn, items, self._clock(), access, self._bounds)
 
     async def delete_many(self, keys: Sequence[str]) -> int:
-        """Delete the keys and their tag links; returns how many rows existed."""
+        """Delete the keys and their tag links, queued writes of them included; returns how many
+        of the keys existed (rows, or live queued writes)."""
         unique = list(dict.fromkeys(keys))
         if not unique:
             return 0
         self._access.forget(unique)
+        queued = self._queue.purge(unique, self._clock())  # a batch already taken commits first (FIFO lock)
 
         async def work(conn: aiosqlite.Connection) -> int:
-            deleted = 0
+            deleted = set(queued)
             for chunk in chunks(unique):
-                cursor = await conn.execute(f"DELETE FROM entries WHERE key IN ({marks(len(chunk))})", chunk)
-                deleted += max(cursor.rowcount, 0)
-            return deleted
+                sql = f"DELETE FROM entries WHERE key IN ({marks(len(chunk))}) RETURNING key"
+                deleted.update(row[0] for row in await conn.execute_fetchall(sql, chunk))
+            return len(deleted)
 
         return await self._file.write("delete_many", work)
 
     async def match(self, pattern: str) -> list[str]:
-        """Live keys matching the glob (:mod:`cache.backends.glob`, rewritten for SQLite GLOB)."""
+        """Live keys matching the glob (:mod:`cache.backends.glob`, rewritten for SQLite GLOB),
+        queued ones included."""
+        now, matches = self._clock(), glob_regex(pattern).fullmatch
+        queued, wanted = self._queue.scan(lambda r: matches(r.key) is not None, now)
         rows = await self._file.read(
-            "match", f"SELECT key FROM entries WHERE key GLOB ? AND {LIVE}", (sqlite_glob(pattern), self._clock())
+            "match", f"SELECT key FROM entries WHERE key GLOB ? AND {LIVE}", (sqlite_glob(pattern), now)
         )
-        return [row[0] for row in rows]
+        return [*(row[0] for row in rows if row[0] not in queued), *wanted]
 
     async def tagged(self, tags: Sequence[str]) -> list[str]:
-        """Live keys carrying any of ``tags``."""
+        """Live keys carrying any of ``tags`` (a queued write's tags replace the row's)."""
         unique = list(dict.fromkeys(tags))
         if not unique:
             return []
-        keys: dict[str, None] = {}
+        asked = set(unique)
+        queued, wanted = self._queue.scan(lambda r: not asked.isdisjoint(r.tags), self._clock())
+        keys = dict.fromkeys(wanted)
         for chunk in chunks(unique):
             rows = await self._file.read(
                 "tagged",
@@ -204,18 +223,23 @@ class SqliteBackend:
                 f"WHERE t.tag IN ({marks(len(chunk))}) AND (e.expires_at IS NULL OR e.expires_at > ?)",
                 (*chunk, self._clock()),
             )
-            keys.update(dict.fromkeys(row[0] for row in rows))
+            keys.update(dict.fromkeys(row[0] for row in rows if row[0] not in queued))
         return list(keys)
 
     async def clear(self) -> int:
         """Remove every entry and tag link from the file; returns how many entries (rows, expired
-        ones included) it removed."""
+        ones included) it removed, live queued writes of keys not in the file counted too."""
         self._access.clear()
+        queued = self._queue.purge_all(self._clock())
 
         async def work(conn: aiosqlite.Connection) -> int:
+            unstored = len(queued)
+            for chunk in chunks(queued):  # queued keys the file also holds are counted once
+                sql = f"SELECT count(*) FROM entries WHERE key IN ({marks(len(chunk))})"
+                unstored -= int(list(await conn.execute_fetchall(sql, chunk))[0][0])
             await conn.execute("DELETE FROM tags")
             cursor = await conn.execute("DELETE FROM entries")
-            return max(cursor.rowcount, 0)
+            return max(cursor.rowcount, 0) + unstored
 
         return await self._file.write("clear", work)
 
@@ -231,63 +255,14 @@ class SqliteBackend:
         return True
 
     async def aclose(self) -> None:
-        """Write buffered read times, then close both connections. Idempotent."""
+        """Commit the queued writes and buffered read times, then close both connections.
+        Idempotent."""
         if self._file.closed:
             return
+        await self._queue.aclose()
         if self._access:
             try:
                 await self._access.flush()
             except BackendError as exc:
                 log.warning("dropping buffered access times on close: %s", exc)
         await self._file.aclose()
-
-    # -- capabilities and maintenance (SqliteMeta, SqliteMaintenance) --------------------------
-
-    async def meta_get_prefixed(self, prefix: str) -> dict[str, str]:
-        """The ``meta`` rows whose name starts with ``prefix``, as ``{name: value}``."""
-        return await self._meta.meta_get_prefixed(prefix)
-
-    async def meta_set(self, name: str, value: str) -> None:
-        """Store ``value`` under ``name`` in ``meta``; ValueError for the schema's own rows."""
-        await self._meta.meta_set(name, value)
-
-    async def meta_increment(self, name: str) -> int:
-        """Add one to the integer ``meta`` row ``name`` atomically; the new value."""
-        return await self._meta.meta_increment(name)
-
-    async def meta_delete(self, names: Sequence[str]) -> int:
-        """Delete the ``meta`` rows named ``names``; how many existed."""
-        return await self._meta.meta_delete(names)
-
-    async def count(self) -> int:
-        """How many live (unexpired) entries the file holds."""
-        return await self._maintenance.count()
-
-    async def created_before(self, cutoff: float, pattern: str = "*") -> list[str]:
-        """Keys matching ``pattern`` whose entry was created before ``cutoff`` (expired included)."""
-        return await self._maintenance.created_before(cutoff, pattern)
-
-    async def unused_since(self, cutoff: float, pattern: str = "*") -> list[str]:
-        """Keys matching ``pattern`` neither read nor written since ``cutoff``."""
-        return await self._maintenance.unused_since(cutoff, pattern)
-
-    async def cleanup_expired(self) -> int:
-        """Delete expired rows, at most ``cleanup_batch`` per transaction; returns how many."""
-        return await self._maintenance.cleanup_expired()
-
-    async def backup(self, dest_path: Path | str) -> None:
-        """Online backup of the file to ``dest_path`` (readers and writers keep going)."""
-        await self._maintenance.backup(dest_path)
-
-    async def restore(self, src_path: Path | str) -> int:
-        """Copy the live entries of one of our backup files in; BackendError for any other file."""
-        return await self._maintenance.restore(src_path)
-
-    async def vacuum(self) -> None:
-        """Rebuild the file to return free pages to the disk, then truncate the WAL."""
-        await self._maintenance.vacuum()
-
-    async def check(self) -> dict[str, Any]:
-        """Health report: full integrity_check verdict and size bookkeeping (``ok``), entry,
-        expired and tag counts, sizes, path."""
-        return await self._maintenance.check()

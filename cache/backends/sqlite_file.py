@@ -54,6 +54,9 @@ class SqliteCounters:
     """What the backend has done since it was opened (for statistics and tests)."""
 
     write_transactions: int = 0
+    write_batches: int = 0  # transactions of the write queue (cache.backends.sqlite_queue)
+    writes_dropped: int = 0  # writes refused because the write queue was full
+    writes_failed: int = 0  # queued writes lost with a batch that failed
     access_flushes: int = 0
     evicted: int = 0
     expired_removed: int = 0

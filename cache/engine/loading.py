@@ -14,6 +14,9 @@ Contracts:
   :attr:`~cache.engine.invalidation.Invalidations.epoch` is compared before storing;
 - when the loader fails and a ``fallback`` entry has not expired, that entry is returned
   flagged stale (counted as ``stale_on_error``); otherwise the error propagates, never cached.
+  An upstream outage makes every stale serve fail this way, so the warning is one per episode
+  and namespace (:class:`~cache.state_log.StateLog`): logged at the first, ended with a count by
+  the namespace's next successful load.
 
 :data:`Loader` and :class:`HitWatcher` are the callbacks the engine takes from its callers.
 """
@@ -30,9 +33,11 @@ from cache.engine.stats import CacheStats
 from cache.engine.writes import TierWriter
 from cache.entry import Entry
 from cache.policy import CacheMeta, CachePolicy, CacheResult, TierName, policy_override
+from cache.state_log import StateLog
 
 log = logging.getLogger(__name__)
 
+_MAX_EPISODES = 256
 Loader = Callable[[], Awaitable[Any]]
 """Produces the value of a key on a miss (JSON-able; the caller's own upstream call)."""
 
@@ -64,6 +69,16 @@ class LoadRunner:
         self._writer = writer
         self._invalidations = invalidations
         self._locked = locked
+        self._stale_logs: dict[str, StateLog] = {}  # namespace -> its episode of stale serves
+
+    def _stale_log(self, key: str) -> StateLog:
+        namespace = key.partition(":")[0]
+        found = self._stale_logs.get(namespace)
+        if found is None:
+            if len(self._stale_logs) >= _MAX_EPISODES:  # a bad key scheme must not grow this
+                namespace = "_other"
+            found = self._stale_logs.setdefault(namespace, StateLog(log, f"cache loads of {namespace}"))
+        return found
 
     async def load(
         self,
@@ -100,13 +115,23 @@ class LoadRunner:
             counters.count_load(max(0.0, now - started), policy.fresh_ttl)
             if fallback is not None and not fallback.is_expired(now):
                 counters.stale_on_error += 1
-                log.warning("cache loader for %s failed; serving the stale value", key, exc_info=True)
+                self._stale_log(key).event("stale values served after loader failures", key, exc_info=True)
                 return CacheResult(fallback.value, CacheMeta(True, fallback_tier, fallback.age(now), True))
             raise
         cost = max(0.0, self._clock() - started)
         counters.count_load(cost, policy.fresh_ttl)
+        if self._stale_logs:
+            self._end_stale_episode(key)
         override = policy_override.get()  # e.g. warming's TTLs (see cache.policy.override_policy)
         entry, data = self._writer.pack(value, policy if override is None else override(policy), cost)
         if epoch == self._invalidations.epoch:  # an invalidation during the load would make this value suspect
             await self._writer.write([(key, entry, data)])
         return CacheResult(entry.value, CacheMeta(False, None, 0.0, False))
+
+    def _end_stale_episode(self, key: str) -> None:
+        episodes = self._stale_logs
+        episode = episodes.get(key.partition(":")[0])
+        if episode is None and len(episodes) >= _MAX_EPISODES:
+            episode = episodes.get("_other")
+        if episode is not None and episode.active:
+            episode.end("loading again")

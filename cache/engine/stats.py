@@ -157,6 +157,11 @@ class CacheStats:
         gauges[name] = read
         return partial(_remove_if_same, gauges, name, read)
 
+    def gauge(self, tier: str, name: str) -> Any:
+        """The current value of gauge ``name`` of ``tier``, or None when it has none."""
+        read = self._gauges.get(tier, {}).get(name)
+        return None if read is None else read()
+
     def add_section(self, name: str, read: Callable[[], Any]) -> Unsubscribe:
         """Report ``read()`` (JSON-able) as ``snapshot()[name]``: a component's own figures (e.g.
         the event bus), until the returned function is called. Replaces a section of the same

@@ -6,6 +6,10 @@ consecutive failures the guard opens: calls are skipped at once (counted as ``sk
 ``recovery`` seconds have passed on the engine's clock; then ONE call is let through as a probe
 (the others keep being skipped); its success closes the guard, its failure re-opens it. So a
 Redis that is down costs at most one short timeout per ``recovery`` period.
+
+Logging (:class:`~cache.state_log.StateLog`): the first failure of an episode is ONE warning;
+later failures and skips are only counted until a call that started after the latest failure
+succeeds, which logs ONE line with the counts. A burst of timeouts is two lines, not thousands.
 """
 
 from __future__ import annotations
@@ -17,9 +21,10 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any, Final, Generic, Protocol, TypeVar, TypeVarTuple
 
-from cache.backends.capabilities import Countable, describe
+from cache.backends.capabilities import Countable, QueuedWrites, describe
 from cache.engine.deadlines import Deadlines
 from cache.engine.stats import TierCounters
+from cache.state_log import StateLog
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +80,9 @@ class TierGuard(Generic[B_co]):
         self._failures = 0
         self._opened_at = 0.0
         self._probing = False
+        self._trouble = StateLog(log, f"cache tier {name}", clock=clock)
+        self._started = 0  # calls started so far
+        self._failed_call = 0  # number of the latest failed call while an episode is open, else 0
 
     @property
     def state(self) -> str:
@@ -98,8 +106,11 @@ class TierGuard(Generic[B_co]):
         if not force and self._failures >= self._threshold:
             if self._probing or self._clock() - self._opened_at < self._recovery:
                 self.counters.skips += 1
+                self._trouble.event("skipped calls")
                 return SKIPPED
             self._probing = probe = True
+        self._started += 1
+        number = self._started
         deadlines = self._deadlines
         task = deadlines.enter()  # None: not watchable here (no task, nested call): asyncio.timeout
         started = self._timer()
@@ -112,12 +123,12 @@ class TierGuard(Generic[B_co]):
         except asyncio.CancelledError:
             if task is None or not deadlines.expired(task):
                 raise
-            return self._timed_out()
+            return self._timed_out(number)
         except TimeoutError:
-            return self._timed_out()
+            return self._timed_out(number)
         except Exception as exc:  # any backend failure degrades to a skip
             self.counters.errors += 1
-            self._failed(repr(exc))
+            self._failed(number, "errors", repr(exc))
             return SKIPPED
         finally:
             if task is not None:
@@ -126,35 +137,43 @@ class TierGuard(Generic[B_co]):
                 self._probing = False
         if timed:
             self.counters.latency.add(self._timer() - started)
-        if self._failures:
-            if self._failures >= self._threshold:
-                log.warning("cache tier %s recovered; using it again", self.name)
-            self._failures = 0
+        if self._failed_call:  # 0 unless an episode of failures is open
+            self._succeeded(number)
         return result
 
-    def _timed_out(self) -> Skipped:
+    def _succeeded(self, number: int) -> None:
+        """Close the guard; end the logged episode when this call started after its latest failure
+        (a call that was already running when the tier failed proves little)."""
+        self._failures = 0
+        if number > self._failed_call:
+            self._failed_call = 0
+            self._trouble.end("recovered, using it again")
+
+    def _timed_out(self, number: int) -> Skipped:
         self.counters.timeouts += 1
-        self._failed(f"timed out after {self._timeout:.3f}s")
+        self._failed(number, "timeouts", f"timed out after {self._timeout:.3f}s")
         return SKIPPED
 
-    def _failed(self, reason: str) -> None:
+    def _failed(self, number: int, kind: str, reason: str) -> None:
         self._failures += 1
-        if self._failures >= self._threshold:
+        self._failed_call = max(self._failed_call, number)
+        opened = self._failures >= self._threshold
+        if opened:
             self._opened_at = self._clock()
-            log.warning("cache tier %s failed (%s); skipping it for %.1fs", self.name, reason, self._recovery)
-        else:
-            log.info("cache tier %s failed (%s)", self.name, reason)
+        self._trouble.event(kind, f"{reason}; skipping the tier for {self._recovery:.1f}s" if opened else reason)
 
     async def info(self) -> dict[str, Any]:
         """Cheap facts for operators: guard ``state``, ``where`` (file path or key prefix, never
-        a URL with credentials) when the backend is Describable, and ``entries`` when it is
-        Countable and answers."""
+        a URL with credentials) when the backend is Describable, ``entries`` when it is
+        Countable and answers, ``queued_writes`` and ``dropped_writes`` when it queues writes."""
         backend = self.backend
         info: dict[str, Any] = {"state": self.state, "where": describe(backend)}
         if isinstance(backend, Countable):
             entries = await self.call(backend.count)
             if entries is not SKIPPED:
                 info["entries"] = entries
+        if isinstance(backend, QueuedWrites):  # after the count, which may have let the queue drain
+            info["queued_writes"], info["dropped_writes"] = backend.queued_writes, backend.dropped_writes
         return info
 
     async def ping(self: TierGuard[Pingable]) -> bool:

@@ -265,6 +265,10 @@ class TieredCache:
         """Guard state per lower tier: 'closed', 'open' or 'half-open'."""
         return self._views.tier_states()
 
+    async def flush(self) -> None:
+        """Wait until the writes lower tiers have queued so far are stored (BackendError if not)."""
+        await self._views.flush()
+
     async def ping(self) -> dict[str, bool]:
         """Whether each tier answers (bounded by the tier timeout)."""
         return await self._views.ping()

@@ -7,7 +7,8 @@ Serve :func:`render_metrics` with :data:`CONTENT_TYPE`. Families (all prefixed `
   ``coalesced_total``, ``loader_calls_total``, ``loader_errors_total``,
   ``loader_seconds_total``, ``time_saved_seconds_total``, ``refreshed_ahead_total``;
 - per tier: ``tier_lookups_total{tier,result}``, ``tier_failures_total{tier,kind}``,
-  ``tier_writes_total``, ``tier_up`` (1 while the tier is in use), the summary
+  ``tier_writes_total``, ``tier_up`` (1 while the tier is in use), for tiers that queue their
+  writes (SQLite) ``tier_writes_dropped_total`` (queue full) and ``tier_write_queue`` (waiting now), the summary
   ``tier_latency_seconds{tier,quantile}`` with ``_sum`` and ``_count`` (over the sampled lookups);
 - memory: ``memory_entries``, ``memory_bytes``, ``memory_evictions_total``,
   ``memory_evicted_refetched_total``;
@@ -119,6 +120,17 @@ def _tiers(out: _Writer, cache: TieredCache, tiers: Mapping[str, Mapping[str, An
     out.family(
         "tier_writes_total", "counter", "Entries written to each tier.", [("", {"tier": t}, c.writes) for t, c in live]
     )
+    for gauge, name, kind, help_text in (
+        (
+            "dropped_writes",
+            "tier_writes_dropped_total",
+            "counter",
+            "Writes dropped because the tier's write queue was full.",
+        ),
+        ("queued_writes", "tier_write_queue", "gauge", "Writes waiting in the tier's write queue."),
+    ):
+        values = [(t, data.get(gauge)) for t, data in sorted(tiers.items())]
+        out.family(name, kind, help_text, [("", {"tier": t}, v) for t, v in values if isinstance(v, int)])
     states = cache.tier_states()
     out.family(
         "tier_up",

@@ -86,7 +86,13 @@ async def test_tier_accessors_and_info(tmp_path: Path, clock: ManualClock) -> No
         memory = await cache.tier_info("memory")
         assert (memory["entries"], memory["bytes"] > 0) == (2, True)
         sqlite = await cache.tier_info("sqlite")
-        assert sqlite == {"state": "closed", "where": str(tmp_path / "c.sqlite3"), "entries": 2}
+        assert sqlite == {
+            "state": "closed",
+            "where": str(tmp_path / "c.sqlite3"),
+            "entries": 2,
+            "queued_writes": 0,
+            "dropped_writes": 0,
+        }
         with pytest.raises(ValueError, match="no cache tier"):
             await cache.tier_info("redis")
     finally:

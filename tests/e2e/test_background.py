@@ -192,6 +192,9 @@ async def test_without_redis_a_cli_invalidation_clears_a_running_servers_memory(
     async with app.lifespan(app.mcp) as state:
         await state.services.stocks.get_quotes(["2330"])
         assert len(state.services.cache.memory) > 0
+        # The quotes' SQLite writes are queued: let them land before cli() blocks this event loop,
+        # or the writer could hold the file's write lock (mid-transaction) until the CLI gives up.
+        await state.services.cache.flush()
         result = cli("cache", "invalidate", "--older-than", "0.001", env=env)
         assert result.returncode == 0, result.stderr
         async with asyncio.timeout(10):  # the memory-sync job runs every 2 s

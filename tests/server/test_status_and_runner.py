@@ -6,6 +6,7 @@ from pathlib import Path
 
 import httpx
 
+from cache import CachePolicy
 from cache.warming import WarmOutcome
 from server.lifespan import UPSTREAMS, build_services
 from server.settings import Settings
@@ -43,6 +44,14 @@ async def test_status_tools_report_on_the_services(tmp_path: Path) -> None:
     assert (ctgov_state.circuit, ctgov_state.total_requests, ctgov_state.retry_in_seconds) == ("closed", 0, None)
     assert status.uptime_seconds == 5.0
     assert "namespaces" in stats.stats and isinstance(stats.recommendations, list)
+
+
+async def test_service_status_reports_writes_the_sqlite_queue_dropped(tmp_path: Path) -> None:
+    small_queue = Settings(_env_file=None, sqlite={"path": str(tmp_path / "cache.sqlite3"), "write_queue_max": 5})
+    async with build_services(small_queue) as services:
+        await services.cache.set_many([(f"ns:{i}", i) for i in range(12)], CachePolicy("ns", 60.0, 600.0))
+        status = await service_status(services)
+    assert [(tier.name, tier.dropped_writes) for tier in status.cache_tiers] == [("memory", None), ("sqlite", 7)]
 
 
 async def test_runner_reads_the_outcome_from_the_typed_result(tmp_path: Path) -> None:

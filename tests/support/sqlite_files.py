@@ -2,13 +2,16 @@
 and craft broken backups.
 
 Everything here is blocking (plain ``sqlite3``, or ``asyncio.run`` around the backend), so call
-it from synchronous tests: the command line under test runs its own event loop.
+it from synchronous tests: the command line under test runs its own event loop
+(:func:`write_lock_held` and :func:`stored` are quick enough for async tests too).
 """
 
 from __future__ import annotations
 
 import asyncio
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from cache import Record, SqliteBackend
@@ -137,3 +140,17 @@ BAD_BACKUPS = {
     "corrupt pages": "integrity_check",
 }
 """Each kind of bad backup :func:`craft_backup` makes, and a word the refusal must contain."""
+
+
+@contextmanager
+def write_lock_held(path: Path) -> Iterator[None]:
+    """Hold the file's write lock from a connection of its own, as another process writing would
+    (``BEGIN IMMEDIATE`` until the block ends): the backend's writer waits for it (up to its
+    busy timeout) while WAL readers go on. Quick, non-blocking calls: usable in async tests."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        yield
+        conn.execute("ROLLBACK")
+    finally:
+        conn.close()

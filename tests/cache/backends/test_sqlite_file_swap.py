@@ -40,6 +40,7 @@ async def _write_a_few(backend: SqliteBackend, clock: ManualClock, keys: list[st
     for key in keys:
         clock.advance(1.5)  # past the check interval: every write looks at the path
         await backend.set_many([_record(clock, key)])
+        await backend.flush()  # one committed batch per write
 
 
 @pytest.mark.parametrize("with_journal_files", [False, True])
@@ -48,6 +49,7 @@ async def test_a_deleted_file_is_reopened_at_the_path(
 ) -> None:
     path = backend.path
     await backend.set_many([_record(clock, "before")])
+    await backend.flush()
     os.remove(path)
     if with_journal_files:  # rm cache.sqlite3*
         for suffix in ("-wal", "-shm"):
@@ -71,8 +73,10 @@ async def test_a_replaced_file_is_followed_and_its_entries_kept(
 ) -> None:
     path = backend.path
     await backend.set_many([_record(clock, "before")])
+    await backend.flush()
     other = await SqliteBackend.open(tmp_path / "other.sqlite3", clock=clock)
     await other.set_many([_record(clock, "theirs")])
+    await other.flush()
     await other.aclose()
     os.replace(tmp_path / "other.sqlite3", path)
     assert await backend.ping() is False
@@ -91,6 +95,7 @@ async def test_a_file_replaced_by_junk_is_set_aside_and_rebuilt(
 ) -> None:
     path = backend.path
     await backend.set_many([_record(clock, "before")])
+    await backend.flush()
     junk = tmp_path / "junk"
     junk.write_bytes(b"not a database at all" * 100)
     os.replace(junk, path)
@@ -106,9 +111,12 @@ async def test_a_file_replaced_by_junk_is_set_aside_and_rebuilt(
 async def test_the_path_is_looked_at_no_more_than_once_a_second(backend: SqliteBackend, clock: ManualClock) -> None:
     path = backend.path
     await backend.set_many([_record(clock, "before")])
+    await backend.flush()
     os.remove(path)
     await backend.set_many([_record(clock, "soon")])  # same second: not looked at yet
+    await backend.flush()
     assert not path.exists()
     clock.advance(1.0)
     await backend.set_many([_record(clock, "after")])
+    await backend.flush()
     assert stored(path) == {"after": b"after"}

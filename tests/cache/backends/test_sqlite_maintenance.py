@@ -100,6 +100,7 @@ async def test_restore_refuses_a_non_cache_file_and_keeps_live_data(
 
 async def test_vacuum_returns_free_pages(backend: SqliteBackend, clock: ManualClock) -> None:
     await backend.set_many([Record(f"k{i}", b"x" * 4000, clock() + 3600) for i in range(300)])
+    await backend.flush()  # stored, then deleted: pages to free
     await backend.delete_many([f"k{i}" for i in range(290)])
     before = await backend.check()
     assert before["free_bytes"] > 500_000
