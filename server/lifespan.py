@@ -98,6 +98,7 @@ async def build_services(
             config=StocksConfig(ttl=settings.cache.stocks),
             clock=clock,
         )
+        stack.push_async_callback(stocks.aclose)
         yield Services(
             trials=trials,
             stocks=stocks,

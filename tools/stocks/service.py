@@ -124,15 +124,15 @@ class StocksService:
         known = await self._book.known([item.symbol])
         if item.symbol in known:
             return known[item.symbol]
-        entries, failures = await self.quotes.fetch_entries({item.symbol: None})
-        if item.symbol in entries:
-            await self.quotes.store([mis_api.to_quote(entries[item.symbol])])
-            return mis_api.entry_market(entries[item.symbol]) or "TWSE"
-        if item.symbol not in failures:
-            raise UnknownSymbol("mis", item.symbol, "listed on neither TWSE nor TPEx")
-        if probe is None:
-            raise failures[item.symbol]
-        return await self._probe(item.symbol, probe, failures[item.symbol])
+        try:
+            quote = await self.quotes.taiwan_quote(item)  # through the cache: a cached quote knows
+        except UnknownSymbol:
+            raise UnknownSymbol("mis", item.symbol, "listed on neither TWSE nor TPEx") from None
+        except UpstreamError as exc:
+            if probe is None:
+                raise
+            return await self._probe(item.symbol, probe, exc)
+        return quote.market
 
     async def _probe(self, code: str, month: tuple[int, int], mis_error: UpstreamError) -> Market:
         log.warning("market of %s unknown and MIS failed (%s); probing the exchanges' month data", code, mis_error)
@@ -161,16 +161,12 @@ class StocksService:
         return StockInfo.model_validate({**result.value, "cache": CacheInfo.from_meta(result.meta).model_dump()})
 
     async def _taiwan_info(self, item: Resolved) -> StockInfo:
-        market = item.market or (await self._book.known([item.symbol])).get(item.symbol)
-        entries, failures = await self.quotes.fetch_entries({item.symbol: market})
-        if item.symbol in entries:
-            await self.quotes.store([mis_api.to_quote(entries[item.symbol])])
-            return mis_api.to_info(entries[item.symbol])
-        if item.symbol in failures:
-            raise failures[item.symbol]
-        raise UnknownSymbol(
-            "mis", item.symbol, f"not listed on {market}" if market else "listed on neither TWSE nor TPEx"
-        )
+        """From the code's MIS entry, read through the quote batcher (it knows learned markets)."""
+        entry = await self.quotes.batcher.entry(item.symbol, item.market)
+        if entry is None:
+            where = f"not listed on {item.market}" if item.market else "listed on neither TWSE nor TPEx"
+            raise UnknownSymbol("mis", item.symbol, where)
+        return mis_api.to_info(entry)
 
     async def _yahoo_info(self, item: Resolved) -> StockInfo:
         return yahoo_info(await self._yahoo.fetch(item.symbol, range_="1d"))
@@ -225,6 +221,10 @@ class StocksService:
         every process through the invalidation events), so the next ask gets closing prices."""
         for namespace in (QUOTE_NAMESPACE, OVERVIEW_NAMESPACE):
             await self._cache.invalidate_namespace(namespace)
+
+    async def aclose(self) -> None:
+        """Stop the MIS requests being batched (before the clients and the cache close)."""
+        await self.quotes.batcher.aclose()
 
     # -- helpers -----------------------------------------------------------------------------
 

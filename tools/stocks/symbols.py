@@ -68,7 +68,12 @@ def market_key(code: str) -> str:
 
 
 class MarketBook:
-    """The learned code -> market (TWSE/TPEx) mapping, kept in the cache (all tiers)."""
+    """The learned code -> market (TWSE/TPEx) mapping, kept in the cache (all tiers).
+
+    Plain ``get_many``/``set_many`` on purpose: a market is a by-product of MIS answers that
+    are themselves read through ``get_or_fetch`` (:mod:`tools.stocks.mis_batch`); no upstream
+    read of its own stands behind an entry here, so there is nothing to single-flight.
+    """
 
     def __init__(self, cache: TieredCache, fresh_ttl: float) -> None:
         self._cache = cache
