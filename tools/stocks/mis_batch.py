@@ -100,7 +100,7 @@ class MisBatcher:
         return await waiter.future
 
     async def aclose(self) -> None:
-        """Cancel the flushes under way (their loaders get an error); for shutdown."""
+        """Cancel the flushes under way, and with them the loaders waiting on them; for shutdown."""
         await stop_tasks(list(self._tasks))
 
     # -- flushing ----------------------------------------------------------------------------
@@ -109,6 +109,11 @@ class MisBatcher:
         try:
             await self._gather(list(self._tickets))
             await asyncio.sleep(0)  # loaders started in this same turn of the loop come along
+        except BaseException as exc:  # cancelled (shutdown) before sending: so are the loaders
+            batch, self._queued = self._queued, {}
+            for waiters in batch.values():
+                _fail(waiters, exc)
+            raise
         finally:
             self._flush = None
         batch, self._queued = self._queued, {}
@@ -148,7 +153,7 @@ class MisBatcher:
             await self._book.remember({code: market for code, market in learned.items() if market is not None})
         except BaseException as exc:  # never leave a loader waiting
             for waiters in batch.values():
-                _fail(waiters, exc if isinstance(exc, Exception) else UpstreamError("mis", "request cancelled"))
+                _fail(waiters, exc)
             if not isinstance(exc, Exception):
                 raise
             log.exception("MIS batch failed")
@@ -219,7 +224,12 @@ def _settle(waiters: list[_Waiter], entry: Entry | None, error: UpstreamError | 
             waiter.future.set_result(None)
 
 
-def _fail(waiters: list[_Waiter], error: Exception) -> None:
+def _fail(waiters: list[_Waiter], error: BaseException) -> None:
+    """The flush failed (a bug) or was cancelled (shutdown): its loaders fail or are cancelled too."""
     for waiter in waiters:
-        if not waiter.future.done():
+        if waiter.future.done():
+            continue
+        if isinstance(error, Exception):
             waiter.future.set_exception(error)
+        else:
+            waiter.future.cancel()

@@ -105,3 +105,13 @@ async def test_request_leaves_once_the_call_is_accounted_for_not_after_the_windo
         assert transport.channels()[1:] == [["tse_6488.tw", "otc_6488.tw"]]
     finally:
         await harness.aclose()
+
+
+async def test_closing_the_service_ends_quotes_waiting_on_mis(harness: Harness) -> None:
+    harness.transport.held.add("mis")
+    call = asyncio.ensure_future(harness.service.get_quotes(["2330"]))
+    await asyncio.wait_for(harness.transport.first_held(), BOUND)
+    await harness.service.aclose()
+    done, _ = await asyncio.wait({call}, timeout=BOUND)  # ended, not left waiting for a request nobody sends
+    assert done == {call} and call.cancelled()
+    harness.transport.release()
