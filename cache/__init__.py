@@ -10,8 +10,8 @@ behind it, each with a front door of its own:
 - :mod:`cache.warming`: warming strategies, usage tracking and refresh-ahead;
 - :mod:`cache.observe`: statistics, analytics and Prometheus text.
 
-Configuration: :class:`EngineConfig`, :class:`SqliteConfig`, :class:`RedisConfig` and
-:class:`RefreshConfig` (:mod:`cache.config`, the one place their defaults are written);
+Configuration: :class:`EngineConfig`, :class:`SqliteConfig`, :class:`RedisConfig`,
+:class:`RefreshConfig` and :class:`UsageConfig` (:mod:`cache.config`, the one place their defaults are written);
 :func:`build_cache` opens the configured tiers.
 
 Modules not re-exported by a package's ``__init__`` are private to the cache. Whatever can be
@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 
 from cache.backends import Backend, BackendError, MemoryBackend, SqliteBackend
 from cache.build import build_cache
-from cache.config import EngineConfig, RedisConfig, RefreshConfig, SqliteConfig
+from cache.config import EngineConfig, RedisConfig, RefreshConfig, SqliteConfig, UsageConfig
 from cache.engine import CacheStats, InvalidationEvent, Loader, Locker, TieredCache
 from cache.entry import Entry, Record
 from cache.hooks import Unsubscribe
@@ -64,6 +64,7 @@ __all__ = [
     "TierName",
     "TieredCache",
     "Unsubscribe",
+    "UsageConfig",
     "build_cache",
     "make_key",
     "namespace_of",

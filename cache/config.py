@@ -144,8 +144,26 @@ class RefreshConfig(BaseModel):
     refresh_window: float = Field(60.0, gt=0, description="A key hit within this many seconds counts as hot.")
 
 
+class UsageConfig(BaseModel):
+    """Tool-usage tracking behind "trending" warming (:class:`~cache.warming.usage.UsageLog`):
+    hard caps, so what callers send can never grow it without bound. Owner: the cache.
+
+    The server's ``worker`` settings section carries these fields under the same names.
+    """
+
+    model_config = _FROZEN
+    usage_max_calls: int = Field(2000, ge=1, description="Distinct tool calls remembered for the last hour.")
+    usage_max_bytes: int = Field(
+        1024 * 1024, ge=1024, description="Bytes of canonical arguments those calls may hold in all."
+    )
+    usage_max_call_bytes: int = Field(
+        4096, ge=64, description="A call whose canonical arguments are larger is not remembered (counted as dropped)."
+    )
+
+
 #: The defaults, for the keyword defaults of the engine's and the backends' constructors.
 DEFAULT_ENGINE = EngineConfig()
 DEFAULT_SQLITE = SqliteConfig()
 DEFAULT_REDIS = RedisConfig()
 DEFAULT_REFRESH = RefreshConfig()
+DEFAULT_USAGE = UsageConfig()

@@ -17,7 +17,7 @@ from server import __version__, status
 from server.background import Role, load_warming
 from server.lifespan import SharedLifespan, app_state
 from server.settings import Settings
-from server.tool_runner import UsageMiddleware
+from server.tool_runner import ArgumentLimit, UsageMiddleware
 from server.toolset import TOOLS
 from tools.errors import to_tool_error
 from tools.registry import register_all
@@ -79,7 +79,7 @@ def build_app(
         instructions=INSTRUCTIONS,
         lifespan=lifespan,
         log_level=settings.log_level,
-        middleware=[UsageMiddleware()],
+        middleware=[ArgumentLimit(settings.transport.max_argument_bytes), UsageMiddleware(TOOLS)],
     )
     register_all(mcp, TOOLS)
     status.add_stats_resource(mcp, lambda: lifespan.current.services)

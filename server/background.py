@@ -124,7 +124,12 @@ async def background(
             )
             await refresh.start()
             stack.push_async_callback(refresh.aclose)
-        usage = UsageLog(clock=clock)
+        usage = UsageLog(
+            clock=clock,
+            max_calls=worker.usage_max_calls,
+            max_bytes=worker.usage_max_bytes,
+            max_call_bytes=worker.usage_max_call_bytes,
+        )
         analytics = services.analytics
         board = StatsBoard(shared_store_for(cache, "stats"), instance_id, clock=clock)
         shared_usage = SharedUsage(usage, board)

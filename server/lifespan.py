@@ -97,6 +97,7 @@ async def build_services(
             config=StocksConfig(ttl=settings.cache.stocks),
             clock=clock,
         )
+        stack.push_async_callback(stocks.aclose)
         yield Services.started(trials, stocks, cache, upstreams, clock)
 
 

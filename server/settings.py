@@ -12,7 +12,8 @@ Every knob has one owner, where its default, bounds and description are written:
   :class:`~cache.SqliteConfig` and :class:`~cache.RedisConfig`, nested as they are.
 - ``cache`` is the cache's :class:`~cache.EngineConfig` plus the domains' cache lifetimes
   (:class:`CacheSettings`); ``trials.batch_concurrency`` belongs to
-  :class:`~tools.clinical_trials.TrialsConfig`; ``worker.refresh_*`` to :class:`~cache.RefreshConfig`.
+  :class:`~tools.clinical_trials.TrialsConfig`; ``worker.refresh_*`` to :class:`~cache.RefreshConfig`,
+  ``worker.usage_*`` to :class:`~cache.UsageConfig`.
   These sections declare such a field as ``owned(Owner, name)``: the owner's own definition.
 - ``upstreams``, ``transport``, ``auth``, ``log_level`` and the rest of ``worker`` are the server's.
 """
@@ -26,7 +27,7 @@ from typing import Any, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from cache import EngineConfig, RedisConfig, RefreshConfig, SqliteConfig
+from cache import EngineConfig, RedisConfig, RefreshConfig, SqliteConfig, UsageConfig
 from server.redact import HIDDEN, mask_url
 from server.scheduler import DEFAULT_TICK
 from server.settings_sources import lenient_sources
@@ -99,6 +100,9 @@ class TransportSettings(BaseModel):
     allowed_hosts: tuple[str, ...] = Field(
         (), description="Extra Host headers accepted by DNS-rebinding protection: a JSON list or comma-separated."
     )
+    max_argument_bytes: int = Field(
+        64 * 1024, ge=1024, description="Largest tool-call arguments (JSON bytes) accepted."
+    )
     max_sessions: int = Field(1000, ge=1, description="Streamable HTTP sessions open at once; beyond it 503.")
     session_idle_timeout: float = Field(
         1800.0, gt=0, allow_inf_nan=False, description="Seconds before an idle streamable HTTP session is closed."
@@ -140,7 +144,8 @@ class WorkerSettings(BaseModel):
     """Background schedules: warming, refresh-ahead, cleanup, data-version and session checks.
 
     Owner: the server, except ``refresh_concurrency`` and ``refresh_window``
-    (:class:`~cache.RefreshConfig`) and the default of ``tick`` (:data:`server.scheduler.DEFAULT_TICK`).
+    (:class:`~cache.RefreshConfig`), the ``usage_*`` caps (:class:`~cache.UsageConfig`) and the
+    default of ``tick`` (:data:`server.scheduler.DEFAULT_TICK`).
     With Redis, one process of the deployment (server or ``trialstock-mcp worker``) holds the
     scheduler lease and runs the shared schedules; without Redis every server runs its own.
     """
@@ -156,6 +161,9 @@ class WorkerSettings(BaseModel):
     refresh_ahead: bool = Field(True, description="Recompute hot, expensive entries before they turn stale.")
     refresh_concurrency: int = owned(RefreshConfig, "refresh_concurrency")
     refresh_window: float = owned(RefreshConfig, "refresh_window")
+    usage_max_calls: int = owned(UsageConfig, "usage_max_calls")
+    usage_max_bytes: int = owned(UsageConfig, "usage_max_bytes")
+    usage_max_call_bytes: int = owned(UsageConfig, "usage_max_call_bytes")
     cleanup_interval: float = Field(300.0, gt=0, description="Seconds between deletions of expired SQLite rows.")
     stats_interval: float = Field(15.0, gt=0, description="Seconds between publications of this process's stats.")
 

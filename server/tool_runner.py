@@ -1,10 +1,13 @@
-"""Run the server's own tools from inside the process (warming), and record tool usage.
+"""Run the server's own tools from inside the process (warming); the tool-call middleware.
 
 Warming must store values under exactly the keys real requests use, so it calls the real tool
 functions with the process's :class:`~tools.services.Services` in place of a request's Context,
 after checking the arguments with the same pydantic types the SDK checks a request with. The
 outcome is read from the :class:`~tools.freshness.CacheInfo` objects of the typed result: all
 hits and none stale -> already fresh; otherwise warmed.
+
+Every ``tools/call`` passes :class:`ArgumentLimit` (oversized arguments refused before anything
+else) and :class:`UsageMiddleware` (validated calls counted for "trending" warming).
 """
 
 from __future__ import annotations
@@ -13,9 +16,12 @@ import logging
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+import orjson
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.server.mcpserver.exceptions import ToolError
+from mcp.types import CallToolResult, TextContent
 from pydantic import BaseModel, ValidationError
+from pydantic_core import to_jsonable_python
 
 from cache import override_policy
 from cache.warming import TtlOverride, WarmOutcome, apply_ttl
@@ -72,16 +78,65 @@ def outcome_of(result: BaseModel) -> WarmOutcome:
     return WarmOutcome.warmed()
 
 
-class UsageMiddleware:
-    """Counts every ``tools/call`` (name + arguments) in the state's usage log, for "trending"."""
+class ArgumentLimit:
+    """Refuses a ``tools/call`` whose arguments take more than ``max_bytes`` as JSON.
+
+    Middleware sees every request on every transport (stdio, streamable HTTP, SSE, in-memory)
+    before the SDK validates anything, so an oversized call costs no validation, no upstream
+    request and no usage record: it gets an isError result naming its size and the limit."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self._max_bytes = max_bytes
 
     async def __call__(self, ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
-        if ctx.method == "tools/call" and isinstance(ctx.params, dict):
-            usage = getattr(getattr(ctx.lifespan_context, "background", None), "usage", None)
-            name, arguments = ctx.params.get("name"), ctx.params.get("arguments") or {}
-            if usage is not None and isinstance(name, str) and isinstance(arguments, dict):
-                try:
-                    usage.record(name, arguments)
-                except (TypeError, ValueError):  # arguments that are not JSON-able: not worth counting
-                    pass
+        if ctx.method == "tools/call" and ctx.params is not None:
+            arguments = ctx.params.get("arguments")
+            if arguments is not None:
+                size = _json_size(arguments)
+                if size is None or size > self._max_bytes:
+                    return self._refusal(ctx.params.get("name"), size)
         return await call_next(ctx)
+
+    def _refusal(self, name: object, size: int | None) -> CallToolResult:
+        what = f"{size:,} bytes" if size is not None else "nested too deeply to measure"
+        text = (
+            f"Arguments of tool {name!r} are too large: {what}, above the limit of {self._max_bytes:,} bytes "
+            "per call (setting TRIALSTOCK_TRANSPORT__MAX_ARGUMENT_BYTES). Send shorter arguments."
+        )
+        return CallToolResult(content=[TextContent(type="text", text=text)], is_error=True)
+
+
+def _json_size(value: object) -> int | None:
+    """Bytes of ``value`` as compact JSON; None when it cannot be encoded (nested too deeply)."""
+    try:
+        return len(orjson.dumps(value))
+    except (orjson.JSONEncodeError, TypeError):
+        return None
+
+
+class UsageMiddleware:
+    """Counts each ``tools/call`` of a real tool whose arguments validate, by its canonical
+    arguments (validated, defaults filled in, unknown names dropped), in the state's usage log
+    for "trending". Unknown tools, invalid arguments and what the client sent as it is are
+    never recorded; the log's own caps bound the rest (:class:`~cache.warming.UsageLog`)."""
+
+    def __init__(self, tools: Iterable[Tool]) -> None:
+        self._tools = {tool_name(fn): fn for fn, _ in tools}
+
+    async def __call__(self, ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
+        result = await call_next(ctx)
+        if ctx.method == "tools/call" and ctx.params is not None:
+            self._record(ctx.lifespan_context, ctx.params)
+        return result
+
+    def _record(self, state: object, params: Mapping[str, Any]) -> None:
+        usage = getattr(getattr(state, "background", None), "usage", None)
+        name, arguments = params.get("name"), params.get("arguments") or {}
+        fn = self._tools.get(name) if isinstance(name, str) else None
+        if usage is None or fn is None or not isinstance(arguments, Mapping):
+            return
+        try:
+            canonical = to_jsonable_python(validate_arguments(fn, arguments))
+        except (ValidationError, TypeError, ValueError):  # the SDK refused the call too
+            return
+        usage.record(name, canonical)

@@ -6,6 +6,10 @@ runs the shared schedules (the lease holder, possibly a worker that serves no re
 every published list with :meth:`SharedUsage.refresh` and ranks the calls of all processes
 together in :meth:`SharedUsage.top`. Published counts cover the window given to ``export``
 (an hour by default); ``top``'s own ``window`` only narrows this process's live log.
+
+What is published is bounded: ``top`` calls, each within the log's ``max_call_bytes`` (calls
+are recorded with their canonical arguments only). A published call above this process's own
+``max_call_bytes`` is ignored when read.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from typing import Any
 from cache.keys import canonical_args
 from cache.observe.board import StatsBoard
 from cache.warming.model import CallSpec
-from cache.warming.usage import UsageLog
+from cache.warming.usage import UsageLog, call_identity
 
 EXPORT_TOP = 50
 EXPORT_WINDOW = 3600.0
@@ -47,7 +51,10 @@ class SharedUsage:
                 spec = _spec(item)
                 if spec is None:
                     continue
-                identity = _identity(spec)
+                canonical = canonical_args(spec.arguments)
+                if len(canonical) + len(spec.tool) > self.local.max_call_bytes:
+                    continue
+                identity = call_identity(spec.tool, canonical)
                 specs.setdefault(identity, spec)
                 merged[identity] += int(item.get("count", 0))
         self._remote = [(specs[identity], count) for identity, count in merged.most_common()]
@@ -66,7 +73,7 @@ class SharedUsage:
 
 
 def _identity(spec: CallSpec) -> bytes:
-    return spec.tool.encode() + b"\x00" + canonical_args(spec.arguments)
+    return call_identity(spec.tool, canonical_args(spec.arguments))
 
 
 def _spec(item: Any) -> CallSpec | None:

@@ -11,7 +11,7 @@ import httpx
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from cache import CachePolicy, EngineConfig, RedisConfig, RefreshConfig, SqliteConfig, build_cache
+from cache import CachePolicy, EngineConfig, RedisConfig, RefreshConfig, SqliteConfig, UsageConfig, build_cache
 from server.lifespan import app_state
 from server.settings import CacheSettings, Settings, TrialsSettings, WorkerSettings
 from server.settings_errors import describe_settings_error
@@ -25,7 +25,7 @@ from tools.stocks import StocksCacheConfig
 BORROWING = {
     CacheSettings: (EngineConfig, TrialsCacheConfig, StocksCacheConfig),
     TrialsSettings: (TrialsConfig,),
-    WorkerSettings: (RefreshConfig,),
+    WorkerSettings: (RefreshConfig, UsageConfig),
 }
 
 
@@ -56,6 +56,7 @@ def test_fields_exposed_for_an_owner_keep_its_defaults() -> None:
     assert settings.cache.stocks == StocksCacheConfig()
     assert settings.trials.batch_concurrency == TrialsConfig().batch_concurrency
     assert RefreshConfig.model_validate(settings.worker, from_attributes=True) == RefreshConfig()
+    assert UsageConfig.model_validate(settings.worker, from_attributes=True) == UsageConfig()
 
 
 def test_a_borrowed_field_is_its_owners_definition() -> None:

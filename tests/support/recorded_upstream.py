@@ -8,17 +8,20 @@ request logged, a reply scripted now and then, or an upstream taken down::
     client = build_upstream(..., transport=upstream.transport())
     upstream.script(httpx.Response(503), path="/api/v2/version")
     upstream.down.add("mis")                         # http://mis/... answers 503 from now on
+    upstream.held.add("mis")                         # http://mis/... waits until upstream.release()
     assert upstream.count("/api/v2/studies") == 1
 
-Each request, in order: logged -> 503 if its host is ``down`` -> the next scripted response
+Each request, in order: held until :meth:`RecordedUpstream.release` if its host is ``held``
+(async clients only) -> logged -> 503 if its host is ``down`` -> the next scripted response
 queued for its path (then for any path) -> the first matching route -> else 404 "no recorded
 response for <path>".
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Coroutine, Iterable
 from urllib.parse import parse_qsl
 
 import httpx
@@ -45,9 +48,35 @@ class RecordedUpstream:
         self.requests: list[httpx.Request] = []
         self.scripted: dict[str | None, deque[httpx.Response]] = {}
         self.down: set[str] = set()
+        self.held: set[str] = set()
+        self.holding: list[httpx.Request] = []  # requests held now
+        self._arrived = asyncio.Event()
+        self._released = asyncio.Event()
 
     def transport(self) -> httpx.MockTransport:
-        return httpx.MockTransport(self)
+        return httpx.MockTransport(self._handle)
+
+    async def first_held(self) -> httpx.Request:
+        """Wait until a request to a ``held`` host is being held; that request."""
+        await self._arrived.wait()
+        return self.holding[0]
+
+    def release(self) -> None:
+        """Let the held requests (and any later one) through."""
+        self.held.clear()
+        self._released.set()
+
+    def _handle(self, request: httpx.Request) -> httpx.Response | Coroutine[None, None, httpx.Response]:
+        if request.url.host in self.held:
+            return self._after_release(request)
+        return self(request)
+
+    async def _after_release(self, request: httpx.Request) -> httpx.Response:
+        self.holding.append(request)
+        self._arrived.set()
+        await self._released.wait()
+        self.holding.remove(request)
+        return self(request)
 
     def script(self, *responses: httpx.Response, path: str | None = None) -> None:
         """Queue ``responses`` for the next requests to ``path`` (default: ``default_path``)."""

@@ -76,6 +76,8 @@ async def services_for(
             )
         for client in upstreams.values():
             stack.push_async_callback(client.aclose)
+        if "mis" in upstreams:  # the stocks service was built here: it stops before its clients close
+            stack.push_async_callback(stocks.aclose)
         yield Services.started(trials, stocks, cache, upstreams, clock)
 
 

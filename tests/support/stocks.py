@@ -49,5 +49,6 @@ class Harness:
         self.service = StocksService(**self.clients, cache=self.cache, config=self.config, clock=self.clock)
 
     async def aclose(self) -> None:
+        await self.service.aclose()
         for client in self.clients.values():
             await client.aclose()

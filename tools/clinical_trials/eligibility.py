@@ -17,7 +17,7 @@ _HEADING = re.compile(
     r"(?:\s+criteria)?\s*(?:\*\*)?\s*(?::|$)\s*(?:\*\*)?\s*(?P<rest>.*)$",
     re.IGNORECASE,
 )
-_MARKER = re.compile(r"^(?:\d{1,3}[.)]|[a-zA-Z][.)]|\([a-zA-Z0-9]{1,3}\)|[-*•+])\s+")
+_MARKER = re.compile(r"^(?:[0-9]{1,3}[.)]|[a-zA-Z][.)]|\([a-zA-Z0-9]{1,3}\)|[-*•+])\s+")
 _ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!<>=|~^])")
 _ITEM_CAP = 1000
 

@@ -36,7 +36,8 @@ Phase = Literal["NA", "EARLY_PHASE1", "PHASE1", "PHASE2", "PHASE3", "PHASE4"]
 #: What the shorthand status "open" stands for: trials a patient could still join.
 OPEN_STATUSES: tuple[OverallStatus, ...] = ("RECRUITING", "NOT_YET_RECRUITING", "ENROLLING_BY_INVITATION", "AVAILABLE")
 
-NCT_ID_PATTERN = r"^NCT\d{8}$"
+# ASCII digits only: \d would also accept fullwidth and other Unicode digits (NCT0428070５).
+NCT_ID_PATTERN = r"^NCT[0-9]{8}$"
 
 
 def _status_token(value: Any) -> Any:
@@ -49,7 +50,7 @@ def _status_token(value: Any) -> Any:
 def _phase_token(value: Any) -> Any:
     if isinstance(value, str):
         text = value.strip().upper().replace(" ", "_").replace("-", "_")
-        text = re.sub(r"^(EARLY_)?PHASE_?(\d)$", lambda m: f"{m.group(1) or ''}PHASE{m.group(2)}", text)
+        text = re.sub(r"^(EARLY_)?PHASE_?([0-9])$", lambda m: f"{m.group(1) or ''}PHASE{m.group(2)}", text)
         return "NA" if text in ("N/A", "NOT_APPLICABLE") else text
     return value
 

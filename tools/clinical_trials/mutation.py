@@ -88,7 +88,7 @@ def _excerpt(text: str, start: int, end: int) -> str:
     line_start = text.rfind("\n", 0, start) + 1
     line_end = text.find("\n", end)
     line = text[line_start : len(text) if line_end < 0 else line_end].strip()
-    line = re.sub(r"^(?:\d{1,3}[.)]|[-*•])\s+", "", line)
+    line = re.sub(r"^(?:[0-9]{1,3}[.)]|[-*•])\s+", "", line)
     if len(line) <= _EXCERPT_CAP:
         return line
     offset = max(0, (start - line_start) - _EXCERPT_CAP // 3)

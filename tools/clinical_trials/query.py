@@ -67,7 +67,7 @@ MUTATION_AREAS: tuple[str, ...] = ("EligibilityCriteria", "BriefTitle", "Officia
 
 #: Letters, digits and the punctuation of variant names (``c.2573T>G``, ``R213*``, ``ex20ins``).
 MUTATION_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9 .\-_*>/+:']{0,79}$"
-_MUTATION_RE = re.compile(MUTATION_PATTERN)
+_MUTATION_RE = re.compile(MUTATION_PATTERN, re.ASCII)
 
 
 def expand_statuses(statuses: Iterable[StatusToken]) -> tuple[OverallStatus, ...]:

@@ -160,6 +160,7 @@ class TrialsService:
 
         async def load() -> dict[str, Any]:
             study = await self._client.get_study(nct_id)
+            # A by-product of this single-flighted read, not a read of its own: stored as it is.
             await self._cache.set(self._record_key(nct_id), self._record_value(study, nct_id), self._record_policy)
             nct = ((study.get("protocolSection") or {}).get("identificationModule") or {}).get("nctId") or nct_id
             payload = SectionsPayload(nct_id=nct, requested_id=nct_id, sections=raw_sections(study, names))

@@ -87,6 +87,9 @@ class DataVersionWatch:
             return False
         if not isinstance(stamp, str) or not stamp:
             return False
+        # Plain get/set on purpose: these are the check's bookkeeping (the previous stamp must be
+        # compared with the new one, never answered in its place); the /version read itself runs
+        # at most once per interval per deployment (poke's task and _CHECKED_KEY).
         await self._cache.set(_CHECKED_KEY, self._clock(), self._policy)
         previous = self._known if self._known is not None else await self._stored()
         self._known = stamp

@@ -46,7 +46,9 @@ class StocksConfig(BaseModel):
       stale, when the upstream is down.
     - ``market_fresh``: how long a learned code -> market mapping is remembered.
     - ``max_symbols``: symbols per quote call; ``mis_max_channels``: channels per MIS request
-      (a code of unknown market takes two).
+      (a code of unknown market takes two); ``mis_batch_window``: the longest a cold quote
+      waits for the other codes of its call (and of concurrent calls) to join its MIS request
+      (:mod:`tools.stocks.mis_batch`; it usually leaves as soon as they have).
     - ``month_concurrency``: months of one history fetched at once (the HTTP layer's rate
       limiter still spaces the requests).
     - ``analysis_months``: months of history analyze_stock reads (MA60 needs ~3 months).
@@ -62,6 +64,7 @@ class StocksConfig(BaseModel):
     market_fresh: float = 30 * DAY
     max_symbols: int = 30
     mis_max_channels: int = 30
+    mis_batch_window: float = Field(0.05, ge=0)
     month_concurrency: int = 6
     analysis_months: int = 4
     signal_days: int = 10

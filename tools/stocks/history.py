@@ -100,14 +100,11 @@ class HistoryDesk:
         return Bars(bars=bars, metas=[meta for _, meta in months], name=name, currency="TWD")
 
     async def yahoo(self, symbol: str, start: date, end: date) -> Bars:
-        """Daily bars of a Yahoo symbol from ``start`` to ``end`` inclusive (nulls kept as gaps)."""
-        period1 = _epoch(start)
-        period2 = _epoch(end + timedelta(days=1))
+        """Daily bars of a Yahoo symbol from ``start`` to ``end`` inclusive (nulls kept as gaps),
+        cached under those dates."""
 
         async def load() -> dict[str, Any]:
-            chart = await self._yahoo.fetch(symbol, period1=period1, period2=period2)
-            bars = [bar.model_dump(mode="json") for bar in daily_bars(chart) if start <= bar.date <= end]
-            return {"currency": chart.meta.get("currency"), "name": chart.meta.get("longName"), "bars": bars}
+            return await self.yahoo_range(symbol, start, end)
 
         closed = end < datetime.fromtimestamp(self._clock(), UTC).date()
         fresh = self._config.ttl.stocks_closed_month_fresh if closed else self._config.ttl.stocks_open_month_fresh
@@ -115,9 +112,20 @@ class HistoryDesk:
         policy = CachePolicy(YAHOO_NAMESPACE, fresh_ttl=fresh, stale_ttl=max(stale, fresh))
         key = make_key(YAHOO_NAMESPACE, {"symbol": symbol, "start": start.isoformat(), "end": end.isoformat()})
         result = await self._cache.get_or_fetch(key, load, policy)
-        value = result.value
-        bars = [DailyBar.model_validate(bar) for bar in value["bars"]]
-        return Bars(bars=bars, metas=[result.meta], name=value.get("name"), currency=value.get("currency"))
+        return yahoo_bars(result.value, [result.meta])
+
+    async def yahoo_range(self, symbol: str, start: date, end: date) -> dict[str, Any]:
+        """The chart of a Yahoo symbol from ``start`` to ``end`` as a JSON-able value (no cache:
+        for loaders; :func:`yahoo_bars` reads it back)."""
+        chart = await self._yahoo.fetch(symbol, period1=_epoch(start), period2=_epoch(end + timedelta(days=1)))
+        bars = [bar.model_dump(mode="json") for bar in daily_bars(chart) if start <= bar.date <= end]
+        return {"currency": chart.meta.get("currency"), "name": chart.meta.get("longName"), "bars": bars}
+
+
+def yahoo_bars(value: dict[str, Any], metas: list[CacheMeta]) -> Bars:
+    """:class:`Bars` from a :meth:`HistoryDesk.yahoo_range` value."""
+    bars = [DailyBar.model_validate(bar) for bar in value["bars"]]
+    return Bars(bars=bars, metas=metas, name=value.get("name"), currency=value.get("currency"))
 
 
 def _epoch(day: date) -> int:

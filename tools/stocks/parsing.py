@@ -17,8 +17,8 @@ from datetime import date
 ROC_OFFSET = 1911
 _EMPTY = {"", "-", "--", "---", "N/A", "n/a", "除權", "除息", "除權息"}
 _TAGS = re.compile(r"<[^>]*>")
-_ROC_SLASH = re.compile(r"^(\d{2,3})/(\d{1,2})/(\d{1,2})$")
-_ROC_COMPACT = re.compile(r"^(\d{2,3})(\d{2})(\d{2})$")
+_ROC_SLASH = re.compile(r"^([0-9]{2,3})/([0-9]{1,2})/([0-9]{1,2})$")
+_ROC_COMPACT = re.compile(r"^([0-9]{2,3})([0-9]{2})([0-9]{2})$")
 
 
 def clean(text: object) -> str:

@@ -24,10 +24,11 @@ from tools.stocks import analysis
 from tools.stocks import mis as mis_api
 from tools.stocks.config import StocksConfig
 from tools.stocks.errors import NoDataInRange, UnknownSymbol
-from tools.stocks.history import Bars, HistoryDesk
+from tools.stocks.history import Bars, HistoryDesk, yahoo_bars
 from tools.stocks.models import Market, MarketOverview, PriceHistory, QuoteBatch, StockAnalysis, StockInfo
 from tools.stocks.quotes import QUOTE_NAMESPACE, QuoteDesk
-from tools.stocks.ranges import Period, months_back, resolve_range
+from tools.stocks.ranges import DEFAULT_PERIOD, Period, months_back, period_start, resolve_range
+from tools.stocks.recent import Fetch, Recent, RecentRanges, Window
 from tools.stocks.symbols import MarketBook, MarketChoice, Resolved, resolve
 from tools.stocks.tpex import TpexDaily
 from tools.stocks.twse import TwseDaily
@@ -61,6 +62,7 @@ class StocksService:
         self._book = MarketBook(cache, self.config.market_fresh)
         self.quotes = QuoteDesk(self._mis, self._yahoo, cache, self._book, self.config, clock)
         self.history = HistoryDesk(TwseDaily(twse), TpexDaily(tpex), self._yahoo, cache, self.config, clock)
+        self._recent = RecentRanges(cache, self.config, clock)
 
     # -- quotes ------------------------------------------------------------------------------
 
@@ -86,26 +88,48 @@ class StocksService:
     ) -> PriceHistory:
         """Daily bars of ``symbol`` over explicit dates or a named period (default: 1 month)."""
         item = resolve(symbol, market)
-        first, last = resolve_range(start, end, period, self._today(item))
+        today = self._today(item)
+        first, last = resolve_range(start, end, period, today)
         if item.source == "taiwan" and first < self.config.taiwan_earliest:
             raise InvalidInput(
                 "start_date",
                 f"Taiwan daily bars start on {self.config.taiwan_earliest.isoformat()}; for older data ask "
                 f"Yahoo with symbol '{item.symbol}.TW' (or '.TWO' for TPEx codes)",
             )
-        bars, resolved_market = await self._bars(item, first, last)
-        months = len(bars.metas) if item.source == "taiwan" else 0
+        if last < today:  # a range that has ended: the month (or chart) entries of its dates
+            bars, resolved_market = await self._bars(item, first, last)
+            span = Recent.of(item, bars, resolved_market, first, last)
+        else:  # it reaches today: one entry for what was asked, whatever the day (tools.stocks.recent)
+            asked: dict[str, str]
+            window: Window
+            if period is not None or (start is None and end is None):
+                named = period or DEFAULT_PERIOD
+                asked, window = {"period": named}, lambda day: (period_start(named, day), day)
+            else:
+                asked, window = {"start": first.isoformat()}, lambda day: (first, max(first, day))
+            span = await self._recent.get(item, asked, window, self._fetcher(item))
         return PriceHistory(
             symbol=item.symbol,
-            market=resolved_market,
-            currency=bars.currency,
-            start=first,
-            end=last,
-            bars=bars.bars,
-            months_requested=months,
-            months_from_cache=sum(meta.hit for meta in bars.metas) if months else 0,
-            cache=CacheInfo.combine(bars.metas),
+            market=span.market,
+            currency=span.currency,
+            start=span.start,
+            end=span.end,
+            bars=span.bars,
+            months_requested=span.months,
+            months_from_cache=span.months_cached,
+            cache=span.cache,
         )
+
+    def _fetcher(self, item: Resolved) -> Fetch:
+        """Bars between two days for a ``stocks.recent`` loader: Taiwan through the month entries,
+        Yahoo straight from the upstream (the recent entry is its only cache entry)."""
+
+        async def fetch(first: date, last: date) -> tuple[Bars, Market]:
+            if item.source == "yahoo":
+                return yahoo_bars(await self.history.yahoo_range(item.symbol, first, last), []), "Yahoo"
+            return await self._bars(item, first, last)
+
+        return fetch
 
     async def _bars(self, item: Resolved, start: date, end: date) -> tuple[Bars, Market]:
         if item.source == "yahoo":
@@ -124,15 +148,15 @@ class StocksService:
         known = await self._book.known([item.symbol])
         if item.symbol in known:
             return known[item.symbol]
-        entries, failures = await self.quotes.fetch_entries({item.symbol: None})
-        if item.symbol in entries:
-            await self.quotes.store([mis_api.to_quote(entries[item.symbol])])
-            return mis_api.entry_market(entries[item.symbol]) or "TWSE"
-        if item.symbol not in failures:
-            raise UnknownSymbol("mis", item.symbol, "listed on neither TWSE nor TPEx")
-        if probe is None:
-            raise failures[item.symbol]
-        return await self._probe(item.symbol, probe, failures[item.symbol])
+        try:
+            quote = await self.quotes.taiwan_quote(item)  # through the cache: a cached quote knows
+        except UnknownSymbol:
+            raise UnknownSymbol("mis", item.symbol, "listed on neither TWSE nor TPEx") from None
+        except UpstreamError as exc:
+            if probe is None:
+                raise
+            return await self._probe(item.symbol, probe, exc)
+        return quote.market
 
     async def _probe(self, code: str, month: tuple[int, int], mis_error: UpstreamError) -> Market:
         log.warning("market of %s unknown and MIS failed (%s); probing the exchanges' month data", code, mis_error)
@@ -161,16 +185,12 @@ class StocksService:
         return StockInfo.model_validate({**result.value, "cache": CacheInfo.from_meta(result.meta).model_dump()})
 
     async def _taiwan_info(self, item: Resolved) -> StockInfo:
-        market = item.market or (await self._book.known([item.symbol])).get(item.symbol)
-        entries, failures = await self.quotes.fetch_entries({item.symbol: market})
-        if item.symbol in entries:
-            await self.quotes.store([mis_api.to_quote(entries[item.symbol])])
-            return mis_api.to_info(entries[item.symbol])
-        if item.symbol in failures:
-            raise failures[item.symbol]
-        raise UnknownSymbol(
-            "mis", item.symbol, f"not listed on {market}" if market else "listed on neither TWSE nor TPEx"
-        )
+        """From the code's MIS entry, read through the quote batcher (it knows learned markets)."""
+        entry = await self.quotes.batcher.entry(item.symbol, item.market)
+        if entry is None:
+            where = f"not listed on {item.market}" if item.market else "listed on neither TWSE nor TPEx"
+            raise UnknownSymbol("mis", item.symbol, where)
+        return mis_api.to_info(entry)
 
     async def _yahoo_info(self, item: Resolved) -> StockInfo:
         return yahoo_info(await self._yahoo.fetch(item.symbol, range_="1d"))
@@ -180,23 +200,26 @@ class StocksService:
     async def analyze(self, symbol: str, market: MarketChoice = "auto", days: int | None = None) -> StockAnalysis:
         """MA5/10/20/60 and BestFourPoint signals for the last ``days`` trading days."""
         item = resolve(symbol, market)
-        today = self._today(item)
-        start = months_back(today.replace(day=1), self.config.analysis_months - 1)
-        bars, resolved_market = await self._bars(item, start, today)
-        averages = analysis.moving_averages(bars.bars)
+        months = self.config.analysis_months
+
+        def window(day: date) -> tuple[date, date]:
+            return months_back(day.replace(day=1), months - 1), day
+
+        span = await self._recent.get(item, {"analysis_months": months}, window, self._fetcher(item))
+        averages = analysis.moving_averages(span.bars)
         if averages is None:
-            raise NoDataInRange(resolved_market.lower(), item.symbol, f"no trading days since {start.isoformat()}")
-        signals = analysis.signals(bars.bars, days or self.config.signal_days)
+            raise NoDataInRange(span.market.lower(), item.symbol, f"no trading days since {span.start.isoformat()}")
+        signals = analysis.signals(span.bars, days or self.config.signal_days)
         return StockAnalysis(
             symbol=item.symbol,
-            market=resolved_market,
+            market=span.market,
             as_of=averages.as_of,
-            bars_used=len(analysis.usable_bars(bars.bars)),
+            bars_used=len(analysis.usable_bars(span.bars)),
             moving_averages=averages,
             latest_signal=signals[-1].signal if signals else "none",
             signals=signals,
             method=analysis.METHOD,
-            cache=CacheInfo.combine(bars.metas),
+            cache=span.cache,
         )
 
     # -- market overview ---------------------------------------------------------------------
@@ -225,6 +248,10 @@ class StocksService:
         every process through the invalidation events), so the next ask gets closing prices."""
         for namespace in (QUOTE_NAMESPACE, OVERVIEW_NAMESPACE):
             await self._cache.invalidate_namespace(namespace)
+
+    async def aclose(self) -> None:
+        """Stop the MIS requests being batched (before the clients and the cache close)."""
+        await self.quotes.batcher.aclose()
 
     # -- helpers -----------------------------------------------------------------------------
 

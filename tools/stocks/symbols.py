@@ -9,6 +9,9 @@ Rules (:func:`resolve`), applied before any request:
   goes to Yahoo.
 - ``market="twse"``/``"tpex"`` forces that exchange (a ``.TW``/``.TWO`` suffix is dropped).
 - ``market="yahoo"`` forces Yahoo with the symbol as given.
+
+Only ASCII is accepted: fullwidth or other Unicode digits and letters are refused before
+anything else (patterns are ASCII classes compiled with ``re.ASCII``).
 """
 
 from __future__ import annotations
@@ -25,9 +28,9 @@ from tools.stocks.models import Market
 MarketChoice = Literal["auto", "twse", "tpex", "yahoo"]
 Source = Literal["taiwan", "yahoo"]
 
-TAIWAN_CODE = re.compile(r"[0-9][0-9A-Z]{3,5}")
-_YAHOO_SYMBOL = re.compile(r"[A-Z0-9^][A-Z0-9.\-=^]{0,24}")
-_TW_SUFFIX = re.compile(r"\.(TW|TWO)$")
+TAIWAN_CODE = re.compile(r"[0-9][0-9A-Z]{3,5}", re.ASCII)
+_YAHOO_SYMBOL = re.compile(r"[A-Z0-9^][A-Z0-9.\-=^]{0,24}", re.ASCII)
+_TW_SUFFIX = re.compile(r"\.(TW|TWO)\Z", re.ASCII)
 _EXPLICIT: dict[str, Market] = {"twse": "TWSE", "tpex": "TPEx"}
 MARKET_NAMESPACE = "stocks.market"
 
@@ -44,9 +47,14 @@ class Resolved:
 
 def resolve(symbol: str, market: MarketChoice = "auto", field_name: str = "symbol") -> Resolved:
     """Apply the module's rules; InvalidInput naming ``field_name`` when the symbol is unusable."""
-    text = (symbol or "").strip().upper()
+    text = (symbol or "").strip()
     if not text:
         raise InvalidInput(field_name, "must not be empty; give a code like '2330' or a ticker like 'AAPL'")
+    if not text.isascii():  # before upper(): 'ſ'.upper() == 'S'; fullwidth and Arabic-Indic digits are not codes
+        raise InvalidInput(
+            field_name, f"{symbol!r} has characters other than ASCII letters, digits and . - = ^ (e.g. '2330', 'AAPL')"
+        )
+    text = text.upper()
     if market in _EXPLICIT:
         code = _TW_SUFFIX.sub("", text)
         if not TAIWAN_CODE.fullmatch(code):
@@ -68,7 +76,12 @@ def market_key(code: str) -> str:
 
 
 class MarketBook:
-    """The learned code -> market (TWSE/TPEx) mapping, kept in the cache (all tiers)."""
+    """The learned code -> market (TWSE/TPEx) mapping, kept in the cache (all tiers).
+
+    Plain ``get_many``/``set_many`` on purpose: a market is a by-product of MIS answers that
+    are themselves read through ``get_or_fetch`` (:mod:`tools.stocks.mis_batch`); no upstream
+    read of its own stands behind an entry here, so there is nothing to single-flight.
+    """
 
     def __init__(self, cache: TieredCache, fresh_ttl: float) -> None:
         self._cache = cache

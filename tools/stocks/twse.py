@@ -39,7 +39,8 @@ OPTIONAL = frozenset({"turnover", "transactions", "change"})
 
 _NO_DATA_MARKERS = ("沒有符合條件", "查詢日期大於")
 _TOO_EARLY_MARKER = "查詢日期小於"
-_TITLE_NAME = re.compile(r"^\s*\S+\s+(?P<code>\w+)\s+(?P<name>.+?)\s+各日成交資訊")
+# \s stays Unicode on purpose: the title pads its CJK parts with fullwidth spaces.
+_TITLE_NAME = re.compile(r"^\s*\S+\s+(?P<code>[0-9A-Za-z]+)\s+(?P<name>.+?)\s+各日成交資訊")
 
 
 class TwseDaily:

@@ -47,6 +47,7 @@ async def stocks_server(
     try:
         yield server
     finally:
+        await service.aclose()
         for client in clients.values():
             await client.aclose()
 

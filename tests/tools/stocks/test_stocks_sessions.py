@@ -43,8 +43,10 @@ def test_session_edges_and_next_open() -> None:
 
 
 async def quote_once(harness: Harness) -> None:
+    """One quote call, and the refresh it started when it was served a stale quote."""
     batch = await harness.service.get_quotes(["2330"], "twse")
     assert batch.quotes and not batch.errors
+    await harness.cache.wait_idle()
 
 
 async def test_cached_quote_lifetime_follows_the_session(make_cache: CacheFactory) -> None:
@@ -57,7 +59,7 @@ async def test_cached_quote_lifetime_follows_the_session(make_cache: CacheFactor
         clock.advance(59)  # 13:29:59: still fresh
         await quote_once(harness)
         assert len(transport.to("mis")) == 1
-        clock.advance(2)  # 13:30:01: 61 s old, in the settle window: fetched again
+        clock.advance(2)  # 13:30:01: 61 s old, in the settle window: refreshed
         await quote_once(harness)
         assert len(transport.to("mis")) == 2
         clock.set(taipei(2026, 9, 1, 13, 40, 0))  # after the close: kept until the next open (12 h cap)

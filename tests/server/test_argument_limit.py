@@ -1,0 +1,70 @@
+"""Oversized tool-call arguments are refused by the middleware, and the usage log records only
+validated calls of real tools by their canonical arguments (through the real MCP client)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import orjson
+from mcp import Client
+
+from cache.warming import UsageLog, export
+from server.app import build_app
+from server.settings import Settings
+from tests.support.recorded_upstream import RecordedUpstream, ctgov_upstream, stocks_upstream
+
+MEGABYTE = "x" * 1_000_000
+
+
+@asynccontextmanager
+async def connected(
+    tmp_path: Path, stocks: RecordedUpstream, **settings: object
+) -> AsyncIterator[tuple[Client, UsageLog]]:
+    config = Settings(_env_file=None, sqlite_path=str(tmp_path / "cache.sqlite3"), **settings)
+    transports = {
+        "ctgov": ctgov_upstream().transport(),
+        **{name: stocks.transport() for name in ("twse", "tpex", "mis", "yahoo")},
+    }
+    app = build_app(config, transports=transports, role="cli")
+    async with app.lifespan(app.mcp) as state, Client(app.mcp) as client:
+        yield client, state.background.usage
+
+
+def text_of(result: object) -> str:
+    return " ".join(getattr(part, "text", "") for part in getattr(result, "content", []))
+
+
+async def test_oversized_arguments_are_refused_before_validation_or_any_request(tmp_path: Path) -> None:
+    stocks = stocks_upstream()
+    async with connected(tmp_path, stocks) as (client, usage):
+        for _ in range(20):
+            result = await client.call_tool("get_stock_quote", {"symbols": ["2330"], "padding": MEGABYTE})
+            assert result.is_error
+        unknown = await client.call_tool("no_such_tool", {"padding": MEGABYTE})
+        invalid = await client.call_tool("get_trial", {"nct_id": MEGABYTE})
+    message = text_of(result)
+    assert "1,000,0" in message and "65,536" in message and "get_stock_quote" in message
+    assert unknown.is_error and invalid.is_error and "65,536" in text_of(invalid)
+    assert stocks.requests == []  # the refused call never reached an upstream
+    assert len(usage) == 0 and usage.held_bytes == 0 and export(usage) == []
+
+
+async def test_only_validated_calls_of_real_tools_are_recorded_by_canonical_arguments(tmp_path: Path) -> None:
+    stocks = stocks_upstream()
+    async with connected(tmp_path, stocks) as (client, usage):
+        accepted = await client.call_tool("get_stock_quote", {"symbols": ["2330"], "extra": "y" * 30_000})
+        again = await client.call_tool("get_stock_quote", {"symbols": ["2330"], "market": "auto"})
+        rejected = await client.call_tool("get_trial", {"nct_id": "NCT123"})
+        unknown = await client.call_tool("no_such_tool", {"q": "small"})
+    assert not accepted.is_error and not again.is_error and rejected.is_error and unknown.is_error
+    ((spec, count),) = usage.top(10, 3600)
+    assert (spec.tool, dict(spec.arguments), count) == ("get_stock_quote", {"symbols": ["2330"], "market": "auto"}, 2)
+    assert usage.held_bytes < 100 and len(orjson.dumps(export(usage))) < 200  # what would reach Redis
+
+
+async def test_the_limit_is_a_setting(tmp_path: Path) -> None:
+    async with connected(tmp_path, stocks_upstream(), transport={"max_argument_bytes": 2048}) as (client, usage):
+        refused = await client.call_tool("get_stock_quote", {"symbols": ["2330"], "extra": "y" * 3000})
+    assert refused.is_error and "2,048" in text_of(refused) and len(usage) == 0
