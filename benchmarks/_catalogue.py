@@ -142,6 +142,22 @@ BENCHMARKS: tuple[Benchmark, ...] = (
         if_missed=SQLITE_BURST_MISSED,
     ),
     Benchmark(
+        "quote_stampede",
+        "Taiwan quote stampede",
+        "resilience",
+        "20 concurrent cold get_stock_quote(['2330']) under the real 3-per-5 s MIS limit: MIS requests "
+        "(target 1) and each caller's wait; then the same with MIS down and a stale quote cached "
+        "(target: answered at once, flagged stale).",
+        quick_args=("--quick",),
+    ),
+    Benchmark(
+        "usage_memory",
+        "Usage tracking under oversized arguments",
+        "resilience",
+        "1,000 tool calls with 1 MB arguments through the in-process client: resident memory growth "
+        "(target < 20 MB) and bytes of usage published (target 0).",
+    ),
+    Benchmark(
         "stampede",
         "Stampede",
         "4",
