@@ -125,3 +125,31 @@ async def test_worker_start_stop_and_lease_changes_are_info(
     messages = " | ".join(r.getMessage() for r in records)
     assert "started" in messages and "holds the scheduler lease" in messages and "stopped" in messages
     assert {r.levelname for r in records} == {"INFO"}, messages
+
+
+async def test_served_connections_send_small_answers_at_once() -> None:
+    """Accepted connections get TCP_NODELAY (asyncio sets it only for IPPROTO_TCP sockets): without
+    it every small HTTP answer waited for the client's delayed ACK, ~40 ms a call."""
+    import asyncio
+    import socket
+
+    from server.serve import listening_socket
+
+    sock = listening_socket("127.0.0.1", 0)
+    port = sock.getsockname()[1]
+    sock.listen()
+    accepted: list[socket.socket] = []
+
+    async def on_client(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        accepted.append(writer.get_extra_info("socket"))
+        writer.close()
+
+    server = await asyncio.start_server(on_client, sock=sock)
+    async with server:
+        _, writer = await asyncio.open_connection("127.0.0.1", port)
+        for _ in range(100):
+            if accepted:
+                break
+            await asyncio.sleep(0.01)
+        writer.close()
+    assert accepted and accepted[0].getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
