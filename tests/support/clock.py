@@ -44,3 +44,19 @@ class ManualClock:
         """An ``asyncio.sleep`` stand-in: records ``seconds`` and advances by them at once."""
         self.sleeps.append(seconds)
         self.advance(seconds)
+
+
+class OffsetClock:
+    """The wall clock moved forward by ``offset`` seconds: time still flows (for servers whose
+    background work and HTTP timeouts run on real time) while a test jumps ahead past TTLs."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+    def __call__(self) -> float:
+        return time.time() + self.offset
+
+    def advance(self, seconds: float) -> None:
+        if seconds < 0:
+            raise ValueError("an OffsetClock does not go backwards")
+        self.offset += seconds

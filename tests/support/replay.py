@@ -17,106 +17,42 @@ async tests alike)::
 
 As a process (end-to-end tests): ``python -m tests.support.replay --port 0 --print-port``
 prints the port on stdout, then serves until SIGINT/SIGTERM; ``--latency``,
-``--failure-rate``, ``--seed`` and ``--fixtures`` set the knobs. ``GET /__replay__/stats``
-returns the per-path counters as JSON, ``POST /__replay__/reset`` resets the knobs.
+``--failure-rate``, ``--reset-rate``, ``--seed`` and ``--fixtures`` set the knobs.
+``GET /__replay__/stats`` returns the per-path counters as JSON, ``POST /__replay__/reset``
+resets the knobs and counters, ``POST /__replay__/knobs?latency=5&failure_rate=0.3&reset_rate=0``
+changes the given knobs while it runs (and answers with all of them).
 
 Each request, in order: logged and counted -> delayed by ``latency`` -> answered by the next
 scripted reply queued for its path (or for any path) -> failed with 503 at ``failure_rate``
-(seeded RNG) -> answered by the first matching route -> else 404 "no recorded response for
-<path>?<query>".
+(seeded RNG) -> its connection reset at ``reset_rate`` -> answered by the first matching route
+-> else 404 "no recorded response for <path>?<query>". The knobs and the request log live in
+:mod:`tests.support.replay_control`; a scripted :data:`RESET` resets one request's connection.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import random
 import signal
 import socket
+import struct
 import sys
 import threading
 import time
-from collections import Counter, deque
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
 import uvicorn
 
+from tests.support.replay_control import RESET, LoggedRequest, ReplayControl
 from tests.support.replay_routes import Reply, Route, RouteRequest, answer, load_routes
 
-__all__ = ["DEFAULT_FIXTURES", "LoggedRequest", "ReplayServer", "Reply", "Route", "RouteRequest"]
+__all__ = ["DEFAULT_FIXTURES", "RESET", "LoggedRequest", "ReplayServer", "Reply", "Route", "RouteRequest"]
 
 DEFAULT_FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures"
 _CONTROL = "/__replay__/"
-
-
-@dataclass(frozen=True)
-class LoggedRequest:
-    at: float  # time.monotonic() when the request arrived
-    method: str
-    path: str
-    query: str
-
-
-class ReplayControl:
-    """The run-time knobs and the request log; every method is thread-safe."""
-
-    def __init__(self, latency: float = 0.0, failure_rate: float = 0.0, seed: int = 0) -> None:
-        self._lock = threading.Lock()
-        self.reset(latency, failure_rate, seed)
-
-    def reset(self, latency: float = 0.0, failure_rate: float = 0.0, seed: int = 0) -> None:
-        with self._lock:
-            self._latency = latency
-            self._failure_rate = failure_rate
-            self._rng = random.Random(seed)
-            self._scripts: dict[str | None, deque[Reply]] = {}
-            self._counts: Counter[str] = Counter()
-            self._log: list[LoggedRequest] = []
-
-    def set_latency(self, seconds: float) -> None:
-        with self._lock:
-            self._latency = seconds
-
-    def set_failure_rate(self, rate: float, seed: int = 0) -> None:
-        with self._lock:
-            self._failure_rate, self._rng = rate, random.Random(seed)
-
-    def script(self, path: str | None, *replies: Reply, times: int = 1) -> None:
-        """Queue replies for the next requests to ``path`` (None: any path), each ``times`` times."""
-        with self._lock:
-            queue = self._scripts.setdefault(path, deque())
-            queue.extend(reply for reply in replies for _ in range(times))
-
-    def count(self, path: str | None = None) -> int:
-        with self._lock:
-            return self._counts[path] if path is not None else sum(self._counts.values())
-
-    def counts(self) -> dict[str, int]:
-        with self._lock:
-            return dict(self._counts)
-
-    def log(self, path: str | None = None) -> list[LoggedRequest]:
-        with self._lock:
-            return [entry for entry in self._log if path is None or entry.path == path]
-
-    def request_times(self, path: str | None = None) -> list[float]:
-        return [entry.at for entry in self.log(path)]
-
-    def arrive(self, method: str, path: str, query: str) -> tuple[float, Reply | None]:
-        """Record a request; return (latency, scripted or injected-failure reply or None)."""
-        with self._lock:
-            self._counts[path] += 1
-            self._log.append(LoggedRequest(time.monotonic(), method, path, query))
-            for key in (path, None):
-                queue = self._scripts.get(key)
-                if queue:
-                    return self._latency, queue.popleft()
-            if self._failure_rate and self._rng.random() < self._failure_rate:
-                return self._latency, Reply.text("replay: injected failure", status=503)
-            return self._latency, None
+_LATENCY_SLICE = 0.05  # seconds between looks at the latency knob while a request is held
 
 
 class ReplayApp:
@@ -133,10 +69,13 @@ class ReplayApp:
             pass
         method, path, raw_query = scope["method"], scope["path"], scope["query_string"].decode("latin-1")
         reply = (
-            self._control_reply(method, path)
+            self._control_reply(method, path, raw_query)
             if path.startswith(_CONTROL)
             else await self._reply(method, path, raw_query, scope)
         )
+        if reply is RESET:
+            await _reset_connection(send)
+            return
         headers = [
             (k.lower().encode("latin-1"), v.encode("latin-1"))
             for k, v in reply.headers.items()
@@ -147,9 +86,11 @@ class ReplayApp:
         await send({"type": "http.response.body", "body": reply.body})
 
     async def _reply(self, method: str, path: str, raw_query: str, scope: dict[str, Any]) -> Reply:
-        latency, scripted = self.control.arrive(method, path, raw_query)
-        if latency > 0:
-            await asyncio.sleep(latency)
+        arrived = time.monotonic()
+        _, scripted = self.control.arrive(method, path, raw_query)
+        # Held while the knob says so: lowering the latency releases requests already held.
+        while (left := arrived + self.control.latency() - time.monotonic()) > 0:
+            await asyncio.sleep(min(left, _LATENCY_SLICE))
         if scripted is not None:
             return scripted
         query = dict(parse_qsl(raw_query, keep_blank_values=True))
@@ -160,20 +101,56 @@ class ReplayApp:
         target = f"{path}?{raw_query}" if raw_query else path
         return Reply.text(f"no recorded response for {target}", status=404)
 
-    def _control_reply(self, method: str, path: str) -> Reply:
+    def _control_reply(self, method: str, path: str, raw_query: str) -> Reply:
         if path == _CONTROL + "stats":
             return Reply.json({"total": self.control.count(), "paths": self.control.counts()})
         if path == _CONTROL + "reset" and method == "POST":
             self.control.reset()
             return Reply.json({"reset": True})
+        if path == _CONTROL + "knobs" and method == "POST":
+            return self._set_knobs(dict(parse_qsl(raw_query)))
         return Reply.text(f"unknown control endpoint {path}", status=404)
+
+    def _set_knobs(self, query: dict[str, str]) -> Reply:
+        try:
+            values = {name: float(value) for name, value in query.items() if name != "seed"}
+            seed = int(query.get("seed", "0"))
+        except ValueError as exc:
+            return Reply.text(f"bad knob value: {exc}", status=400)
+        setters = {
+            "latency": self.control.set_latency,
+            "failure_rate": lambda rate: self.control.set_failure_rate(rate, seed),
+            "reset_rate": lambda rate: self.control.set_reset_rate(rate, seed),
+        }
+        unknown = sorted(set(values) - set(setters))
+        if unknown:
+            return Reply.text(f"unknown knob(s) {', '.join(unknown)}; known: {', '.join(setters)}", status=400)
+        for name, value in values.items():
+            setters[name](value)
+        return Reply.json(self.control.knobs())
+
+
+async def _reset_connection(send: Any) -> None:
+    """Close the request's connection without answering: an RST (SO_LINGER 0), not a FIN.
+
+    ASGI has no way to say this, so it reaches uvicorn's transport through the ``send`` it
+    handed us (a bound method of its request cycle); then it yields once so uvicorn sees the
+    connection gone before the app returns (else it would try to answer 500)."""
+    transport = getattr(getattr(send, "__self__", None), "transport", None)
+    if transport is None:
+        raise RuntimeError("this ASGI server does not expose its transport: cannot reset a connection")
+    sock = transport.get_extra_info("socket")
+    if sock is not None:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    transport.abort()
+    await asyncio.sleep(0)
 
 
 class ReplayServer:
     """Serve the replay app on 127.0.0.1 (a free port by default) from a background thread.
 
-    The knob methods (``set_latency``, ``set_failure_rate``, ``script``, ``count``,
-    ``counts``, ``log``, ``request_times``, ``reset``) are those of ``ReplayControl``.
+    The knob methods (``set_latency``, ``set_failure_rate``, ``set_reset_rate``, ``script``,
+    ``count``, ``counts``, ``log``, ``request_times``, ``reset``) are those of ``ReplayControl``.
     """
 
     def __init__(
@@ -186,12 +163,13 @@ class ReplayServer:
         latency: float = 0.0,
         failure_rate: float = 0.0,
         seed: int = 0,
+        reset_rate: float = 0.0,
     ) -> None:
         self.fixtures_dir = Path(fixtures_dir) if fixtures_dir is not None else DEFAULT_FIXTURES
         table = list(routes or [])
         if load_modules:
             table.extend(load_routes(self.fixtures_dir))
-        self.control = ReplayControl(latency, failure_rate, seed)
+        self.control = ReplayControl(latency, failure_rate, seed, reset_rate)
         self.app = ReplayApp(table, self.control)
         self._socket = _bind(port)
         self.port: int = self._socket.getsockname()[1]
@@ -211,6 +189,7 @@ class ReplayServer:
         # The knobs, straight from the control object.
         self.set_latency = self.control.set_latency
         self.set_failure_rate = self.control.set_failure_rate
+        self.set_reset_rate = self.control.set_reset_rate
         self.script = self.control.script
         self.count = self.control.count
         self.counts = self.control.counts
@@ -247,6 +226,8 @@ class ReplayServer:
         return self
 
     def stop(self, timeout: float = 10.0) -> None:
+        """Stop serving; requests still held by the latency knob are released and answered first."""
+        self.control.set_latency(0.0)
         self._server.should_exit = True
         if self._thread is not None:
             self._thread.join(timeout)
@@ -293,10 +274,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--fixtures", type=Path, default=None, help=f"fixtures dir (default {DEFAULT_FIXTURES})")
     parser.add_argument("--latency", type=float, default=0.0, help="seconds added to every request")
     parser.add_argument("--failure-rate", type=float, default=0.0, help="fraction of requests answered 503")
+    parser.add_argument("--reset-rate", type=float, default=0.0, help="fraction of connections reset unanswered")
     parser.add_argument("--seed", type=int, default=0, help="seed of the failure RNG")
     args = parser.parse_args(argv)
     server = ReplayServer(
-        args.fixtures, port=args.port, latency=args.latency, failure_rate=args.failure_rate, seed=args.seed
+        args.fixtures,
+        port=args.port,
+        latency=args.latency,
+        failure_rate=args.failure_rate,
+        seed=args.seed,
+        reset_rate=args.reset_rate,
     )
     if args.print_port:
         print(server.port, flush=True)

@@ -6,13 +6,15 @@ import json
 import re
 import subprocess
 import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.support.clock import ManualClock
-from tests.support.replay import DEFAULT_FIXTURES, ReplayServer, Reply, Route
+from tests.support.replay import DEFAULT_FIXTURES, RESET, ReplayServer, Reply, Route
 from tools.http.client import UpstreamClient
 from tools.http.config import HttpPolicy
 from tools.http.errors import BadPayload, NotFound, Rejected, TimedOut
@@ -139,6 +141,32 @@ def test_route_modules_and_control_endpoint(replay: ReplayServer) -> None:
     assert ping == {"ok": True, "fixtures": str(DEFAULT_FIXTURES)}
     assert stats == {"total": 1, "paths": {"/__selftest__/ping": 1}}
     assert reset.status_code == 200 and replay.count() == 0
+
+
+def test_reset_knob_closes_connections_without_an_answer(replay: ReplayServer) -> None:
+    replay.script("/maintenance", RESET)
+    with httpx.Client(base_url=replay.url) as http:
+        with pytest.raises(httpx.TransportError):
+            http.get("/maintenance")
+        assert http.get("/maintenance").status_code == 200  # one scripted reset, then normal answers
+        replay.set_reset_rate(1.0)
+        with pytest.raises(httpx.TransportError):
+            http.get("/maintenance")
+    assert replay.count("/maintenance") == 3
+
+
+def test_knobs_change_at_run_time_and_release_held_requests(replay: ReplayServer) -> None:
+    with httpx.Client(base_url=replay.url, timeout=10) as http:
+        knobs = http.post("/__replay__/knobs", params={"latency": 30, "failure_rate": 0.25}).json()
+        assert knobs == {"latency": 30.0, "failure_rate": 0.25, "reset_rate": 0.0}
+        assert http.post("/__replay__/knobs", params={"bogus": 1}).status_code == 400
+        with ThreadPoolExecutor(1) as pool:
+            held = pool.submit(http.get, "/maintenance")
+            deadline = time.monotonic() + 10
+            while replay.count("/maintenance") == 0 and time.monotonic() < deadline:
+                time.sleep(0.01)  # bounded wait for the request to arrive and be held
+            http.post("/__replay__/knobs", params={"latency": 0, "failure_rate": 0})
+            assert held.result(timeout=10).status_code == 200  # released at once, not after 30 s
 
 
 def test_runs_as_a_separate_process() -> None:

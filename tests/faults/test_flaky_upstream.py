@@ -1,0 +1,67 @@
+"""A flaky upstream: 30 % of requests fail (503, or the connection reset without an answer).
+
+1,000 distinct searches (each its own cache key, so each needs the upstream) through the real
+MCP client, 50 at a time. Retries must hide the faults from the callers (at least 99.9 % of the
+calls succeed) without flooding the upstream (at most 1.6 requests per call: with independent
+30 % failures a retried call costs 1/0.7 = 1.43 requests on average).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from mcp import Client
+
+from server.app import build_app
+from tests.support.load import Tally, drive, fault_settings
+from tests.support.replay import ReplayServer
+from tests.support.replay_routes.synthetic import condition
+
+pytestmark = pytest.mark.faults
+
+CALLS = 1000
+CONCURRENCY = 50
+FAULT_RATE = 0.3
+MIN_SUCCESS = 0.999
+MAX_REQUESTS_PER_CALL = 1.6
+SEARCHES = "/api/v2/studies"
+
+TODAY = (
+    "needs time-budgeted retries with a retry budget (issue 14 item 2): today 3 attempts per call leave "
+    "0.3^3 = 2.7 % of calls failed; measured {succeeded} of 1,000 succeeded over three runs ({ratio} upstream "
+    "requests per call)"
+)
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        pytest.param(
+            "503",
+            marks=pytest.mark.xfail(strict=True, reason=TODAY.format(succeeded="957-968", ratio="1.42-1.43")),
+        ),
+        pytest.param(
+            "connection reset",
+            marks=pytest.mark.xfail(strict=True, reason=TODAY.format(succeeded="964-966", ratio="1.43")),
+        ),
+    ],
+)
+async def test_retries_hide_a_flaky_upstream(replay: ReplayServer, tmp_path: Path, fault: str) -> None:
+    tally = Tally()
+    async with Client(build_app(fault_settings(replay.url, tmp_path, worker={"in_server": False})).mcp) as client:
+        warm = await client.call_tool("search_trials", {"condition": condition(0, "warm-")})  # pools, imports
+        assert not warm.is_error, warm.content
+        before = replay.count(SEARCHES)
+        if fault == "503":
+            replay.set_failure_rate(FAULT_RATE, seed=14)
+        else:
+            replay.set_reset_rate(FAULT_RATE, seed=14)
+        calls = [lambda i=i: client.call_tool("search_trials", {"condition": condition(i)}) for i in range(CALLS)]
+        await drive(calls, concurrency=CONCURRENCY, tally=tally, timeout=120)
+    requests = replay.count(SEARCHES) - before
+    figures = tally.figures(fault=repr(fault), upstream_requests=requests, per_call=f"{requests / CALLS:.2f}")
+    print("\n" + figures)
+    assert tally.lost == 0, figures
+    assert tally.answered >= MIN_SUCCESS * CALLS, figures
+    assert requests <= MAX_REQUESTS_PER_CALL * CALLS, figures
