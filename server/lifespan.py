@@ -106,6 +106,7 @@ async def build_services(
             analytics=Analytics(cache, clock=clock),
             clock=clock,
             started_at=clock(),
+            call_deadline=settings.http.call_deadline,
         )
 
 

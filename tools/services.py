@@ -13,6 +13,7 @@ from cache import TieredCache
 from cache.observe import Analytics
 from tools.clinical_trials.service import TrialsService
 from tools.http.client import UpstreamClient
+from tools.http.config import HttpPolicy
 from tools.stocks.service import StocksService
 
 
@@ -29,3 +30,5 @@ class Services:
     clock: Callable[[], float]
     started_at: float
     """``clock()`` when the services were built (uptime is measured from it)."""
+    call_deadline: float = HttpPolicy.model_fields["call_deadline"].default
+    """Seconds a tool call may take (``TRIALSTOCK_HTTP__CALL_DEADLINE``); see :func:`tools.registry.domain_tool`."""

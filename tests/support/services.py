@@ -53,9 +53,10 @@ async def services_for(
     stocks: StocksService | None = None,
     cache: TieredCache | None = None,
     clock: Callable[[], float] = time.time,
+    call_deadline: float | None = None,
 ) -> AsyncIterator[Services]:
     """Services holding ``trials`` and ``stocks`` (whichever is missing is built over a dead
-    upstream and closed on exit)."""
+    upstream and closed on exit); tool calls get ``call_deadline`` seconds (default: the policy's)."""
     async with AsyncExitStack() as stack:
         if cache is None:
             cache = build_engine(bounded_memory(clock), clock=clock)
@@ -85,6 +86,7 @@ async def services_for(
             analytics=Analytics(cache, clock=clock),
             clock=clock,
             started_at=clock(),
+            **({} if call_deadline is None else {"call_deadline": call_deadline}),
         )
 
 
@@ -96,12 +98,15 @@ def server_for(
     stocks: StocksService | None = None,
     cache: TieredCache | None = None,
     clock: Callable[[], float] = time.time,
+    call_deadline: float | None = None,
 ) -> MCPServer:
     """An MCPServer publishing ``tools``, whose lifespan builds :func:`services_for` them."""
 
     @asynccontextmanager
     async def lifespan(_: MCPServer) -> AsyncIterator[ToolState]:
-        async with services_for(trials=trials, stocks=stocks, cache=cache, clock=clock) as built:
+        async with services_for(
+            trials=trials, stocks=stocks, cache=cache, clock=clock, call_deadline=call_deadline
+        ) as built:
             yield ToolState(built)
 
     server = MCPServer(name, lifespan=lifespan)
