@@ -24,6 +24,7 @@ from cache.observe import render_metrics
 from server import __version__
 from server.app import App
 from server.settings import Settings
+from tools.http.metrics import render_upstream_metrics
 
 _LOOPBACK = ("127.0.0.1", "localhost", "[::1]")
 PUBLIC_PATHS = frozenset({"/healthz"})
@@ -91,6 +92,7 @@ def add_routes(mcp: MCPServer, current_state: Callable[[], Any]) -> None:
         except RuntimeError:  # legacy SSE builds the state with the first connection
             return JSONResponse({"error": "no client has connected yet; no cache to report"}, status_code=503)
         text = render_metrics(state.services.cache, state.services.analytics)
+        text += render_upstream_metrics(client.status() for client in state.services.upstreams.values())
         return PlainTextResponse(text, media_type=METRICS_CONTENT_TYPE)
 
 
