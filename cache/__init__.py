@@ -31,7 +31,15 @@ from cache.engine import CacheStats, InvalidationEvent, Loader, Locker, TieredCa
 from cache.entry import Entry, Record
 from cache.hooks import Unsubscribe
 from cache.keys import make_key, namespace_of, namespace_pattern, validate_namespace
-from cache.policy import CacheMeta, CachePolicy, CacheResult, TierName, override_policy, tier_name
+from cache.policy import (
+    CacheMeta,
+    CachePolicy,
+    CacheResult,
+    TierName,
+    detached_context,
+    override_policy,
+    tier_name,
+)
 from cache.serialization import CorruptEntry, Serializer
 from cache.tasks import stop_tasks
 
@@ -66,6 +74,7 @@ __all__ = [
     "Unsubscribe",
     "UsageConfig",
     "build_cache",
+    "detached_context",
     "make_key",
     "namespace_of",
     "namespace_pattern",

@@ -6,13 +6,17 @@ own TTLs this way): the engine applies :data:`policy_override` when it stores a 
 loader produced, never on hits. The override follows the asyncio context, so it reaches loads
 started inside the block (their tasks copy the context) and nothing else; a load already
 running for another caller, which this block only joins, keeps that caller's policy.
+
+Background loads (stale-while-revalidate, refresh-ahead) belong to no caller: they run in
+:func:`detached_context`, which carries the override and nothing else of the caller's context
+(so a caller's deadline, say, never bounds a refresh that outlives the call).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from contextvars import ContextVar
+from contextvars import Context, ContextVar
 from dataclasses import dataclass
 from typing import Any, Generic, Literal, NamedTuple, TypeVar
 
@@ -86,3 +90,12 @@ def override_policy(fn: PolicyOverride) -> Iterator[None]:
         yield
     finally:
         policy_override.reset(token)
+
+
+def detached_context() -> Context:
+    """A context for work that belongs to no caller: empty but for the policy override in force."""
+    context = Context()
+    override = policy_override.get()
+    if override is not None:
+        context.run(policy_override.set, override)
+    return context

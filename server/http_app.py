@@ -31,6 +31,7 @@ from server import __version__
 from server.app import App
 from server.readiness import readiness
 from server.settings import Settings
+from tools.http.metrics import render_upstream_metrics
 
 _LOOPBACK = ("127.0.0.1", "localhost", "[::1]")
 PUBLIC_PATHS = frozenset({"/healthz", "/readyz"})
@@ -113,6 +114,7 @@ def add_routes(mcp: MCPServer, current_state: Callable[[], Any]) -> None:
         except RuntimeError:  # asked before start-up finished
             return JSONResponse({"error": "no client has connected yet; no cache to report"}, status_code=503)
         text = render_metrics(state.services.cache, state.services.analytics)
+        text += render_upstream_metrics(client.status() for client in state.services.upstreams.values())
         return PlainTextResponse(text, media_type=METRICS_CONTENT_TYPE)
 
     for path, endpoint in (("/healthz", healthz), ("/readyz", readyz), ("/metrics", metrics)):

@@ -98,7 +98,7 @@ async def build_services(
             clock=clock,
         )
         stack.push_async_callback(stocks.aclose)
-        yield Services.started(trials, stocks, cache, upstreams, clock)
+        yield Services.started(trials, stocks, cache, upstreams, clock, call_deadline=settings.http.call_deadline)
 
 
 class SharedLifespan:

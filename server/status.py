@@ -41,6 +41,11 @@ class UpstreamState(BaseModel):
     total_requests: int
     last_error: str | None = Field(None, description="Text of the most recent failure, if any.")
     retry_in_seconds: float | None = Field(None, description="When an open circuit lets a probe through.")
+    queued: int = Field(0, description="Calls waiting for this upstream's rate limit now.")
+    shed_total: int = Field(
+        0, description="Calls the rate limit turned away at once (queue full, or a wait longer than their deadline)."
+    )
+    retries_denied_total: int = Field(0, description="Retries the upstream's retry budget refused.")
 
     @classmethod
     def of(cls, health: UpstreamHealth) -> UpstreamState:
@@ -53,6 +58,9 @@ class UpstreamState(BaseModel):
             total_requests=health.total_requests,
             last_error=health.last_error,
             retry_in_seconds=health.retry_in,
+            queued=health.queued,
+            shed_total=health.shed_total,
+            retries_denied_total=health.retries_denied_total,
         )
 
 
@@ -78,7 +86,9 @@ async def service_status(ctx: ToolContext) -> ServiceStatus:
     """Health of this server: version, cache tiers and upstream circuit breakers.
 
     Reports whether each cache tier answers, and for each upstream its circuit state (closed =
-    healthy, open = failing fast) with failure counts and the last error. Call it when answers look stale or tools report an upstream as unavailable.
+    healthy, open = failing fast) with failure counts and the last error, the calls waiting for
+    its rate limit and those turned away (shed) because they could not be served in time. Call
+    it when answers look stale or tools report an upstream as unavailable or rate-limited.
     """
     services = services_of(ctx)
     pings = await services.cache.ping()

@@ -22,9 +22,11 @@ from pydantic import ValidationError
 from tools.http.errors import (
     BadPayload,
     Blocked,
+    DeadlineExceeded,
     NotFound,
     RateLimited,
     Rejected,
+    Throttled,
     TimedOut,
     Unavailable,
     UpstreamError,
@@ -96,6 +98,10 @@ def _upstream_text(exc: UpstreamError) -> str:
         return f"{name}: {text}" if "TRIALSTOCK_USER_AGENT" in text else f"{name}: {text}; {_USER_AGENT_HINT}"
     if isinstance(exc, Unavailable):
         return f"{name} is unavailable ({exc.message}); {_retry_hint(exc.retry_in)}"
+    if isinstance(exc, Throttled):
+        return exc.message  # "rate-limited upstream <name>: N calls queued, retry in S s"
+    if isinstance(exc, DeadlineExceeded):
+        return f"{name}: {exc.message}; {_retry_hint(exc.retry_in)}"
     if isinstance(exc, RateLimited):
         return f"{name} is rate limiting our requests; {_retry_hint(exc.retry_after)}"
     if isinstance(exc, TimedOut):

@@ -4,7 +4,8 @@ A tool is a module-level async function whose first parameter is ``ctx: ToolCont
 ``Context`` of a request (the SDK injects it and leaves it out of the input schema), or the
 process's :class:`~tools.services.Services` when the process runs the tool itself (warming,
 tests). Its other parameters carry the pydantic types and descriptions of the input schema, its
-docstring is the description agents read. Each tool module lists its tools with their
+docstring is the description agents read. A domain tool is declared with :func:`domain_tool`:
+it runs under a deadline and its typed failures become tool errors. Each tool module lists its tools with their
 annotations in ``TOOLS``; :func:`register_all` publishes such a list on a server, and
 :func:`validate_arguments` checks an in-process call's arguments with the same types the SDK
 uses for a request, so both load (and cache) exactly the same thing.
@@ -12,6 +13,7 @@ uses for a request, so both load (and cache) exactly the same thing.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import inspect
 import json
@@ -22,6 +24,9 @@ from mcp.server.mcpserver import Context, MCPServer
 from mcp.types import ToolAnnotations
 from pydantic import BaseModel, ConfigDict, create_model
 
+from tools.errors import translate_errors
+from tools.http.deadline import within
+from tools.http.errors import DeadlineExceeded
 from tools.services import Services
 
 ToolContext = Context | Services
@@ -35,6 +40,15 @@ READ_ONLY = ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_worl
 """The domain tools: they only read, and they reach an upstream."""
 
 Progress = Callable[[int, int, str], Awaitable[None]]
+
+BATCH_DEADLINE = 60.0
+"""Deadline, in seconds, of the tools that may send many requests behind one upstream's rate
+limit: search_trials_for_mutations (up to 20 searches), get_stock_quote (up to 30 symbols,
+Yahoo's one by one) and get_price_history (a month per request, TWSE allows 3 per 5 s). The
+configured call deadline applies when it is longer."""
+
+BACKSTOP_GRACE = 0.5
+"""Seconds past its deadline after which a tool call stops waiting whatever it waits for."""
 
 
 @runtime_checkable
@@ -59,6 +73,41 @@ def services_of(ctx: ToolContext) -> Services:
 def progress_of(ctx: ToolContext) -> Progress | None:
     """Where a long tool reports progress: to the MCP client, or nowhere when run in-process."""
     return ctx.report_progress if isinstance(ctx, Context) else None
+
+
+def domain_tool(deadline: float | None = None) -> Callable[[ToolFunction], ToolFunction]:
+    """Declare a domain tool: each call runs under a deadline, and its typed failures become
+    ToolErrors (:func:`tools.errors.translate_errors`).
+
+    The deadline is ``services.call_deadline`` seconds (``TRIALSTOCK_HTTP__CALL_DEADLINE``), or
+    ``deadline`` when the tool declares a longer one (a batch). It is set here, once per call, so
+    MCP requests and the process's own calls (warming) both get it; the HTTP layer fits its
+    rate-limit waits, retries and requests inside it (:mod:`tools.http.deadline`), so an upstream
+    that cannot answer in time fails the loader, and the cache answers with a stale value when it
+    has one. Waits outside the HTTP layer (a slow cache tier, a load another caller started) are
+    cut :data:`BACKSTOP_GRACE` seconds after the deadline with ``DeadlineExceeded``; a load shared
+    with other callers goes on for them.
+    """
+
+    def declare(fn: ToolFunction) -> ToolFunction:
+        @functools.wraps(fn)
+        async def bounded(ctx: ToolContext, *args: Any, **kwargs: Any) -> BaseModel:
+            seconds = max(services_of(ctx).call_deadline, deadline or 0.0)
+            with within(seconds) as limit:
+                backstop = asyncio.timeout(limit.remaining() + BACKSTOP_GRACE)
+                try:
+                    async with backstop:
+                        return await fn(ctx, *args, **kwargs)
+                except TimeoutError:
+                    if not backstop.expired():
+                        raise
+                    raise DeadlineExceeded(
+                        tool_name(fn), limit.seconds, "still waiting for the cache or a shared load", retry_in=seconds
+                    ) from None
+
+        return translate_errors(bounded)
+
+    return declare
 
 
 def tool_name(fn: ToolFunction) -> str:

@@ -13,6 +13,7 @@ from cache import TieredCache
 from cache.observe import Analytics
 from tools.clinical_trials.service import TrialsService
 from tools.http.client import UpstreamClient
+from tools.http.config import HttpPolicy
 from tools.stocks.service import StocksService
 
 
@@ -29,6 +30,8 @@ class Services:
     clock: Callable[[], float]
     started_at: float
     """``clock()`` when the services were built (uptime is measured from it)."""
+    call_deadline: float = HttpPolicy.model_fields["call_deadline"].default
+    """Seconds a tool call may take (``TRIALSTOCK_HTTP__CALL_DEADLINE``); see :func:`tools.registry.domain_tool`."""
 
     @classmethod
     def started(
@@ -38,6 +41,7 @@ class Services:
         cache: TieredCache,
         upstreams: Mapping[str, UpstreamClient],
         clock: Callable[[], float],
+        call_deadline: float = HttpPolicy.model_fields["call_deadline"].default,
     ) -> Services:
         """Services starting now: analytics over ``cache`` and ``started_at = clock()``."""
-        return cls(trials, stocks, cache, upstreams, Analytics(cache, clock=clock), clock, clock())
+        return cls(trials, stocks, cache, upstreams, Analytics(cache, clock=clock), clock, clock(), call_deadline)

@@ -10,7 +10,10 @@
   cancelled during the inline read hands the flight over to a task, so joiners still get an
   answer;
 - a stale lower-tier hit is answered at once and ONE background refresh starts once the flight
-  has ended (:meth:`ReadThrough.revalidate`, also used for stale memory hits).
+  has ended (:meth:`ReadThrough.revalidate`, also used for stale memory hits). Background
+  refreshes (and refresh-ahead's :meth:`ReadThrough.refresh`) run in
+  :func:`~cache.policy.detached_context`: nothing of the caller's context but its policy
+  override (a caller's deadline does not bound them).
 
 Reads are counted by :class:`~cache.engine.results.ReadResults`; loads run through
 :class:`~cache.engine.loading.LoadRunner`. After :meth:`ReadThrough.aclose` no background
@@ -28,7 +31,7 @@ from cache.engine.results import ReadResults
 from cache.engine.singleflight import SingleFlight
 from cache.engine.stats import CacheStats
 from cache.entry import Entry
-from cache.policy import CachePolicy, CacheResult, TierName
+from cache.policy import CachePolicy, CacheResult, TierName, detached_context
 
 
 class ReadThrough:
@@ -73,7 +76,9 @@ class ReadThrough:
         flight for the key is running, or after :meth:`aclose`)."""
         if not self._closed:
             self._flight.start(
-                key, lambda: self._loads.load(key, loader, policy, stale, tier, newer_than=stale.created_at)
+                key,
+                lambda: self._loads.load(key, loader, policy, stale, tier, newer_than=stale.created_at),
+                detached_context(),
             )
 
     async def refresh(
@@ -81,7 +86,9 @@ class ReadThrough:
     ) -> CacheResult[Any]:
         """Run the loader for ``key`` now (joining a running flight); ``newer_than``: the
         creation time of the entry it replaces."""
-        task, _ = self._flight.start(key, lambda: self._loads.load(key, loader, policy, newer_than=newer_than))
+        task, _ = self._flight.start(
+            key, lambda: self._loads.load(key, loader, policy, newer_than=newer_than), detached_context()
+        )
         return await asyncio.shield(task)
 
     def running(self, key: str) -> bool:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from contextvars import Context
 from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
@@ -31,13 +32,17 @@ class SingleFlight(Generic[T]):
         self._name = name
         self._tasks: dict[str, asyncio.Future[T]] = {}  # running tasks and inline claims
 
-    def start(self, key: str, call: Callable[[], Awaitable[T]]) -> tuple[asyncio.Future[T], bool]:
+    def start(
+        self, key: str, call: Callable[[], Awaitable[T]], context: Context | None = None
+    ) -> tuple[asyncio.Future[T], bool]:
         """The flight running for ``key`` (a task, or a claim), starting ``call()`` in a task if
-        none is; and whether it started now. Await it through :func:`asyncio.shield`."""
+        none is; and whether it started now. Await it through :func:`asyncio.shield`.
+
+        The task runs in ``context`` (default: a copy of the caller's, as for any task)."""
         task = self._tasks.get(key)
         if task is not None:
             return task, False
-        task = asyncio.ensure_future(call())
+        task = asyncio.get_running_loop().create_task(_coroutine(call), context=context)
         self._tasks[key] = task
         task.add_done_callback(lambda done: self._finished(key, done))
         return task, True
@@ -122,3 +127,8 @@ class SingleFlight(Generic[T]):
         # Retrieve the outcome so an error nobody awaited any more is logged once, not lost.
         if not task.cancelled() and task.exception() is not None:
             log.debug("%s single-flight call for %r failed: %r", self._name, key, task.exception())
+
+
+async def _coroutine(call: Callable[[], Awaitable[T]]) -> T:
+    """``call()`` as a coroutine, which ``create_task`` needs (``ensure_future`` took any awaitable)."""
+    return await call()

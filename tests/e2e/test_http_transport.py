@@ -79,6 +79,7 @@ def test_metrics_are_prometheus_text_behind_the_token(http_server: str) -> None:
     assert response.headers["content-type"].startswith("text/plain; version=0.0.4")
     samples = [line for line in response.text.splitlines() if line and not line.startswith("#")]
     assert any(line.startswith("trialstock_cache_") for line in samples)
+    assert 'trialstock_upstream_rate_limit_shed_total{upstream="ctgov"} 0' in samples
     assert all(len(line.rsplit(" ", 1)) == 2 for line in samples)  # "name{labels} value"
 
 

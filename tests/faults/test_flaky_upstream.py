@@ -27,26 +27,8 @@ MIN_SUCCESS = 0.999
 MAX_REQUESTS_PER_CALL = 1.6
 SEARCHES = "/api/v2/studies"
 
-TODAY = (
-    "needs time-budgeted retries with a retry budget (issue 14 item 2): today 3 attempts per call leave "
-    "0.3^3 = 2.7 % of calls failed; measured {succeeded} of 1,000 succeeded over three runs ({ratio} upstream "
-    "requests per call)"
-)
 
-
-@pytest.mark.parametrize(
-    "fault",
-    [
-        pytest.param(
-            "503",
-            marks=pytest.mark.xfail(strict=True, reason=TODAY.format(succeeded="957-968", ratio="1.42-1.43")),
-        ),
-        pytest.param(
-            "connection reset",
-            marks=pytest.mark.xfail(strict=True, reason=TODAY.format(succeeded="964-966", ratio="1.43")),
-        ),
-    ],
-)
+@pytest.mark.parametrize("fault", ["503", "connection reset"])
 async def test_retries_hide_a_flaky_upstream(replay: ReplayServer, tmp_path: Path, fault: str) -> None:
     tally = Tally()
     async with Client(build_app(fault_settings(replay.url, tmp_path, worker={"in_server": False})).mcp) as client:

@@ -26,11 +26,6 @@ RECORD = "/api/v2/studies/NCT04280705"
 TRIAL = {"nct_id": "NCT04280705"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs the per-tool-call deadline (issue 14 item 1): today an uncached call to a hung upstream "
-    "answers after 30.9 s (15 s read timeout, retried once, within the 30 s retry cap)",
-)
 async def test_an_uncached_call_errors_within_its_deadline(replay: ReplayServer, tmp_path: Path) -> None:
     replay.set_latency(HUNG)
     tally = Tally()

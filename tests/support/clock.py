@@ -5,10 +5,12 @@ deterministic TTL, breaker, rate-limit, retry and refresh tests. It serves both 
 clock (the cache engine, services) and as a monotonic one (the HTTP client, rate limiter,
 breaker and scheduler take ``clock=`` defaulting to ``time.monotonic``); pass its :meth:`sleep`
 wherever a ``sleep=`` stands in for ``asyncio.sleep``, so waiting moves time instead of taking it.
+:class:`HeldSleep` is a sleep that stays in progress until the test releases it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 
@@ -60,3 +62,24 @@ class OffsetClock:
         if seconds < 0:
             raise ValueError("an OffsetClock does not go backwards")
         self.offset += seconds
+
+
+class HeldSleep:
+    """A ``sleep=`` stand-in that blocks until :meth:`release`, then moves ``clock`` by the
+    seconds asked: a wait in progress a test can look at (or cancel). ``sleeping`` is set by
+    the first sleeper; ``asked`` records every call's argument."""
+
+    def __init__(self, clock: ManualClock) -> None:
+        self.clock = clock
+        self.sleeping = asyncio.Event()
+        self.asked: list[float] = []
+        self._release = asyncio.Event()
+
+    async def __call__(self, seconds: float) -> None:
+        self.asked.append(seconds)
+        self.sleeping.set()
+        await self._release.wait()
+        self.clock.advance(seconds)
+
+    def release(self) -> None:
+        self._release.set()

@@ -6,13 +6,16 @@ errors). Tests that want the recorded upstream use :mod:`tests.support.recorded_
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+import random
+from collections.abc import Awaitable, Callable
 
 import httpx
 
 from tests.support.clock import ManualClock
 from tools.http.client import UpstreamClient
 from tools.http.config import HttpPolicy
+from tools.http.deadline import Deadline, current_deadline
 from tools.http.factory import build_upstream
 
 
@@ -39,22 +42,68 @@ def json_response(body: object = None, status: int = 200, **headers: str) -> htt
 
 
 def mock_client(
-    handler: Callable[[httpx.Request], httpx.Response],
+    handler: Callable[[httpx.Request], httpx.Response] | Callable[[httpx.Request], Awaitable[httpx.Response]],
     clock: ManualClock,
     *,
     policy: HttpPolicy | None = None,
     rate: tuple[int, float] | None = None,
     base_url: str = "https://upstream.test/api/v2",
     name: str = "ctgov",
+    sleep: Callable[[float], Awaitable[None]] | None = None,
+    seed: int | None = None,
 ) -> UpstreamClient:
-    """An UpstreamClient through ``handler`` whose waits are ``clock.sleep`` (recorded, no real time)."""
+    """An UpstreamClient through ``handler`` whose waits are ``clock.sleep`` (recorded, no real
+    time) unless ``sleep`` is given; ``seed`` makes its backoff jitter reproducible."""
     return build_upstream(
         name,
         base_url,
         policy=policy or HttpPolicy(),
         rate=rate,
         user_agent="trialstock-test/1",
-        transport=httpx.MockTransport(handler),
+        transport=httpx.MockTransport(handler),  # type: ignore[arg-type]  # httpx awaits an async handler's answer
         clock=clock,
-        sleep=clock.sleep,
+        sleep=sleep or clock.sleep,
+        rng=random.Random(seed).random if seed is not None else random.random,
     )
+
+
+class Flaky:
+    """A seeded MockTransport handler: each request fails at ``rate`` (a 503 answer, or ``error``
+    raised when given, e.g. a connection reset), else answers ``{"ok": true}``. Counts requests."""
+
+    def __init__(self, rate: float, seed: int, error: Exception | None = None) -> None:
+        self.rate = rate
+        self.error = error
+        self.random = random.Random(seed)
+        self.requests = 0
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests += 1
+        if self.random.random() < self.rate:
+            if self.error is not None:
+                raise self.error
+            return httpx.Response(503, text="injected failure")
+        return json_response()
+
+
+class Gate:
+    """An async MockTransport handler that holds every request until :meth:`open` (or forever:
+    a hung upstream that accepts and never answers), then answers ``answer``. ``arrived`` is set
+    by the first request; ``requests`` counts them."""
+
+    def __init__(self, answer: httpx.Response | None = None) -> None:
+        self.answer = answer or json_response()
+        self.arrived = asyncio.Event()
+        self.requests = 0
+        self.deadlines: list[Deadline | None] = []
+        self._open = asyncio.Event()
+
+    def open(self) -> None:
+        self._open.set()
+
+    async def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests += 1
+        self.deadlines.append(current_deadline())
+        self.arrived.set()
+        await self._open.wait()
+        return self.answer

@@ -52,9 +52,10 @@ async def services_for(
     stocks: StocksService | None = None,
     cache: TieredCache | None = None,
     clock: Callable[[], float] = time.time,
+    call_deadline: float | None = None,
 ) -> AsyncIterator[Services]:
     """Services holding ``trials`` and ``stocks`` (whichever is missing is built over a dead
-    upstream and closed on exit)."""
+    upstream and closed on exit); tool calls get ``call_deadline`` seconds (default: the policy's)."""
     async with AsyncExitStack() as stack:
         if cache is None:
             cache = build_engine(bounded_memory(clock), clock=clock)
@@ -78,7 +79,8 @@ async def services_for(
             stack.push_async_callback(client.aclose)
         if "mis" in upstreams:  # the stocks service was built here: it stops before its clients close
             stack.push_async_callback(stocks.aclose)
-        yield Services.started(trials, stocks, cache, upstreams, clock)
+        deadline = {} if call_deadline is None else {"call_deadline": call_deadline}
+        yield Services.started(trials, stocks, cache, upstreams, clock, **deadline)
 
 
 def server_for(
@@ -89,12 +91,15 @@ def server_for(
     stocks: StocksService | None = None,
     cache: TieredCache | None = None,
     clock: Callable[[], float] = time.time,
+    call_deadline: float | None = None,
 ) -> MCPServer:
     """An MCPServer publishing ``tools``, whose lifespan builds :func:`services_for` them."""
 
     @asynccontextmanager
     async def lifespan(_: MCPServer) -> AsyncIterator[ToolState]:
-        async with services_for(trials=trials, stocks=stocks, cache=cache, clock=clock) as built:
+        async with services_for(
+            trials=trials, stocks=stocks, cache=cache, clock=clock, call_deadline=call_deadline
+        ) as built:
             yield ToolState(built)
 
     server = MCPServer(name, lifespan=lifespan)

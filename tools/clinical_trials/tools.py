@@ -32,11 +32,10 @@ from tools.clinical_trials.params import (
     build_criteria,
 )
 from tools.clinical_trials.record_models import TrialDetail
-from tools.errors import translate_errors
-from tools.registry import READ_ONLY, Tool, ToolContext, progress_of, services_of
+from tools.registry import BATCH_DEADLINE, READ_ONLY, Tool, ToolContext, domain_tool, progress_of, services_of
 
 
-@translate_errors
+@domain_tool()
 async def search_trials(
     ctx: ToolContext,
     condition: Condition = None,
@@ -72,7 +71,7 @@ async def search_trials(
     return await services_of(ctx).trials.search(criteria, page_size, page_token)
 
 
-@translate_errors
+@domain_tool()
 async def get_trial(ctx: ToolContext, nct_id: NctId, sections: Sections = None) -> TrialDetail:
     """Details of one clinical trial by its NCT id (e.g. NCT04280705).
 
@@ -86,7 +85,7 @@ async def get_trial(ctx: ToolContext, nct_id: NctId, sections: Sections = None) 
     return await services_of(ctx).trials.get_trial(nct_id, sections or ())
 
 
-@translate_errors
+@domain_tool()
 async def search_trials_by_mutation(
     ctx: ToolContext,
     mutation: Mutation,
@@ -123,7 +122,7 @@ async def search_trials_by_mutation(
     return await services_of(ctx).trials.search_mutation(mutation, criteria, page_size, page_token)
 
 
-@translate_errors
+@domain_tool(deadline=BATCH_DEADLINE)
 async def search_trials_for_mutations(
     ctx: ToolContext,
     mutations: Mutations,
@@ -157,7 +156,7 @@ async def search_trials_for_mutations(
     return await services_of(ctx).trials.search_mutations(mutations, criteria, page_size, progress_of(ctx))
 
 
-@translate_errors
+@domain_tool()
 async def count_trials(
     ctx: ToolContext,
     condition: Condition = None,

@@ -3,7 +3,8 @@
 ``/version`` answers ``{apiVersion, dataTimestamp}``; the timestamp moves when the data set
 is refreshed (about daily). :meth:`DataVersionWatch.poke` is called on every service call:
 at most once per ``interval`` seconds it starts a background check and returns at once, so
-no tool call ever waits for /version; that check is skipped when any process sharing the cache
+no tool call ever waits for /version (the check runs outside the calling tool's deadline, under
+the HTTP layer's background deadline); that check is skipped when any process sharing the cache
 checked within the interval (the time of the last check is kept in the cache too). The last timestamp seen is kept in the cache itself
 (namespace ``trials.meta``), so a change that happened while the server was down is noticed
 at the first check after a restart.
@@ -15,7 +16,7 @@ import asyncio
 import logging
 from collections.abc import Callable, Sequence
 
-from cache import CachePolicy, TieredCache, make_key, stop_tasks
+from cache import CachePolicy, TieredCache, detached_context, make_key, stop_tasks
 from tools.clinical_trials.client import CtgovClient
 from tools.http.errors import UpstreamError
 
@@ -72,7 +73,9 @@ class DataVersionWatch:
         if self._last_check is not None and now - self._last_check < self._interval:
             return
         self._last_check = now
-        self._task = asyncio.get_running_loop().create_task(self._background(), name="ctgov-version-check")
+        self._task = asyncio.get_running_loop().create_task(
+            self._background(), name="ctgov-version-check", context=detached_context()
+        )
 
     async def check(self) -> bool:
         """Read /version now; True when the data moved and the namespaces were invalidated.

@@ -2,24 +2,33 @@
 
 States: ``closed`` (calls pass) -> ``open`` after ``failure_threshold`` consecutive failed
 calls (calls fail fast with ``Unavailable(retry_in=...)``) -> ``half_open`` once
-``recovery_time`` has passed (exactly one probe call goes through; concurrent calls fail
-fast) -> ``closed`` when the probe succeeds, ``open`` again when it fails.
+``recovery_time`` has passed (exactly one probe call goes through) -> ``closed`` when the
+probe succeeds, ``open`` again when it fails.
+
+Calls that arrive while the probe is in flight wait for its outcome, at most ``max_wait``
+seconds (what is left of their deadline): when the probe succeeds they proceed, when it fails
+they fail fast with the open breaker's error; when it ends saying nothing (cancelled, or
+turned away by our own rate limit) the first of them becomes the next probe. A waiter whose
+time runs out gets ``Unavailable`` at once.
 
 Only upstream faults count as failures (``Unavailable``, ``TimedOut``, ``RateLimited``,
-``BadPayload`` and raw ``httpx.TransportError``): a 400/404/403 answer means the upstream is
-up, so ``Rejected``, ``NotFound`` and ``Blocked`` leave the breaker as it is (and count as
-success for a probe). A cancelled call changes nothing and frees the probe slot.
+``BadPayload`` and raw ``httpx.TransportError``), and only when the upstream was asked: a
+``local`` error (``Throttled``, a deadline with no time left for a request) says nothing about
+it. A 400/404/403 answer means the upstream is up, so ``Rejected``, ``NotFound`` and
+``Blocked`` leave the breaker as it is (and count as success for a probe). A cancelled call
+changes nothing and frees the probe slot.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 import httpx
 
-from tools.http.errors import BadPayload, RateLimited, TimedOut, Unavailable
+from tools.http.errors import BadPayload, RateLimited, TimedOut, Unavailable, UpstreamError
 from tools.http.health import CircuitState, UpstreamHealth
 
 T = TypeVar("T")
@@ -35,7 +44,12 @@ _FAILURES: tuple[type[BaseException], ...] = (
 
 def counts_as_failure(exc: BaseException) -> bool:
     """Whether an exception says the upstream is unhealthy."""
-    return isinstance(exc, _FAILURES)
+    return isinstance(exc, _FAILURES) and not is_local(exc)
+
+
+def is_local(exc: BaseException) -> bool:
+    """Whether the call ended without asking the upstream (see ``UpstreamError.local``)."""
+    return isinstance(exc, UpstreamError) and exc.local
 
 
 class CircuitBreaker:
@@ -57,6 +71,7 @@ class CircuitBreaker:
         self._clock = clock
         self._opened_at: float | None = None
         self._probing = False
+        self._probe_done: asyncio.Event | None = None  # set when the probe in flight ends
         self._consecutive = 0
         self._total = 0
         self._last_error: str | None = None
@@ -67,9 +82,16 @@ class CircuitBreaker:
             return "closed"
         return "half_open" if self._clock() - self._opened_at >= self._recovery else "open"
 
-    async def call(self, fn: Callable[[], Awaitable[T]]) -> T:
-        """Run ``fn()`` under the breaker; raise ``Unavailable`` at once when it is open."""
+    async def call(self, fn: Callable[[], Awaitable[T]], max_wait: float | None = None) -> T:
+        """Run ``fn()`` under the breaker; raise ``Unavailable`` at once when it is open.
+
+        While a half-open probe is in flight, wait for its outcome at most ``max_wait`` seconds."""
         probe = self._admit()
+        if probe is None:  # a probe is in flight: wait for its outcome, then decide again
+            until = None if max_wait is None else asyncio.get_running_loop().time() + max_wait
+            while probe is None:
+                await self._await_probe(until)
+                probe = self._admit()
         try:
             result = await fn()
         except BaseException as exc:
@@ -86,8 +108,9 @@ class CircuitBreaker:
             self._upstream, state, self._consecutive, self._total, self._last_error, self._opened_at, retry_in
         )
 
-    def _admit(self) -> bool:
-        """Let the call through (True when it is the half-open probe) or raise Unavailable."""
+    def _admit(self) -> bool | None:
+        """Let the call through (True when it is the half-open probe), None when a probe is in
+        flight (wait for it), or raise Unavailable."""
         state = self.state
         if state == "closed":
             return False
@@ -99,18 +122,36 @@ class CircuitBreaker:
                 retry_in=wait,
             )
         if self._probing:
-            raise Unavailable(self._upstream, "recovering: a probe request is in flight", retry_in=1.0)
+            return None
         self._probing = True
+        self._probe_done = asyncio.Event()
         return True
 
+    async def _await_probe(self, until: float | None) -> None:
+        """Wait for the probe in flight to end, until ``until`` (event-loop time) at most."""
+        done = self._probe_done
+        assert done is not None
+        try:
+            async with asyncio.timeout_at(until):
+                await done.wait()
+        except TimeoutError:
+            error = Unavailable(
+                self._upstream, "recovering: the probe request did not end within this call's deadline", retry_in=1.0
+            )
+            error.local = True
+            raise error from None
+
     def _settle(self, probe: bool, exc: BaseException | None) -> None:
-        if probe:
-            self._probing = False
         if exc is not None and counts_as_failure(exc):
             self._record_failure(probe, exc)
-        elif exc is None or isinstance(exc, Exception):
+        elif exc is None or (isinstance(exc, Exception) and not is_local(exc)):
             self._record_success(probe)
-        # Cancellation and other BaseExceptions say nothing about the upstream.
+        # Cancellation, other BaseExceptions and local errors say nothing about the upstream.
+        if probe:  # wake the calls waiting for the probe: they decide again on the new state
+            self._probing = False
+            if self._probe_done is not None:
+                self._probe_done.set()
+                self._probe_done = None
 
     def _record_failure(self, probe: bool, exc: BaseException) -> None:
         self._consecutive += 1

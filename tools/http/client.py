@@ -1,11 +1,17 @@
 """``UpstreamClient``: one resilient HTTP client per upstream.
 
-A call runs: circuit breaker -> retry loop -> (rate limiter -> HTTP attempt) per attempt ->
-error mapping -> body decoding. Every failure leaves as one of ``tools.http.errors``:
-``Rejected`` (400/422/other 4xx, body quoted), ``NotFound`` (404), ``Blocked`` (403, never
-retried), ``RateLimited`` (429 after retries), ``Unavailable`` (5xx after retries, connection
-failures, open breaker), ``TimedOut`` (timeouts after retries), ``BadPayload`` (HTML or
-malformed JSON from ``get_json``, whatever the status or content type). Redirects are followed.
+A call runs under its deadline (the tool call's, see :mod:`tools.http.deadline`, or
+``policy.background_deadline`` seconds of its own outside a tool call): circuit breaker (a
+half-open probe in flight is waited for) -> retry loop (budgeted, see :mod:`tools.http.retry`)
+-> per attempt: rate limiter (a caller whose slot is further away than its deadline allows is
+turned away at once) -> HTTP GET bounded by what is left of the deadline -> error mapping ->
+body decoding. Every failure leaves as one of ``tools.http.errors``: ``Rejected``
+(400/422/other 4xx, body quoted), ``NotFound`` (404), ``Blocked`` (403, never retried),
+``RateLimited`` (429 after retries), ``Throttled`` (our rate limit turned the call away),
+``Unavailable`` (5xx after retries, connection failures, open breaker), ``TimedOut`` (timeouts
+after retries), ``DeadlineExceeded`` (the deadline passed before an answer), ``BadPayload``
+(HTML or malformed JSON from ``get_json``, whatever the status or content type). Redirects are
+followed.
 
 The client owns the ``httpx.AsyncClient`` it is given: ``aclose()`` closes it.
 """
@@ -14,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
@@ -23,10 +30,13 @@ import httpx
 
 from tools.http.breaker import CircuitBreaker
 from tools.http.config import HttpPolicy
+from tools.http.deadline import Deadline, current_deadline
+from tools.http.errors import DeadlineExceeded, Throttled, UpstreamError
 from tools.http.health import UpstreamHealth
 from tools.http.mapping import decode_json, error_for_response, to_upstream_error
-from tools.http.ratelimit import RateLimiter
-from tools.http.retry import send_with_retry
+from tools.http.ratelimit import QueueFull, RateLimiter
+from tools.http.retry import MIN_ATTEMPT, RetryOutcome, send_with_retry
+from tools.http.retry_budget import RetryBudget
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +48,7 @@ class UpstreamClient:
     """Resilient GETs against one upstream; ``name`` tags every error it raises.
 
     ``base_url`` is the address as configured (reported in :meth:`status`); it defaults to the
-    HTTP client's own."""
+    HTTP client's own. ``rng`` draws the backoff jitter (tests pass a seeded one)."""
 
     def __init__(
         self,
@@ -50,6 +60,7 @@ class UpstreamClient:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         base_url: str | None = None,
+        rng: Callable[[], float] = random.random,
     ) -> None:
         self.name = name
         self.base_url = base_url if base_url is not None else str(http.base_url)
@@ -58,6 +69,10 @@ class UpstreamClient:
         self._limiter = limiter
         self._clock = clock
         self._sleep = sleep
+        self._rng = rng
+        self._budget = RetryBudget(
+            policy.retry_budget_ratio, policy.retry_budget_floor, policy.retry_budget_window, clock=clock
+        )
         self._breaker = CircuitBreaker(
             name,
             failure_threshold=policy.breaker_failure_threshold,
@@ -68,15 +83,26 @@ class UpstreamClient:
 
     async def get_json(self, path: str, params: Params = None, headers: Headers = None) -> Any:
         """GET ``path`` (relative to the base URL) and parse the body as JSON (orjson)."""
-        return await self._breaker.call(lambda: self._fetch_json(path, params, headers))
+        deadline = self._deadline()
+        return await self._breaker.call(lambda: self._fetch_json(path, params, headers, deadline), deadline.remaining())
 
     async def get_text(self, path: str, params: Params = None, headers: Headers = None) -> str:
         """GET ``path`` and return the decoded body text of a 2xx answer."""
-        return await self._breaker.call(lambda: self._fetch_text(path, params, headers))
+        deadline = self._deadline()
+        return await self._breaker.call(lambda: self._fetch_text(path, params, headers, deadline), deadline.remaining())
 
     def status(self) -> UpstreamHealth:
-        """This upstream's health: its circuit, failures and the requests sent since start."""
-        return replace(self._breaker.status(), base_url=self.base_url, total_requests=self._requests)
+        """This upstream's health: its circuit, failures, the requests sent since start, its rate
+        limit's queue and the calls turned away, the retries the budget refused."""
+        limiter = self._limiter
+        return replace(
+            self._breaker.status(),
+            base_url=self.base_url,
+            total_requests=self._requests,
+            queued=limiter.queued if limiter is not None else 0,
+            shed_total=limiter.shed if limiter is not None else 0,
+            retries_denied_total=self._budget.denied,
+        )
 
     async def aclose(self) -> None:
         """Close the pooled HTTP client."""
@@ -88,30 +114,76 @@ class UpstreamClient:
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
 
-    async def _fetch_json(self, path: str, params: Params, headers: Headers) -> Any:
-        return decode_json(self.name, await self._fetch(path, params, headers))
+    def _deadline(self) -> Deadline:
+        """The tool call's deadline, or one of this call's own outside any (background work)."""
+        return current_deadline() or Deadline(self._policy.background_deadline, clock=self._clock)
 
-    async def _fetch_text(self, path: str, params: Params, headers: Headers) -> str:
-        return (await self._fetch(path, params, headers)).text
+    async def _fetch_json(self, path: str, params: Params, headers: Headers, deadline: Deadline) -> Any:
+        return decode_json(self.name, await self._fetch(path, params, headers, deadline))
 
-    async def _fetch(self, path: str, params: Params, headers: Headers) -> httpx.Response:
+    async def _fetch_text(self, path: str, params: Params, headers: Headers, deadline: Deadline) -> str:
+        return (await self._fetch(path, params, headers, deadline)).text
+
+    async def _fetch(self, path: str, params: Params, headers: Headers, deadline: Deadline) -> httpx.Response:
         """The retried GET; returns a 2xx response or raises the mapped UpstreamError."""
 
         async def attempt() -> httpx.Response:
             if self._limiter is not None:
-                await self._limiter.acquire()
+                await self._acquire(self._limiter, deadline)
+            left = deadline.remaining()
+            if left <= 0:
+                raise DeadlineExceeded(self.name, deadline.seconds, "no time left for a request", local=True)
             self._requests += 1
-            return await self._http.get(path, params=_clean(params), headers=headers, follow_redirects=True)
+            async with asyncio.timeout(left):  # a total bound: httpx's timeouts are per read, not per request
+                return await self._http.get(
+                    path, params=_clean(params), headers=headers, follow_redirects=True, timeout=self._timeout(left)
+                )
 
+        self._budget.deposit()
+        outcome = RetryOutcome()
         try:
-            response = await send_with_retry(attempt, self._policy, clock=self._clock, sleep=self._sleep)
-        except httpx.HTTPError as exc:
-            raise to_upstream_error(self.name, exc) from exc
+            response = await send_with_retry(
+                attempt,
+                self._policy,
+                deadline,
+                budget=self._budget,
+                clock=self._clock,
+                sleep=self._sleep,
+                rng=self._rng,
+                outcome=outcome,
+            )
+        except (httpx.HTTPError, TimeoutError) as exc:
+            raise self._failure(exc, deadline, outcome) from exc
         error = error_for_response(self.name, response)
         if error is not None:
             log.info("%s GET %s failed: %s", self.name, path, error)
             raise error
         return response
+
+    async def _acquire(self, limiter: RateLimiter, deadline: Deadline) -> None:
+        """Wait for a rate-limit slot, or be turned away (``Throttled``) when it comes too late
+        to leave an attempt its minimum time."""
+        try:
+            await limiter.acquire(max(deadline.remaining() - MIN_ATTEMPT, 0.0))
+        except QueueFull as full:
+            raise Throttled(self.name, full.queued, full.wait) from None
+
+    def _timeout(self, left: float) -> httpx.Timeout:
+        """The policy's timeouts, none longer than what is left of the deadline."""
+        policy = self._policy
+        return httpx.Timeout(
+            min(policy.timeout, left),
+            connect=min(policy.connect_timeout, left),
+            pool=min(policy.pool_timeout, left),
+        )
+
+    def _failure(self, exc: BaseException, deadline: Deadline, outcome: RetryOutcome) -> UpstreamError:
+        """The error a failed loop ends with: a timeout that used up the deadline says so."""
+        timed_out = isinstance(exc, TimeoutError | httpx.TimeoutException)
+        if timed_out and (outcome.stopped_by == "deadline" or deadline.remaining() < MIN_ATTEMPT):
+            tries = f"{outcome.attempts} attempt{'s' if outcome.attempts != 1 else ''}"
+            return DeadlineExceeded(self.name, deadline.seconds, tries, retry_in=deadline.seconds)
+        return to_upstream_error(self.name, exc)
 
 
 def _clean(params: Params) -> dict[str, Any] | None:

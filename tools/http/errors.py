@@ -12,6 +12,9 @@ class UpstreamError(Exception):
     """Base class. ``upstream`` is the short name ('ctgov', 'twse', 'tpex', 'mis', 'yahoo')."""
 
     retryable: bool = False
+    local: bool = False
+    """True when the upstream was not asked: we turned the call away ourselves (our rate limit's
+    queue, a deadline with no time left for a request). The breaker does not count such errors."""
 
     def __init__(self, upstream: str, message: str) -> None:
         super().__init__(message)
@@ -56,6 +59,22 @@ class RateLimited(UpstreamError):
         self.retry_after = retry_after
 
 
+class Throttled(RateLimited):
+    """Our own rate limit for the upstream cannot serve the call within its deadline, or its
+    queue is full: the call is turned away at once instead of waiting. ``queued`` callers were
+    waiting; a slot is expected in ``retry_after`` seconds."""
+
+    local = True
+
+    def __init__(self, upstream: str, queued: int, retry_after: float) -> None:
+        super().__init__(
+            upstream,
+            f"rate-limited upstream {upstream}: {queued} calls queued, retry in {max(round(retry_after), 1)} s",
+            retry_after=retry_after,
+        )
+        self.queued = queued
+
+
 class Unavailable(UpstreamError):
     """The upstream is down: 5xx after retries, connection failures, or the breaker is open.
 
@@ -73,6 +92,20 @@ class TimedOut(UpstreamError):
     """The upstream did not answer within the configured time, after retries."""
 
     retryable = True
+
+
+class DeadlineExceeded(TimedOut):
+    """The call's deadline (``seconds`` long) passed before the upstream answered; ``retry_in`` is
+    a suggested wait. ``local``: no request could be sent in the time that was left."""
+
+    def __init__(
+        self, upstream: str, seconds: float, detail: str = "", retry_in: float | None = None, *, local: bool = False
+    ) -> None:
+        text = f"no answer within the call's {seconds:g} s deadline"
+        super().__init__(upstream, f"{text} ({detail})" if detail else text)
+        self.seconds = seconds
+        self.retry_in = retry_in
+        self.local = local
 
 
 class BadPayload(UpstreamError):

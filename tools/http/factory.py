@@ -9,6 +9,7 @@ route requests to an ``httpx.MockTransport`` (then the pool limits do not apply)
 from __future__ import annotations
 
 import asyncio
+import random
 import ssl
 import time
 from collections.abc import Awaitable, Callable
@@ -31,8 +32,10 @@ def build_upstream(
     verify: ssl.SSLContext | bool = True,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    rng: Callable[[], float] = random.random,
 ) -> UpstreamClient:
-    """Build the client for one upstream; ``rate`` is (requests, per_seconds) or None.
+    """Build the client for one upstream; ``rate`` is (requests, per_seconds) or None (then
+    nothing queues: ``policy.rate_limit_queue`` bounds the rate limiter's queue).
 
     ``verify``: pass one shared ``ssl.SSLContext`` when building several clients; httpx
     otherwise loads the whole CA bundle for each (~25 ms apiece at start-up)."""
@@ -48,8 +51,12 @@ def build_upstream(
         transport=transport,
         verify=verify,
     )
-    limiter = RateLimiter(rate[0], rate[1], clock=clock, sleep=sleep) if rate is not None else None
-    return UpstreamClient(name, http, policy=policy, limiter=limiter, clock=clock, sleep=sleep, base_url=base_url)
+    limiter = None
+    if rate is not None:
+        limiter = RateLimiter(rate[0], rate[1], clock=clock, sleep=sleep, max_queue=policy.rate_limit_queue)
+    return UpstreamClient(
+        name, http, policy=policy, limiter=limiter, clock=clock, sleep=sleep, base_url=base_url, rng=rng
+    )
 
 
 def timeout_for(policy: HttpPolicy) -> httpx.Timeout:

@@ -1,7 +1,8 @@
 """``UpstreamHealth``: how one upstream looks from this process, the one record of that fact.
 
 The circuit breaker fills the circuit fields; the ``UpstreamClient`` adds what only it sees
-(its base URL and the HTTP requests it sent, retries included). ``service_status`` publishes
+(its base URL, the HTTP requests it sent, retries included, its rate limiter's queue and the
+calls it turned away, the retries its budget refused). ``service_status`` publishes
 it as is, under its wire names (:class:`server.status.UpstreamState`).
 """
 
@@ -27,3 +28,6 @@ class UpstreamHealth:
     retry_in: float | None
     base_url: str = ""
     total_requests: int = 0
+    queued: int = 0
+    shed_total: int = 0
+    retries_denied_total: int = 0

@@ -1,12 +1,22 @@
 """The retry loop (tenacity): which outcomes are retried, how long to wait, when to stop.
 
-Retried: ``httpx.TransportError`` (connection failures and timeouts) and responses with
-status 429, 502, 503 or 504. Everything else (2xx, other 4xx, 500, 501) ends the loop at once.
+Retried: ``httpx.TransportError`` (connection failures, resets and timeouts) and responses with
+status 429, 502, 503 or 504. Everything else (2xx, other 4xx, 500, 501, our own errors such as
+a rate-limit shed) ends the loop at once.
+
 Wait: the response's ``Retry-After`` (delta-seconds or HTTP-date) capped at
-``policy.retry_after_cap``, else exponential backoff with jitter
-(``backoff_initial * 2**(n-1) + U(0, backoff_initial)``, at most ``backoff_max``).
-Stop: after ``policy.max_attempts`` attempts, or when the next wait would push the loop past
-``policy.max_retry_time`` on the injected clock.
+``policy.retry_after_cap``, else exponential backoff with "equal jitter": the n-th wait is
+``step * U(0.5, 1)`` with ``step = min(backoff_max, backoff_initial * 2**(n-1))``, so waits
+grow, never synchronise across callers, and never fall to zero.
+
+Stop (checked in this order; :attr:`StopUpstream.reason` says which ended the loop):
+
+- ``attempts``: ``policy.max_attempts`` attempts were made;
+- ``retry time``: the wait would push the loop past ``policy.max_retry_time``;
+- ``deadline``: after the wait, less than :data:`MIN_ATTEMPT` seconds of the call's deadline
+  would be left (an attempt with less time cannot get an answer from a remote server);
+- ``retry budget``: the upstream's :class:`~tools.http.retry_budget.RetryBudget` has no retry
+  left (checked last, so only a retry that would really happen takes from it).
 
 ``send_with_retry`` returns the final response, retryable or not (the caller maps a non-2xx to
 an error), or raises the final exception unchanged.
@@ -16,21 +26,27 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 import httpx
-from tenacity import AsyncRetrying, RetryCallState, stop_after_attempt
+from tenacity import AsyncRetrying, RetryCallState
 from tenacity.retry import retry_base
 from tenacity.stop import stop_base
-from tenacity.wait import wait_base, wait_exponential_jitter
+from tenacity.wait import wait_base
 
 from tools.http.config import HttpPolicy
+from tools.http.deadline import Deadline
 from tools.http.retry_after import parse_retry_after
+from tools.http.retry_budget import RetryBudget
 
 log = logging.getLogger(__name__)
 
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
+MIN_ATTEMPT = 0.25
+"""Seconds of deadline an attempt needs at least; with less left, the loop ends with what it has."""
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]
@@ -65,55 +81,92 @@ class wait_retry_after(wait_base):  # noqa: N801
         return self.fallback(retry_state)
 
 
-class stop_after_total(stop_base):  # noqa: N801
-    """Stop when elapsed time (injected clock) plus the coming wait would exceed ``max_time``."""
+class wait_equal_jitter(wait_base):  # noqa: N801
+    """``min(maximum, initial * 2**(n-1)) * U(0.5, 1)`` before the n-th retry."""
 
-    def __init__(self, max_time: float, clock: Clock, started_at: float) -> None:
-        self.max_time = max_time
+    def __init__(self, initial: float, maximum: float, rng: Callable[[], float] = random.random) -> None:
+        self.initial = initial
+        self.maximum = maximum
+        self.rng = rng
+
+    def __call__(self, retry_state: RetryCallState) -> float:
+        step = min(self.maximum, self.initial * 2.0 ** (retry_state.attempt_number - 1))
+        return step * (0.5 + 0.5 * self.rng())
+
+
+class StopUpstream(stop_base):
+    """The stop rules of the module doc, for one call; ``reason`` is set when it stops."""
+
+    def __init__(
+        self, policy: HttpPolicy, deadline: Deadline, budget: RetryBudget | None, clock: Clock, started_at: float
+    ) -> None:
+        self.policy = policy
+        self.deadline = deadline
+        self.budget = budget
         self.clock = clock
         self.started_at = started_at
+        self.reason: str | None = None
 
     def __call__(self, retry_state: RetryCallState) -> bool:
-        elapsed = self.clock() - self.started_at
-        return elapsed + retry_state.upcoming_sleep > self.max_time
+        self.reason = self._reason(retry_state.attempt_number, retry_state.upcoming_sleep)
+        return self.reason is not None
+
+    def _reason(self, attempts: int, wait: float) -> str | None:
+        if attempts >= self.policy.max_attempts:
+            return "attempts"
+        if self.clock() - self.started_at + wait > self.policy.max_retry_time:
+            return "retry time"
+        if self.deadline.remaining() < wait + MIN_ATTEMPT:
+            return "deadline"
+        if self.budget is not None and not self.budget.withdraw():
+            return "retry budget"
+        return None
 
 
-def backoff(policy: HttpPolicy) -> wait_base:
-    """Exponential backoff with jitter from the policy (tenacity 9.2: ``multiplier=``)."""
-    return wait_exponential_jitter(
-        multiplier=policy.backoff_initial, max=policy.backoff_max, jitter=policy.backoff_initial
-    )
+@dataclass
+class RetryOutcome:
+    """How a loop ended: its attempts and, when it stopped on a retryable outcome, why."""
 
-
-def retrying(
-    policy: HttpPolicy,
-    *,
-    clock: Clock = time.monotonic,
-    sleep: Sleep = asyncio.sleep,
-    now: Clock = time.time,
-) -> AsyncRetrying:
-    """A fresh tenacity controller for one request (its total-time budget starts now)."""
-    return AsyncRetrying(
-        retry=retry_upstream(),
-        wait=wait_retry_after(policy.retry_after_cap, backoff(policy), now),
-        stop=stop_after_attempt(policy.max_attempts) | stop_after_total(policy.max_retry_time, clock, clock()),
-        sleep=sleep,
-        before_sleep=_log_retry,
-        retry_error_callback=_final_outcome,
-    )
+    attempts: int = 0
+    stopped_by: str | None = None
 
 
 async def send_with_retry(
     attempt: Callable[[], Awaitable[httpx.Response]],
     policy: HttpPolicy,
+    deadline: Deadline,
     *,
+    budget: RetryBudget | None = None,
     clock: Clock = time.monotonic,
     sleep: Sleep = asyncio.sleep,
     now: Clock = time.time,
+    rng: Callable[[], float] = random.random,
+    outcome: RetryOutcome | None = None,
 ) -> httpx.Response:
-    """Run ``attempt`` under the retry policy; return the last response or raise the last error."""
-    # tenacity types the result as a type variable its signature never binds (Any): name it here.
-    response: httpx.Response = await retrying(policy, clock=clock, sleep=sleep, now=now)(attempt)
+    """Run ``attempt`` under the retry policy within ``deadline``; return the last response or
+    raise the last error. ``outcome`` (when given) is filled in, whatever the result."""
+    stop = StopUpstream(policy, deadline, budget, clock, clock())
+    outcome = outcome if outcome is not None else RetryOutcome()
+
+    async def counted() -> httpx.Response:
+        outcome.attempts += 1
+        return await attempt()
+
+    retrying = AsyncRetrying(
+        retry=retry_upstream(),
+        wait=wait_retry_after(
+            policy.retry_after_cap, wait_equal_jitter(policy.backoff_initial, policy.backoff_max, rng), now
+        ),
+        stop=stop,
+        sleep=sleep,
+        before_sleep=_log_retry,
+        retry_error_callback=_final_outcome,
+    )
+    try:
+        # tenacity types the result as a type variable its signature never binds (Any): name it here.
+        response: httpx.Response = await retrying(counted)
+    finally:
+        outcome.stopped_by = stop.reason
     return response
 
 

@@ -13,8 +13,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from tools.errors import translate_errors
-from tools.registry import READ_ONLY, Tool, ToolContext, services_of
+from tools.registry import BATCH_DEADLINE, READ_ONLY, Tool, ToolContext, domain_tool, services_of
 from tools.stocks.models import MarketOverview, PriceHistory, QuoteBatch, StockAnalysis, StockInfo
 from tools.stocks.ranges import Period
 from tools.stocks.symbols import MarketChoice
@@ -41,7 +40,7 @@ MarketArg = Annotated[
 ]
 
 
-@translate_errors
+@domain_tool(deadline=BATCH_DEADLINE)
 async def get_stock_quote(
     ctx: ToolContext,
     symbols: Annotated[
@@ -63,7 +62,7 @@ async def get_stock_quote(
     return await services_of(ctx).stocks.get_quotes(symbols, market)
 
 
-@translate_errors
+@domain_tool(deadline=BATCH_DEADLINE)
 async def get_price_history(
     ctx: ToolContext,
     symbol: Symbol,
@@ -83,7 +82,7 @@ async def get_price_history(
     return await stocks.get_history(symbol, start=start_date, end=end_date, period=period, market=market)
 
 
-@translate_errors
+@domain_tool()
 async def get_stock_info(ctx: ToolContext, symbol: Symbol, market: MarketArg = "auto") -> StockInfo:
     """What is this stock: name, full name, market (TWSE, TPEx or Yahoo), exchange, currency.
 
@@ -93,7 +92,7 @@ async def get_stock_info(ctx: ToolContext, symbol: Symbol, market: MarketArg = "
     return await services_of(ctx).stocks.get_info(symbol, market)
 
 
-@translate_errors
+@domain_tool()
 async def analyze_stock(
     ctx: ToolContext,
     symbol: Symbol,
@@ -111,7 +110,7 @@ async def analyze_stock(
     return await services_of(ctx).stocks.analyze(symbol, market, days)
 
 
-@translate_errors
+@domain_tool()
 async def get_market_overview(ctx: ToolContext) -> MarketOverview:
     """Taiwan market at a glance: TAIEX (TWSE weighted index) and the TPEx index, with change.
 

@@ -8,10 +8,10 @@ import httpx
 import pytest
 
 from tests.support.clock import ManualClock
-from tests.support.scripted_http import Script, json_response, mock_client
+from tests.support.scripted_http import Gate, Script, json_response, mock_client
 from tools.http.breaker import CircuitBreaker
 from tools.http.config import HttpPolicy
-from tools.http.errors import BadPayload, NotFound, Rejected, TimedOut, Unavailable
+from tools.http.errors import BadPayload, DeadlineExceeded, NotFound, Rejected, Throttled, TimedOut, Unavailable
 
 
 async def ok() -> str:
@@ -107,10 +107,18 @@ async def test_half_open_lets_one_probe_at_a_time(breaker: CircuitBreaker, clock
 
     probe = asyncio.create_task(breaker.call(slow_probe))
     await entered.wait()
-    with pytest.raises(Unavailable, match="probe"):
-        await breaker.call(ok)
+    calls = 0
+
+    async def counted() -> str:
+        nonlocal calls
+        calls += 1
+        return "ok"
+
+    waiter = asyncio.create_task(breaker.call(counted))
+    await asyncio.sleep(0)
+    assert calls == 0 and not waiter.done()  # it waits for the probe instead of going through
     release.set()
-    assert await probe == "probe"
+    assert await probe == "probe" and await waiter == "ok"
     assert breaker.status().state == "closed"
 
 
@@ -160,3 +168,117 @@ async def test_bad_payload_on_json_counts_for_the_client_breaker(clock: ManualCl
                 await client.get_json("/x")
         assert client.status().state == "open"
         assert "maintenance" in (client.status().last_error or "")
+
+
+async def test_calls_during_the_probe_wait_for_it_and_proceed_when_it_succeeds(clock: ManualClock) -> None:
+    # The measured case: 10 calls arrive while the probe is in flight and the upstream is healthy.
+    gate = Gate()
+    outage = [httpx.Response(503)]
+
+    async def upstream(request: httpx.Request) -> httpx.Response:
+        return outage.pop() if outage else await gate(request)
+
+    policy = HttpPolicy(max_attempts=1, breaker_failure_threshold=1, breaker_recovery_time=30.0)
+    async with mock_client(upstream, clock, policy=policy) as client:
+        with pytest.raises(Unavailable):
+            await client.get_json("/x")
+        assert client.status().state == "open"
+        clock.advance(30)
+        probe = asyncio.create_task(client.get_json("/probe"))
+        await gate.arrived.wait()
+        callers = [asyncio.create_task(client.get_json(f"/c{n}")) for n in range(10)]
+        await asyncio.sleep(0)
+        assert gate.requests == 1 and not any(caller.done() for caller in callers)
+        gate.open()
+        results = await asyncio.gather(probe, *callers, return_exceptions=True)
+    assert results == [{"ok": True}] * 11 and gate.requests == 11
+    assert client.status().state == "closed"
+
+
+async def test_calls_waiting_for_a_failed_probe_fail_fast_with_the_breakers_error(
+    breaker: CircuitBreaker, clock: ManualClock
+) -> None:
+    await trip(breaker, 3)
+    clock.advance(30)
+    entered, release = asyncio.Event(), asyncio.Event()
+
+    async def failing_probe() -> str:
+        entered.set()
+        await release.wait()
+        raise Unavailable("ctgov", "HTTP 503")
+
+    calls = 0
+
+    async def counted() -> str:
+        nonlocal calls
+        calls += 1
+        return "ok"
+
+    probe = asyncio.create_task(breaker.call(failing_probe))
+    await entered.wait()
+    waiters = [asyncio.create_task(breaker.call(counted, max_wait=10.0)) for _ in range(5)]
+    await asyncio.sleep(0)
+    release.set()
+    outcomes = await asyncio.gather(probe, *waiters, return_exceptions=True)
+    assert calls == 0 and all(isinstance(outcome, Unavailable) for outcome in outcomes)
+    assert all("circuit open" in str(outcome) and outcome.retry_in == 30.0 for outcome in outcomes[1:])
+
+
+async def test_a_waiter_becomes_the_probe_when_the_probe_is_cancelled(
+    breaker: CircuitBreaker, clock: ManualClock
+) -> None:
+    await trip(breaker, 3)
+    clock.advance(30)
+    entered = asyncio.Event()
+
+    async def hanging_probe() -> None:
+        entered.set()
+        await asyncio.Event().wait()
+
+    probe = asyncio.create_task(breaker.call(hanging_probe))
+    await entered.wait()
+    waiters = [asyncio.create_task(breaker.call(ok)) for _ in range(3)]
+    await asyncio.sleep(0)
+    probe.cancel()
+    assert await asyncio.gather(*waiters) == ["ok"] * 3
+    assert breaker.status().state == "closed"
+
+
+async def test_the_wait_for_the_probe_is_bounded_and_counts_for_nothing(
+    breaker: CircuitBreaker, clock: ManualClock
+) -> None:
+    await trip(breaker, 3)
+    clock.advance(30)
+    entered, release = asyncio.Event(), asyncio.Event()
+
+    async def slow_probe() -> str:
+        entered.set()
+        await release.wait()
+        return "probe"
+
+    probe = asyncio.create_task(breaker.call(slow_probe))
+    await entered.wait()
+    async with asyncio.timeout(5.0):
+        with pytest.raises(Unavailable, match="probe request did not end within this call's deadline") as caught:
+            await breaker.call(ok, max_wait=0.01)
+    assert caught.value.local and breaker.status().total_failures == 3
+    release.set()
+    assert await probe == "probe"
+
+
+@pytest.mark.parametrize(
+    "exc",
+    [Throttled("ctgov", 3, 20.0), DeadlineExceeded("ctgov", 10.0, "no time left for a request", local=True)],
+)
+async def test_errors_raised_without_asking_the_upstream_count_for_nothing(
+    breaker: CircuitBreaker, clock: ManualClock, exc: Exception
+) -> None:
+    for _ in range(5):
+        with pytest.raises(type(exc)):
+            await breaker.call(failing(exc))
+    assert breaker.status().state == "closed" and breaker.status().total_failures == 0
+    await trip(breaker, 3)
+    clock.advance(30)
+    with pytest.raises(type(exc)):
+        await breaker.call(failing(exc))  # a probe that never reached the upstream proves nothing
+    assert breaker.status().state == "half_open" and breaker.status().consecutive_failures == 3

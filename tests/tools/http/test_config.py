@@ -11,9 +11,11 @@ from tools.http.factory import timeout_for
 
 
 def test_policy_owns_its_defaults_and_bounds() -> None:
-    assert HttpPolicy() == HttpPolicy(timeout=15.0, max_attempts=3, breaker_recovery_time=30.0)
+    assert HttpPolicy() == HttpPolicy(timeout=15.0, max_attempts=8, breaker_recovery_time=30.0, call_deadline=10.0)
+    assert (HttpPolicy().background_deadline, HttpPolicy().rate_limit_queue) == (30.0, 100)
+    assert (HttpPolicy().retry_budget_ratio, HttpPolicy().retry_budget_floor) == (0.5, 20)
     assert HttpPolicy(timeout=3.0, max_attempts=5).max_attempts == 5
-    for bad in ({"max_attempts": 0}, {"max_attempts": 11}, {"timeout": 0}, {"retries": 3}):
+    for bad in ({"max_attempts": 0}, {"max_attempts": 11}, {"timeout": 0}, {"retries": 3}, {"call_deadline": 0}):
         with pytest.raises(ValidationError):
             HttpPolicy(**bad)
 

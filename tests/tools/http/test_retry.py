@@ -17,8 +17,8 @@ async def test_503_then_200_succeeds_after_one_backoff(clock: ManualClock) -> No
         assert await client.get_json("/studies") == {"studies": []}
         assert client.status().total_requests == 2
     assert len(script.requests) == 2
-    # backoff_initial 0.5 * 2**0 plus jitter in [0, 0.5]
-    assert len(clock.sleeps) == 1 and 0.5 <= clock.sleeps[0] <= 1.0
+    # backoff_initial 0.2 * 2**0, times a jitter in [0.5, 1]
+    assert len(clock.sleeps) == 1 and 0.1 <= clock.sleeps[0] <= 0.2
 
 
 @pytest.mark.parametrize("status", [429, 502, 503, 504])
@@ -109,7 +109,7 @@ async def test_500_is_unavailable_without_retry(clock: ManualClock) -> None:
 async def test_connect_errors_are_retried_then_unavailable(clock: ManualClock) -> None:
     script = Script(default=None)
     script.answers = [httpx.ConnectError("refused")] * 3
-    async with mock_client(script, clock) as client:
+    async with mock_client(script, clock, policy=HttpPolicy(max_attempts=3)) as client:
         with pytest.raises(Unavailable, match="ConnectError"):
             await client.get_json("/x")
     assert len(script.requests) == 3 and len(clock.sleeps) == 2
@@ -146,5 +146,6 @@ async def test_backoff_grows_and_respects_its_cap(clock: ManualClock) -> None:
         with pytest.raises(Unavailable):
             await client.get_json("/x")
     assert len(clock.sleeps) == 5
-    assert 1.0 <= clock.sleeps[0] <= 2.0 and 2.0 <= clock.sleeps[1] <= 3.0
-    assert all(wait <= 3.0 for wait in clock.sleeps)
+    # step 1, 2, then the cap 3; each times a jitter in [0.5, 1]
+    assert 0.5 <= clock.sleeps[0] <= 1.0 and 1.0 <= clock.sleeps[1] <= 2.0
+    assert all(1.5 <= wait <= 3.0 for wait in clock.sleeps[2:])
