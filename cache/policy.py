@@ -68,6 +68,8 @@ class CacheMeta(NamedTuple):
     tier: TierName | None
     age: float
     stale: bool
+    fresh_for: float = 0.0
+    """Seconds the value stays fresh from now (0 when stale)."""
 
 
 class CacheResult(NamedTuple, Generic[T]):

@@ -1,8 +1,8 @@
 """``CacheInfo``: how fresh a tool's answer is, the same model in every domain.
 
 Built from the engine's :class:`cache.CacheMeta` in one place, so every tool rounds and leaves
-out the same way: ``age_seconds`` to the millisecond, ``tier`` absent (never ``null``) when
-the answer was fetched now.
+out the same way: ``age_seconds`` and ``fresh_for_seconds`` to the millisecond, ``tier`` absent
+(never ``null``) when the answer was fetched now. Every data result carries one, under ``cache``.
 """
 
 from __future__ import annotations
@@ -32,15 +32,24 @@ class CacheInfo(Compact):
         description="True when older than its freshness window (served while it is "
         "refreshed, or because the upstream failed)."
     )
+    fresh_for_seconds: float = Field(
+        0.0, description="Seconds the answer stays fresh from now (0 when stale); calling again sooner returns it."
+    )
 
     @classmethod
     def from_meta(cls, meta: CacheMeta) -> CacheInfo:
-        return cls(hit=meta.hit, tier=meta.tier, age_seconds=round(meta.age, AGE_DIGITS), stale=meta.stale)
+        return cls(
+            hit=meta.hit,
+            tier=meta.tier,
+            age_seconds=round(meta.age, AGE_DIGITS),
+            stale=meta.stale,
+            fresh_for_seconds=round(meta.fresh_for, AGE_DIGITS),
+        )
 
     @classmethod
     def combine(cls, metas: Iterable[CacheMeta]) -> CacheInfo:
         """One summary for an answer built from several cache entries (e.g. months): a hit when
-        all were hits, the oldest age, stale when any was."""
+        all were hits, the oldest age, stale when any was, fresh for as long as the first to go stale."""
         metas = list(metas)
         if not metas:
             return cls(hit=False, tier=None, age_seconds=0.0, stale=False)
@@ -50,6 +59,7 @@ class CacheInfo(Compact):
             tier=next(iter(tiers)) if len(tiers) == 1 else "mixed",
             age_seconds=round(max(meta.age for meta in metas), AGE_DIGITS),
             stale=any(meta.stale for meta in metas),
+            fresh_for_seconds=round(min(meta.fresh_for for meta in metas), AGE_DIGITS),
         )
 
 

@@ -126,7 +126,9 @@ class LoadRunner:
         entry, data = self._writer.pack(value, policy if override is None else override(policy), cost)
         if epoch == self._invalidations.epoch:  # an invalidation during the load would make this value suspect
             await self._writer.write([(key, entry, data)])
-        return CacheResult(entry.value, CacheMeta(False, None, 0.0, False))
+        return CacheResult(
+            entry.value, CacheMeta(False, None, 0.0, False, max(0.0, entry.fresh_until - entry.created_at))
+        )
 
     def _end_stale_episode(self, key: str) -> None:
         episodes = self._stale_logs

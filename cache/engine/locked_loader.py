@@ -69,4 +69,8 @@ class LockedLoader:
             await self._guard.call(self._locker.release, lock_key, token)
 
     def _result(self, hit: Found) -> CacheResult[Any]:
-        return CacheResult(hit.entry.value, CacheMeta(True, hit.tier, hit.entry.age(self._clock()), False))
+        now = self._clock()
+        entry = hit.entry
+        return CacheResult(
+            entry.value, CacheMeta(True, hit.tier, entry.age(now), False, max(0.0, entry.fresh_until - now))
+        )

@@ -57,7 +57,9 @@ class ReadResults:
         self._lost.stored(key)  # in memory now (a lower-tier hit was promoted by the lookup)
         now = self._clock()
         age = now - entry.created_at
-        return CacheResult(entry.value, CacheMeta(True, hit.tier, age if age > 0 else 0.0, now >= entry.fresh_until))
+        fresh_for = entry.fresh_until - now
+        meta = CacheMeta(True, hit.tier, age if age > 0 else 0.0, fresh_for <= 0, fresh_for if fresh_for > 0 else 0.0)
+        return CacheResult(entry.value, meta)
 
     async def join(self, key: str, task: asyncio.Future[CacheResult[Any]], started: bool) -> CacheResult[Any]:
         """Wait for a flight, shielded from this caller's cancellation, and count the read

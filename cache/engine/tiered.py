@@ -148,7 +148,9 @@ class TieredCache:
                     watcher.hit(key, loader, policy, now)
             age = now - entry.created_at
             if now < entry.fresh_until:
-                return CacheResult(entry.value, CacheMeta(True, "memory", age if age > 0 else 0.0, False))
+                return CacheResult(
+                    entry.value, CacheMeta(True, "memory", age if age > 0 else 0.0, False, entry.fresh_until - now)
+                )
             counters.stale_serves += 1
             self._misses.revalidate(key, loader, policy, entry, "memory")
             return CacheResult(entry.value, CacheMeta(True, "memory", age if age > 0 else 0.0, True))

@@ -34,16 +34,28 @@ def test_every_tool_takes_the_tool_context_first() -> None:
 
 
 def test_one_rounding_and_one_null_rule() -> None:
-    fetched = CacheInfo.from_meta(CacheMeta(hit=False, tier=None, age=0.0, stale=False))
-    assert fetched.model_dump(mode="json") == {"hit": False, "age_seconds": 0.0, "stale": False}
+    fetched = CacheInfo.from_meta(CacheMeta(hit=False, tier=None, age=0.0, stale=False, fresh_for=600.0))
+    assert fetched.model_dump(mode="json") == {
+        "hit": False,
+        "age_seconds": 0.0,
+        "stale": False,
+        "fresh_for_seconds": 600.0,
+    }
     hit = CacheInfo.from_meta(CacheMeta(hit=True, tier="sqlite", age=12.34567, stale=True))
-    assert hit.model_dump(mode="json") == {"hit": True, "tier": "sqlite", "age_seconds": 12.346, "stale": True}
+    assert hit.model_dump(mode="json") == {
+        "hit": True,
+        "tier": "sqlite",
+        "age_seconds": 12.346,
+        "stale": True,
+        "fresh_for_seconds": 0.0,
+    }
     months = [
-        CacheMeta(hit=True, tier="memory", age=3.0, stale=False),
-        CacheMeta(hit=False, tier=None, age=0.0, stale=False),
+        CacheMeta(hit=True, tier="memory", age=3.0, stale=False, fresh_for=12.0004),
+        CacheMeta(hit=False, tier=None, age=0.0, stale=False, fresh_for=3600.0),
     ]
-    assert CacheInfo.combine(months) == CacheInfo(hit=False, tier="mixed", age_seconds=3.0, stale=False)
-    assert CacheInfo.combine([]) == fetched
+    combined = CacheInfo(hit=False, tier="mixed", age_seconds=3.0, stale=False, fresh_for_seconds=12.0)
+    assert CacheInfo.combine(months) == combined
+    assert CacheInfo.combine([]) == CacheInfo(hit=False, age_seconds=0.0, stale=False)
 
 
 def test_cache_infos_finds_every_item_of_a_batch() -> None:

@@ -162,3 +162,24 @@ async def test_tiers_ping_and_aclose(stack: Stack) -> None:
     await stack.cache.aclose()
     await stack.cache.aclose()
     assert stack.redis.calls["aclose"] == 1 and stack.sqlite.calls["aclose"] == 1
+
+
+async def test_every_answer_says_how_long_it_stays_fresh(
+    make_cache: CacheFactory, clock: ManualClock, policy: CachePolicy
+) -> None:
+    sqlite = MemoryBackend(clock=clock)
+    cache = make_cache(sqlite=sqlite)
+
+    async def loader() -> str:
+        return "v"
+
+    loaded = await cache.get_or_fetch("k", loader, policy)
+    assert (loaded.meta.hit, loaded.meta.fresh_for) == (False, 60.0)
+    clock.advance(20)
+    assert (await cache.get_or_fetch("k", loader, policy)).meta.fresh_for == 40.0  # memory
+    await _store(sqlite, "lower", "w", clock, fresh=30)
+    lower = await cache.get_or_fetch("lower", loader, policy)
+    assert (lower.meta.tier, lower.meta.fresh_for) == ("sqlite", 30.0)
+    clock.advance(45)
+    stale = await cache.get_or_fetch("k", loader, policy)
+    assert (stale.meta.stale, stale.meta.fresh_for) == (True, 0.0)

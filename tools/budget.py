@@ -1,0 +1,65 @@
+"""Size budgets of tool answers, and how a cut list says so.
+
+Every answer an agent gets is bounded (docs/tools.md, "The agent contract"): records and pages
+fit in :data:`RECORD_BUDGET` bytes of compact JSON, anything asked for explicitly (a raw
+upstream section, a long date range) in :data:`EXPLICIT_BUDGET`. A tool that must drop items
+to fit keeps a prefix of the list, sets ``truncated: true`` on its answer and adds a
+:class:`Cut` per list: how many items it returned and dropped, and the arguments that fetch
+the rest. Nothing is ever cut silently; the server refuses (error kind ``too_large``) an
+answer that is still above :data:`HARD_CAP` however it was built.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+import orjson
+from pydantic import Field, JsonValue
+
+from tools.compact import Compact
+
+RECORD_BUDGET = 16 * 1024
+"""Bytes of compact JSON a record or a page may take by default."""
+
+EXPLICIT_BUDGET = 64 * 1024
+"""Bytes an answer may take when the agent asked for the large part explicitly."""
+
+HARD_CAP = EXPLICIT_BUDGET
+"""No structured answer leaves the server above this many bytes."""
+
+T = TypeVar("T")
+
+
+class Cut(Compact):
+    """One list that was cut to fit the answer's size budget."""
+
+    list: str = Field(description="Which list was cut (its field, dotted for a nested one).")
+    returned: int = Field(description="Items returned.")
+    dropped: int = Field(description="Items left out.")
+    next: dict[str, JsonValue] = Field(description="Arguments to call the same tool with (changed) for the rest.")
+
+
+def json_size(value: Any) -> int:
+    """Bytes of ``value`` as compact JSON (pydantic models, dates and the like included)."""
+    return len(orjson.dumps(value, default=_plain))
+
+
+def fit(items: Sequence[T], budget: int, size: Callable[[T], int] = json_size) -> int:
+    """How many leading ``items`` fit in ``budget`` bytes (a comma between items counted); at
+    least 1 when there are items, so a caller paging through always moves on."""
+    used = 0
+    for count, item in enumerate(items):
+        used += size(item) + (1 if count else 0)
+        if used > budget:
+            return max(count, 1)
+    return len(items)
+
+
+def _plain(value: Any) -> Any:
+    dump = getattr(value, "model_dump", None)
+    if dump is not None:
+        return dump(mode="json")
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    raise TypeError(f"cannot size a {type(value).__name__}")
