@@ -11,10 +11,12 @@ from typing import Any
 import httpx
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
+from mcp.types import Tool as ListedTool
 from pydantic import ValidationError
 
 from server import __version__, status
 from server.background import Role, load_warming
+from server.catalog import CACHE_HINTS, lean_tool
 from server.lifespan import SharedLifespan, app_state
 from server.settings import Settings
 from server.tool_runner import ArgumentLimit, UsageMiddleware
@@ -41,7 +43,15 @@ def build_server(
 
 class TrialstockServer(MCPServer):
     """MCPServer whose argument-validation errors read like the tools' own input errors: one
-    line per problem naming the field, no pydantic URLs or echoed input."""
+    line per problem naming the field, no pydantic URLs or echoed input; and whose tool list is
+    the lean catalog (:mod:`server.catalog`), built once."""
+
+    _catalog: list[ListedTool] | None = None
+
+    async def list_tools(self) -> list[ListedTool]:
+        if self._catalog is None:
+            self._catalog = [lean_tool(tool) for tool in await super().list_tools()]
+        return self._catalog
 
     async def call_tool(self, name: str, arguments: dict[str, Any], context: Any = None) -> Any:
         try:
@@ -79,6 +89,7 @@ def build_app(
         instructions=INSTRUCTIONS,
         lifespan=lifespan,
         log_level=settings.log_level,
+        cache_hints=CACHE_HINTS,
         middleware=[ArgumentLimit(settings.transport.max_argument_bytes), UsageMiddleware(TOOLS)],
     )
     register_all(mcp, TOOLS)
