@@ -12,7 +12,7 @@ answer that is still above :data:`HARD_CAP` however it was built.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 import orjson
 from pydantic import Field, JsonValue
@@ -38,6 +38,15 @@ class Cut(Compact):
     returned: int = Field(description="Items returned.")
     dropped: int = Field(description="Items left out.")
     next: dict[str, JsonValue] = Field(description="Arguments to call the same tool with (changed) for the rest.")
+
+
+Truncated = Annotated[
+    Literal[True] | None, Field(description="Present (true) when a list was cut to fit the size budget; see cuts.")
+]
+"""The ``truncated`` field of an answer that may be cut: ``truncated: Truncated = None``."""
+
+Cuts = Annotated[list[Cut] | None, Field(description="Each list that was cut, and the arguments that get the rest.")]
+"""The ``cuts`` field beside it: ``cuts: Cuts = None``."""
 
 
 def json_size(value: Any) -> int:
