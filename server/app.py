@@ -4,25 +4,27 @@ from __future__ import annotations
 
 import functools
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
+from mcp.types import CallToolResult
 from mcp.types import Tool as ListedTool
-from pydantic import ValidationError
 
 from server import __version__, status
 from server.background import Role, load_warming
 from server.catalog import CACHE_HINTS, lean_tool
 from server.lifespan import SharedLifespan, app_state
+from server.results import answer, failure, failure_of
 from server.settings import Settings
 from server.tool_runner import ArgumentLimit, UsageMiddleware
 from server.toolset import TOOLS
-from tools.errors import to_tool_error
-from tools.registry import register_all
+from tools.arguments import closest
+from tools.errors import InvalidInput, ToolFailure, to_tool_error
+from tools.registry import Tool, normalize, register_all, tool_name
 
 INSTRUCTIONS = (
     "Clinical-trial lookups (ClinicalTrials.gov) and stock lookups (Taiwan TWSE/TPEx, realtime quotes, "
@@ -42,24 +44,49 @@ def build_server(
 
 
 class TrialstockServer(MCPServer):
-    """MCPServer whose argument-validation errors read like the tools' own input errors: one
-    line per problem naming the field, no pydantic URLs or echoed input; and whose tool list is
-    the lean catalog (:mod:`server.catalog`), built once."""
+    """MCPServer speaking the agent contract (docs/tools.md): arguments normalised before
+    validation (unknown names refused with the closest real one, harmless slips forgiven:
+    :mod:`tools.arguments`), answers sent as one compact text plus structured content, failures
+    with ``{error: {kind, ...}}`` (:mod:`server.results`); and whose tool list is the lean
+    catalog (:mod:`server.catalog`), built once."""
 
     _catalog: list[ListedTool] | None = None
+
+    def __init__(self, *args: Any, tools: Iterable[Tool], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._functions = {tool_name(fn): fn for fn, _ in tools}
+        register_all(self, tools)
 
     async def list_tools(self) -> list[ListedTool]:
         if self._catalog is None:
             self._catalog = [lean_tool(tool) for tool in await super().list_tools()]
         return self._catalog
 
-    async def call_tool(self, name: str, arguments: dict[str, Any], context: Any = None) -> Any:
+    async def call_tool(self, name: str, arguments: dict[str, Any], context: Any = None) -> CallToolResult:
+        fn = self._functions.get(name)
+        if fn is None:
+            close = closest(name, self._functions)
+            return failure(
+                ToolFailure(
+                    "invalid_argument",
+                    f"unknown tool {name!r}{f'; did you mean {close!r}?' if close else ''}",
+                    field="name",
+                    hint=f"tools: {', '.join(self._functions)}",
+                )
+            )
         try:
-            return await super().call_tool(name, arguments, context)
+            arguments = normalize(fn, arguments)
+        except InvalidInput as exc:
+            return failure(to_tool_error(exc))
+        if context is None:
+            context = Context(mcp_server=self)
+        try:
+            # The manager hands back the tool's model unconverted: the SDK's own conversion would
+            # validate it again and add an indented text copy (server.results does one dump).
+            result = await self._tool_manager.call_tool(name, arguments, context, convert_result=False)
         except ToolError as exc:
-            if isinstance(exc.__cause__, ValidationError):
-                raise to_tool_error(exc.__cause__) from exc.__cause__
-            raise
+            return failure(failure_of(name, exc))
+        return answer(name, result)
 
 
 @dataclass(frozen=True)
@@ -91,7 +118,7 @@ def build_app(
         log_level=settings.log_level,
         cache_hints=CACHE_HINTS,
         middleware=[ArgumentLimit(settings.transport.max_argument_bytes), UsageMiddleware(TOOLS)],
+        tools=TOOLS,
     )
-    register_all(mcp, TOOLS)
     status.add_stats_resource(mcp, lambda: lifespan.current.services)
     return App(mcp, lifespan)

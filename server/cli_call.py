@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import difflib
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import orjson
@@ -15,7 +14,7 @@ from server.app import build_app
 from server.cli_errors import UsageError
 from server.render import render_table, render_tree
 from server.settings import Settings
-from tools.errors import INVALID_PREFIX
+from tools.arguments import closest, shape
 
 
 def parse_arguments(pairs: Sequence[str], json_args: str | None) -> tuple[dict[str, Any], dict[str, str]]:
@@ -61,8 +60,8 @@ def typed_arguments(
     return merged
 
 
-def _coerce(text: str, prop: dict[str, Any], root: dict[str, Any]) -> Any:
-    types, items = _shape(prop, root)
+def _coerce(text: str, prop: Mapping[str, Any], root: Mapping[str, Any]) -> Any:
+    types, items = shape(prop, root)
     try:
         value = orjson.loads(text)
     except orjson.JSONDecodeError:
@@ -72,24 +71,6 @@ def _coerce(text: str, prop: dict[str, Any], root: dict[str, Any]) -> Any:
     if "array" in types and "string" not in types:
         return [_coerce(part.strip(), items, root) for part in text.split(",")]
     return text if "string" in types else value
-
-
-def _shape(prop: dict[str, Any], root: dict[str, Any]) -> tuple[set[str], dict[str, Any]]:
-    """(JSON types the property allows, its array items schema), following anyOf/oneOf and $refs."""
-    if "$ref" in prop:
-        target: Any = root
-        for part in prop["$ref"].removeprefix("#/").split("/"):
-            target = target.get(part, {})
-        return _shape(target, root)
-    types = {prop["type"]} if isinstance(prop.get("type"), str) else set(prop.get("type") or ())
-    if "enum" in prop or "const" in prop:
-        types.add("string")
-    items: dict[str, Any] = prop.get("items", {})
-    for member in (*prop.get("anyOf", ()), *prop.get("oneOf", ())):
-        member_types, member_items = _shape(member, root)
-        types |= member_types
-        items = items or member_items
-    return types or {"object"}, items
 
 
 async def list_tools(settings: Settings) -> int:
@@ -134,11 +115,11 @@ def _type_label(prop: dict[str, Any], root: dict[str, Any]) -> str:
     choices = _choices(prop, root)
     if choices:
         shown = ", ".join(choices[:8]) + (", ..." if len(choices) > 8 else "")
-        return f"one of {shown}" if "array" not in _shape(prop, root)[0] else f"list of: {shown}"
-    types, items = _shape(prop, root)
+        return f"one of {shown}" if "array" not in shape(prop, root)[0] else f"list of: {shown}"
+    types, items = shape(prop, root)
     types.discard("null")
     if types == {"array"}:
-        item_types = _shape(items, root)[0] if items else {"any"}
+        item_types = shape(items, root)[0] if items else {"any"}
         return "list of " + "/".join(sorted(item_types))
     return "/".join(sorted(types))
 
@@ -157,8 +138,8 @@ def _choices(prop: dict[str, Any], root: dict[str, Any]) -> list[str]:
 
 def did_you_mean(word: str, choices: Any) -> str:
     """``"; did you mean 'x'?"`` for the closest of ``choices``, or nothing."""
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f"; did you mean {close[0]!r}?" if close else ""
+    close = closest(word, choices)
+    return f"; did you mean {close!r}?" if close else ""
 
 
 async def call_tool(
@@ -184,7 +165,7 @@ async def call_tool(
         raise problem or UsageError(f"{name}: no result")
     if result.is_error:
         text = " ".join(c.text for c in result.content if isinstance(c, TextContent))
-        if text.removeprefix(f"Error executing tool {name}: ").startswith(INVALID_PREFIX):
+        if (result.structured_content or {}).get("error", {}).get("kind") == "invalid_argument":
             raise UsageError(f"{name}: {text}")
         print(f"trialstock-mcp: {name} failed: {text}", file=sys.stderr)
         return 1

@@ -42,7 +42,7 @@ def render_summary(summary: WarmSummary) -> str:
 
 
 def _short(text: str, width: int = 160) -> str:
-    text = text.removeprefix("Error executing tool ").strip()
+    text = text.strip()
     return text if len(text) <= width else text[: width - 1] + "…"
 
 

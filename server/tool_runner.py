@@ -19,13 +19,14 @@ from typing import Any
 import orjson
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.server.mcpserver.exceptions import ToolError
-from mcp.types import CallToolResult, TextContent
+from mcp.types import CallToolResult
 from pydantic import BaseModel, ValidationError
 from pydantic_core import to_jsonable_python
 
 from cache import override_policy
 from cache.warming import TtlOverride, WarmOutcome, apply_ttl
-from tools.errors import to_tool_error
+from server.results import failure
+from tools.errors import InvalidInput, ToolFailure, to_tool_error
 from tools.freshness import cache_infos
 from tools.registry import PartialResult, Tool, tool_name, validate_arguments
 from tools.services import Services
@@ -51,7 +52,7 @@ class ToolRunner:
             return WarmOutcome.failed(f"Unknown tool: {tool}")
         try:
             kwargs = validate_arguments(fn, arguments)
-        except ValidationError as exc:
+        except (ValidationError, InvalidInput) as exc:
             return WarmOutcome.failed(str(to_tool_error(exc)))
         try:
             if ttl is None:
@@ -60,10 +61,10 @@ class ToolRunner:
                 with override_policy(lambda policy: apply_ttl(policy, ttl)):
                     result = await fn(self._services, **kwargs)
         except ToolError as exc:
-            return WarmOutcome.failed(f"Error executing tool {tool}: {exc}")
+            return WarmOutcome.failed(f"{tool}: {exc}")
         except Exception:  # a crash: logged here, never a failed warming run
             log.exception("warming call %s crashed", tool)
-            return WarmOutcome.failed(f"Error executing tool {tool}")
+            return WarmOutcome.failed(f"{tool} failed unexpectedly; the server logged why")
         return outcome_of(result)
 
 
@@ -103,7 +104,7 @@ class ArgumentLimit:
             f"Arguments of tool {name!r} are too large: {what}, above the limit of {self._max_bytes:,} bytes "
             "per call (setting TRIALSTOCK_TRANSPORT__MAX_ARGUMENT_BYTES). Send shorter arguments."
         )
-        return CallToolResult(content=[TextContent(type="text", text=text)], is_error=True)
+        return failure(ToolFailure("too_large", text, field="arguments"))
 
 
 def _json_size(value: object) -> int | None:

@@ -24,6 +24,7 @@ from mcp.server.mcpserver import Context, MCPServer
 from mcp.types import ToolAnnotations
 from pydantic import BaseModel, ConfigDict, create_model
 
+from tools.arguments import normalize_arguments
 from tools.errors import translate_errors
 from tools.http.deadline import within
 from tools.http.errors import DeadlineExceeded
@@ -121,15 +122,27 @@ def register_all(mcp: MCPServer[Any], tools: Iterable[Tool]) -> None:
         mcp.add_tool(fn, annotations=hints)
 
 
+def normalize(fn: ToolFunction, arguments: Mapping[str, Any]) -> dict[str, Any]:
+    """``arguments`` of a call to ``fn`` with harmless type slips forgiven; an unknown argument
+    name raises InvalidInput naming the closest real one (:mod:`tools.arguments`)."""
+    return normalize_arguments(tool_name(fn), input_schema(fn), arguments)
+
+
+def input_schema(fn: ToolFunction) -> dict[str, Any]:
+    """The JSON schema of ``fn``'s arguments (after ``ctx``), as the SDK derives it."""
+    return _input_schema(fn)
+
+
 def validate_arguments(fn: ToolFunction, arguments: Mapping[str, Any]) -> dict[str, Any]:
     """``arguments`` checked and converted by the types of ``fn``'s parameters (after ``ctx``),
-    defaults filled in, ready for ``fn(ctx, **result)``. Raises pydantic's ValidationError.
+    defaults filled in, ready for ``fn(ctx, **result)``. Raises InvalidInput for an unknown
+    argument name, pydantic's ValidationError for a bad value.
 
-    Like the SDK: unknown names are ignored, and a JSON text given for a non-text parameter
-    (some clients send lists that way) is parsed first."""
+    As for an MCP request: slips are forgiven first (:func:`normalize`), and a JSON text given
+    for a non-text parameter (some clients send lists that way) is parsed."""
     model = _arguments_model(fn)
-    values = dict(arguments)
-    for name, value in arguments.items():
+    values = normalize(fn, arguments)
+    for name, value in list(values.items()):
         field = model.model_fields.get(name)
         if field is not None and isinstance(value, str) and field.annotation is not str:
             try:
@@ -143,12 +156,17 @@ def validate_arguments(fn: ToolFunction, arguments: Mapping[str, Any]) -> dict[s
 
 
 @functools.cache
+def _input_schema(fn: ToolFunction) -> dict[str, Any]:
+    return _arguments_model(fn).model_json_schema()
+
+
+@functools.cache
 def _arguments_model(fn: ToolFunction) -> type[BaseModel]:
     parameters = _check_signature(fn)[1:]
     fields: dict[str, Any] = {
         p.name: (p.annotation, ... if p.default is inspect.Parameter.empty else p.default) for p in parameters
     }
-    return create_model(f"{tool_name(fn)}Arguments", __config__=ConfigDict(extra="ignore"), **fields)
+    return create_model(f"{tool_name(fn)}Arguments", __config__=ConfigDict(extra="forbid"), **fields)
 
 
 def _check_signature(fn: ToolFunction) -> list[inspect.Parameter]:

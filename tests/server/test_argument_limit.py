@@ -54,11 +54,13 @@ async def test_oversized_arguments_are_refused_before_validation_or_any_request(
 async def test_only_validated_calls_of_real_tools_are_recorded_by_canonical_arguments(tmp_path: Path) -> None:
     stocks = stocks_upstream()
     async with connected(tmp_path, stocks) as (client, usage):
-        accepted = await client.call_tool("get_stock_quote", {"symbols": ["2330"], "extra": "y" * 30_000})
+        accepted = await client.call_tool("get_stock_quote", {"symbols": 2330})  # forgiven into ["2330"]
         again = await client.call_tool("get_stock_quote", {"symbols": ["2330"], "market": "auto"})
+        misspelt = await client.call_tool("get_stock_quote", {"symbols": ["2330"], "extra": "y" * 30_000})
         rejected = await client.call_tool("get_trial", {"nct_id": "NCT123"})
         unknown = await client.call_tool("no_such_tool", {"q": "small"})
-    assert not accepted.is_error and not again.is_error and rejected.is_error and unknown.is_error
+    assert not accepted.is_error and not again.is_error
+    assert rejected.is_error and unknown.is_error and misspelt.is_error
     ((spec, count),) = usage.top(10, 3600)
     assert (spec.tool, dict(spec.arguments), count) == ("get_stock_quote", {"symbols": ["2330"], "market": "auto"}, 2)
     assert usage.held_bytes < 100 and len(orjson.dumps(export(usage))) < 200  # what would reach Redis

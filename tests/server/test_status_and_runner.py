@@ -65,5 +65,5 @@ async def test_runner_reads_the_outcome_from_the_typed_result(tmp_path: Path) ->
         invalid = await run("get_trial", {"nct_id": "NCT123"})
         missing = await run("get_trial", {"nct_id": "NCT09999999"})
     assert invalid.status == "failed" and invalid.reason.startswith("Invalid input: nct_id:")
-    assert missing.status == "failed" and missing.reason.startswith("Error executing tool get_trial: ")
+    assert missing.status == "failed" and missing.reason.startswith("get_trial: ctgov: no trial NCT09999999")
     assert "NCT09999999" in missing.reason

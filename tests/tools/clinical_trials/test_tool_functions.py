@@ -20,6 +20,7 @@ from tools.clinical_trials.tools import (
     search_trials_by_mutation,
     search_trials_for_mutations,
 )
+from tools.errors import InvalidInput
 from tools.freshness import CacheInfo
 from tools.registry import validate_arguments
 from tools.services import Services
@@ -37,14 +38,20 @@ async def test_search_count_and_record(services: Services, clock: ManualClock) -
     found = await search_trials(services, condition="melanoma", statuses=["RECRUITING"], page_size=3)
     assert isinstance(found, TrialSearchResult)
     assert found.total_count == 480 and len(found.trials) == 3 and found.next_page_token
-    assert found.cache == CacheInfo(hit=False, age_seconds=0.0, stale=False)
+    assert found.cache == CacheInfo(hit=False, age_seconds=0.0, stale=False, fresh_for_seconds=3600.0)
     counted = await count_trials(services, intervention='"Keytruda"')
     assert isinstance(counted, TrialCount) and counted.total_count == 2924
     record = await get_trial(services, "NCT04280705")
     assert isinstance(record, TrialDetail) and record.trial.nct_id == "NCT04280705"
     clock.advance(2.5)
     again = await get_trial(services, "NCT04280705")
-    assert again.cache == CacheInfo(hit=True, tier="memory", age_seconds=2.5, stale=False)
+    assert again.cache.model_dump(exclude={"fresh_for_seconds"}) == {
+        "hit": True,
+        "tier": "memory",
+        "age_seconds": 2.5,
+        "stale": False,
+    }
+    assert again.cache.fresh_for_seconds == record.cache.fresh_for_seconds - 2.5
 
 
 async def test_arguments_validated_as_a_request_would_be(services: Services) -> None:
@@ -55,9 +62,11 @@ async def test_arguments_validated_as_a_request_would_be(services: Services) -> 
     record = await get_trial(services, **arguments)
     assert record.trial.nct_id == "NCT04280705"
     arguments = validate_arguments(
-        search_trials, {"condition": "melanoma", "statuses": '["recruiting"]', "page_size": 3, "unknown": "ignored"}
+        search_trials, {"condition": "melanoma", "statuses": '["recruiting"]', "page_size": 3}
     )
     assert arguments["statuses"] == ["RECRUITING"] and arguments["page_token"] is None
+    with pytest.raises(InvalidInput, match="unknown argument; did you mean 'statuses'"):
+        validate_arguments(search_trials, {"condition": "melanoma", "status": "RECRUITING"})
     found = await search_trials(services, **arguments)
     assert found.total_count == 480 and len(found.trials) == 3
 
