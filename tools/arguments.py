@@ -40,8 +40,9 @@ def normalize_arguments(tool: str, schema: Schema, arguments: Mapping[str, Any])
 
 def forgive(value: Any, prop: Schema, root: Schema) -> Any:
     """``value`` as property ``prop`` (of the schema ``root``) expects it, where a slip is harmless:
-    a number for a text becomes that text (``2330`` -> ``"2330"``); for a list, a bare value
-    becomes a one-item list and a comma-separated text its items. Anything else is returned as
+    a whole number for a text becomes that text (``2330`` -> ``"2330"``; not a fraction or a
+    huge number); for a list, a bare value becomes a one-item list and a comma-separated text its
+    items (a blank text stays as it is, to be refused). Anything else is returned as
     it is, for the tool's validation to accept or reject."""
     types, items = shape(prop, root)
     if isinstance(value, bool):
@@ -50,13 +51,14 @@ def forgive(value: Any, prop: Schema, root: Schema) -> Any:
         if isinstance(value, str):
             if value.lstrip().startswith("["):
                 return value  # a JSON list sent as text: the SDK parses it
-            return [forgive(part.strip(), items, root) for part in value.split(",") if part.strip()]
-        if isinstance(value, int | float):
+            parts = [part.strip() for part in value.split(",") if part.strip()]
+            return [forgive(part, items, root) for part in parts] if parts else value
+        if _code_like(value):
             return [forgive(value, items, root)]
         if isinstance(value, list):
             return [forgive(item, items, root) for item in value]
         return value
-    if isinstance(value, int | float) and "string" in types and not types & {"number", "integer"}:
+    if _code_like(value) and "string" in types and not types & {"number", "integer"}:
         return _number_text(value)
     return value
 
@@ -89,6 +91,17 @@ def closest(word: str, choices: Iterable[str]) -> str | None:
         return close[0]
     prefixed = [option for option in options if option.startswith(word) or word.startswith(option)]
     return prefixed[0] if len(prefixed) == 1 else None
+
+
+CODE_LIMIT = 10**15
+"""A number is taken for a code (a stock code, NCT digits) only when whole and below this."""
+
+
+def _code_like(value: object) -> bool:
+    """A whole number small enough to be a code someone typed (not 1e308)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    return (isinstance(value, int) or value.is_integer()) and abs(value) < CODE_LIMIT
 
 
 def _number_text(value: int | float) -> str:

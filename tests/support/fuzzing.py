@@ -134,9 +134,15 @@ class FuzzTarget:
             problems.append(f"{requests} upstream request(s) for a call refused as too large")
         if rejected:
             named = text.split(INVALID, 1)[1]
-            fields = [*self.schemas[tool].get("properties", {}), *PSEUDO_FIELDS]
-            if not any(field in named for field in fields):
-                problems.append(f"the rejection names none of the arguments {fields}: {text[:300]!r}")
+            properties = self.schemas[tool].get("properties", {})
+            error = (result.structured_content or {}).get("error", {})
+            if error.get("kind") != "invalid_argument":
+                problems.append(f"a rejection of kind {error.get('kind')!r}, not invalid_argument: {text[:300]!r}")
+            if error.get("field") in arguments and error["field"] not in properties:  # an unknown argument
+                if repr(error["field"]) not in named:
+                    problems.append(f"the rejection of unknown argument {error['field']!r} does not name it")
+            elif not any(field in named for field in [*properties, *PSEUDO_FIELDS]):
+                problems.append(f"the rejection names none of the arguments {list(properties)}: {text[:300]!r}")
             if requests:
                 problems.append(f"{requests} upstream request(s) for a rejected call")
         if must_reject is not None and not too_large:
