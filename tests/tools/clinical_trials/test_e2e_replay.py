@@ -69,13 +69,20 @@ async def test_repeat_search_hits_memory_then_sqlite_after_a_restart(replay: Rep
         "tier": "memory",
         "age_seconds": 30.0,
         "stale": False,
+        "fresh_for_seconds": 3570.0,
     }
     clock.advance(30)
     async with running(replay, tmp_path / "c.db", clock) as restarted:
         third = await call(restarted, "search_trials", args)
         fourth = await call(restarted, "search_trials", args)
     assert replay.count(STUDIES) == 1
-    assert third["cache"] == {"hit": True, "tier": "sqlite", "age_seconds": 60.0, "stale": False}
+    assert third["cache"] == {
+        "hit": True,
+        "tier": "sqlite",
+        "age_seconds": 60.0,
+        "stale": False,
+        "fresh_for_seconds": 3540.0,
+    }
     assert fourth["cache"]["tier"] == "memory"  # promoted
     assert third["trials"] == first["trials"] and third["next_page_token"] == first["next_page_token"]
 

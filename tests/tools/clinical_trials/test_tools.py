@@ -46,7 +46,7 @@ async def test_search_returns_structured_compact_trials_under_8_kb(service: Tria
     assert not result.is_error
     data = result.structured_content
     assert data["total_count"] == 480 and len(data["trials"]) == 3 and data["next_page_token"]
-    assert data["cache"] == {"hit": False, "age_seconds": 0.0, "stale": False}
+    assert data["cache"] == {"hit": False, "age_seconds": 0.0, "stale": False, "fresh_for_seconds": 3600.0}
     assert data["trials"][0]["url"].startswith("https://clinicaltrials.gov/study/NCT")
     assert len(orjson.dumps(data)) < 8_000
 
