@@ -65,7 +65,7 @@ def fit_part(sections: Mapping[str, Any], path: str, offset: int | None, budget:
         raise InvalidInput("path", str(exc)) from None
     if offset is not None:
         if not isinstance(value, list):
-            raise InvalidInput("offset", f"'{path}' is a {_kind(value)}, not a list; leave offset out")
+            raise InvalidInput("offset", f"'{path}' is {_kind(value)}, not a list; leave offset out")
         if offset > len(value):
             raise InvalidInput("offset", f"the list at '{path}' has {len(value)} items")
         value = value[offset:]
@@ -80,4 +80,4 @@ def path_cut(cut: ListCut) -> Cut:
 
 
 def _kind(value: Any) -> str:
-    return "object" if isinstance(value, dict) else type(value).__name__
+    return "an object" if isinstance(value, dict) else f"a {type(value).__name__}"
