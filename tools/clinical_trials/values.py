@@ -48,8 +48,9 @@ def phase(value: Any) -> Phase:
 
 
 def items(value: Any) -> Any:
-    """A comma-separated text as a list (``'recruiting, completed'``); anything else as is."""
-    if isinstance(value, str):
+    """A comma-separated text as a list (``'recruiting, completed'``); anything else, a blank
+    text included, as is (a blank text is no list: it is refused, not read as "none")."""
+    if isinstance(value, str) and value.strip():
         return [part for part in (p.strip() for p in value.split(",")) if part]
     return value
 
