@@ -14,7 +14,7 @@ from mcp import Client
 from server.app import build_app
 from server.settings import Settings
 from tests.support.recorded_upstream import RecordedUpstream, ctgov_upstream, stocks_upstream
-from tools.clinical_trials.models import NCT_ID_PATTERN
+from tools.clinical_trials.values import NCT_INPUT_PATTERN
 
 FULLWIDTH_FIVE = "\uff15"
 ARABIC_INDIC = "\u0662\u0663\u0663\u0660"  # 2330 in Arabic-Indic digits
@@ -57,4 +57,5 @@ async def test_unicode_digits_are_refused_naming_the_field_before_any_request(
 async def test_the_published_schema_says_ascii_digits(tmp_path: Path) -> None:
     async with connected(tmp_path) as (client, _):
         tools = {tool.name: tool for tool in (await client.list_tools()).tools}
-    assert tools["get_trial"].input_schema["properties"]["nct_id"]["pattern"] == NCT_ID_PATTERN == "^NCT[0-9]{8}$"
+    pattern = tools["get_trial"].input_schema["properties"]["nct_id"]["pattern"]
+    assert pattern == NCT_INPUT_PATTERN == "^([Nn][Cc][Tt])?[0-9]{7,8}$"

@@ -35,7 +35,7 @@ def test_tools_lists_every_tool_with_a_summary(capsys: pytest.CaptureFixture[str
         (["call", "nope"], "unknown tool 'nope'; available:"),
         (["call", "get_trial"], "get_trial needs nct_id"),
         (["call", "get_trial", "nct=NCT04280705"], "has no argument nct"),
-        (["call", "get_trial", "nct_id=bad"], "Invalid input: nct_id: String should match pattern"),
+        (["call", "get_trial", "nct_id=bad"], "Invalid input: nct_id: Value error, expected 'NCT' and 8 digits"),
         (["call", "search_trials", "condition=x", "page_size=0"], "page_size: Input should be greater"),
         (["call", "get_trial", "oops"], "is not key=value"),
         (["call", "get_trial", "--json", "[1]"], "--json must be a JSON object"),

@@ -25,7 +25,7 @@ async def test_a_ttl_override_reaches_the_stored_record(tmp_path: Path) -> None:
         for key in memory.match_now("trials.record:*"):
             entry = state.services.cache.peek(key)
             assert entry is not None
-            lifetimes[entry.value["nct_id"]] = (
+            lifetimes[entry.value["record"]["nct_id"]] = (  # a record and its cuts
                 entry.fresh_until - entry.created_at,
                 entry.stale_until - entry.created_at,
             )

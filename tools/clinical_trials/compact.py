@@ -24,13 +24,11 @@ from tools.clinical_trials.record_models import (
 from tools.clinical_trials.sites import summarize
 
 STUDY_URL = "https://clinicaltrials.gov/study/{}"
-_LIST_CAP = 8
 _SEARCH_LIST_CAP = 5
 _SEARCH_TITLE_CAP = 200
 _SEARCH_FACILITY_CAP = 50
 _SUMMARY_CAP = 800
 _ARM_TEXT_CAP = 200
-_OUTCOME_CAP = 10
 
 #: get_trial section name -> (section key, module key or None for a whole section).
 SECTION_PATHS: dict[str, tuple[str, str | None]] = {
@@ -98,15 +96,19 @@ def site_line(site: Site, unit: str) -> str:
 
 def compact_record(
     study: dict[str, Any], max_sites: int, max_criteria_chars: int, requested_id: str | None = None
-) -> TrialRecord:
-    """The record view of a study; see :class:`TrialRecord`."""
+) -> tuple[TrialRecord, dict[str, int]]:
+    """The record view of a study (see :class:`TrialRecord`) with the full lists, except sites
+    and eligibility items, which are limited here; the second value gives, for those, the
+    number of items in the study (:func:`tools.clinical_trials.record_fit.fit_record` cuts
+    the rest to the budget and declares every cut)."""
     ident, status, design = (module(study, n) for n in ("identificationModule", "statusModule", "designModule"))
     sponsors, arms = module(study, "sponsorCollaboratorsModule"), module(study, "armsInterventionsModule")
     conditions, outcomes = module(study, "conditionsModule"), module(study, "outcomesModule")
     nct = ident.get("nctId") or requested_id or "unknown"
-    secondary = _dicts(outcomes.get("secondaryOutcomes"))
     sites = summarize(_locations(study), max_sites)
-    return TrialRecord(
+    eligibility, totals = _eligibility(module(study, "eligibilityModule"), max_criteria_chars)
+    totals["locations.shown"] = sites.total
+    record = TrialRecord(
         nct_id=nct,
         requested_id=requested_id if requested_id and requested_id != nct else None,
         title=ident.get("briefTitle"),
@@ -122,7 +124,7 @@ def compact_record(
         sponsor=(sponsors.get("leadSponsor") or {}).get("name"),
         collaborators=[c["name"] for c in _dicts(sponsors.get("collaborators")) if c.get("name")],
         conditions=list(conditions.get("conditions") or []),
-        keywords=_cap_list(conditions.get("keywords"), 15),
+        keywords=_cap_list(conditions.get("keywords"), None),
         study_type=design.get("studyType"),
         phases=list(design.get("phases") or []),
         allocation=(design.get("designInfo") or {}).get("allocation"),
@@ -131,14 +133,14 @@ def compact_record(
         brief_summary=_cap(module(study, "descriptionModule").get("briefSummary"), _SUMMARY_CAP),
         arms=[_arm(a) for a in _dicts(arms.get("armGroups"))],
         interventions=[_intervention(i) for i in _dicts(arms.get("interventions"))],
-        eligibility=_eligibility(module(study, "eligibilityModule"), max_criteria_chars),
+        eligibility=eligibility,
         locations=Locations(total=sites.total, recruiting=sites.recruiting, shown=sites.shown),
         contacts=[_contact(c) for c in _dicts(module(study, "contactsLocationsModule").get("centralContacts"))],
-        primary_outcomes=[_outcome(o) for o in _dicts(outcomes.get("primaryOutcomes"))[:_OUTCOME_CAP]],
-        secondary_outcomes=[_outcome(o) for o in secondary[:_OUTCOME_CAP]],
-        secondary_outcomes_total=len(secondary),
+        primary_outcomes=[_outcome(o) for o in _dicts(outcomes.get("primaryOutcomes"))],
+        secondary_outcomes=[_outcome(o) for o in _dicts(outcomes.get("secondaryOutcomes"))],
         has_results=bool(study.get("hasResults") or study.get("resultsSection")),
     )
+    return record, totals
 
 
 def raw_sections(study: dict[str, Any], names: Iterable[str]) -> dict[str, Any]:
@@ -154,19 +156,19 @@ def raw_sections(study: dict[str, Any], names: Iterable[str]) -> dict[str, Any]:
     return found
 
 
-def _eligibility(mod: dict[str, Any], max_chars: int) -> Eligibility | None:
+def _eligibility(mod: dict[str, Any], max_chars: int) -> tuple[Eligibility | None, dict[str, int]]:
     if not mod:
-        return None
+        return None, {}
     lists = criteria_lists(mod.get("eligibilityCriteria"), max_chars)
-    return Eligibility(
+    eligibility = Eligibility(
         inclusion=lists.inclusion,
         exclusion=lists.exclusion,
-        truncated=lists.truncated,
         sex=mod.get("sex"),
         minimum_age=mod.get("minimumAge"),
         maximum_age=mod.get("maximumAge"),
         healthy_volunteers=mod.get("healthyVolunteers"),
     )
+    return eligibility, {"eligibility.inclusion": lists.inclusion_total, "eligibility.exclusion": lists.exclusion_total}
 
 
 def _arm(arm: dict[str, Any]) -> Arm:
@@ -179,7 +181,9 @@ def _arm(arm: dict[str, Any]) -> Arm:
 
 
 def _intervention(item: dict[str, Any]) -> Intervention:
-    return Intervention(type=item.get("type"), name=item.get("name"), other_names=_cap_list(item.get("otherNames")))
+    return Intervention(
+        type=item.get("type"), name=item.get("name"), other_names=_cap_list(item.get("otherNames"), None)
+    )
 
 
 def _outcome(item: dict[str, Any]) -> Outcome:
@@ -203,7 +207,8 @@ def _dicts(value: Any) -> list[dict[str, Any]]:
     return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
 
 
-def _cap_list(values: Iterable[Any] | None, limit: int = _LIST_CAP) -> list[str]:
+def _cap_list(values: Iterable[Any] | None, limit: int | None) -> list[str]:
+    """The non-empty texts of ``values``, the first ``limit`` of them (all with None)."""
     if not values:
         return []
     cleaned = [v for v in values if isinstance(v, str) and v]

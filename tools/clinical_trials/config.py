@@ -19,7 +19,7 @@ NS_ELIGIBILITY = "trials.eligibility"
 NS_MUTATION = "trials.mutation"
 NAMESPACES = (NS_SEARCH, NS_COUNT, NS_RECORD, NS_SECTIONS, NS_ELIGIBILITY, NS_MUTATION)
 #: Version of the cached value shapes (part of every key): bump it when a cached model changes.
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 
 
 class TrialsCacheConfig(BaseModel):

@@ -33,9 +33,12 @@ class Split:
 
 @dataclass(frozen=True, slots=True)
 class CriteriaLists:
+    """The items kept within the size limit, and how many items each side has in all."""
+
     inclusion: list[str]
     exclusion: list[str]
-    truncated: bool
+    inclusion_total: int
+    exclusion_total: int
 
 
 def unescape(text: str) -> str:
@@ -95,24 +98,23 @@ def items(text: str) -> list[str]:
 
 def criteria_lists(text: str | None, max_chars: int) -> CriteriaLists:
     """Inclusion and exclusion items within ``max_chars`` in total (half each unless one
-    side needs less); ``truncated`` tells whether anything was left out or shortened."""
+    side needs less); a long item is shortened (ending in '…'), the last kept one too."""
     if not text:
-        return CriteriaLists([], [], False)
+        return CriteriaLists([], [], 0, 0)
     parts = split(text)
     inclusion, exclusion = items(parts.inclusion), items(parts.exclusion or "")
-    truncated = any(item.endswith("…") for item in inclusion + exclusion)
     inc_need, exc_need = _size(inclusion), _size(exclusion)
     inc_budget = max(max_chars // 2, max_chars - exc_need)
-    inclusion, cut_inc = _limit(inclusion, inc_budget)
-    exclusion, cut_exc = _limit(exclusion, max_chars - min(inc_need, inc_budget))
-    return CriteriaLists(inclusion, exclusion, truncated or cut_inc or cut_exc)
+    kept_inc = _limit(inclusion, inc_budget)
+    kept_exc = _limit(exclusion, max_chars - min(inc_need, inc_budget))
+    return CriteriaLists(kept_inc, kept_exc, len(inclusion), len(exclusion))
 
 
 def _size(values: list[str]) -> int:
     return sum(len(value) for value in values)
 
 
-def _limit(values: list[str], budget: int) -> tuple[list[str], bool]:
+def _limit(values: list[str], budget: int) -> list[str]:
     kept: list[str] = []
     used = 0
     for value in values:
@@ -120,10 +122,10 @@ def _limit(values: list[str], budget: int) -> tuple[list[str], bool]:
             room = budget - used
             if room > 80:
                 kept.append(_cap(value, room))
-            return kept, True
+            return kept
         kept.append(value)
         used += len(value)
-    return kept, False
+    return kept
 
 
 def _cap(text: str, limit: int) -> str:

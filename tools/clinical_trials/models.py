@@ -7,11 +7,11 @@ the serialized output.
 
 from __future__ import annotations
 
-import re
-from typing import Annotated, Any, Literal
+from typing import Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
+from tools.budget import Cuts, Truncated
 from tools.compact import Compact
 from tools.freshness import CacheInfo
 
@@ -33,41 +33,13 @@ OverallStatus = Literal[
 ]
 Phase = Literal["NA", "EARLY_PHASE1", "PHASE1", "PHASE2", "PHASE3", "PHASE4"]
 
-#: What the shorthand status "open" stands for: trials a patient could still join.
+#: What the shorthand status "open" stands for: trials a patient could still join (recruiting
+#: now or soon, by invitation, or expanded access available). ACTIVE_NOT_RECRUITING is left
+#: out: those trials go on but take no new participants.
 OPEN_STATUSES: tuple[OverallStatus, ...] = ("RECRUITING", "NOT_YET_RECRUITING", "ENROLLING_BY_INVITATION", "AVAILABLE")
-
-# ASCII digits only: \d would also accept fullwidth and other Unicode digits (NCT0428070５).
-NCT_ID_PATTERN = r"^NCT[0-9]{8}$"
-
-
-def _status_token(value: Any) -> Any:
-    if isinstance(value, str):
-        text = value.strip()
-        return "open" if text.lower() == "open" else text.upper().replace(" ", "_").replace("-", "_")
-    return value
-
-
-def _phase_token(value: Any) -> Any:
-    if isinstance(value, str):
-        text = value.strip().upper().replace(" ", "_").replace("-", "_")
-        text = re.sub(r"^(EARLY_)?PHASE_?([0-9])$", lambda m: f"{m.group(1) or ''}PHASE{m.group(2)}", text)
-        return "NA" if text in ("N/A", "NOT_APPLICABLE") else text
-    return value
-
-
-def _nct_token(value: Any) -> Any:
-    return value.strip().upper() if isinstance(value, str) else value
-
 
 #: A status as an agent may give it: an API status or the shorthand "open".
 StatusToken = Literal[OverallStatus, "open"]
-StatusInput = Annotated[StatusToken, BeforeValidator(_status_token)]
-PhaseInput = Annotated[Phase, BeforeValidator(_phase_token)]
-NctId = Annotated[
-    str,
-    Field(pattern=NCT_ID_PATTERN, description="ClinicalTrials.gov identifier: 'NCT' and 8 digits, e.g. NCT04280705."),
-    BeforeValidator(_nct_token),
-]
 
 
 class Near(BaseModel):
@@ -153,6 +125,8 @@ class TrialSearchResult(Compact):
     next_page_token: str | None = Field(
         None, description="Pass as page_token with the same criteria for the next page; absent on the last page."
     )
+    truncated: Truncated = None
+    cuts: Cuts = None
     cache: CacheInfo
 
 
@@ -205,10 +179,9 @@ class ExcludedTrial(Compact):
 
 
 class MutationPage(BaseModel):
-    """A classified mutation search page as cached."""
+    """A classified mutation search page as cached: its trials in upstream order."""
 
-    matches: list[MutationMatch]
-    excluded: list[ExcludedTrial]
+    items: list[MutationMatch | ExcludedTrial]
     total_count: int | None = None
     next_page_token: str | None = None
 
@@ -224,6 +197,8 @@ class MutationSearchResult(Compact):
     next_page_token: str | None = Field(
         None, description="Pass as page_token with the same arguments for the next page."
     )
+    truncated: Truncated = None
+    cuts: Cuts = None
     cache: CacheInfo
 
 

@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from cache import CachePolicy, TieredCache, make_key
+from tools.budget import RECORD_BUDGET
 from tools.clinical_trials import query
 from tools.clinical_trials.client import CtgovClient
 from tools.clinical_trials.compact import compact_trial, module, nct_id
@@ -22,16 +23,16 @@ from tools.clinical_trials.config import CACHE_FORMAT, NS_ELIGIBILITY, NS_MUTATI
 from tools.clinical_trials.models import (
     Criteria,
     ExcludedTrial,
-    MutationBatchItem,
     MutationBatchResult,
     MutationMatch,
     MutationPage,
     MutationSearchResult,
 )
 from tools.clinical_trials.mutation import has_eligibility, locate
+from tools.clinical_trials.mutation_pages import Loaded, batch_result
 from tools.clinical_trials.pages import fetch_page
+from tools.clinical_trials.paging import decode_token
 from tools.errors import TRANSLATED, InvalidInput, to_tool_error
-from tools.freshness import CacheInfo
 
 log = logging.getLogger(__name__)
 
@@ -62,23 +63,11 @@ class MutationSearch:
         )
 
     async def search(
-        self, mutation: str, criteria: Criteria, page_size: int, page_token: str | None
+        self, mutation: str, criteria: Criteria, page_size: int, page_token: str | None, budget: int = RECORD_BUDGET
     ) -> MutationSearchResult:
-        mutation = checked_mutation(mutation)
-        base = query.criteria_params(criteria, query.mutation_term(mutation))
-        params = query.page_params(base, page_size, page_token, query.mutation_fields())
-        key = make_key(NS_MUTATION, {"mutation": mutation, "params": params}, CACHE_FORMAT)
-        result = await self._cache.get_or_fetch(key, lambda: self._load(mutation, params, criteria), self._page_policy)
-        page = MutationPage.model_validate(result.value)
-        return MutationSearchResult(
-            mutation=mutation,
-            matches=page.matches,
-            excluded_count=len(page.excluded),
-            excluded=page.excluded,
-            total_count=page.total_count,
-            next_page_token=page.next_page_token,
-            cache=CacheInfo.from_meta(result.meta),
-        )
+        """One classified page, cut to ``budget`` bytes (a Cut continues after its last trial)."""
+        loaded = await self._page(checked_mutation(mutation), criteria, page_size, page_token)
+        return loaded.present(budget)
 
     async def search_many(
         self, mutations: Sequence[str], criteria: Criteria, page_size: int, on_progress: Progress | None
@@ -89,44 +78,51 @@ class MutationSearch:
         gate = asyncio.Semaphore(self._config.batch_concurrency)
         done = 0
 
-        async def one(mutation: str) -> MutationBatchItem:
+        async def one(mutation: str) -> Loaded | str:
             nonlocal done
             async with gate:
-                item = await self._item(mutation, criteria, page_size)
+                outcome = await self._attempt(mutation, criteria, page_size)
             done += 1
-            await _report(on_progress, done, len(cleaned), f"{mutation}: {'failed' if item.error else 'done'}")
-            return item
+            failed = isinstance(outcome, str)
+            await _report(on_progress, done, len(cleaned), f"{mutation}: {'failed' if failed else 'done'}")
+            return outcome
 
-        items = list(await asyncio.gather(*(one(m) for m in cleaned)))
-        failed = sum(1 for item in items if item.error is not None)
-        return MutationBatchResult(results=items, succeeded=len(items) - failed, failed=failed)
+        outcomes = list(await asyncio.gather(*(one(m) for m in cleaned)))
+        return batch_result(cleaned, outcomes, RECORD_BUDGET)
 
-    async def _item(self, mutation: str, criteria: Criteria, page_size: int) -> MutationBatchItem:
+    async def _page(self, mutation: str, criteria: Criteria, page_size: int, page_token: str | None) -> Loaded:
+        upstream, offset = decode_token(page_token)
+        base = query.criteria_params(criteria, query.mutation_term(mutation))
+        params = query.page_params(base, page_size, upstream, query.mutation_fields())
+        key = make_key(NS_MUTATION, {"mutation": mutation, "params": params}, CACHE_FORMAT)
+        result = await self._cache.get_or_fetch(key, lambda: self._load(mutation, params, criteria), self._page_policy)
+        return Loaded(mutation, MutationPage.model_validate(result.value), upstream, offset, result.meta)
+
+    async def _attempt(self, mutation: str, criteria: Criteria, page_size: int) -> Loaded | str:
+        """The first page of one mutation of a batch, or why it failed (the others go on)."""
         try:
-            return MutationBatchItem(mutation=mutation, result=await self.search(mutation, criteria, page_size, None))
+            return await self._page(mutation, criteria, page_size, None)
         except TRANSLATED as exc:
-            return MutationBatchItem(mutation=mutation, error=str(to_tool_error(exc)))
+            return str(to_tool_error(exc))
         except Exception as exc:  # one broken search must not lose the others
             log.exception("mutation search for %r failed", mutation)
-            return MutationBatchItem(mutation=mutation, error=f"internal error: {type(exc).__name__}")
+            return f"internal error: {type(exc).__name__}"
 
     async def _load(self, mutation: str, params: dict[str, str], criteria: Criteria) -> dict[str, Any]:
         page = await fetch_page(self._client, params, self._config.max_empty_pages, mutation_search=True)
         studies = page["studies"]
         texts = await self._eligibility_texts([nct_id(s) for s in studies if not has_eligibility(s) and nct_id(s)])
-        matches: list[MutationMatch] = []
-        excluded: list[ExcludedTrial] = []
+        items: list[MutationMatch | ExcludedTrial] = []
         for study in studies:
             study = _with_eligibility(study, texts.get(nct_id(study) or ""))
             where = locate(study, mutation)
             trial = compact_trial(study, self._config.search_sites, criteria.near)
             if where.exclusion_only:
-                excluded.append(ExcludedTrial(nct_id=trial.nct_id, title=trial.title, excerpt=where.exclusion_excerpt))
+                items.append(ExcludedTrial(nct_id=trial.nct_id, title=trial.title, excerpt=where.exclusion_excerpt))
             else:
-                matches.append(MutationMatch(trial=trial, found_in=list(where.places), excerpt=where.excerpt))
+                items.append(MutationMatch(trial=trial, found_in=list(where.places), excerpt=where.excerpt))
         return MutationPage(
-            matches=matches,
-            excluded=excluded,
+            items=items,
             total_count=page.get("totalCount"),
             next_page_token=page.get("nextPageToken"),
         ).model_dump(mode="json")
@@ -163,8 +159,7 @@ def _with_eligibility(study: dict[str, Any], eligibility: dict[str, Any] | None)
 
 
 def _page_tags(value: dict[str, Any]) -> list[str]:
-    ids = [m["trial"]["nct_id"] for m in value.get("matches", [])]
-    return ids + [e["nct_id"] for e in value.get("excluded", [])]
+    return [item["trial"]["nct_id"] if "trial" in item else item["nct_id"] for item in value.get("items", [])]
 
 
 async def _report(on_progress: Progress | None, done: int, total: int, message: str) -> None:

@@ -4,90 +4,116 @@ and the one place that turns them into validated :class:`Criteria`."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Annotated
+from typing import Annotated, Any, get_args
 
-from pydantic import Field
+from pydantic import BeforeValidator, Field
+from pydantic.fields import FieldInfo
 
-from tools.clinical_trials.models import Criteria, Near, Phase, PhaseInput, SectionName, StatusInput, StatusToken
+from tools.clinical_trials.models import Criteria, Near, Phase, SectionName, StatusToken
 from tools.clinical_trials.query import expand_statuses
+from tools.clinical_trials.values import NCT_INPUT_PATTERN, NctId, PhaseInput, StatusInput, items
 from tools.errors import InvalidInput
 
-_TEXT = {"max_length": 500}
 
-Condition = Annotated[
-    str | None, Field(description="Disease or condition, e.g. 'non-small cell lung cancer' or 'melanoma'.", **_TEXT)
-]
-Terms = Annotated[
-    str | None,
-    Field(
-        description="Other free-text terms searched everywhere in the record, e.g. 'immunotherapy'. "
-        "Supports the registry's query syntax (AND, OR, NOT, quotes).",
-        **_TEXT,
-    ),
-]
-InterventionText = Annotated[
-    str | None, Field(description="Drug, device or procedure, e.g. 'pembrolizumab' or '\"Keytruda\"'.", **_TEXT)
-]
-LocationText = Annotated[
-    str | None,
-    Field(description="Place named in site addresses: city, state or country, e.g. 'Boston' or 'Taiwan'.", **_TEXT),
-]
+def published(schema: dict[str, Any], description: str | None = None) -> FieldInfo:
+    """The JSON schema a parameter is published with, exactly: pydantic's own would say
+    ``anyOf [..., null]`` and ``default: null`` for an optional one (which is simply not
+    required). Validation still uses the parameter's type; keep the two in step."""
+    shown = {**schema, "description": description} if description else dict(schema)
+
+    def update(generated: dict[str, Any]) -> None:
+        generated.clear()
+        generated.update(shown)
+
+    info: FieldInfo = Field(json_schema_extra=update)
+    return info
+
+
+_STRING = {"type": "string", "maxLength": 500}
+_NEAR = {
+    "type": "object",
+    "properties": {
+        "latitude": {"type": "number"},
+        "longitude": {"type": "number"},
+        "radius": {"type": "number"},
+        "unit": {"enum": ["mi", "km"]},
+    },
+    "required": ["latitude", "longitude"],
+}
+_LIST = {"type": "array", "items": {"type": "string"}}
+
+_Text = Annotated[str | None, Field(max_length=500)]
+_Statuses = Annotated[list[StatusInput] | None, Field(max_length=15), BeforeValidator(items)]
+_Phases = Annotated[list[PhaseInput] | None, Field(max_length=6), BeforeValidator(items)]
+
+# The filters as search_trials publishes them, described; the other tools publish them bare
+# (their descriptions say "filters as in search_trials").
+Condition = Annotated[_Text, published(_STRING, "Disease or condition, e.g. 'melanoma'.")]
+Terms = Annotated[_Text, published(_STRING, "Free text anywhere in the record; AND, OR, NOT and quotes work.")]
+InterventionText = Annotated[_Text, published(_STRING, "Drug, device or procedure, e.g. 'pembrolizumab'.")]
+LocationText = Annotated[_Text, published(_STRING, "City, state or country of a site.")]
 NearPoint = Annotated[
     Near | None,
-    Field(
-        description="Only trials with a site within `radius` of this point, e.g. "
-        '{"latitude": 25.04, "longitude": 121.56, "radius": 30, "unit": "km"}; '
-        "sites are then listed nearest first."
-    ),
+    published(_NEAR, "Sites within radius (default 50 mi) of the point, nearest first."),
 ]
 Statuses = Annotated[
-    list[StatusInput] | None,
-    Field(
-        description="Overall statuses to keep, e.g. ['RECRUITING']. 'open' stands for RECRUITING, NOT_YET_RECRUITING, "
-        "ENROLLING_BY_INVITATION and AVAILABLE. Case does not matter.",
-        max_length=15,
+    _Statuses,
+    published(
+        _LIST,
+        "Overall statuses (any case), e.g. RECRUITING, ACTIVE_NOT_RECRUITING, COMPLETED; 'open' = RECRUITING, "
+        "NOT_YET_RECRUITING, ENROLLING_BY_INVITATION, AVAILABLE.",
     ),
 ]
-Phases = Annotated[
-    list[PhaseInput] | None,
-    Field(
-        description="Trial phases to keep (any of them), e.g. ['PHASE2', 'PHASE3']; also EARLY_PHASE1, PHASE1, PHASE4, NA.",
-        max_length=6,
-    ),
+Phases = Annotated[_Phases, published(_LIST, "Any of EARLY_PHASE1, PHASE1, PHASE2, PHASE3, PHASE4, NA.")]
+Sponsor = Annotated[_Text, published(_STRING, "Sponsor or collaborator.")]
+PageSize = Annotated[
+    int, Field(ge=1, le=100), published({"type": "integer", "minimum": 1, "maximum": 100}, "Default 10.")
 ]
-Sponsor = Annotated[
-    str | None, Field(description="Sponsor or collaborator name, e.g. 'National Cancer Institute'.", **_TEXT)
-]
-PageSize = Annotated[int, Field(ge=1, le=100, description="Trials per page, 1-100 (default 10).")]
-BatchPageSize = Annotated[int, Field(ge=1, le=20, description="Trials per mutation, 1-20 (default 5).")]
 PageToken = Annotated[
-    str | None,
-    Field(
-        description="next_page_token of the previous page; repeat the other arguments unchanged.",
-        pattern=r"^[A-Za-z0-9_\-=.~+/]{1,500}$",
-    ),
+    str | None, published({"type": "string"}, "next_page_token of the last answer; same other arguments.")
 ]
+
+BareText = Annotated[_Text, published(_STRING)]
+BareNear = Annotated[Near | None, published({"type": "object"})]
+BareStatuses = Annotated[_Statuses, published(_LIST)]
+BarePhases = Annotated[_Phases, published(_LIST)]
+BarePageSize = Annotated[int, Field(ge=1, le=100), published({"type": "integer", "minimum": 1, "maximum": 100})]
+BarePageToken = Annotated[str | None, published({"type": "string"})]
+BatchPageSize = Annotated[
+    int, Field(ge=1, le=20), published({"type": "integer", "minimum": 1, "maximum": 20}, "Per mutation; default 5.")
+]
+
 Mutation = Annotated[
     str,
-    Field(
-        description="Gene variant as written in trial records, e.g. 'EGFR L858R', 'BRAF V600E', 'KRAS G12C'.",
-        min_length=1,
-        max_length=80,
-    ),
+    Field(min_length=1, max_length=80),
+    published({"type": "string", "minLength": 1, "maxLength": 80}, "Gene variant, e.g. 'EGFR L858R', 'KRAS G12C'."),
 ]
 Mutations = Annotated[
-    list[Mutation],
-    Field(
-        description="1 to 20 variants, e.g. ['EGFR L858R', 'EGFR T790M', 'ALK fusion'].", min_length=1, max_length=20
+    list[Annotated[str, Field(min_length=1, max_length=80)]],
+    Field(min_length=1, max_length=20),
+    BeforeValidator(items),
+    published(
+        {"type": "array", "items": {"type": "string", "maxLength": 80}, "minItems": 1, "maxItems": 20},
+        "e.g. ['EGFR L858R', 'ALK fusion'].",
     ),
 ]
+TrialId = Annotated[NctId, published({"type": "string", "pattern": NCT_INPUT_PATTERN}, "e.g. NCT04280705.")]
 Sections = Annotated[
     list[SectionName] | None,
-    Field(
-        description="Full upstream sections to add, e.g. ['results'] or ['eligibility', 'contacts_locations'] "
-        "(the default record is compact: lists are limited).",
-        max_length=16,
+    Field(max_length=16),
+    BeforeValidator(items),
+    published({"type": "array", "items": {"enum": list(get_args(SectionName))}}, "Full upstream sections to add."),
+]
+Path = Annotated[
+    str | None,
+    Field(max_length=300),
+    published(
+        {"type": "string", "maxLength": 300},
+        "Only the upstream part at this dotted path, e.g. 'resultsSection.adverseEventsModule'.",
     ),
+]
+Offset = Annotated[
+    int | None, Field(ge=0), published({"type": "integer", "minimum": 0}, "First item of the list at path.")
 ]
 
 _CRITERIA_FIELDS = "condition, terms, intervention, location, near, statuses, phases or sponsor"

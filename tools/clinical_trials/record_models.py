@@ -6,6 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from tools.budget import Cut, Cuts, Truncated
 from tools.clinical_trials.models import Site
 from tools.compact import Compact
 from tools.freshness import CacheInfo
@@ -16,9 +17,6 @@ class Eligibility(Compact):
 
     inclusion: list[str] = Field(default_factory=list, description="Inclusion criteria, one item per criterion.")
     exclusion: list[str] = Field(default_factory=list, description="Exclusion criteria, one item per criterion.")
-    truncated: bool = Field(
-        False, description="True when the lists were shortened; ask for sections=['eligibility'] for the full text."
-    )
     sex: str | None = Field(None, description="ALL, FEMALE or MALE.")
     minimum_age: str | None = Field(None, description="e.g. '18 Years'; absent means no lower limit.")
     maximum_age: str | None = Field(None, description="Absent means no upper limit.")
@@ -55,7 +53,7 @@ class Locations(Compact):
     recruiting: int = Field(description="Sites whose status is RECRUITING.")
     shown: list[Site] = Field(
         default_factory=list,
-        description="Recruiting sites first, limited; ask for sections=['contacts_locations'] for all.",
+        description="Recruiting sites first, limited (a cut gives the path of all sites).",
     )
 
 
@@ -91,18 +89,29 @@ class TrialRecord(Compact):
     contacts: list[Contact] = Field(default_factory=list, description="Central contacts for the trial.")
     primary_outcomes: list[Outcome] = Field(default_factory=list)
     secondary_outcomes: list[Outcome] = Field(default_factory=list)
-    secondary_outcomes_total: int = 0
     has_results: bool = Field(False, description="True when results are posted; sections=['results'] returns them.")
 
 
 class TrialDetail(Compact):
-    """``get_trial`` answer: the compact record, any full sections asked for, cache metadata."""
+    """``get_trial`` answer: the compact record and any full sections asked for, or the part at
+    ``path``; lists cut to fit the size budget are named in ``cuts``; cache metadata."""
 
-    trial: TrialRecord
+    trial: TrialRecord | None = Field(None, description="The compact record (absent when a path was asked for).")
     sections: dict[str, Any] | None = Field(
         None, description="Full upstream sections asked for, by section name (absent section: not in the record)."
     )
+    path: str | None = Field(None, description="The path asked for; its content is `part`.")
+    part: Any = Field(None, description="The upstream content at `path` (a list from `offset` on).")
+    truncated: Truncated = None
+    cuts: Cuts = None
     cache: CacheInfo
+
+
+class RecordPayload(BaseModel):
+    """Cached shape of a compact record fitted to its budget, with the cuts that took."""
+
+    record: dict[str, Any]
+    cuts: list[Cut] = Field(default_factory=list)
 
 
 class SectionsPayload(BaseModel):

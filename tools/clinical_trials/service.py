@@ -20,7 +20,8 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from cache import CachePolicy, TieredCache, make_key
+from cache import CacheMeta, CachePolicy, TieredCache, make_key
+from tools.budget import EXPLICIT_BUDGET, RECORD_BUDGET, Cut, json_size
 from tools.clinical_trials import query
 from tools.clinical_trials.client import UPSTREAM, CtgovClient
 from tools.clinical_trials.compact import compact_record, compact_trial, raw_sections
@@ -43,8 +44,12 @@ from tools.clinical_trials.models import (
 )
 from tools.clinical_trials.mutation_search import MutationSearch, Progress
 from tools.clinical_trials.pages import fetch_page
-from tools.clinical_trials.record_models import SectionsPayload, TrialDetail, TrialRecord
+from tools.clinical_trials.paging import decode_token, encode_token, page_cut, window
+from tools.clinical_trials.record_fit import fit_record
+from tools.clinical_trials.record_models import RecordPayload, SectionsPayload, TrialDetail, TrialRecord
+from tools.clinical_trials.sections import fit_part, fit_sections, section_of
 from tools.clinical_trials.version import DataVersionWatch
+from tools.errors import InvalidInput
 from tools.freshness import CacheInfo
 from tools.http.errors import BadPayload
 
@@ -75,10 +80,14 @@ class TrialsService:
         self.version = DataVersionWatch(client, cache, NAMESPACES, ttl.trials_version_check_interval, clock)
         self._mutations = MutationSearch(client, cache, self.config)
 
-    async def search(self, criteria: Criteria, page_size: int = 10, page_token: str | None = None) -> TrialSearchResult:
-        """One page of compact trials matching ``criteria`` (see ``search_trials``)."""
+    async def search(
+        self, criteria: Criteria, page_size: int = 10, page_token: str | None = None, budget: int = RECORD_BUDGET
+    ) -> TrialSearchResult:
+        """One page of compact trials matching ``criteria`` (see ``search_trials``), cut to
+        ``budget`` bytes with a Cut continuing after the last trial shown."""
         self.version.poke()
-        params = query.page_params(query.criteria_params(criteria), page_size, page_token, query.search_fields())
+        upstream, offset = decode_token(page_token)
+        params = query.page_params(query.criteria_params(criteria), page_size, upstream, query.search_fields())
 
         async def load() -> dict[str, Any]:
             page = await fetch_page(self._client, params, self.config.max_empty_pages)
@@ -90,12 +99,19 @@ class TrialsService:
         key = make_key(NS_SEARCH, {"params": params}, CACHE_FORMAT)
         result = await self._cache.get_or_fetch(key, load, self._search_policy)
         page = TrialPage.model_validate(result.value)
-        return TrialSearchResult(
-            trials=page.trials,
-            total_count=page.total_count,
-            next_page_token=page.next_page_token,
+        answer = TrialSearchResult(
+            trials=[],
+            total_count=page.total_count if upstream is None and offset == 0 else None,
+            next_page_token=encode_token(upstream, 10**6),  # as long as any token: room for the real one
             cache=CacheInfo.from_meta(result.meta),
         )
+        shown = window(page.trials, upstream, offset, page.next_page_token, budget - json_size(answer))
+        answer.trials = page.trials[offset : offset + shown.count]
+        answer.next_page_token = shown.next_token
+        if shown.dropped:
+            answer.truncated = True
+            answer.cuts = [page_cut("trials", shown.count, shown.dropped, shown.next_token)]
+        return answer
 
     async def count(self, criteria: Criteria) -> TrialCount:
         """How many trials match ``criteria``."""
@@ -112,17 +128,33 @@ class TrialsService:
         result = await self._cache.get_or_fetch(key, load, self._count_policy)
         return TrialCount(total_count=result.value, cache=CacheInfo.from_meta(result.meta))
 
-    async def get_trial(self, nct_id: str, sections: Sequence[str] = ()) -> TrialDetail:
-        """The compact record of ``nct_id`` (an alias is followed) plus any full ``sections``."""
+    async def get_trial(
+        self, nct_id: str, sections: Sequence[str] = (), path: str | None = None, offset: int | None = None
+    ) -> TrialDetail:
+        """The compact record of ``nct_id`` (an alias is followed) plus any full ``sections``, or
+        with ``path`` only the upstream part there (a list from ``offset`` on). Within
+        RECORD_BUDGET, or EXPLICIT_BUDGET when sections or a path were asked for."""
         self.version.poke()
+        if path is not None:
+            return await self._part(nct_id, path, offset)
+        if offset is not None:
+            raise InvalidInput("offset", "give it with path (the list it counts in)")
         names = sorted(set(sections))
         full = await self._sections(nct_id, names) if names else None
         result = await self._cache.get_or_fetch(
             self._record_key(nct_id), lambda: self._load_record(nct_id), self._record_policy
         )
-        return TrialDetail(
-            trial=TrialRecord.model_validate(result.value), sections=full, cache=CacheInfo.from_meta(result.meta)
-        )
+        payload = RecordPayload.model_validate(result.value)
+        metas = [result.meta] if full is None else [result.meta, full[1]]
+        detail = TrialDetail(trial=TrialRecord.model_validate(payload.record), cache=CacheInfo.combine(metas))
+        if full is None:
+            return _with_cuts(detail, payload.cuts)
+        return _within(detail, payload.cuts, lambda room: fit_sections(full[0], room), "sections")
+
+    async def _part(self, nct_id: str, path: str, offset: int | None) -> TrialDetail:
+        sections, meta = await self._sections(nct_id, [section_of(path)])
+        detail = TrialDetail(path=path, cache=CacheInfo.from_meta(meta))
+        return _within(detail, [], lambda room: fit_part(sections, path, offset, room), "part")
 
     async def search_mutation(
         self, mutation: str, criteria: Criteria, page_size: int = 10, page_token: str | None = None
@@ -152,10 +184,11 @@ class TrialsService:
         return self._record_value(study, nct_id)
 
     def _record_value(self, study: dict[str, Any], nct_id: str) -> dict[str, Any]:
-        record = compact_record(study, self.config.max_sites, self.config.max_criteria_chars, requested_id=nct_id)
-        return record.model_dump(mode="json")
+        config = self.config
+        record, totals = compact_record(study, config.max_sites, config.max_criteria_chars, requested_id=nct_id)
+        return fit_record(record, totals, RECORD_BUDGET).model_dump(mode="json")
 
-    async def _sections(self, nct_id: str, names: list[str]) -> dict[str, Any]:
+    async def _sections(self, nct_id: str, names: list[str]) -> tuple[dict[str, Any], CacheMeta]:
         """Full sections, cached per (id, names). The full read also fills the record cache."""
 
         async def load() -> dict[str, Any]:
@@ -168,11 +201,33 @@ class TrialsService:
 
         key = make_key(NS_SECTIONS, {"nct": nct_id, "sections": names}, CACHE_FORMAT)
         result = await self._cache.get_or_fetch(key, load, self._sections_policy)
-        return SectionsPayload.model_validate(result.value).sections
+        return SectionsPayload.model_validate(result.value).sections, result.meta
 
     @staticmethod
     def _record_key(nct_id: str) -> str:
         return make_key(NS_RECORD, {"nct": nct_id}, CACHE_FORMAT)
+
+
+def _within(
+    detail: TrialDetail, cuts: list[Cut], fit: Callable[[int], tuple[Any, list[Cut]]], field: str
+) -> TrialDetail:
+    """``detail`` with ``field`` set to what ``fit(room)`` makes of it, the room shrunk until
+    the whole answer (its cuts included) fits EXPLICIT_BUDGET."""
+    room = EXPLICIT_BUDGET - json_size(detail) - json_size(cuts)
+    while True:
+        value, more = fit(room)
+        setattr(detail, field, value)
+        answer = _with_cuts(detail, cuts + more)
+        excess = json_size(answer) - EXPLICIT_BUDGET
+        if excess <= 0 or room <= 0:
+            return answer
+        room -= excess
+
+
+def _with_cuts(detail: TrialDetail, cuts: list[Cut]) -> TrialDetail:
+    if cuts:
+        detail.truncated, detail.cuts = True, cuts
+    return detail
 
 
 def _page_tags(value: dict[str, Any]) -> Iterable[str]:
@@ -180,4 +235,6 @@ def _page_tags(value: dict[str, Any]) -> Iterable[str]:
 
 
 def _record_tags(value: dict[str, Any]) -> Iterable[str]:
-    return [v for v in (value.get("nct_id"), value.get("requested_id")) if v]
+    """The ids of a cached record (``{"record": {...}, "cuts": [...]}``) or sections payload."""
+    ids = value.get("record", value)
+    return [v for v in (ids.get("nct_id"), ids.get("requested_id")) if v]

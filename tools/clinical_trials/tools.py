@@ -2,19 +2,20 @@
 
 Each takes ``ctx`` first: an MCP request's Context (the service is then the lifespan state's
 ``services.trials``) or the process's Services (warming, tests); see :mod:`tools.registry`.
-``TOOLS`` lists them, in the order they are published.
+``TOOLS`` lists them, in the order they are published. Only search_trials describes the
+shared filters; the others publish them bare and say "filters as in search_trials".
 """
 
 from __future__ import annotations
 
-from tools.clinical_trials.models import (
-    MutationBatchResult,
-    MutationSearchResult,
-    NctId,
-    TrialCount,
-    TrialSearchResult,
-)
+from tools.clinical_trials.models import MutationBatchResult, MutationSearchResult, TrialCount, TrialSearchResult
 from tools.clinical_trials.params import (
+    BareNear,
+    BarePageSize,
+    BarePageToken,
+    BarePhases,
+    BareStatuses,
+    BareText,
     BatchPageSize,
     Condition,
     InterventionText,
@@ -22,13 +23,16 @@ from tools.clinical_trials.params import (
     Mutation,
     Mutations,
     NearPoint,
+    Offset,
     PageSize,
     PageToken,
+    Path,
     Phases,
     Sections,
     Sponsor,
     Statuses,
     Terms,
+    TrialId,
     build_criteria,
 )
 from tools.clinical_trials.record_models import TrialDetail
@@ -49,15 +53,9 @@ async def search_trials(
     page_size: PageSize = 10,
     page_token: PageToken = None,
 ) -> TrialSearchResult:
-    """Search ClinicalTrials.gov for clinical trials.
-
-    Give at least one criterion; all given criteria must match. Returns compact trials
-    (NCT id, title, status, phases, conditions, interventions, sponsor, enrollment, start
-    and completion dates, number of sites with the nearest or first few, link), the total
-    count (first page only), next_page_token when more pages exist, and cache metadata
-    (hit, tier, age_seconds, stale). Use get_trial for one trial's details and
-    count_trials when only the number matters.
-    """
+    """Search ClinicalTrials.gov; give at least one filter, all must match. Returns compact
+    trials (id, title, status, phases, conditions, sponsor, dates, a few sites, url),
+    total_count on the first page, next_page_token. Details: get_trial."""
     criteria = build_criteria(
         condition=condition,
         terms=terms,
@@ -72,42 +70,33 @@ async def search_trials(
 
 
 @domain_tool()
-async def get_trial(ctx: ToolContext, nct_id: NctId, sections: Sections = None) -> TrialDetail:
-    """Details of one clinical trial by its NCT id (e.g. NCT04280705).
-
-    Returns a compact record: identification, status and dates, sponsor, conditions,
-    design and phases, arms and interventions, eligibility split into inclusion and
-    exclusion criteria lists plus sex and ages, sites (recruiting first, limited, with
-    the total), central contacts, primary and secondary outcomes, and whether results
-    are posted. Ask for full upstream `sections` (e.g. ['results']) when the compact
-    record is not enough. An old (alias) id is followed to the current trial.
-    """
-    return await services_of(ctx).trials.get_trial(nct_id, sections or ())
+async def get_trial(
+    ctx: ToolContext, nct_id: TrialId, sections: Sections = None, path: Path = None, offset: Offset = None
+) -> TrialDetail:
+    """One trial's compact record (status, dates, design, arms, eligibility, sites, contacts,
+    outcomes, has_results). Full upstream data: sections, or path for one part; a cut's next
+    gives the rest."""
+    return await services_of(ctx).trials.get_trial(nct_id, sections or (), path, offset)
 
 
 @domain_tool()
 async def search_trials_by_mutation(
     ctx: ToolContext,
     mutation: Mutation,
-    condition: Condition = None,
-    terms: Terms = None,
-    intervention: InterventionText = None,
-    location: LocationText = None,
-    near: NearPoint = None,
-    statuses: Statuses = None,
-    phases: Phases = None,
-    sponsor: Sponsor = None,
-    page_size: PageSize = 10,
-    page_token: PageToken = None,
+    condition: BareText = None,
+    terms: BareText = None,
+    intervention: BareText = None,
+    location: BareText = None,
+    near: BareNear = None,
+    statuses: BareStatuses = None,
+    phases: BarePhases = None,
+    sponsor: BareText = None,
+    page_size: BarePageSize = 10,
+    page_token: BarePageToken = None,
 ) -> MutationSearchResult:
-    """Find trials for patients with a gene mutation, e.g. 'EGFR L858R'.
-
-    Searches the phrase in eligibility criteria, titles, summary and keywords (plus the
-    optional filters, as in search_trials), then reads each trial's eligibility text.
-    Trials that name the mutation only under exclusion criteria (its carriers cannot
-    join) are not matches: they are counted and listed in `excluded`. Each match says
-    where the mutation was found (inclusion, title, summary, ...) with an excerpt.
-    """
+    """Trials for carriers of a gene mutation (filters and paging as in search_trials). Each
+    match says where the mutation is named, with an excerpt; trials naming it only in
+    exclusion criteria are listed apart in excluded."""
     criteria = build_criteria(
         condition=condition,
         terms=terms,
@@ -126,22 +115,19 @@ async def search_trials_by_mutation(
 async def search_trials_for_mutations(
     ctx: ToolContext,
     mutations: Mutations,
-    condition: Condition = None,
-    terms: Terms = None,
-    intervention: InterventionText = None,
-    location: LocationText = None,
-    near: NearPoint = None,
-    statuses: Statuses = None,
-    phases: Phases = None,
-    sponsor: Sponsor = None,
+    condition: BareText = None,
+    terms: BareText = None,
+    intervention: BareText = None,
+    location: BareText = None,
+    near: BareNear = None,
+    statuses: BareStatuses = None,
+    phases: BarePhases = None,
+    sponsor: BareText = None,
     page_size: BatchPageSize = 5,
 ) -> MutationBatchResult:
-    """Run search_trials_by_mutation for up to 20 mutations at once (first page each).
-
-    The searches run concurrently (a few at a time) and progress is reported as each
-    finishes. Returns one entry per mutation, in the order given: its result, or an
-    error saying why that one failed (the others are still returned).
-    """
+    """search_trials_by_mutation for up to 20 mutations, first page each (filters as in
+    search_trials). One entry per mutation: result or error; page on with
+    search_trials_by_mutation."""
     criteria = build_criteria(
         condition=condition,
         terms=terms,
@@ -159,17 +145,16 @@ async def search_trials_for_mutations(
 @domain_tool()
 async def count_trials(
     ctx: ToolContext,
-    condition: Condition = None,
-    terms: Terms = None,
-    intervention: InterventionText = None,
-    location: LocationText = None,
-    near: NearPoint = None,
-    statuses: Statuses = None,
-    phases: Phases = None,
-    sponsor: Sponsor = None,
+    condition: BareText = None,
+    terms: BareText = None,
+    intervention: BareText = None,
+    location: BareText = None,
+    near: BareNear = None,
+    statuses: BareStatuses = None,
+    phases: BarePhases = None,
+    sponsor: BareText = None,
 ) -> TrialCount:
-    """Count ClinicalTrials.gov trials matching the criteria (same criteria as
-    search_trials; at least one). Returns total_count and cache metadata."""
+    """How many trials match (filters as in search_trials; at least one)."""
     criteria = build_criteria(
         condition=condition,
         terms=terms,

@@ -10,9 +10,11 @@ import pytest
 
 from cache.policy import CacheMeta
 from tests.support.fixtures import fixtures_dir, load_json
+from tools.budget import RECORD_BUDGET
 from tools.clinical_trials.compact import compact_record, compact_trial, raw_sections
 from tools.clinical_trials.models import Near, TrialSearchResult
-from tools.clinical_trials.record_models import TrialDetail
+from tools.clinical_trials.record_fit import fit_record
+from tools.clinical_trials.record_models import TrialDetail, TrialRecord
 from tools.freshness import CacheInfo
 
 SINGLE = sorted(
@@ -37,6 +39,19 @@ def size(model: Any) -> int:
     return len(orjson.dumps(model.model_dump(mode="json", by_alias=True)))
 
 
+def record_of(study: dict[str, Any]) -> TrialRecord:
+    return compact_record(study, max_sites=10, max_criteria_chars=6000)[0]
+
+
+def answer_of(study: dict[str, Any]) -> TrialDetail:
+    """The get_trial answer for ``study`` as the service builds it: the record fitted to its budget."""
+    fitted = fit_record(*compact_record(study, max_sites=10, max_criteria_chars=6000), RECORD_BUDGET)
+    detail = TrialDetail(trial=TrialRecord.model_validate(fitted.record), cache=CACHE)
+    if fitted.cuts:
+        detail.truncated, detail.cuts = True, fitted.cuts
+    return detail
+
+
 def test_fixture_lists_are_complete() -> None:
     assert len(SINGLE) == 9 and len(PAGES) == 8
 
@@ -45,17 +60,17 @@ def test_fixture_lists_are_complete() -> None:
 def test_every_recorded_study_parses(name: str) -> None:
     for study in studies_of(name):
         nct = study["protocolSection"]["identificationModule"]["nctId"]
-        record = compact_record(study, max_sites=10, max_criteria_chars=6000)
+        detail = answer_of(study)
+        record = detail.trial
         trial = compact_trial(study, site_limit=3)
-        assert record.nct_id == trial.nct_id == nct
+        assert record is not None and record.nct_id == trial.nct_id == nct
         assert trial.url == f"https://clinicaltrials.gov/study/{nct}"
         assert record.title == study["protocolSection"]["identificationModule"]["briefTitle"]
-        detail = TrialDetail(trial=record, cache=CACHE)
-        assert size(detail) < 16_000
+        assert size(detail) <= RECORD_BUDGET
 
 
 def test_record_with_results_and_many_sites() -> None:
-    record = compact_record(actt(), max_sites=10, max_criteria_chars=6000)
+    record = record_of(actt())
     assert record.has_results is True
     assert record.status == "COMPLETED" and record.phases == ["PHASE3"] and record.enrollment == 1062
     assert record.locations.total == 60 and len(record.locations.shown) == 10
@@ -63,23 +78,28 @@ def test_record_with_results_and_many_sites() -> None:
     assert record.primary_outcomes[0].measure == "Time to Recovery"
     assert record.eligibility is not None and len(record.eligibility.exclusion) == 5
     assert record.eligibility.sex == "ALL" and record.eligibility.minimum_age == "18 Years"
-    dupilumab = compact_record(studies_of("aact_study_nct02210780.json")[0], 10, 6000)
+    dupilumab = record_of(studies_of("aact_study_nct02210780.json")[0])
     assert dupilumab.has_results is True and dupilumab.locations.total == 42
 
 
-def test_a_record_with_hundreds_of_sites_stays_under_16_kb() -> None:
+def test_a_record_with_hundreds_of_sites_stays_within_budget_and_says_so() -> None:
     study = copy.deepcopy(actt())
     module = study["protocolSection"]["contactsLocationsModule"]
     sites = module["locations"]
     module["locations"] = [dict(site, status="COMPLETED") for site in sites * 3] + [dict(sites[5], status="RECRUITING")]
-    record = compact_record(study, max_sites=10, max_criteria_chars=6000)
-    assert record.locations.total == 181 and record.locations.recruiting == 1
+    detail = answer_of(study)
+    record = detail.trial
+    assert record is not None and record.locations.total == 181 and record.locations.recruiting == 1
     assert record.locations.shown[0].status == "RECRUITING"  # recruiting sites first
-    assert size(TrialDetail(trial=record, cache=CACHE)) < 16_000
+    assert size(detail) <= RECORD_BUDGET
+    cut = {c.list: c for c in detail.cuts or []}["trial.locations.shown"]
+    assert (cut.returned, cut.dropped) == (10, 171)
+    # Shown reordered (recruiting first), so the rest is the whole upstream list, in its order.
+    assert cut.next == {"path": "protocolSection.contactsLocationsModule.locations"}
 
 
 def test_central_contacts_and_site_order_of_a_not_yet_recruiting_study() -> None:
-    record = compact_record(studies_of("aact_study_nct06171568.json")[0], 10, 6000)
+    record = record_of(studies_of("aact_study_nct06171568.json")[0])
     assert record.status == "NOT_YET_RECRUITING"
     assert record.contacts and record.contacts[0].name
     assert record.has_results is False

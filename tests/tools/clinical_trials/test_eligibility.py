@@ -17,7 +17,7 @@ def test_recorded_text_splits_at_the_exclusion_heading() -> None:
     assert len(lists.inclusion) == 12 and len(lists.exclusion) == 26
     assert lists.exclusion[1] == "Patients with EGFR L858R mutation, EGFR 19DEL mutation or EGFR T790M positive;"
     assert not any("L858R" in item for item in lists.inclusion)
-    assert lists.truncated is False
+    assert (lists.inclusion_total, lists.exclusion_total) == (12, 26)
 
 
 def test_a_stray_indented_heading_inside_an_inclusion_item_does_not_split() -> None:
@@ -64,11 +64,11 @@ def test_a_criterion_that_merely_mentions_exclusion_is_not_a_heading() -> None:
     assert items(parts.exclusion or "") == ["None"]
 
 
-def test_lists_are_limited_and_flagged_truncated() -> None:
+def test_lists_are_limited_and_count_all_items() -> None:
     text = "Inclusion Criteria:\n" + "\n".join(f"* inclusion item {i} " + "x" * 200 for i in range(40))
     text += "\nExclusion Criteria:\n" + "\n".join(f"* exclusion item {i} " + "y" * 200 for i in range(5))
     lists = criteria_lists(text, 3000)
-    assert lists.truncated is True
+    assert (lists.inclusion_total, lists.exclusion_total) == (40, 5) and len(lists.inclusion) < 40
     assert len(lists.exclusion) == 5  # the short side keeps everything
     assert sum(map(len, lists.inclusion + lists.exclusion)) <= 3000
     assert lists.inclusion[-1].endswith("…")
@@ -77,4 +77,4 @@ def test_lists_are_limited_and_flagged_truncated() -> None:
 def test_unescape_and_empty_text() -> None:
     assert unescape(r"\>/= 72 hours \[x\] a\_b") == ">/= 72 hours [x] a_b"
     empty = criteria_lists(None, 100)
-    assert (empty.inclusion, empty.exclusion, empty.truncated) == ([], [], False)
+    assert empty == criteria_lists("", 100) and (empty.inclusion, empty.exclusion, empty.inclusion_total) == ([], [], 0)

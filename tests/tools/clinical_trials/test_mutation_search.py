@@ -14,8 +14,10 @@ from tests.support.fixtures import load_json
 from tests.support.recorded_upstream import RecordedUpstream, ctgov_upstream
 from tests.support.replay_routes import Reply, Route
 from tests.support.trials import BASE_URL, build_client, build_service, synthetic_mutation_page
+from tools.budget import RECORD_BUDGET, json_size
 from tools.clinical_trials.config import TrialsConfig
 from tools.clinical_trials.models import Criteria
+from tools.clinical_trials.paging import encode_token
 from tools.clinical_trials.service import TrialsService
 from tools.errors import InvalidInput
 from tools.http.config import HttpPolicy
@@ -134,8 +136,15 @@ async def test_the_batch_runs_a_bounded_number_at_once_and_reports_progress(
     assert peak == 5
     assert [item.mutation for item in result.results] == mutations and result.succeeded == 20
     assert [p[0] for p in progress] == list(range(1, 21)) and {p[1] for p in progress} == {20}
-    first = result.results[0].result
-    assert first is not None and first.matches[0].found_in == ["inclusion", "title"]
+    # 20 one-trial pages do not all fit RECORD_BUDGET: each result shows what fits, its cut says the rest.
+    assert json_size(result) <= RECORD_BUDGET
+    shown = [item.result for item in result.results if item.result is not None and item.result.matches]
+    assert shown and shown[0].matches[0].found_in == ["inclusion", "title"]
+    for item in result.results:
+        assert item.result is not None
+        if not item.result.matches:
+            assert item.result.truncated and item.result.cuts
+            assert item.result.cuts[0].next == {"mutation": item.mutation, "page_token": encode_token(None, 0)}
 
 
 async def test_one_failing_mutation_never_loses_the_others(cache: TieredCache, clock: ManualClock) -> None:

@@ -1,0 +1,106 @@
+"""The trial tools' agent contract through the whole product: build_server + the replay upstream.
+
+Bounded answers whose cuts really continue, forgiving values with did-you-mean errors, and a
+lean catalog for the five trial tools.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from mcp import Client
+
+from server.app import build_server
+from server.settings import Settings
+from tests.support.fixtures import load_json
+from tests.support.replay import ReplayServer
+from tools.budget import EXPLICIT_BUDGET, RECORD_BUDGET
+
+TRIAL_TOOLS = ("search_trials", "get_trial", "search_trials_by_mutation", "search_trials_for_mutations", "count_trials")
+CATALOG_BUDGET = 5_000
+
+
+def settings_for(replay: ReplayServer, tmp_path: Path) -> Settings:
+    return Settings(
+        _env_file=None,
+        sqlite_path=str(tmp_path / "cache.sqlite3"),
+        ctgov_base_url=replay.base_url("ctgov"),
+        upstreams={"ctgov_rate": "1000/1"},
+    )
+
+
+def size(value: Any) -> int:
+    return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
+
+
+def text_of(result: Any) -> str:
+    return " ".join(getattr(block, "text", "") for block in result.content)
+
+
+async def test_trial_answers_are_bounded_and_their_cuts_continue(replay: ReplayServer, tmp_path: Path) -> None:
+    results = load_json("ctgov/biomcp_studies_page_nct04280705_with_results.json")["studies"][0]["resultsSection"]
+    async with Client(build_server(settings_for(replay, tmp_path))) as client:
+        record = await client.call_tool("get_trial", {"nct_id": "4280705"})
+        full = await client.call_tool("get_trial", {"nct_id": "nct04280705", "sections": ["results"]})
+        assert not full.is_error, full.content
+        cut = next(c for c in full.structured_content["cuts"] if c["list"].startswith("resultsSection."))
+        rest = await client.call_tool("get_trial", {"nct_id": "NCT04280705", "sections": ["results"], **cut["next"]})
+    assert not record.is_error, record.content
+    data = record.structured_content
+    assert data["trial"]["nct_id"] == "NCT04280705" and size(data) <= RECORD_BUDGET
+    assert {c["list"] for c in data["cuts"]} >= {"trial.secondary_outcomes", "trial.locations.shown"}
+    assert size(full.structured_content) <= EXPLICIT_BUDGET and full.structured_content["truncated"] is True
+    whole: Any = {"resultsSection": results}
+    for key in cut["list"].split("."):
+        whole = whole[key]
+    shown = full.structured_content["sections"]["results"]
+    for key in cut["list"].split(".")[1:]:
+        shown = shown[key]
+    assert shown == whole[: cut["returned"]]
+    assert (
+        rest.structured_content["part"][: len(whole) - cut["returned"]]
+        == whole[cut["returned"] :][: len(rest.structured_content["part"])]
+    )
+    assert rest.structured_content["path"] == cut["list"] and size(rest.structured_content) <= EXPLICIT_BUDGET
+
+
+async def test_forgiving_values_and_clear_refusals(replay: ReplayServer, tmp_path: Path) -> None:
+    async with Client(build_server(settings_for(replay, tmp_path))) as client:
+        found = await client.call_tool(
+            "search_trials", {"condition": "melanoma", "statuses": "Recruiting", "page_size": 3}
+        )
+        typo = await client.call_tool("search_trials", {"condition": "melanoma", "statuses": ["RECRUITNG"]})
+        phase = await client.call_tool("count_trials", {"condition": "melanoma", "phases": ["phase 5"]})
+        bad_id = await client.call_tool("get_trial", {"nct_id": "NCT123"})
+        bad_path = await client.call_tool(
+            "get_trial", {"nct_id": "NCT04280705", "path": "resultsSection.adverseEvents"}
+        )
+        bad_token = await client.call_tool("search_trials", {"condition": "melanoma", "page_token": "garbage"})
+    assert not found.is_error, found.content
+    assert found.structured_content["total_count"] == 480 and found.structured_content["cache"]["hit"] is False
+    assert "statuses" in text_of(typo) and "did you mean 'RECRUITING'?" in text_of(typo)
+    assert "phases" in text_of(phase) and "unknown phase 'phase 5'" in text_of(phase)
+    assert "nct_id" in text_of(bad_id) and "expected 'NCT' and 8 digits" in text_of(bad_id)
+    assert "'path'" in text_of(bad_path) and "adverseEventsModule" in text_of(bad_path)
+    assert "'page_token'" in text_of(bad_token) and "pass next_page_token" in text_of(bad_token)
+
+
+async def test_the_trial_catalog_is_lean_and_honest(replay: ReplayServer, tmp_path: Path) -> None:
+    async with Client(build_server(settings_for(replay, tmp_path))) as client:
+        tools = {tool.name: tool for tool in (await client.list_tools()).tools}
+    visible = {
+        name: size({"name": name, "description": tools[name].description, "inputSchema": tools[name].input_schema})
+        for name in TRIAL_TOOLS
+    }
+    assert sum(visible.values()) <= CATALOG_BUDGET, visible
+    for name in TRIAL_TOOLS:
+        schema = json.dumps(tools[name].input_schema)
+        assert '"anyOf"' not in schema and '"default": null' not in schema and "$defs" not in schema, name
+        if name not in ("search_trials", "get_trial"):
+            assert "description" not in tools[name].input_schema["properties"]["condition"]
+            assert "filters" in (tools[name].description or "") and "search_trials" in (tools[name].description or "")
+    assert "description" in tools["search_trials"].input_schema["properties"]["statuses"]
+    assert tools["get_trial"].input_schema["required"] == ["nct_id"]
+    assert {"path", "offset", "sections"} <= set(tools["get_trial"].input_schema["properties"])

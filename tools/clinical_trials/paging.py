@@ -1,0 +1,105 @@
+"""Page tokens and page windows: a search page cut to the size budget continues exactly after
+its last trial.
+
+The ``page_token`` an agent gets (``next_page_token``, a cut's ``next``) is opaque: it encodes
+the upstream token of a page (None: the first) and the index of the first trial to show in it.
+A cut page's continuation reads the same upstream page again (cached: no request) from the
+offset; a page shown to its end continues with the upstream's next token at offset 0. So
+following the tokens shows every trial once.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import orjson
+
+from tools.budget import Cut, json_size
+from tools.errors import InvalidInput
+
+T = TypeVar("T")
+
+CUT_ROOM = 300
+"""Bytes kept in a page's budget for ``truncated`` and a Cut."""
+
+_PREFIX = "t1."
+_MALFORMED = "not a token this tool returned; pass next_page_token (or a cut's next page_token) unchanged"
+
+
+def encode_token(upstream: str | None, offset: int) -> str:
+    """The opaque page_token for ``upstream``'s page from item ``offset`` on."""
+    raw = orjson.dumps([upstream, offset])
+    return _PREFIX + base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_token(token: str | None) -> tuple[str | None, int]:
+    """(upstream token or None, offset); InvalidInput naming page_token when malformed."""
+    if token is None:
+        return None, 0
+    if not token.startswith(_PREFIX):
+        raise InvalidInput("page_token", _MALFORMED)
+    body = token[len(_PREFIX) :]
+    try:
+        value = orjson.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+    except (binascii.Error, ValueError):
+        raise InvalidInput("page_token", _MALFORMED) from None
+    match value:
+        case [str() | None as upstream, int() as offset] if offset >= 0:
+            return upstream, offset
+    raise InvalidInput("page_token", _MALFORMED)
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """What of an upstream page to show: ``count`` items from ``offset``, ``dropped`` left on
+    the page, and the token of what follows (None on the last page)."""
+
+    offset: int
+    count: int
+    dropped: int
+    next_token: str | None
+
+    @property
+    def first(self) -> bool:
+        return self.offset == 0
+
+
+def window(
+    items: Sequence[Any],
+    upstream: str | None,
+    offset: int,
+    upstream_next: str | None,
+    room: int,
+    *,
+    reserve: int = CUT_ROOM,
+    at_least_one: bool = True,
+) -> Window:
+    """The items from ``offset`` on: all when they fit in ``room`` bytes (a comma between items
+    counted), else those that fit in ``room - reserve`` (the cut's own bytes) and at least one
+    with ``at_least_one``, so paging always moves on."""
+    if offset > len(items):
+        raise InvalidInput("page_token", f"points past its page ({len(items)} trials); start again without it")
+    rest = items[offset:]
+    sizes = [json_size(item) for item in rest]
+    count, used = 0, 0
+    if sum(sizes) + len(sizes) - 1 > room:
+        for size in sizes:
+            used += size + (1 if count else 0)
+            if used > room - reserve and (count or not at_least_one):
+                break
+            count += 1
+    else:
+        count = len(rest)
+    dropped = len(rest) - count
+    if dropped:
+        return Window(offset, count, dropped, encode_token(upstream, offset + count))
+    return Window(offset, count, 0, encode_token(upstream_next, 0) if upstream_next else None)
+
+
+def page_cut(name: str, returned: int, dropped: int, token: str | None, **same: str) -> Cut:
+    """The Cut of a page list continuing with ``token`` (``same``: arguments the call must repeat)."""
+    return Cut(list=name, returned=returned, dropped=dropped, next={**same, "page_token": token})

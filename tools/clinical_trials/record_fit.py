@@ -1,0 +1,86 @@
+"""Fitting a compact trial record into its byte budget, declaring every list it cuts.
+
+A few lists are limited by default (keywords, outcomes: :data:`CAPS`; sites and eligibility
+items are limited when the record is built); then, while the answer is over budget, the list
+costing the most bytes is cut to a prefix. Each cut list gets a :class:`~tools.budget.Cut`
+whose ``next`` is the get_trial ``path`` of the same list upstream: with ``offset`` when the
+record lists the upstream items in their order (the rest starts right after), without when it
+does not (sites are reordered, criteria are split from one text): then the whole list or text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from tools.budget import Cut, json_size
+from tools.clinical_trials.record_models import RecordPayload, TrialRecord
+from tools.shrink import select, shrink
+
+_ARMS = "protocolSection.armsInterventionsModule"
+_CRITERIA = "protocolSection.eligibilityModule.eligibilityCriteria"
+_OUTCOMES = "protocolSection.outcomesModule"
+
+#: Record list (dotted, inside ``trial``) -> (upstream path, whether the items keep upstream order).
+UPSTREAM: dict[str, tuple[str, bool]] = {
+    "collaborators": ("protocolSection.sponsorCollaboratorsModule.collaborators", True),
+    "conditions": ("protocolSection.conditionsModule.conditions", True),
+    "keywords": ("protocolSection.conditionsModule.keywords", True),
+    "arms": (f"{_ARMS}.armGroups", True),
+    "interventions": (f"{_ARMS}.interventions", True),
+    "eligibility.inclusion": (_CRITERIA, False),
+    "eligibility.exclusion": (_CRITERIA, False),
+    "locations.shown": ("protocolSection.contactsLocationsModule.locations", False),
+    "contacts": ("protocolSection.contactsLocationsModule.centralContacts", True),
+    "primary_outcomes": (f"{_OUTCOMES}.primaryOutcomes", True),
+    "secondary_outcomes": (f"{_OUTCOMES}.secondaryOutcomes", True),
+}
+
+#: Lists limited by default (the rest is one call away).
+CAPS = {"keywords": 15, "primary_outcomes": 10, "secondary_outcomes": 10}
+
+#: Bytes kept for what surrounds the record in a get_trial answer (cache metadata, keys).
+ENVELOPE = 512
+
+
+def fit_record(record: TrialRecord, totals: Mapping[str, int], budget: int) -> RecordPayload:
+    """``record`` with its lists limited so that a get_trial answer holding it and its cuts
+    fits ``budget``; ``totals`` gives the upstream item count of lists limited already."""
+    full = record.model_dump(mode="json")
+    room = budget - ENVELOPE
+    while True:
+        payload = _fit(full, totals, room)
+        excess = json_size(payload.record) + json_size(payload.cuts) + ENVELOPE - budget
+        if excess <= 0 or room <= 0:
+            return payload
+        room -= excess
+
+
+def _fit(full: dict[str, Any], given: Mapping[str, int], room: int) -> RecordPayload:
+    data: dict[str, Any] = {**full}
+    totals = dict(given)
+    for name in UPSTREAM:
+        items = _list(full, name)
+        if items is not None:
+            totals.setdefault(name, len(items))
+    for name, cap in CAPS.items():
+        if len(full.get(name) or []) > cap:
+            data[name] = full[name][:cap]
+    data, _ = shrink(data, room, can_cut=UPSTREAM.__contains__)
+    cuts = []
+    for name, (path, ordered) in UPSTREAM.items():
+        shown = _list(data, name)
+        returned = len(shown) if shown is not None else 0
+        total = totals.get(name, returned)
+        if returned < total:
+            step: dict[str, Any] = {"path": path, "offset": returned} if ordered else {"path": path}
+            cuts.append(Cut(list=f"trial.{name}", returned=returned, dropped=total - returned, next=step))
+    return RecordPayload(record=data, cuts=cuts)
+
+
+def _list(data: dict[str, Any], name: str) -> list[Any] | None:
+    try:
+        found = select(data, name)
+    except ValueError:
+        return None
+    return found if isinstance(found, list) else None
