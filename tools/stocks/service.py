@@ -211,6 +211,8 @@ class StocksService:
         def window(day: date) -> tuple[date, date]:
             return months_back(day.replace(day=1), months - 1), day
 
+        if end is not None and end < self._earliest(item):
+            raise InvalidInput("end_date", f"Taiwan daily bars start on {self.config.taiwan_earliest.isoformat()}")
         if end is not None and end < self._today(item):  # as of a past day: the month entries
             first, last = window(end)
             bars, resolved_market = await self._bars(item, max(first, self._earliest(item)), last)
