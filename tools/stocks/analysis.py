@@ -28,7 +28,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from tools.stocks.models import DailyBar, DaySignal, MovingAverages, PivotGate, RuleFiring, Signal
+from tools.stocks.analysis_models import DaySignal, MovingAverages, PivotGate, RuleFiring, Signal
+from tools.stocks.models import DailyBar
 
 MA_WINDOWS = (5, 10, 20, 60)
 GATE_DAYS = 5
@@ -43,17 +44,6 @@ Evidence = dict[str, Decimal | int]
 """The numbers a rule compared, by name."""
 Rules = dict[str, tuple[bool, Evidence]]
 """Whether each rule held on a day, with its evidence."""
-
-_MEANING = {
-    "buy_1": "volume up and close above open (量大收紅)",
-    "buy_2": "volume down and close above the previous open (量縮價不跌)",
-    "buy_3": "3-day average turns up (三日均價由下往上)",
-    "buy_4": "3-day average above 6-day average (三日均價大於六日均價)",
-    "sell_1": "volume up and close below open (量大收黑)",
-    "sell_2": "volume down and close below the previous open (量縮價跌)",
-    "sell_3": "3-day average turns down (三日均價由上往下)",
-    "sell_4": "3-day average below 6-day average (三日均價小於六日均價)",
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +111,7 @@ def _day(series: _Series, d: int) -> DaySignal:
         close=float(series.close[d]),
         ma3=_out(ma3[0]),
         ma6=_out(ma6),
+        bias=[_out(value) for value in bias],
         signal=signal,
         buy_rules=buys,
         sell_rules=sells,
@@ -168,7 +159,7 @@ def _ma3_turn(ma3: list[Decimal]) -> Evidence:
 
 def _fired(rules: Rules) -> list[RuleFiring]:
     return [
-        RuleFiring(rule=name, meaning=_MEANING[name], data={key: _out(value) for key, value in data.items()})
+        RuleFiring(rule=name, data={key: _out(value) for key, value in data.items()})
         for name, (held, data) in rules.items()
         if held
     ]
@@ -181,16 +172,7 @@ def _gate(bias: list[Decimal], *, buy: bool) -> PivotGate:
     days_ago = len(bias) - 1 - position
     one_side = all(value < 0 for value in bias) if buy else all(value > 0 for value in bias)
     passed = one_side and days_ago in (1, 2)
-    word, side = ("trough", "negative") if buy else ("peak", "positive")
-    return PivotGate(
-        passed=passed,
-        bias=[_out(value) for value in bias],
-        pivot_days_ago=days_ago,
-        explanation=(
-            f"MA3-MA6 {'is' if one_side else 'is not'} {side} on all 5 days; its {word} was "
-            f"{days_ago} day(s) ago (needs 1 or 2)"
-        ),
-    )
+    return PivotGate(passed=passed, pivot_days_ago=days_ago)
 
 
 def _out(value: Decimal | int) -> float:

@@ -12,6 +12,8 @@ from datetime import date
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from tools.budget import EXPLICIT_BUDGET, RECORD_BUDGET
+from tools.stocks.paging import ENVELOPE
 from tools.stocks.sessions import TradingHours
 
 DAY = 86_400.0
@@ -53,6 +55,10 @@ class StocksConfig(BaseModel):
       limiter still spaces the requests).
     - ``analysis_months``: months of history analyze_stock reads (MA60 needs ~3 months).
     - ``taiwan_earliest``: first date TWSE serves daily bars for.
+    - ``record_budget``, ``explicit_budget``: answer sizes (:mod:`tools.budget`; a history with
+      no dates is a record, one with a period or dates an explicit ask); ``history_max_months``:
+      the most Taiwan months one history answer fetches (the rest is cut, see
+      :mod:`tools.stocks.paging`).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -70,3 +76,6 @@ class StocksConfig(BaseModel):
     signal_days: int = 10
     taiwan_earliest: date = date(2010, 1, 4)
     hours: TradingHours = Field(default_factory=TradingHours)
+    record_budget: int = Field(RECORD_BUDGET, gt=ENVELOPE)
+    explicit_budget: int = Field(EXPLICIT_BUDGET, gt=ENVELOPE)
+    history_max_months: int = Field(24, ge=1)

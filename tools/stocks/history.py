@@ -19,6 +19,7 @@ from typing import Any, Protocol
 from cache import CacheMeta, CachePolicy, TieredCache, make_key
 from tools.stocks.config import StocksConfig
 from tools.stocks.models import DailyBar, Market, MonthBars
+from tools.stocks.progress import Progress, Steps
 from tools.stocks.tpex import TpexDaily
 from tools.stocks.twse import TwseDaily
 from tools.stocks.yahoo import YahooChart, daily_bars
@@ -86,15 +87,23 @@ class HistoryDesk:
         result = await self._cache.get_or_fetch(key, load, self.month_policy(code, year, month))
         return MonthBars.model_validate(result.value), result.meta
 
-    async def taiwan(self, market: Market, code: str, start: date, end: date) -> Bars:
-        """Bars of ``code`` from ``start`` to ``end`` inclusive, months fetched concurrently."""
+    async def taiwan(
+        self, market: Market, code: str, start: date, end: date, on_progress: Progress | None = None
+    ) -> Bars:
+        """Bars of ``code`` from ``start`` to ``end`` inclusive, months fetched concurrently;
+        ``on_progress`` hears of each month as it is read (total: the months of the range)."""
         gate = asyncio.Semaphore(self._config.month_concurrency)
+        wanted = months_between(start, end)
+        steps = Steps(on_progress, len(wanted))
 
         async def one(year: int, month: int) -> tuple[MonthBars, CacheMeta]:
             async with gate:
-                return await self.month(market, code, year, month)
+                found = await self.month(market, code, year, month)
+            told = "cached" if found[1].hit else f"{len(found[0].bars)} bars"
+            await steps.step(f"{code} {year:04d}-{month:02d}: {told}")
+            return found
 
-        months = await asyncio.gather(*(one(year, month) for year, month in months_between(start, end)))
+        months = await asyncio.gather(*(one(year, month) for year, month in wanted))
         bars = [bar for month_bars, _ in months for bar in month_bars.bars if start <= bar.date <= end]
         name = next((month_bars.name for month_bars, _ in reversed(months) if month_bars.name), None)
         return Bars(bars=bars, metas=[meta for _, meta in months], name=name, currency="TWD")

@@ -20,7 +20,7 @@ from typing import Any
 
 from tools.http.client import UpstreamClient
 from tools.http.errors import BadPayload
-from tools.stocks.models import IndexQuote, Market, PriceSource, Quote, StockInfo
+from tools.stocks.models import IndexData, Market, PriceSource, QuoteData, StockInfoData
 from tools.stocks.parsing import clean, parse_int, parse_number
 from tools.stocks.sessions import TAIPEI
 
@@ -90,15 +90,15 @@ def entry_code(entry: dict[str, Any]) -> str:
     return clean(entry.get("c")).upper()
 
 
-def to_quote(entry: dict[str, Any]) -> Quote:
-    """A :class:`Quote` from a real entry; a ``"-"`` last trade falls back as documented."""
+def to_quote(entry: dict[str, Any]) -> QuoteData:
+    """A :class:`QuoteData` from a real entry; a ``"-"`` last trade falls back as documented."""
     previous = parse_number(entry.get("y"))
     best_bid, best_ask = _best(entry.get("b")), _best(entry.get("a"))
     price, source = _price(parse_number(entry.get("z")), best_bid, best_ask, previous)
     change, percent = _change(price, previous)
     volume = parse_int(entry.get("v"))
     market = entry_market(entry) or "TWSE"
-    return Quote(
+    return QuoteData(
         symbol=entry_code(entry),
         name=clean(entry.get("n")) or None,
         market=market,
@@ -119,10 +119,10 @@ def to_quote(entry: dict[str, Any]) -> Quote:
     )
 
 
-def to_info(entry: dict[str, Any]) -> StockInfo:
-    """A :class:`StockInfo` from a real entry: names, market, today's limits, previous close."""
+def to_info(entry: dict[str, Any]) -> StockInfoData:
+    """A :class:`StockInfoData` from a real entry: names, market, today's limits, previous close."""
     market = entry_market(entry) or "TWSE"
-    return StockInfo(
+    return StockInfoData(
         symbol=entry_code(entry),
         name=clean(entry.get("n")) or None,
         full_name=clean(entry.get("nf")) or None,
@@ -136,12 +136,12 @@ def to_info(entry: dict[str, Any]) -> StockInfo:
     )
 
 
-def to_index(entry: dict[str, Any]) -> IndexQuote:
-    """An :class:`IndexQuote` from an index entry (``t00`` or ``o00``)."""
+def to_index(entry: dict[str, Any]) -> IndexData:
+    """An :class:`IndexData` from an index entry (``t00`` or ``o00``)."""
     value = parse_number(entry.get("z"))
     previous = parse_number(entry.get("y"))
     change, percent = _change(value, previous)
-    return IndexQuote(
+    return IndexData(
         code=clean(entry.get("c")).lower(),
         name=clean(entry.get("n")) or None,
         market=entry_market(entry) or "TWSE",

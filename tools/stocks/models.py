@@ -1,17 +1,22 @@
 """Pydantic models the stock tools return (and whose JSON form the cache stores).
 
 Every model is plain data: the cache stores ``model.model_dump(mode="json")`` and the service
-rebuilds the model with ``Model.model_validate``. Field descriptions are written for the agent
-that reads the tools' output schema.
+rebuilds the model with ``Model.model_validate``. What a parser builds from an upstream answer
+is the ``...Data`` part; the answer a tool returns adds the ``cache`` freshness the service
+knows (a required field: every data answer says how fresh it is). Results leave out null
+fields (:class:`~tools.compact.Compact`), and whole numbers are written without ``.0``. Field
+descriptions are written for the agent that reads the tools' output schema.
 """
 
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, PlainSerializer, WithJsonSchema
 
+from tools.budget import Cuts, Truncated
+from tools.compact import Compact
 from tools.freshness import CacheInfo
 
 Market = Literal["TWSE", "TPEx", "Yahoo"]
@@ -19,24 +24,39 @@ Market = Literal["TWSE", "TPEx", "Yahoo"]
 
 PriceSource = Literal["last_trade", "bid_ask_mid", "previous_close", "regular_market"]
 
-Signal = Literal["buy", "sell", "none"]
-"""A day's BestFourPoint verdict (see :mod:`tools.stocks.analysis`)."""
+
+def _short(value: float) -> float | int:
+    return int(value) if value.is_integer() else value
 
 
-class DailyBar(BaseModel):
-    """One trading day. Prices are null on a day without trades (a gap)."""
+Number = Annotated[
+    float,
+    PlainSerializer(_short, return_type=Any, when_used="json"),
+    WithJsonSchema({"type": "number"}, mode="serialization"),
+]
+"""A float written as ``2390`` rather than ``2390.0`` in JSON (bars are most of a history's bytes)."""
+
+
+def _not_true(value: bool) -> bool:
+    return not value
+
+
+class DailyBar(Compact):
+    """One trading day. Prices are absent on a day without trades (a gap)."""
 
     date: date
-    open: float | None = None
-    high: float | None = None
-    low: float | None = None
-    close: float | None = None
+    open: Number | None = None
+    high: Number | None = None
+    low: Number | None = None
+    close: Number | None = None
     volume: int | None = Field(None, description="Shares traded (TPEx lots are converted to shares).")
-    turnover: float | None = Field(None, description="Value traded in the currency (TPEx thousands converted).")
+    turnover: Number | None = Field(None, description="Value traded in the currency (TPEx thousands converted).")
     transactions: int | None = Field(None, description="Number of trades, when the exchange reports it.")
-    change: float | None = Field(None, description="Change from the previous close; null when not comparable.")
+    change: Number | None = Field(None, description="Change from the previous close; absent when not comparable.")
     ex_dividend: bool = Field(
-        False, description="True when the exchange marked the change 'X' (ex-dividend/ex-rights: not comparable)."
+        False,
+        exclude_if=_not_true,
+        description="Present (true) when the exchange marked the change 'X' (ex-dividend/ex-rights).",
     )
 
 
@@ -51,46 +71,53 @@ class MonthBars(BaseModel):
     bars: list[DailyBar] = Field(default_factory=list)
 
 
-class PriceHistory(BaseModel):
+class PriceHistory(Compact):
     """Daily bars of one symbol over a date range, oldest first."""
 
     symbol: str
     market: Market
-    currency: str | None
+    currency: str | None = None
     start: date
     end: date
     bars: list[DailyBar]
     months_requested: int = Field(0, description="Exchange months the range covers (TWSE/TPEx only).")
     months_from_cache: int = Field(0, description="How many of those months came from the cache.")
+    truncated: Truncated = None
+    cuts: Cuts = None
     cache: CacheInfo
 
 
-class Quote(BaseModel):
-    """The latest price of one symbol."""
+class QuoteData(Compact):
+    """A quote as read from the upstream (the cached part of :class:`Quote`)."""
 
     symbol: str = Field(description="The symbol as resolved, e.g. '2330' or 'AAPL'.")
     name: str | None = None
     market: Market
     exchange: str | None = Field(None, description="Exchange name as the upstream gives it.")
     currency: str | None = None
-    price: float | None = Field(description="Last trade price, or the fallback named by price_source.")
+    price: Number | None = Field(None, description="Last trade price, or the fallback named by price_source.")
     price_source: PriceSource = Field(
         description=(
             "last_trade: an actual trade; bid_ask_mid: no trade in this tick, midpoint of best bid/ask; "
             "previous_close: no trade and no quotes yet; regular_market: Yahoo's regular-market price."
         )
     )
-    change: float | None = Field(None, description="price - previous_close.")
-    change_percent: float | None = Field(None, description="change as a percentage of previous_close.")
-    open: float | None = None
-    high: float | None = None
-    low: float | None = None
+    change: Number | None = Field(None, description="price - previous_close.")
+    change_percent: Number | None = Field(None, description="change as a percentage of previous_close.")
+    open: Number | None = None
+    high: Number | None = None
+    low: Number | None = None
     volume: int | None = Field(None, description="Shares traded so far today.")
-    previous_close: float | None = None
-    best_bid: float | None = None
-    best_ask: float | None = None
+    previous_close: Number | None = None
+    best_bid: Number | None = None
+    best_ask: Number | None = None
     time: str | None = Field(None, description="Time of the quote, ISO 8601 with the exchange's UTC offset.")
-    cache: CacheInfo | None = None
+
+
+class Quote(QuoteData):
+    """The latest price of one symbol."""
+
+    cache: CacheInfo
 
 
 class SymbolError(BaseModel):
@@ -100,19 +127,21 @@ class SymbolError(BaseModel):
     error: str
 
 
-class QuoteBatch(BaseModel):
+class QuoteBatch(Compact):
     """Quotes for the symbols that could be answered, and an error for each that could not."""
 
     quotes: list[Quote]
     errors: list[SymbolError] = Field(default_factory=list)
+    truncated: Truncated = None
+    cuts: Cuts = None
 
     def failures(self) -> list[str]:
         """'symbol: why' for each symbol without a quote."""
         return [f"{error.symbol}: {error.error}" for error in self.errors]
 
 
-class StockInfo(BaseModel):
-    """What the upstream says about a listed instrument."""
+class StockInfoData(Compact):
+    """What the upstream says about a listed instrument (the cached part of :class:`StockInfo`)."""
 
     symbol: str
     name: str | None = None
@@ -123,91 +152,44 @@ class StockInfo(BaseModel):
     timezone: str | None = None
     instrument_type: str | None = None
     first_trade_date: date | None = None
-    previous_close: float | None = None
-    limit_up: float | None = Field(None, description="Today's price ceiling (Taiwan exchanges).")
-    limit_down: float | None = Field(None, description="Today's price floor (Taiwan exchanges).")
-    fifty_two_week_high: float | None = None
-    fifty_two_week_low: float | None = None
-    cache: CacheInfo | None = None
+    previous_close: Number | None = None
+    limit_up: Number | None = Field(None, description="Today's price ceiling (Taiwan exchanges).")
+    limit_down: Number | None = Field(None, description="Today's price floor (Taiwan exchanges).")
+    fifty_two_week_high: Number | None = None
+    fifty_two_week_low: Number | None = None
 
 
-class IndexQuote(BaseModel):
-    """A market index level."""
+class StockInfo(StockInfoData):
+    """What the upstream says about a listed instrument."""
+
+    cache: CacheInfo
+
+
+class IndexData(Compact):
+    """A market index level as read from MIS (the cached part of :class:`IndexQuote`)."""
 
     code: str = Field(description="MIS code: t00 is TAIEX (TWSE), o00 the TPEx index.")
     name: str | None = None
     market: Market
-    value: float | None
-    previous_close: float | None = None
-    change: float | None = None
-    change_percent: float | None = None
-    open: float | None = None
-    high: float | None = None
-    low: float | None = None
+    value: Number | None = None
+    previous_close: Number | None = None
+    change: Number | None = None
+    change_percent: Number | None = None
+    open: Number | None = None
+    high: Number | None = None
+    low: Number | None = None
     time: str | None = None
 
 
-class MarketOverview(BaseModel):
+class IndexQuote(IndexData):
+    """A market index level."""
+
+    cache: CacheInfo
+
+
+class MarketOverview(Compact):
     """The TAIEX and TPEx index levels and their changes."""
 
     indices: list[IndexQuote]
     trading_now: bool = Field(description="True during the Taipei session (09:00-13:30, Mon-Fri).")
-    cache: CacheInfo | None = None
-
-
-class MovingAverages(BaseModel):
-    """Simple moving averages of the close on the last day; null when fewer days exist."""
-
-    as_of: date
-    close: float
-    ma5: float | None = None
-    ma10: float | None = None
-    ma20: float | None = None
-    ma60: float | None = None
-
-
-class RuleFiring(BaseModel):
-    """One BestFourPoint rule that held on a day, with the numbers it compared."""
-
-    rule: str = Field(description="buy_1..buy_4 or sell_1..sell_4.")
-    meaning: str
-    data: dict[str, float] = Field(description="The values the rule compared (close, open, volume, ma3, ...).")
-
-
-class PivotGate(BaseModel):
-    """The MA3-MA6 pivot condition a buy (or sell) signal also needs."""
-
-    passed: bool
-    bias: list[float] = Field(description="MA3 - MA6 on the last 5 days, oldest first.")
-    pivot_days_ago: int | None = Field(None, description="Days since the trough (buy) or peak (sell) of bias.")
-    explanation: str
-
-
-class DaySignal(BaseModel):
-    """The rules evaluated on one trading day."""
-
-    date: date
-    close: float
-    ma3: float
-    ma6: float
-    signal: Signal = Field(
-        description="buy: buy gate passed and a buy rule fired; sell: likewise for sell; none otherwise."
-    )
-    buy_rules: list[RuleFiring]
-    sell_rules: list[RuleFiring]
-    buy_gate: PivotGate
-    sell_gate: PivotGate
-
-
-class StockAnalysis(BaseModel):
-    """Moving averages and BestFourPoint signals over recent daily bars."""
-
-    symbol: str
-    market: Market
-    as_of: date
-    bars_used: int = Field(description="Trading days with a close, open and volume that the analysis used.")
-    moving_averages: MovingAverages
-    latest_signal: Signal
-    signals: list[DaySignal] = Field(description="One entry per evaluated day, oldest first.")
-    method: str = Field(description="How the signals are computed.")
-    cache: CacheInfo | None = None
+    cache: CacheInfo

@@ -18,10 +18,10 @@ Quote lifetime follows Taipei trading hours (:meth:`TradingHours.quote_ttl`).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from cache import CacheMeta, CachePolicy, CacheResult, Loader, TieredCache, make_key
+from cache import CachePolicy, CacheResult, Loader, TieredCache, make_key
 from tools.freshness import CacheInfo
 from tools.http.errors import UpstreamError
 from tools.stocks.config import StocksConfig
@@ -29,6 +29,8 @@ from tools.stocks.errors import UnknownSymbol
 from tools.stocks.mis import MisRealtime, to_quote
 from tools.stocks.mis_batch import MisBatcher, Ticket
 from tools.stocks.models import Market, Quote, QuoteBatch, SymbolError
+from tools.stocks.paging import bound_quotes
+from tools.stocks.progress import Progress, Steps
 from tools.stocks.symbols import MarketBook, Resolved
 from tools.stocks.yahoo import YahooChart
 from tools.stocks.yahoo import to_quote as yahoo_quote
@@ -66,21 +68,31 @@ class QuoteDesk:
         )
         return CachePolicy(namespace, fresh_ttl=ttl, stale_ttl=ttl + self._config.quote_stale_window)
 
-    async def quotes(self, items: Sequence[Resolved]) -> QuoteBatch:
-        """Quotes in the order asked (duplicates once), errors for the symbols that failed."""
+    async def quotes(self, items: Sequence[Resolved], on_progress: Progress | None = None) -> QuoteBatch:
+        """Quotes in the order asked (duplicates once), errors for the symbols that failed; the
+        first symbols' answers that fit the record budget (:func:`bound_quotes`).
+        ``on_progress`` hears of each symbol as it is answered."""
         unique = list({item.symbol: item for item in items}.values())
         taiwan = [item for item in unique if item.source == "taiwan"]
         yahoo = [item for item in unique if item.source == "yahoo"]
+        steps = Steps(on_progress, len(unique))
+
+        async def told(item: Resolved, answer: Awaitable[Quote | SymbolError]) -> Quote | SymbolError:
+            found = await answer
+            await steps.step(f"{item.symbol}: {'failed' if isinstance(found, SymbolError) else 'quote'}")
+            return found
+
         with self.batcher.expect(item.symbol for item in taiwan) as ticket:
             found = await asyncio.gather(
-                *(self._taiwan_answer(item, ticket) for item in taiwan), *(self._yahoo_one(item) for item in yahoo)
+                *(told(item, self._taiwan_answer(item, ticket)) for item in taiwan),
+                *(told(item, self._yahoo_one(item)) for item in yahoo),
             )
         answers = {item.symbol: answer for item, answer in zip([*taiwan, *yahoo], found, strict=True)}
-        ordered = [answers[item.symbol] for item in unique]
-        return QuoteBatch(
-            quotes=[answer for answer in ordered if isinstance(answer, Quote)],
-            errors=[answer for answer in ordered if isinstance(answer, SymbolError)],
+        symbols = [item.symbol for item in unique]
+        quotes, errors, cuts = bound_quotes(
+            symbols, [answers[symbol] for symbol in symbols], self._config.record_budget
         )
+        return QuoteBatch(quotes=quotes, errors=errors, truncated=True if cuts else None, cuts=cuts or None)
 
     async def taiwan_quote(self, item: Resolved, ticket: Ticket | None = None) -> Quote:
         """The quote of a Taiwan code through the cache; UnknownSymbol when MIS has no entry for
@@ -110,7 +122,7 @@ class QuoteDesk:
             if entry is None:
                 where = f" on {item.market}" if item.market else ""
                 raise UnknownSymbol("mis", item.symbol, f"no realtime entry{where}")
-            return to_quote(entry).model_dump(mode="json", exclude={"cache"})
+            return to_quote(entry).model_dump(mode="json")
 
         return load
 
@@ -123,7 +135,7 @@ class QuoteDesk:
 
         async def load() -> dict[str, Any]:
             chart = await self._yahoo.fetch(item.symbol, range_="1d")
-            return yahoo_quote(chart).model_dump(mode="json", exclude={"cache"})
+            return yahoo_quote(chart).model_dump(mode="json")
 
         try:
             result = await self._cache.get_or_fetch(
@@ -140,5 +152,4 @@ def _fits(hit: CacheResult[Any], item: Resolved) -> bool:
 
 
 def _cached_quote(result: CacheResult[Any]) -> Quote:
-    meta: CacheMeta = result.meta
-    return Quote.model_validate({**result.value, "cache": CacheInfo.from_meta(meta).model_dump()})
+    return Quote.model_validate({**result.value, "cache": CacheInfo.from_meta(result.meta)})

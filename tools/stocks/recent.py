@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 
-from cache import CachePolicy, TieredCache, make_key
+from cache import CacheMeta, CachePolicy, TieredCache, make_key
 from tools.freshness import CacheInfo
 from tools.stocks.config import StocksConfig
 from tools.stocks.history import Bars
@@ -104,7 +104,7 @@ class RecentRanges:
                 "bars": [bar.model_dump(mode="json") for bar in span.bars],
                 "months": span.months,
                 "months_cached": span.months_cached,
-                "cache": span.cache.model_dump(),
+                "metas": [list(meta) for meta in bars.metas],  # how its months were read
             }
 
         explicit = item.market if item.explicit else None
@@ -119,5 +119,14 @@ class RecentRanges:
             bars=[DailyBar.model_validate(bar) for bar in value["bars"]],
             months=value["months"],
             months_cached=value["months"] if meta.hit else value["months_cached"],
-            cache=CacheInfo.from_meta(meta) if meta.hit else CacheInfo.model_validate(value["cache"]),
+            cache=_freshness(meta, value.get("metas")),
         )
+
+
+def _freshness(meta: CacheMeta, months: list[list[Any]] | None) -> CacheInfo:
+    """A range read from its entry: that entry's freshness. One loaded now: that of the month
+    entries it was built from (an answer built from cached months is a hit); a Yahoo range has
+    none, its entry was fetched now."""
+    if meta.hit or not months:
+        return CacheInfo.from_meta(meta)
+    return CacheInfo.combine(CacheMeta(*month) for month in months)

@@ -9,23 +9,28 @@ failure is a ``tools.http.errors.UpstreamError`` (domain ones from ``tools.stock
 
 from __future__ import annotations
 
+import calendar
 import logging
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
-from cache import CachePolicy, TieredCache, make_key
+from cache import TieredCache, make_key
 from tools.errors import InvalidInput
 from tools.freshness import CacheInfo
 from tools.http.client import UpstreamClient
 from tools.http.errors import BadPayload, UpstreamError
 from tools.stocks import analysis
 from tools.stocks import mis as mis_api
+from tools.stocks.analysis_models import StockAnalysis
 from tools.stocks.config import StocksConfig
 from tools.stocks.errors import NoDataInRange, UnknownSymbol
-from tools.stocks.history import Bars, HistoryDesk, yahoo_bars
-from tools.stocks.models import Market, MarketOverview, PriceHistory, QuoteBatch, StockAnalysis, StockInfo
+from tools.stocks.history import Bars, HistoryDesk, months_between, yahoo_bars
+from tools.stocks.info import InfoDesk
+from tools.stocks.models import IndexQuote, Market, MarketOverview, PriceHistory, QuoteBatch, StockInfo
+from tools.stocks.paging import Asked, bound_bars, bound_signals
+from tools.stocks.progress import Progress
 from tools.stocks.quotes import QUOTE_NAMESPACE, QuoteDesk
 from tools.stocks.ranges import DEFAULT_PERIOD, Period, months_back, period_start, resolve_range
 from tools.stocks.recent import Fetch, Recent, RecentRanges, Window
@@ -33,11 +38,9 @@ from tools.stocks.symbols import MarketBook, MarketChoice, Resolved, resolve
 from tools.stocks.tpex import TpexDaily
 from tools.stocks.twse import TwseDaily
 from tools.stocks.yahoo import YahooChart
-from tools.stocks.yahoo import to_info as yahoo_info
 
 log = logging.getLogger(__name__)
 
-INFO_NAMESPACE = "stocks.info"
 OVERVIEW_NAMESPACE = "stocks.overview"
 
 
@@ -63,17 +66,21 @@ class StocksService:
         self.quotes = QuoteDesk(self._mis, self._yahoo, cache, self._book, self.config, clock)
         self.history = HistoryDesk(TwseDaily(twse), TpexDaily(tpex), self._yahoo, cache, self.config, clock)
         self._recent = RecentRanges(cache, self.config, clock)
+        self._info = InfoDesk(self.quotes, self._yahoo, cache, self.config, clock)
 
     # -- quotes ------------------------------------------------------------------------------
 
-    async def get_quotes(self, symbols: Sequence[str], market: MarketChoice = "auto") -> QuoteBatch:
-        """Latest prices of 1..max_symbols symbols; per-symbol failures are listed in ``errors``."""
+    async def get_quotes(
+        self, symbols: Sequence[str], market: MarketChoice = "auto", on_progress: Progress | None = None
+    ) -> QuoteBatch:
+        """Latest prices of 1..max_symbols symbols; per-symbol failures are listed in ``errors``.
+        ``on_progress`` hears of each symbol as it is answered (total: the distinct symbols)."""
         if not symbols:
             raise InvalidInput("symbols", "give at least one symbol, e.g. ['2330']")
         if len(symbols) > self.config.max_symbols:
             raise InvalidInput("symbols", f"at most {self.config.max_symbols} symbols per call, got {len(symbols)}")
         items = [resolve(symbol, market, f"symbols[{index}]") for index, symbol in enumerate(symbols)]
-        return await self.quotes.quotes(items)
+        return await self.quotes.quotes(items, on_progress)
 
     # -- history -----------------------------------------------------------------------------
 
@@ -85,8 +92,10 @@ class StocksService:
         end: date | None = None,
         period: Period | None = None,
         market: MarketChoice = "auto",
+        on_progress: Progress | None = None,
     ) -> PriceHistory:
-        """Daily bars of ``symbol`` over explicit dates or a named period (default: 1 month)."""
+        """Daily bars of ``symbol`` over explicit dates or a named period (default: 1 month),
+        bounded (:mod:`tools.stocks.paging`); ``on_progress`` hears of each Taiwan month read."""
         item = resolve(symbol, market)
         today = self._today(item)
         first, last = resolve_range(start, end, period, today)
@@ -96,9 +105,14 @@ class StocksService:
                 f"Taiwan daily bars start on {self.config.taiwan_earliest.isoformat()}; for older data ask "
                 f"Yahoo with symbol '{item.symbol}.TW' (or '.TWO' for TPEx codes)",
             )
-        if last < today:  # a range that has ended: the month (or chart) entries of its dates
-            bars, resolved_market = await self._bars(item, first, last)
-            span = Recent.of(item, bars, resolved_market, first, last)
+        fetched_to = last
+        months = months_between(first, last)
+        if item.source == "taiwan" and len(months) > self.config.history_max_months:
+            year, month = months[self.config.history_max_months - 1]
+            fetched_to = date(year, month, calendar.monthrange(year, month)[1])
+        if fetched_to < today:  # a range that has ended: the month (or chart) entries of its dates
+            bars, resolved_market = await self._bars(item, first, fetched_to, on_progress)
+            span = Recent.of(item, bars, resolved_market, first, fetched_to)
         else:  # it reaches today: one entry for what was asked, whatever the day (tools.stocks.recent)
             asked: dict[str, str]
             window: Window
@@ -107,35 +121,43 @@ class StocksService:
                 asked, window = {"period": named}, lambda day: (period_start(named, day), day)
             else:
                 asked, window = {"start": first.isoformat()}, lambda day: (first, max(first, day))
-            span = await self._recent.get(item, asked, window, self._fetcher(item))
+            span = await self._recent.get(item, asked, window, self._fetcher(item, on_progress))
+        explicit = period is not None or start is not None or end is not None
+        budget = self.config.explicit_budget if explicit else self.config.record_budget
+        asked_to = last if fetched_to < last else span.end  # past the months fetched: cut
+        bars_kept, cut = bound_bars(span.bars, budget, Asked(start, end, period), span.end, asked_to)
         return PriceHistory(
             symbol=item.symbol,
             market=span.market,
             currency=span.currency,
             start=span.start,
-            end=span.end,
-            bars=span.bars,
+            end=asked_to,
+            bars=bars_kept,
             months_requested=span.months,
             months_from_cache=span.months_cached,
+            truncated=True if cut else None,
+            cuts=[cut] if cut else None,
             cache=span.cache,
         )
 
-    def _fetcher(self, item: Resolved) -> Fetch:
+    def _fetcher(self, item: Resolved, on_progress: Progress | None = None) -> Fetch:
         """Bars between two days for a ``stocks.recent`` loader: Taiwan through the month entries,
         Yahoo straight from the upstream (the recent entry is its only cache entry)."""
 
         async def fetch(first: date, last: date) -> tuple[Bars, Market]:
             if item.source == "yahoo":
                 return yahoo_bars(await self.history.yahoo_range(item.symbol, first, last), []), "Yahoo"
-            return await self._bars(item, first, last)
+            return await self._bars(item, first, last, on_progress)
 
         return fetch
 
-    async def _bars(self, item: Resolved, start: date, end: date) -> tuple[Bars, Market]:
+    async def _bars(
+        self, item: Resolved, start: date, end: date, on_progress: Progress | None = None
+    ) -> tuple[Bars, Market]:
         if item.source == "yahoo":
             return await self.history.yahoo(item.symbol, start, end), "Yahoo"
         market = await self.market_of(item, probe=(end.year, end.month))
-        return await self.history.taiwan(market, item.symbol, start, end), market
+        return await self.history.taiwan(market, item.symbol, start, end, on_progress), market
 
     async def market_of(self, item: Resolved, probe: tuple[int, int] | None = None) -> Market:
         """TWSE or TPEx for a Taiwan code: explicit, remembered, or learned from MIS.
@@ -174,42 +196,35 @@ class StocksService:
 
     async def get_info(self, symbol: str, market: MarketChoice = "auto") -> StockInfo:
         """Name, market, currency, exchange and what the upstream says about ``symbol``."""
-        item = resolve(symbol, market)
-        loader = self._yahoo_info if item.source == "yahoo" else self._taiwan_info
-        key = make_key(INFO_NAMESPACE, {"symbol": item.symbol, "market": item.market if item.explicit else None})
-
-        async def load() -> dict[str, Any]:
-            return (await loader(item)).model_dump(mode="json", exclude={"cache"})
-
-        result = await self._cache.get_or_fetch(key, load, self._info_policy(item))
-        return StockInfo.model_validate({**result.value, "cache": CacheInfo.from_meta(result.meta).model_dump()})
-
-    async def _taiwan_info(self, item: Resolved) -> StockInfo:
-        """From the code's MIS entry, read through the quote batcher (it knows learned markets)."""
-        entry = await self.quotes.batcher.entry(item.symbol, item.market)
-        if entry is None:
-            where = f"not listed on {item.market}" if item.market else "listed on neither TWSE nor TPEx"
-            raise UnknownSymbol("mis", item.symbol, where)
-        return mis_api.to_info(entry)
-
-    async def _yahoo_info(self, item: Resolved) -> StockInfo:
-        return yahoo_info(await self._yahoo.fetch(item.symbol, range_="1d"))
+        return await self._info.get(resolve(symbol, market))
 
     # -- analysis ----------------------------------------------------------------------------
 
-    async def analyze(self, symbol: str, market: MarketChoice = "auto", days: int | None = None) -> StockAnalysis:
-        """MA5/10/20/60 and BestFourPoint signals for the last ``days`` trading days."""
+    async def analyze(
+        self, symbol: str, market: MarketChoice = "auto", days: int | None = None, end: date | None = None
+    ) -> StockAnalysis:
+        """MA5/10/20/60 and BestFourPoint signals for the last ``days`` trading days up to ``end``
+        (default: today), the newest days that fit the record budget (:mod:`tools.stocks.paging`)."""
         item = resolve(symbol, market)
         months = self.config.analysis_months
 
         def window(day: date) -> tuple[date, date]:
             return months_back(day.replace(day=1), months - 1), day
 
-        span = await self._recent.get(item, {"analysis_months": months}, window, self._fetcher(item))
+        if end is not None and end < self._earliest(item):
+            raise InvalidInput("end_date", f"Taiwan daily bars start on {self.config.taiwan_earliest.isoformat()}")
+        if end is not None and end < self._today(item):  # as of a past day: the month entries
+            first, last = window(end)
+            bars, resolved_market = await self._bars(item, max(first, self._earliest(item)), last)
+            span = Recent.of(item, bars, resolved_market, first, last)
+        else:
+            span = await self._recent.get(item, {"analysis_months": months}, window, self._fetcher(item))
         averages = analysis.moving_averages(span.bars)
         if averages is None:
             raise NoDataInRange(span.market.lower(), item.symbol, f"no trading days since {span.start.isoformat()}")
-        signals = analysis.signals(span.bars, days or self.config.signal_days)
+        signals, cut = bound_signals(
+            analysis.signals(span.bars, days or self.config.signal_days), self.config.record_budget
+        )
         return StockAnalysis(
             symbol=item.symbol,
             market=span.market,
@@ -219,6 +234,8 @@ class StocksService:
             latest_signal=signals[-1].signal if signals else "none",
             signals=signals,
             method=analysis.METHOD,
+            truncated=True if cut else None,
+            cuts=[cut] if cut else None,
             cache=span.cache,
         )
 
@@ -235,12 +252,11 @@ class StocksService:
 
         key = make_key(OVERVIEW_NAMESPACE, {"indices": [mis_api.TAIEX, mis_api.TPEX_INDEX]})
         result = await self._cache.get_or_fetch(key, load, self.quotes.quote_policy(OVERVIEW_NAMESPACE))
-        return MarketOverview.model_validate(
-            {
-                "indices": result.value,
-                "trading_now": self.config.hours.is_open(self._clock()),
-                "cache": CacheInfo.from_meta(result.meta).model_dump(),
-            }
+        cache = CacheInfo.from_meta(result.meta)
+        return MarketOverview(
+            indices=[IndexQuote.model_validate({**index, "cache": cache}) for index in result.value],
+            trading_now=self.config.hours.is_open(self._clock()),
+            cache=cache,
         )
 
     async def session_closed(self) -> None:
@@ -255,14 +271,9 @@ class StocksService:
 
     # -- helpers -----------------------------------------------------------------------------
 
+    def _earliest(self, item: Resolved) -> date:
+        return self.config.taiwan_earliest if item.source == "taiwan" else date.min
+
     def _today(self, item: Resolved) -> date:
         now = self._clock()
         return self.config.hours.today(now) if item.source == "taiwan" else datetime.fromtimestamp(now, UTC).date()
-
-    def _info_policy(self, item: Resolved) -> CachePolicy:
-        """Taiwan: valid until the next Taipei open (capped), as limits and previous close are
-        daily; Yahoo: the closed-market cap (``stocks_quote_max_closed``)."""
-        now = self._clock()
-        cap = self.config.ttl.stocks_quote_max_closed
-        fresh = cap if item.source == "yahoo" else max(1.0, min(self.config.hours.next_open(now) - now, cap))
-        return CachePolicy(INFO_NAMESPACE, fresh_ttl=fresh, stale_ttl=fresh + 86_400.0)

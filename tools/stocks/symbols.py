@@ -10,6 +10,8 @@ Rules (:func:`resolve`), applied before any request:
 - ``market="twse"``/``"tpex"`` forces that exchange (a ``.TW``/``.TWO`` suffix is dropped).
 - ``market="yahoo"`` forces Yahoo with the symbol as given.
 
+A number turned into text is read as the code it stands for (``2330.0`` is ``2330``); one of
+fewer than 4 digits (``50``: ``0050`` sent as a number) is refused, naming the padded code.
 Only ASCII is accepted: fullwidth or other Unicode digits and letters are refused before
 anything else (patterns are ASCII classes compiled with ``re.ASCII``).
 """
@@ -30,6 +32,8 @@ Source = Literal["taiwan", "yahoo"]
 
 TAIWAN_CODE = re.compile(r"[0-9][0-9A-Z]{3,5}", re.ASCII)
 _YAHOO_SYMBOL = re.compile(r"[A-Z0-9^][A-Z0-9.\-=^]{0,24}", re.ASCII)
+_WHOLE_NUMBER = re.compile(r"\A([0-9]{4,6})\.0+\Z", re.ASCII)
+_SHORT_NUMBER = re.compile(r"[0-9]{1,3}", re.ASCII)
 _TW_SUFFIX = re.compile(r"\.(TW|TWO)\Z", re.ASCII)
 _EXPLICIT: dict[str, Market] = {"twse": "TWSE", "tpex": "TPEx"}
 MARKET_NAMESPACE = "stocks.market"
@@ -54,7 +58,13 @@ def resolve(symbol: str, market: MarketChoice = "auto", field_name: str = "symbo
         raise InvalidInput(
             field_name, f"{symbol!r} has characters other than ASCII letters, digits and . - = ^ (e.g. '2330', 'AAPL')"
         )
-    text = text.upper()
+    text = _WHOLE_NUMBER.sub(r"\1", text.upper())  # 2330.0: a code that went through a float
+    if market != "yahoo" and _SHORT_NUMBER.fullmatch(text):  # 50: a code whose leading zeros were lost as a number
+        raise InvalidInput(
+            field_name,
+            f"{symbol!r} is not a code: Taiwan codes have 4-6 characters; give one with leading zeros "
+            "as a string, e.g. '0050' or '00878'",
+        )
     if market in _EXPLICIT:
         code = _TW_SUFFIX.sub("", text)
         if not TAIWAN_CODE.fullmatch(code):

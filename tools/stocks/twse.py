@@ -13,6 +13,7 @@ null, flagged). ``stat`` other than ``"OK"``:
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import Any
 
 from tools.http.client import UpstreamClient
@@ -37,6 +38,8 @@ COLUMNS = {
 }
 OPTIONAL = frozenset({"turnover", "transactions", "change"})
 
+FIRST_DAY = date(2010, 1, 4)
+"""TWSE refuses a ``date`` before this day, even the 1st of its month: January 2010 is asked as of the 4th."""
 _NO_DATA_MARKERS = ("沒有符合條件", "查詢日期大於")
 _TOO_EARLY_MARKER = "查詢日期小於"
 # \s stays Unicode on purpose: the title pads its CJK parts with fullwidth spaces.
@@ -51,10 +54,9 @@ class TwseDaily:
 
     async def fetch_month(self, code: str, year: int, month: int) -> MonthBars:
         """Bars of ``code`` for the month; an empty ``bars`` list when TWSE has none."""
-        payload = await self._client.get_json(
-            STOCK_DAY_PATH,
-            params={"date": f"{year:04d}{month:02d}01", "response": "json", "stockNo": code},
-        )
+        first = FIRST_DAY.day if (year, month) == (FIRST_DAY.year, FIRST_DAY.month) else 1
+        params = {"date": f"{year:04d}{month:02d}{first:02d}", "response": "json", "stockNo": code}
+        payload = await self._client.get_json(STOCK_DAY_PATH, params=params)
         return parse_stock_day(payload, code, year, month)
 
 

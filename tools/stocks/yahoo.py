@@ -23,7 +23,7 @@ import orjson
 from tools.http.client import UpstreamClient
 from tools.http.errors import BadPayload, NotFound, Rejected, UpstreamError
 from tools.stocks.errors import NoDataInRange, UnknownSymbol
-from tools.stocks.models import DailyBar, Quote, StockInfo
+from tools.stocks.models import DailyBar, QuoteData, StockInfoData
 
 UPSTREAM = "yahoo"
 CHART_PATH = "/v8/finance/chart/{symbol}"
@@ -135,14 +135,14 @@ def daily_bars(chart: Chart) -> list[DailyBar]:
     ]
 
 
-def to_quote(chart: Chart) -> Quote:
+def to_quote(chart: Chart) -> QuoteData:
     """The latest price from ``meta`` (regular market)."""
     meta = chart.meta
     price = _float(meta.get("regularMarketPrice"))
     previous = _float(meta.get("previousClose")) or _float(meta.get("chartPreviousClose"))
     change = None if price is None or not previous else round(price - previous, 6)
     last_open = next((bar.open for bar in reversed(chart.bars) if bar.open is not None), None)
-    return Quote(
+    return QuoteData(
         symbol=str(meta.get("symbol") or chart.symbol),
         name=meta.get("longName") or meta.get("shortName"),
         market="Yahoo",
@@ -161,11 +161,11 @@ def to_quote(chart: Chart) -> Quote:
     )
 
 
-def to_info(chart: Chart) -> StockInfo:
+def to_info(chart: Chart) -> StockInfoData:
     """What ``meta`` says about the instrument."""
     meta = chart.meta
     first = _int(meta.get("firstTradeDate"))
-    return StockInfo(
+    return StockInfoData(
         symbol=str(meta.get("symbol") or chart.symbol),
         name=meta.get("shortName") or meta.get("longName"),
         full_name=meta.get("longName"),

@@ -70,7 +70,6 @@ async def test_repeat_search_hits_memory_then_sqlite_after_a_restart(replay: Rep
         "age_seconds": 30.0,
         "fresh_for_seconds": 3570.0,
         "stale": False,
-        "fresh_for_seconds": 3570.0,
     }
     clock.advance(30)
     async with running(replay, tmp_path / "c.db", clock) as restarted:

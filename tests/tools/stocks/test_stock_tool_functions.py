@@ -15,8 +15,10 @@ from cache.engine.tiered import TieredCache
 from tests.support.clock import ManualClock
 from tests.support.services import services_for
 from tests.support.stocks import Harness
+from tools.freshness import CacheInfo
 from tools.services import Services
-from tools.stocks.models import MarketOverview, PriceHistory, QuoteBatch, StockAnalysis, StockInfo
+from tools.stocks.analysis_models import StockAnalysis
+from tools.stocks.models import MarketOverview, PriceHistory, QuoteBatch, StockInfo
 from tools.stocks.tools import analyze_stock, get_market_overview, get_price_history, get_stock_info, get_stock_quote
 
 
@@ -30,12 +32,8 @@ async def test_quote_and_its_failures(services: Services) -> None:
     batch = await get_stock_quote(services, ["2330", "NOSUCH"])
     assert isinstance(batch, QuoteBatch)
     assert [quote.symbol for quote in batch.quotes] == ["2330"] and batch.quotes[0].market == "TWSE"
-    assert batch.quotes[0].cache is not None
-    assert batch.quotes[0].cache.model_dump(exclude={"fresh_for_seconds"}) == {
-        "hit": False,
-        "age_seconds": 0.0,
-        "stale": False,
-    }
+    # after the close: fresh until the next open, capped at 12 h
+    assert batch.quotes[0].cache == CacheInfo(hit=False, age_seconds=0.0, stale=False, fresh_for_seconds=43_200.0)
     assert [error.symbol for error in batch.errors] == ["NOSUCH"]
     assert batch.failures() == [f"NOSUCH: {batch.errors[0].error}"]
 
@@ -45,12 +43,8 @@ async def test_history_info_analysis_and_overview(services: Services, clock: Man
     assert isinstance(history, PriceHistory) and len(history.bars) == 25 and history.months_requested == 2
     clock.advance(1.25)
     again = await get_price_history(services, "2330", start_date=date(2026, 8, 1), end_date=date(2026, 9, 4))
-    assert again.cache.model_dump(exclude={"fresh_for_seconds"}) == {
-        "hit": True,
-        "tier": "memory",
-        "age_seconds": 1.25,
-        "stale": False,
-    }
+    # the range reaches the current month: the open month's 600 s, 1.25 s of them gone
+    assert again.cache == CacheInfo(hit=True, tier="memory", age_seconds=1.25, stale=False, fresh_for_seconds=598.75)
     info = await get_stock_info(services, "6488")
     assert isinstance(info, StockInfo) and (info.name, info.market) == ("環球晶", "TPEx")
     analysis = await analyze_stock(services, "2330", days=3)
