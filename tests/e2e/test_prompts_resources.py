@@ -102,3 +102,21 @@ async def test_a_trial_resource_over_stdio(replay_process: str, tmp_path: Path) 
     record = json.loads(read.contents[0].text)  # type: ignore[union-attr]
     assert record["trial"]["nct_id"] == "NCT04280705" and read.contents[0].mime_type == "application/json"
     assert err.value.code == INVALID_PARAMS and "no trial NCT99999999" in err.value.message
+
+
+async def test_cache_stats_filters_and_pages_through_the_client(replay: ReplayServer, tmp_path: Path) -> None:
+    async with Client(build_server(fault_settings(replay.url, tmp_path))) as client:
+        await client.read_resource("trial://NCT04280705")
+        await client.read_resource("stock://2330/history/2026-08")
+        trials = await client.call_tool("cache_stats", {"namespace": "trials"})
+        everything = await client.call_tool("cache_stats", {})
+        rest = await client.call_tool("cache_stats", {"offset": 1})
+        unknown = await client.call_tool("cache_stats", {"namespace": "nope"})
+    names = [entry["name"] for entry in everything.structured_content["namespaces"]]
+    assert {entry["name"] for entry in trials.structured_content["namespaces"]} <= {
+        n for n in names if n.startswith("trials.")
+    }
+    assert "trials.record" in names and any(name.startswith("stocks.") for name in names)
+    assert [entry["name"] for entry in rest.structured_content["namespaces"]] == names[1:]
+    assert "truncated" not in everything.structured_content
+    assert unknown.is_error and "no namespace 'nope'" in unknown.content[0].text  # type: ignore[union-attr]
