@@ -14,8 +14,7 @@ from typing import Annotated, Any
 
 from pydantic import Field, JsonValue
 
-from cache.observe.analytics import Analytics, Figures, window_label
-from cache.observe.recommendations import Recommendation, recommend
+from cache.observe import Analytics, Figures, Recommendation, recommend, window_label
 from tools.budget import RECORD_BUDGET, Cut, Cuts, Truncated, fit, json_size
 from tools.compact import Compact
 from tools.errors import InvalidInput, translate_errors
