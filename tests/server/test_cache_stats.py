@@ -1,4 +1,5 @@
-"""``cache_stats`` stays within the record budget however many namespaces there are, and pages."""
+"""``cache_stats`` stays within the record budget however many namespaces there are, and pages;
+``service_status`` clips the error texts it repeats."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ from mcp.server.mcpserver.exceptions import ToolError
 from server.lifespan import build_services
 from server.settings import Settings
 from server.stats_tool import cache_stats
+from server.status import ERROR_CHARS, UpstreamState
 from tools.budget import RECORD_BUDGET, json_size
+from tools.http.health import UpstreamHealth
 from tools.services import Services
 
 
@@ -81,3 +84,10 @@ async def test_an_unknown_namespace_names_the_known_ones(tmp_path: Path) -> None
         past_the_end = await cache_stats(services, offset=10)
     assert "trials." in str(err.value)
     assert past_the_end.namespaces == [] and past_the_end.namespaces_total == 3 and not past_the_end.truncated
+
+
+def test_service_status_clips_a_long_upstream_error() -> None:
+    health = UpstreamHealth("ctgov", "open", 5, 5, "x" * 10_000, opened_at=1.0, retry_in=3.0)
+    state = UpstreamState.of(health)
+    assert state.last_error is not None and len(state.last_error) == ERROR_CHARS
+    assert state.last_error.endswith("...")
