@@ -18,6 +18,8 @@ from server import __version__, status
 from server.background import Role, load_warming
 from server.catalog import CACHE_HINTS, lean_tool
 from server.lifespan import SharedLifespan, app_state
+from server.prompts import add_prompts
+from server.resources import add_resources
 from server.results import answer, failure, failure_of
 from server.settings import Settings
 from server.tool_runner import ArgumentLimit, UsageMiddleware
@@ -121,4 +123,6 @@ def build_app(
         tools=TOOLS,
     )
     status.add_stats_resource(mcp, lambda: lifespan.current.services)
+    add_prompts(mcp)
+    add_resources(mcp, lambda: lifespan.current.services)
     return App(mcp, lifespan)

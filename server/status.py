@@ -1,7 +1,9 @@
-"""Operational tools: ``service_status``, ``cache_stats`` and the ``cache://stats`` resource.
+"""Operational tools: ``service_status``, ``cache_stats`` (:mod:`server.stats_tool`) and the
+``cache://stats`` resource.
 
 Tools like the domain ones (see :mod:`tools.registry`): ``ctx`` is an MCP request's Context or
-the process's Services; ``TOOLS`` lists them.
+the process's Services; ``TOOLS`` lists them. Both answers are bounded: ``service_status`` has
+one entry per tier and per upstream, error texts clipped to :data:`ERROR_CHARS`.
 """
 
 from __future__ import annotations
@@ -15,9 +17,13 @@ from pydantic import BaseModel, Field
 
 from cache import TierName, tier_name
 from server import __version__
+from server.stats_tool import cache_stats
 from tools.http.health import UpstreamHealth
 from tools.registry import Tool, ToolContext, services_of
 from tools.services import Services
+
+ERROR_CHARS = 300
+"""Characters of an upstream's last error that ``service_status`` reports at most."""
 
 _LOCAL = ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_hint=False)
 
@@ -56,7 +62,7 @@ class UpstreamState(BaseModel):
             consecutive_failures=health.consecutive_failures,
             total_failures=health.total_failures,
             total_requests=health.total_requests,
-            last_error=health.last_error,
+            last_error=_clip(health.last_error),
             retry_in_seconds=health.retry_in,
             queued=health.queued,
             shed_total=health.shed_total,
@@ -71,25 +77,14 @@ class ServiceStatus(BaseModel):
     upstreams: list[UpstreamState]
 
 
-class CacheStats(BaseModel):
-    stats: dict[str, Any] = Field(
-        description="Since start: hits, misses, stale serves, loader calls, errors and latency per tier and per "
-        "namespace; plus sections for cross-process events, refresh-ahead and the scheduler."
-    )
-    analytics: dict[str, Any] = Field(
-        description="Hit rate, time saved and efficiency per namespace over the last 1 min, 15 min and 1 h."
-    )
-    recommendations: list[str] = Field(description="Plain-language suggestions derived from the figures.")
+class CacheReport(BaseModel):
+    stats: dict[str, Any]
+    analytics: dict[str, Any]
+    recommendations: list[str]
 
 
 async def service_status(ctx: ToolContext) -> ServiceStatus:
-    """Health of this server: version, cache tiers and upstream circuit breakers.
-
-    Reports whether each cache tier answers, and for each upstream its circuit state (closed =
-    healthy, open = failing fast) with failure counts and the last error, the calls waiting for
-    its rate limit and those turned away (shed) because they could not be served in time. Call
-    it when answers look stale or tools report an upstream as unavailable or rate-limited.
-    """
+    """Server health: cache tiers up; per upstream its circuit (closed/open/half_open), failures, last error."""
     services = services_of(ctx)
     pings = await services.cache.ping()
     gauge = services.cache.stats.gauge
@@ -102,19 +97,11 @@ async def service_status(ctx: ToolContext) -> ServiceStatus:
     return ServiceStatus(version=__version__, uptime_seconds=round(uptime, 3), cache_tiers=tiers, upstreams=upstreams)
 
 
-async def cache_stats(ctx: ToolContext) -> CacheStats:
-    """Cache statistics: hit rates, misses, stale serves, errors and latency.
-
-    Figures are per tier (memory, redis, sqlite) and per namespace (one per tool family), with
-    windowed hit rates, time saved by the cache, an efficiency figure and recommendations.
-    """
-    return cache_report(services_of(ctx))
-
-
-def cache_report(services: Services) -> CacheStats:
-    """The figures of ``cache_stats`` and of the ``cache://stats`` resource."""
+def cache_report(services: Services) -> CacheReport:
+    """The full figures of the ``cache://stats`` resource: every window of every namespace (it
+    grows with the namespaces; the ``cache_stats`` tool is the bounded view)."""
     report = services.analytics.report()
-    return CacheStats(
+    return CacheReport(
         stats=services.cache.stats.snapshot(),
         analytics={k: v for k, v in report.items() if k != "recommendations"},
         recommendations=report["recommendations"],
@@ -130,5 +117,11 @@ def add_stats_resource(mcp: MCPServer[Any], current_services: Callable[[], Servi
 
     @mcp.resource("cache://stats", name="cache_stats", mime_type="application/json")
     async def stats_resource() -> str:
-        """Cache statistics as JSON (the same figures as the cache_stats tool)."""
+        """Full cache statistics as JSON: every window of every namespace, and recommendations."""
         return cache_report(current_services()).model_dump_json()
+
+
+def _clip(text: str | None) -> str | None:
+    if text is None or len(text) <= ERROR_CHARS:
+        return text
+    return text[: ERROR_CHARS - 3] + "..."

@@ -3,9 +3,19 @@
 (``board``) and the Prometheus text exposition (``prometheus``).
 """
 
-from cache.observe.analytics import Analytics
+from cache.observe.analytics import Analytics, Figures, window_label
 from cache.observe.board import StatsBoard, merge_namespaces
 from cache.observe.prometheus import CONTENT_TYPE, render_metrics
-from cache.observe.recommendations import Recommendation
+from cache.observe.recommendations import Recommendation, recommend
 
-__all__ = ["CONTENT_TYPE", "Analytics", "Recommendation", "StatsBoard", "merge_namespaces", "render_metrics"]
+__all__ = [
+    "CONTENT_TYPE",
+    "Analytics",
+    "Figures",
+    "Recommendation",
+    "StatsBoard",
+    "merge_namespaces",
+    "recommend",
+    "render_metrics",
+    "window_label",
+]

@@ -172,8 +172,8 @@ class Analytics:
 
     def report(self) -> dict[str, Any]:
         """JSON-able: every window, the lifetime figures and the recommendations."""
-        windows = {_label(seconds): self.window(seconds) for seconds in self.windows}
-        longest = windows[_label(self.windows[-1])]
+        windows = {window_label(seconds): self.window(seconds) for seconds in self.windows}
+        longest = windows[window_label(self.windows[-1])]
         return {
             "efficiency_definition": "time saved / (time saved + time spent loading)",
             "windows": {label: w.to_dict() for label, w in windows.items()},
@@ -224,7 +224,8 @@ def _difference(seconds: float, base: _Mark, now: _Mark, live: Mapping[str, Name
     )
 
 
-def _label(seconds: float) -> str:
+def window_label(seconds: float) -> str:
+    """A window's name in reports: '1m', '15m', '1h'."""
     if seconds % 3600 == 0:
         return f"{seconds / 3600:g}h"
     return f"{seconds / 60:g}m" if seconds % 60 == 0 else f"{seconds:g}s"

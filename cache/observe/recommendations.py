@@ -29,6 +29,8 @@ class Facts:
 class Recommendation:
     code: str
     message: str
+    namespace: str | None = None
+    """The namespace the advice is about; None for advice about a tier or the whole cache."""
 
 
 def recommend(window: Window, facts: Facts, *, min_requests: int = 20) -> list[Recommendation]:
@@ -45,6 +47,7 @@ def recommend(window: Window, facts: Facts, *, min_requests: int = 20) -> list[R
                         f"namespace {name}: hit rate {rate:.0%} over {span} with a fresh TTL of {f.fresh_ttl:g} s "
                         "- consider a longer TTL"
                     ),
+                    name,
                 )
             )
         if f.hits >= min_requests and f.stale_serves / f.hits >= 0.25:
@@ -56,6 +59,7 @@ def recommend(window: Window, facts: Facts, *, min_requests: int = 20) -> list[R
                         "- a longer fresh TTL, or a refresh-ahead cutoff below its fetch cost "
                         f"(trialstock-mcp cache cutoff {_below(f.max_fetch_cost)}), keeps them fresh"
                     ),
+                    name,
                 )
             )
         if f.loader_calls >= 5 and f.loader_errors / f.loader_calls >= 0.2:
@@ -66,6 +70,7 @@ def recommend(window: Window, facts: Facts, *, min_requests: int = 20) -> list[R
                         f"namespace {name}: {f.loader_errors} of {f.loader_calls} loads failed over {span} "
                         "- the upstream is in trouble; stale values are served where the cache has them"
                     ),
+                    name,
                 )
             )
     total = window.total

@@ -43,7 +43,8 @@ async def test_status_tools_report_on_the_services(tmp_path: Path) -> None:
     assert ctgov_state.base_url == settings(tmp_path).upstreams.base_url("ctgov")
     assert (ctgov_state.circuit, ctgov_state.total_requests, ctgov_state.retry_in_seconds) == ("closed", 0, None)
     assert status.uptime_seconds == 5.0
-    assert "namespaces" in stats.stats and isinstance(stats.recommendations, list)
+    assert stats.namespaces == [] and stats.namespaces_total == 0 and isinstance(stats.recommendations, list)
+    assert set(stats.tiers) == {"memory", "sqlite"}
 
 
 async def test_service_status_reports_writes_the_sqlite_queue_dropped(tmp_path: Path) -> None:
