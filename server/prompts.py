@@ -19,7 +19,7 @@ from mcp.shared.exceptions import MCPError
 from mcp.types import INVALID_PARAMS
 from pydantic import Field
 
-from tools.clinical_trials.models import NCT_ID_PATTERN
+from tools.clinical_trials.values import nct_id
 
 TEXT_CHARS = 500
 """Longest condition or location a prompt takes (as the search tools)."""
@@ -66,10 +66,10 @@ def _sex(value: str | None) -> str | None:
 
 
 def _nct_id(value: str | None) -> str:
-    text = (value or "").strip().upper()
-    if not re.match(NCT_ID_PATTERN, text) or not text.isascii():
-        raise PromptArgumentError("nct_id", "'NCT' followed by 8 digits, e.g. 'NCT04280705'")
-    return text
+    try:
+        return nct_id(value or "")
+    except ValueError:
+        raise PromptArgumentError("nct_id", "'NCT' followed by 8 digits, e.g. 'NCT04280705'") from None
 
 
 def _symbol(value: str | None) -> str:
