@@ -11,7 +11,8 @@ from typing import Any
 import httpx
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
-from mcp.types import CallToolResult
+from mcp.shared.exceptions import MCPError
+from mcp.types import INVALID_PARAMS, CallToolResult
 from mcp.types import Tool as ListedTool
 
 from server import __version__, status
@@ -63,6 +64,16 @@ class TrialstockServer(MCPServer):
         if self._catalog is None:
             self._catalog = [lean_tool(tool) for tool in await super().list_tools()]
         return self._catalog
+
+    async def get_prompt(self, name: str, arguments: dict[str, Any] | None = None, context: Any = None) -> Any:
+        """As the SDK's, but an unknown prompt name is the caller's mistake (invalid params, with
+        the closest real name), not an internal error with a logged traceback."""
+        names = [prompt.name for prompt in await self.list_prompts()]
+        if name not in names:
+            close = closest(name, names)
+            hint = f"did you mean {close!r}? " if close else ""
+            raise MCPError(INVALID_PARAMS, f"unknown prompt {name!r}; {hint}prompts: {', '.join(names)}")
+        return await super().get_prompt(name, arguments, context)
 
     async def call_tool(self, name: str, arguments: dict[str, Any], context: Any = None) -> CallToolResult:
         fn = self._functions.get(name)

@@ -127,3 +127,10 @@ async def test_a_bad_argument_is_an_invalid_params_error_naming_it(
         await server.get_prompt(name, arguments)
     assert err.value.code == INVALID_PARAMS
     assert err.value.message.startswith(f"Invalid argument {argument!r}: ")
+
+
+async def test_an_unknown_prompt_is_invalid_params_with_the_closest_name(server: MCPServer[Any]) -> None:
+    with pytest.raises(MCPError) as err:
+        await server.get_prompt("summarize_trial", {"nct_id": "NCT04280705"})
+    assert err.value.code == INVALID_PARAMS
+    assert "unknown prompt 'summarize_trial'; did you mean 'summarise_trial'?" in err.value.message
