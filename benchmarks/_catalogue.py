@@ -110,6 +110,16 @@ lets the callers queued behind a probe proceed when it succeeds)."""
 
 BENCHMARKS: tuple[Benchmark, ...] = (
     Benchmark(
+        "contract_sizes",
+        "What an agent pays in bytes",
+        "agent contract",
+        "One representative call per tool over stdio (and the explicit large asks: a trial's "
+        "results section, a year of bars): structured and text bytes, whether the answer was cut; "
+        "then the catalog per tool. Targets: every answer <= 64 KB, text <= 1.1x structured, "
+        "catalog <= 1,000 B a tool model-visible and <= 3,000 B whole. Sizes, not timings.",
+        quick_args=(),
+    ),
+    Benchmark(
         "floor",
         "Tool-call floor",
         "1",

@@ -22,6 +22,7 @@ from typing import Any
 from mcp import Client
 
 from benchmarks._harness import child_env, scratch, stdio_params
+from benchmarks._table import Target, print_targets
 from tests.support.replay import ReplayServer
 
 CALLS: tuple[tuple[str, dict[str, Any]], ...] = (
@@ -51,6 +52,21 @@ def compact(value: Any) -> int:
 def describe(arguments: dict[str, Any]) -> str:
     text = json.dumps(arguments, separators=(",", ":"))
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+def measure_targets(calls: list[list[str]], catalog: list[list[str]]) -> list[Target]:
+    def number(text: str) -> int:
+        return int(text.replace(",", ""))
+
+    largest = max(number(row[3]) for row in calls if row[2] == "ok")
+    ratio = max(float(row[5]) for row in calls if row[5] != "-")
+    per_tool = catalog[-1]
+    return [
+        Target("largest structured answer <= 64 KB", f"{largest:,} B", largest <= 64 * 1024),
+        Target("text / structured <= 1.1 on every call", f"max {ratio:.2f}", ratio <= 1.1),
+        Target("model-visible catalog <= 1,000 B a tool", f"{per_tool[1]} B", number(per_tool[1]) <= 1_000),
+        Target("whole tools/list <= 3,000 B a tool", f"{per_tool[2]} B", number(per_tool[2]) <= 3_000),
+    ]
 
 
 async def measure(replay_url: str) -> tuple[list[list[str]], list[list[str]]]:
@@ -97,7 +113,7 @@ def print_table(title: str, header: list[str], rows: list[list[str]]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    del argv
+    del argv  # one shape only: --quick changes nothing
     with ReplayServer() as replay:
         calls, catalog = asyncio.run(measure(replay.url))
     print_table(
@@ -106,6 +122,8 @@ def main(argv: list[str] | None = None) -> int:
         calls,
     )
     print_table("Tool catalog (bytes, compact JSON)", ["tool", "name+description+input", "whole entry"], catalog)
+    print()
+    print_targets(measure_targets(calls, catalog))
     return 0
 
 
