@@ -66,16 +66,19 @@ def compact_trial(study: dict[str, Any], site_limit: int, near: Near | None = No
     ident, status, design = (module(study, n) for n in ("identificationModule", "statusModule", "designModule"))
     sites = summarize(_locations(study), site_limit, near, _SEARCH_FACILITY_CAP)
     nct = ident.get("nctId") or "unknown"
+    conditions = _cap_list(module(study, "conditionsModule").get("conditions"), None)
+    interventions = _cap_list(
+        (i.get("name") for i in _dicts(module(study, "armsInterventionsModule").get("interventions"))), None
+    )
     return CompactTrial(
         nct_id=nct,
         title=_cap(ident.get("briefTitle"), _SEARCH_TITLE_CAP),
         status=status.get("overallStatus"),
         phases=list(design.get("phases") or []),
-        conditions=_cap_list(module(study, "conditionsModule").get("conditions"), _SEARCH_LIST_CAP),
-        interventions=_cap_list(
-            (i.get("name") for i in _dicts(module(study, "armsInterventionsModule").get("interventions"))),
-            _SEARCH_LIST_CAP,
-        ),
+        conditions=conditions[:_SEARCH_LIST_CAP],
+        conditions_total=_beyond(conditions, _SEARCH_LIST_CAP),
+        interventions=interventions[:_SEARCH_LIST_CAP],
+        interventions_total=_beyond(interventions, _SEARCH_LIST_CAP),
         sponsor=(module(study, "sponsorCollaboratorsModule").get("leadSponsor") or {}).get("name"),
         enrollment=(design.get("enrollmentInfo") or {}).get("count"),
         start_date=_date(status, "startDateStruct"),
@@ -213,6 +216,11 @@ def _cap_list(values: Iterable[Any] | None, limit: int | None) -> list[str]:
         return []
     cleaned = [v for v in values if isinstance(v, str) and v]
     return cleaned[:limit]
+
+
+def _beyond(values: list[str], limit: int) -> int | None:
+    """How many ``values`` there are when more than ``limit`` (a list view never cuts silently)."""
+    return len(values) if len(values) > limit else None
 
 
 def _cap(text: Any, limit: int) -> str | None:

@@ -97,7 +97,9 @@ class CompactTrial(Compact):
     status: str | None = None
     phases: list[str] = Field(default_factory=list)
     conditions: list[str] = Field(default_factory=list)
+    conditions_total: int | None = Field(None, description="Present when more than those listed (get_trial has all).")
     interventions: list[str] = Field(default_factory=list)
+    interventions_total: int | None = Field(None, description="As conditions_total, for interventions.")
     sponsor: str | None = None
     enrollment: int | None = None
     start_date: str | None = None

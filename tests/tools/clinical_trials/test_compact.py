@@ -150,3 +150,17 @@ def test_raw_sections_return_full_upstream_content() -> None:
     assert set(sections) == {"results", "eligibility", "documents"}
     assert sections["results"] == study["resultsSection"]
     assert sections["eligibility"] == study["protocolSection"]["eligibilityModule"]
+
+
+def test_a_list_view_says_how_many_conditions_and_interventions_it_left_out() -> None:
+    study = {
+        "protocolSection": {
+            "identificationModule": {"nctId": "NCT00000001"},
+            "conditionsModule": {"conditions": [f"condition {i}" for i in range(8)]},
+            "armsInterventionsModule": {"interventions": [{"name": "drug A"}, {"name": "drug B"}]},
+        }
+    }
+    trial = compact_trial(study, site_limit=3)
+    assert len(trial.conditions) == 5 and trial.conditions_total == 8
+    assert trial.interventions == ["drug A", "drug B"] and trial.interventions_total is None
+    assert "interventions_total" not in trial.model_dump(mode="json")
