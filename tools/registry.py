@@ -125,12 +125,13 @@ def register_all(mcp: MCPServer[Any], tools: Iterable[Tool]) -> None:
 def normalize(fn: ToolFunction, arguments: Mapping[str, Any]) -> dict[str, Any]:
     """``arguments`` of a call to ``fn`` with harmless type slips forgiven; an unknown argument
     name raises InvalidInput naming the closest real one (:mod:`tools.arguments`)."""
-    return normalize_arguments(tool_name(fn), input_schema(fn), arguments)
+    return normalize_arguments(tool_name(fn), _input_schema(fn), arguments)
 
 
-def input_schema(fn: ToolFunction) -> dict[str, Any]:
+@functools.cache
+def _input_schema(fn: ToolFunction) -> dict[str, Any]:
     """The JSON schema of ``fn``'s arguments (after ``ctx``), as the SDK derives it."""
-    return _input_schema(fn)
+    return _arguments_model(fn).model_json_schema()
 
 
 def validate_arguments(fn: ToolFunction, arguments: Mapping[str, Any]) -> dict[str, Any]:
@@ -153,11 +154,6 @@ def validate_arguments(fn: ToolFunction, arguments: Mapping[str, Any]) -> dict[s
                 values[name] = parsed
     checked = model.model_validate(values)
     return {name: getattr(checked, name) for name in model.model_fields}
-
-
-@functools.cache
-def _input_schema(fn: ToolFunction) -> dict[str, Any]:
-    return _arguments_model(fn).model_json_schema()
 
 
 @functools.cache
