@@ -57,6 +57,7 @@ class TrialstockServer(MCPServer):
 
     def __init__(self, *args: Any, tools: Iterable[Tool], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        tools = list(tools)
         self._functions = {tool_name(fn): fn for fn, _ in tools}
         register_all(self, tools)
 
