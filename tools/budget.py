@@ -54,14 +54,15 @@ def json_size(value: Any) -> int:
     return len(orjson.dumps(value, default=_plain))
 
 
-def fit(items: Sequence[T], budget: int, size: Callable[[T], int] = json_size) -> int:
+def fit(items: Sequence[T], budget: int, size: Callable[[T], int] = json_size, *, minimum: int = 1) -> int:
     """How many leading ``items`` fit in ``budget`` bytes (a comma between items counted); at
-    least 1 when there are items, so a caller paging through always moves on."""
+    least ``minimum`` (by default 1 when there are items, so a caller paging through always
+    moves on)."""
     used = 0
     for count, item in enumerate(items):
         used += size(item) + (1 if count else 0)
         if used > budget:
-            return max(count, 1)
+            return max(count, minimum)
     return len(items)
 
 

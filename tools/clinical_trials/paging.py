@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 import orjson
 
-from tools.budget import Cut, json_size
+from tools.budget import Cut, fit
 from tools.errors import InvalidInput
 
 T = TypeVar("T")
@@ -84,16 +84,9 @@ def window(
     if offset > len(items):
         raise InvalidInput("page_token", f"points past its page ({len(items)} trials); start again without it")
     rest = items[offset:]
-    sizes = [json_size(item) for item in rest]
-    count, used = 0, 0
-    if sum(sizes) + len(sizes) - 1 > room:
-        for size in sizes:
-            used += size + (1 if count else 0)
-            if used > room - reserve and (count or not at_least_one):
-                break
-            count += 1
-    else:
-        count = len(rest)
+    count = len(rest)
+    if fit(rest, room, minimum=0) < count:
+        count = fit(rest, room - reserve, minimum=1 if at_least_one else 0)
     dropped = len(rest) - count
     if dropped:
         return Window(offset, count, dropped, encode_token(upstream, offset + count))
