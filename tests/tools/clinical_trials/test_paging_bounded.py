@@ -9,8 +9,10 @@ from typing import Any
 
 import pytest
 
+from cache.backends.memory import MemoryBackend
 from cache.engine.tiered import TieredCache
 from tests.support.clock import ManualClock
+from tests.support.engine import CacheFactory
 from tests.support.fixtures import load_json
 from tests.support.recorded_upstream import RecordedUpstream, ctgov_upstream
 from tests.support.replay_routes import Reply, Route
@@ -157,3 +159,26 @@ async def test_a_token_past_its_page_is_refused(big: tuple[TrialsService, Record
     service, _ = big
     with pytest.raises(InvalidInput, match="points past its page"):
         await service.search(BIG, page_size=100, page_token=encode_token(None, 101))
+
+
+async def test_a_cut_page_token_still_continues_after_a_restart(make_cache: CacheFactory, clock: ManualClock) -> None:
+    """The cursor holds the upstream token and an offset only: a new process (empty memory tier,
+    the same lower tier) continues it after the last trial shown, from the cache."""
+    route = Route(
+        "/api/v2/studies", lambda request: big_page(request.query), when=lambda q: q.get("query.cond") == "big pages"
+    )
+    upstream = ctgov_upstream([route])
+    lower = MemoryBackend(clock=clock)  # stands for the SQLite file both processes share
+    http = build_client(upstream, clock)
+    first_process = build_service(http, make_cache(sqlite=lower), clock)
+    first = await first_process.search(BIG, page_size=100)
+    await first_process.aclose()
+    await http.aclose()
+    assert first.truncated is True and first.next_page_token
+    http = build_client(upstream, clock)
+    second_process = build_service(http, make_cache(sqlite=lower), clock)
+    rest = await second_process.search(BIG, page_size=100, page_token=first.next_page_token)
+    await second_process.aclose()
+    await http.aclose()
+    assert rest.trials[0].nct_id == f"NCT{len(first.trials) + 1:08d}"
+    assert rest.cache.tier == "sqlite" and upstream.count("/api/v2/studies") == 1
