@@ -238,8 +238,8 @@ def _int(value: Any) -> int | None:
 def _short(text: Any) -> str | None:
     if not isinstance(text, str) or not text.strip():
         return None
-    text = " ".join(text.split())
-    return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 1] + "…"
+    flat = " ".join(text.split())
+    return flat if len(flat) <= MAX_TEXT else flat[: MAX_TEXT - 1] + "…"
 
 
 def _dict(value: Any) -> dict[str, Any]:
