@@ -72,7 +72,9 @@ def test_an_outcome_with_many_rows_is_limited_and_says_so() -> None:
 
 
 def test_events_by_pooled_incidence_and_nobody_at_risk_last() -> None:
-    events = by_incidence([ae("rare", 1, 100), ae("none at risk", 0, 0), ae("common", 30, 100), ae("also rare", 1, 100)])
+    events = by_incidence(
+        [ae("rare", 1, 100), ae("none at risk", 0, 0), ae("common", 30, 100), ae("also rare", 1, 100)]
+    )
     assert [e.term for e in events] == ["common", "also rare", "rare", "none at risk"]
     assert [e.incidence for e in events] == [0.3, 0.01, 0.01, None]
 
