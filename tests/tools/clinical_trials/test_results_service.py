@@ -8,9 +8,12 @@ from typing import Any
 
 import pytest
 
+from cache.engine.tiered import TieredCache
 from tests.support.clock import ManualClock
 from tests.support.fixtures import load_json
-from tests.support.recorded_upstream import RecordedUpstream
+from tests.support.recorded_upstream import RecordedUpstream, ctgov_upstream
+from tests.support.replay_routes import Reply, Route
+from tests.support.trials import build_client, build_service
 from tools.budget import RECORD_BUDGET, json_size
 from tools.clinical_trials.results_models import Event, TrialResults
 from tools.clinical_trials.results_service import RESULTS_FIELDS
@@ -155,3 +158,23 @@ async def test_bad_offsets_are_refused_naming_the_field(
 async def test_an_unknown_trial_is_not_found(service: TrialsService) -> None:
     with pytest.raises(NotFound, match="no trial NCT09999999"):
         await service.get_results("NCT09999999")
+
+
+async def test_an_alias_is_followed_and_either_id_drops_the_digest(cache: TieredCache, clock: ManualClock) -> None:
+    """The 301 of an alias id is synthesised (no recorded alias exists), as in the record tests."""
+    alias = Route(
+        "/api/v2/studies/NCT00000102", Reply(301, {"location": "https://clinicaltrials.gov/api/v2/studies/NCT04280705"})
+    )
+    upstream = ctgov_upstream([alias])
+    http = build_client(upstream, clock)
+    service = build_service(http, cache, clock)
+    try:
+        digest = await service.get_results("NCT00000102")
+        assert (digest.nct_id, digest.requested_id, digest.has_results) == (ACTT, "NCT00000102", True)
+        for tag in (ACTT, "NCT00000102"):
+            assert (await service.get_results("NCT00000102")).cache.hit is True
+            await service.invalidate_trial(tag)
+            assert (await service.get_results("NCT00000102")).cache.hit is False
+    finally:
+        await service.aclose()
+        await http.aclose()
