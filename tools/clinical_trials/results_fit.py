@@ -102,6 +102,7 @@ def _overview(digest: ResultsDigest, base: TrialResults, budget: int) -> TrialRe
                 if len(full) > top:
                     cuts.append(_cut(part, top, len(full) - top, top))
         base.cuts = cuts or None
+        base.truncated = True  # measured as if cut: the outcomes may be
         if json_size(base) + json_size(_cut("outcomes", _WIDE, _WIDE, _WIDE)) < budget or top == 0:
             break
     return _fill(base, "outcomes", digest.outcomes, 0, budget, minimum=0)
@@ -112,6 +113,7 @@ def _fill(base: TrialResults, part: str, items: list[Any], start: int, budget: i
     cuts = list(base.cuts or [])
     rest = items[start:]
     base.cuts = [*cuts, _cut(part, _WIDE, _WIDE, _WIDE)]  # room for the cut this may need
+    base.truncated = True
     room = budget - json_size(base)
     count = fit(rest, room, minimum=minimum)
     shown = rest[:count]

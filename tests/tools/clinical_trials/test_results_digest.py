@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from tests.support.fixtures import load_json
 from tools.budget import json_size
 from tools.clinical_trials.results_digest import MAX_ROWS, by_incidence, digest
@@ -92,6 +94,7 @@ def _walk(whole: ResultsDigest, budget: int) -> dict[str, list[Any]]:
     seen = {"outcomes": list(first.outcomes or [])}
     assert first.adverse_events is not None
     seen["serious_events"] = list(first.adverse_events.serious_events or [])
+    seen["other_events"] = list(first.adverse_events.other_events or [])
     queue = list(first.cuts or [])
     while queue:
         cut = queue.pop(0)
@@ -133,3 +136,12 @@ def test_one_outcome_larger_than_the_budget_has_its_rows_cut() -> None:
     (outcome,) = result.outcomes or []
     assert 0 < len(outcome.rows) < MAX_ROWS and outcome.rows_total == MAX_ROWS
     assert json_size(result) <= 1500
+
+
+@pytest.mark.parametrize("budget", [4000, 5000, 7000, 10_000, 16 * 1024])
+def test_the_recorded_digest_walks_once_within_any_reasonable_budget(budget: int) -> None:
+    actt = load_json("ctgov/biomcp_studies_page_nct04280705_with_results.json")["studies"][0]
+    whole = digest(actt, "NCT04280705")
+    seen = _walk(whole, budget)
+    assert sorted(o.index for o in seen["outcomes"]) == list(range(43))
+    assert len(seen["serious_events"]) == 100 and len(seen["other_events"]) == 10
