@@ -30,6 +30,8 @@ CALLS: tuple[tuple[str, dict[str, Any]], ...] = (
     ("get_trial", {"nct_id": "NCT06604689"}),
     ("get_trial", {"nct_id": "NCT04280705"}),
     ("get_trial", {"nct_id": "NCT04280705", "sections": ["results"]}),
+    ("get_trial_results", {"nct_id": "NCT04280705"}),
+    ("get_trial_results", {"nct_id": "NCT04280705", "part": "serious_events", "offset": 10}),
     ("search_trials_by_mutation", {"mutation": "EGFR L858R"}),
     ("search_trials_for_mutations", {"mutations": ["EGFR L858R", "KRAS G12C", "BRAF V600E"]}),
     ("count_trials", {"condition": "Phelan-McDermid Syndrome"}),

@@ -147,7 +147,7 @@ def summarise_trial(
             f"Summarise clinical trial {plain} for a reader who is not a specialist.",
             "",
             f"1. Call get_trial(nct_id={trial}). If `requested_id` is present, the id was an old alias: say so.",
-            f'2. If `has_results` is true, call get_trial(nct_id={trial}, sections=["results"]) for the posted results.',
+            f"2. If `has_results` is true, call get_trial_results(nct_id={trial}) for the posted results.",
             "3. Write the summary under these headings, from the record only (say when something is missing):",
             "   - Design: `study_type`, `phases`, `allocation`, `primary_purpose`, `enrollment`, the `arms`.",
             "   - Population: `conditions`; the key `inclusion` and `exclusion` criteria; `sex`, `minimum_age`, "
@@ -156,7 +156,8 @@ def summarise_trial(
             "   - Outcomes: `primary_outcomes` and the main `secondary_outcomes`, with their time frames.",
             "   - Status: `status` (and `why_stopped`), `start_date`, `primary_completion_date`, `completion_date`, "
             "`last_update`, `sponsor`, and how many sites (`locations`) are recruiting.",
-            "   - Results: the main findings when posted, with the numbers as reported; otherwise 'no results posted'.",
+            "   - Results: the primary outcomes' values and analyses (p-value, estimate and its CI) as reported, "
+            "and the most frequent serious adverse events per group; otherwise 'no results posted'.",
             "End with the trial's `url`.",
         ]
     )

@@ -25,6 +25,7 @@ CALLS: dict[str, dict[str, Any]] = {
     "cache_stats": {},
     "search_trials": {"condition": "Phelan-McDermid Syndrome", "page_size": 50},
     "get_trial": {"nct_id": "NCT04280705"},
+    "get_trial_results": {"nct_id": "NCT04280705"},
     "search_trials_by_mutation": {"mutation": "EGFR L858R"},
     "search_trials_for_mutations": {"mutations": ["EGFR L858R", "KRAS G12C"]},
     "count_trials": {"condition": "Phelan-McDermid Syndrome"},

@@ -26,6 +26,7 @@ VALID: dict[str, dict[str, Any]] = {
     "cache_stats": {},
     "search_trials": {"condition": "melanoma"},
     "get_trial": {"nct_id": "NCT04280705"},
+    "get_trial_results": {"nct_id": "NCT04280705"},
     "search_trials_by_mutation": {"mutation": "EGFR L858R"},
     "search_trials_for_mutations": {"mutations": ["EGFR L858R"]},
     "count_trials": {"condition": "melanoma"},

@@ -99,7 +99,7 @@ async def test_the_texts_carry_the_arguments(server: MCPServer[Any]) -> None:
     assert 'search_trials_by_mutation(mutation="EGFR L858R", condition="non-small cell lung cancer"' in with_mutation
     assert "age: 54; sex: female; location: Taiwan" in with_mutation
     assert "search_trials_by_mutation" not in without and 'search_trials(condition="melanoma", statuses' in without
-    assert 'get_trial(nct_id="NCT04280705")' in summary and 'sections=["results"]' in summary
+    assert 'get_trial(nct_id="NCT04280705")' in summary and 'get_trial_results(nct_id="NCT04280705")' in summary
     assert 'analyze_stock(symbol="2330"' in stock and "not investment advice" in stock
 
 

@@ -17,7 +17,8 @@ NS_RECORD = "trials.record"
 NS_SECTIONS = "trials.sections"
 NS_ELIGIBILITY = "trials.eligibility"
 NS_MUTATION = "trials.mutation"
-NAMESPACES = (NS_SEARCH, NS_COUNT, NS_RECORD, NS_SECTIONS, NS_ELIGIBILITY, NS_MUTATION)
+NS_RESULTS = "trials.results"
+NAMESPACES = (NS_SEARCH, NS_COUNT, NS_RECORD, NS_SECTIONS, NS_ELIGIBILITY, NS_MUTATION, NS_RESULTS)
 #: Version of the cached value shapes (part of every key): bump it when a cached model changes.
 CACHE_FORMAT = 2
 
@@ -27,7 +28,7 @@ class TrialsCacheConfig(BaseModel):
 
     ``*_fresh`` is the soft TTL, ``*_stale`` the hard TTL (stale values are served while a refresh
     runs behind): ``trials_search_*`` for search pages and counts, ``trials_record_*`` for trial
-    records. ``trials_version_check_interval``: /version is read at most this often. The field
+    records and results digests. ``trials_version_check_interval``: /version is read at most this often. The field
     names carry the domain because the server's shared ``cache`` section uses them as they are.
     """
 

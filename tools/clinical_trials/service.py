@@ -8,7 +8,8 @@ cache metadata. Cached values are compact JSON (model dumps), never raw upstream
 - ``trials.count``: a total, keyed by the criteria parameters;
 - ``trials.record``: a compact record, keyed by the NCT id asked for, tagged with its ids;
 - ``trials.sections``: full upstream sections asked for by name;
-- ``trials.mutation`` / ``trials.eligibility``: see :mod:`tools.clinical_trials.mutation_search`.
+- ``trials.mutation`` / ``trials.eligibility``: see :mod:`tools.clinical_trials.mutation_search`;
+- ``trials.results``: results digests, see :mod:`tools.clinical_trials.results_service`.
 
 Invalidating one trial (:meth:`invalidate_trial`) drops its record and every page showing
 it. A data refresh upstream drops all of the above (:mod:`tools.clinical_trials.version`).
@@ -47,6 +48,8 @@ from tools.clinical_trials.pages import fetch_page
 from tools.clinical_trials.paging import decode_token, encode_token, page_cut, window
 from tools.clinical_trials.record_fit import fit_record
 from tools.clinical_trials.record_models import RecordPayload, SectionsPayload, TrialDetail, TrialRecord
+from tools.clinical_trials.results_models import ResultsPart, TrialResults
+from tools.clinical_trials.results_service import ResultsDigests
 from tools.clinical_trials.sections import fit_part, fit_sections, section_of
 from tools.clinical_trials.version import DataVersionWatch
 from tools.errors import InvalidInput
@@ -79,6 +82,7 @@ class TrialsService:
         self._sections_policy = CachePolicy(NS_SECTIONS, *record, tags_from=_record_tags)
         self.version = DataVersionWatch(client, cache, NAMESPACES, ttl.trials_version_check_interval, clock)
         self._mutations = MutationSearch(client, cache, self.config)
+        self.results = ResultsDigests(client, cache, self.config)
 
     async def search(
         self, criteria: Criteria, page_size: int = 10, page_token: str | None = None, budget: int = RECORD_BUDGET
@@ -155,6 +159,13 @@ class TrialsService:
         sections, meta = await self._sections(nct_id, [section_of(path)])
         detail = TrialDetail(path=path, cache=CacheInfo.from_meta(meta))
         return _within(detail, [], lambda room: fit_part(sections, path, offset, room), "part")
+
+    async def get_results(
+        self, nct_id: str, part: ResultsPart | None = None, offset: int | None = None
+    ) -> TrialResults:
+        """The results digest of ``nct_id`` (see ``get_trial_results``)."""
+        self.version.poke()
+        return await self.results.get(nct_id, part, offset)
 
     async def search_mutation(
         self, mutation: str, criteria: Criteria, page_size: int = 10, page_token: str | None = None

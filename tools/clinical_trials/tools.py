@@ -36,6 +36,8 @@ from tools.clinical_trials.params import (
     build_criteria,
 )
 from tools.clinical_trials.record_models import TrialDetail
+from tools.clinical_trials.results_models import TrialResults
+from tools.clinical_trials.results_params import Part, PartOffset
 from tools.registry import BATCH_DEADLINE, READ_ONLY, Tool, ToolContext, domain_tool, progress_of, services_of
 
 
@@ -77,6 +79,16 @@ async def get_trial(
     outcomes, has_results). Full upstream data: sections, or path for one part; a cut's next
     gives the rest."""
     return await services_of(ctx).trials.get_trial(nct_id, sections or (), path, offset)
+
+
+@domain_tool()
+async def get_trial_results(
+    ctx: ToolContext, nct_id: TrialId, part: Part = None, offset: PartOffset = None
+) -> TrialResults:
+    """What a trial found: per outcome (primary first) its groups' values and the analyses
+    (method, p_value, estimate, CI); participant flow; baseline counts; adverse events per
+    group and the most frequent. has_results false when none are posted."""
+    return await services_of(ctx).trials.get_results(nct_id, part, offset)
 
 
 @domain_tool()
@@ -171,6 +183,7 @@ async def count_trials(
 TOOLS: list[Tool] = [
     (search_trials, READ_ONLY),
     (get_trial, READ_ONLY),
+    (get_trial_results, READ_ONLY),
     (search_trials_by_mutation, READ_ONLY),
     (search_trials_for_mutations, READ_ONLY),
     (count_trials, READ_ONLY),

@@ -13,7 +13,14 @@ from tests.support.recorded_upstream import RecordedUpstream
 from tests.support.trials import mcp_server
 from tools.clinical_trials.service import TrialsService
 
-TOOLS = {"search_trials", "get_trial", "search_trials_by_mutation", "search_trials_for_mutations", "count_trials"}
+TOOLS = {
+    "search_trials",
+    "get_trial",
+    "get_trial_results",
+    "search_trials_by_mutation",
+    "search_trials_for_mutations",
+    "count_trials",
+}
 
 
 async def call(service: TrialsService, name: str, args: dict[str, Any], **kwargs: Any) -> Any:
