@@ -25,10 +25,10 @@ async def test_acquire_contend_release(backend: RedisBackend) -> None:
     assert token is not None
     assert await second.acquire("trials:NCT1", ttl=30) is None
     assert await second.acquire("trials:NCT2", ttl=30) is not None  # other keys are independent
-    assert await backend.client.get("lk:lock:trials:NCT1") == token.encode()
+    assert await backend.client.get("lk:lock:{trials:NCT1}") == token.encode()
 
     assert await first.release("trials:NCT1", token) is True
-    assert await backend.client.exists("lk:lock:trials:NCT1") == 0
+    assert await backend.client.exists("lk:lock:{trials:NCT1}") == 0
     assert await second.acquire("trials:NCT1", ttl=30) is not None
 
 
@@ -37,7 +37,7 @@ async def test_release_with_a_wrong_token_does_not_delete(backend: RedisBackend)
     token = await locker.acquire("k", ttl=30)
     assert token is not None
     assert await locker.release("k", "not-the-token") is False
-    assert await backend.client.get("lk:lock:k") == token.encode()
+    assert await backend.client.get("lk:lock:{k}") == token.encode()
     assert await locker.release("k", token) is True
     assert await locker.release("k", token) is False  # already gone
 
@@ -45,7 +45,7 @@ async def test_release_with_a_wrong_token_does_not_delete(backend: RedisBackend)
 async def test_lock_expires_with_its_ttl(backend: RedisBackend) -> None:
     locker = RedisLocker(backend)
     assert await locker.acquire("k", ttl=2.5) is not None
-    assert 2_000 < await backend.client.pttl("lk:lock:k") <= 2_500
+    assert 2_000 < await backend.client.pttl("lk:lock:{k}") <= 2_500
 
 
 async def test_release_script_is_registered_once(backend: RedisBackend) -> None:
