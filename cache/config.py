@@ -217,5 +217,7 @@ def host_port(address: str) -> tuple[str, int]:
     if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
         raise ValueError(f"{address!r} is not host:port")
     return host, int(port)
+
+
 DEFAULT_REFRESH = RefreshConfig()
 DEFAULT_USAGE = UsageConfig()

@@ -103,6 +103,7 @@ class Subscription:
                 log.debug("closing the event subscription failed", exc_info=True)
 
     async def _sharded_session(self) -> None:
+        await _ready(self._client)
         if self._sessions > 1:
             await _refresh_slots(self._client)
         pubsub = self._client.pubsub()
@@ -127,6 +128,11 @@ class ShardMoved(ConnectionError):
 async def _refresh_slots(client: Any) -> None:
     """Re-read the cluster's slot map (redis-py's NodesManager) before subscribing again."""
     await client.nodes_manager.initialize()
+
+
+async def _ready(client: Any) -> None:
+    """The cluster client's first slot map and command table (a no-op once done)."""
+    await client.initialize()
 
 
 async def _sharded_loop(subscription: Subscription, pubsub: Any) -> None:

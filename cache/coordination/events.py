@@ -207,6 +207,9 @@ class EventBus:
     async def _send(self, payload: bytes) -> None:
         """PUBLISH, or SPUBLISH on a cluster (to the primary owning the channel's slot)."""
         if self._sharded:
+            # initialize() returns at once when done; without it redis-py 8.1 may route the first
+            # SPUBLISH through an unready command parser (AttributeError).
+            await self._client.initialize()
             await self._client.spublish(self.channel, payload)
         else:
             await self._client.publish(self.channel, payload)

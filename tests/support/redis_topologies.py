@@ -28,8 +28,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from redis.asyncio import RedisCluster
 
 from cache.backends.redis import RedisBackend
+from cache.backends.redis_client import RedisClient, connect
 from cache.config import RedisConfig
 from tests.support.ports import free_port
 from tests.support.redis_server import RedisServer, RedisServerError, require_redis_binary
@@ -323,6 +325,20 @@ class Topology:
             url, mode=c.mode, nodes=c.nodes, sentinels=c.sentinels, service_name=c.service_name, **kwargs
         )
 
+    def client(self, **kwargs: Any) -> RedisClient:
+        """A raw redis-py client on this topology (generous timeouts); the caller closes it."""
+        c = self.config
+        options: dict[str, Any] = {
+            "max_connections": 8,
+            "socket_timeout": 5.0,
+            "connect_timeout": 5.0,
+            "health_check_interval": 30,
+            "tls": None,
+            **kwargs,
+        }
+        url = c.url.get_secret_value() if c.url is not None else None
+        return connect(url, mode=c.mode, nodes=c.nodes, sentinels=c.sentinels, service_name=c.service_name, **options)
+
     def config_json(self) -> str:
         """The settings as JSON (with the URL in clear), for a child process's argv."""
         data = self.config.model_dump(mode="json", exclude={"url"})
@@ -368,3 +384,11 @@ def topology_fixture(request: pytest.FixtureRequest, name: str) -> Topology:
     servers.wait_healthy()
     servers.flushall()
     return Topology(name, servers.redis_config(), servers)
+
+
+async def publish(client: RedisClient, channel: str, payload: bytes) -> None:
+    """PUBLISH as the event bus does on this client's topology (SPUBLISH on a cluster)."""
+    if isinstance(client, RedisCluster):
+        await client.spublish(channel, payload)
+    else:
+        await client.publish(channel, payload)
