@@ -12,6 +12,7 @@ engine. This module imports nothing from the rest of the cache, so every part of
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -127,7 +128,9 @@ class RedisConfig(BaseModel):
     @field_validator("nodes", "sentinels", mode="before")
     @classmethod
     def _comma_separated(cls, value: Any) -> Any:
-        if isinstance(value, str) and not value.lstrip().startswith("["):
+        if isinstance(value, str):
+            if value.lstrip().startswith("["):
+                return json.loads(value)  # a JSON list (settings sources may hand it over undecoded)
             return tuple(part.strip() for part in value.split(",") if part.strip())
         return value
 
