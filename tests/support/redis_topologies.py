@@ -346,6 +346,18 @@ class Topology:
         url = c.url.get_secret_value() if c.url is not None else None
         return connect(url, mode=c.mode, nodes=c.nodes, sentinels=c.sentinels, service_name=c.service_name, **options)
 
+    def env(self) -> dict[str, str]:
+        """The settings as the environment of a server, worker or CLI process."""
+        c, env = self.config, {"TRIALSTOCK_REDIS__MODE": self.config.mode}
+        if c.url is not None:
+            env["TRIALSTOCK_REDIS__URL"] = c.url.get_secret_value()
+        if c.nodes:
+            env["TRIALSTOCK_REDIS__NODES"] = ",".join(c.nodes)
+        if c.sentinels:
+            env["TRIALSTOCK_REDIS__SENTINELS"] = ",".join(c.sentinels)
+            env["TRIALSTOCK_REDIS__SERVICE_NAME"] = c.service_name
+        return env
+
     def config_json(self) -> str:
         """The settings as JSON (with the URL in clear), for a child process's argv."""
         data = self.config.model_dump(mode="json", exclude={"url"})
