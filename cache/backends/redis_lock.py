@@ -1,8 +1,12 @@
 """Cross-process single-flight locks on the Redis tier.
 
-A lock is ``<prefix>lock:{<key>}`` (in the slot of ``key`` on a cluster) holding a random token, set with ``SET NX PX`` so it expires
-by itself if its holder dies. Release is compare-and-delete in one Lua script (registered once,
+The engine names a lock ``lock:<key>``; it is stored as ``<prefix>lock:{<key>}`` (so on a Redis
+Cluster it lives in the slot of the entry it guards), holding a random token, set with
+``SET NX PX`` so it expires by itself if its holder dies. Release is compare-and-delete in one Lua script (registered once,
 run by EVALSHA), so a holder whose lock already expired can never delete a successor's lock.
+Acquiring is safe to retry: redis-py may resend a ``SET NX`` whose reply a dying connection lost
+(it ran, and may have been replicated to a promoted replica); a refused ``SET NX`` is therefore
+followed by a ``GET``, and a lock already holding this call's token counts as taken.
 """
 
 from __future__ import annotations
@@ -28,15 +32,19 @@ class RedisLocker:
         self._release = backend.client.register_script(_RELEASE)
 
     def lock_key(self, key: str) -> str:
-        return f"{self._backend.prefix}lock:{{{key}}}"
+        """The Redis name of lock ``key`` (``lock:<entry key>`` from the engine, or any name)."""
+        return f"{self._backend.prefix}lock:{{{key.removeprefix('lock:')}}}"
 
     async def acquire(self, key: str, ttl: float) -> str | None:
         """Take the lock on ``key`` for ``ttl`` seconds: the token on success, None when held."""
         if ttl <= 0:
             raise ValueError(f"ttl must be positive, got {ttl}")
         token = secrets.token_hex(16)
+        name = self.lock_key(key)
         async with self._backend.command("lock acquire"):
-            taken = await self._backend.client.set(self.lock_key(key), token, nx=True, px=max(1, math.ceil(ttl * 1000)))
+            taken = await self._backend.client.set(name, token, nx=True, px=max(1, math.ceil(ttl * 1000)))
+            if not taken:  # held; or our own SET ran and was resent after a lost reply
+                taken = await self._backend.client.get(name) == token.encode()
         return token if taken else None
 
     async def release(self, key: str, token: str) -> bool:

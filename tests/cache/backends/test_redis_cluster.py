@@ -61,7 +61,11 @@ def test_a_keys_value_tag_list_and_lock_share_one_slot() -> None:
     backend = RedisBackend.from_url("redis://127.0.0.1:1/0")  # no connection is made
     locker = RedisLocker(backend)
     for key in ["trials:v1:NCT1", "ns:a{b}", "ns:a}b", "ns:[*?]%_\\", "stocks:v2:2330.TW"]:
-        slots = {slot(backend.key(key)), slot(backend.keytags_key(key)), slot(locker.lock_key(key))}
+        slots = {
+            slot(backend.key(key)),
+            slot(backend.keytags_key(key)),
+            slot(locker.lock_key(f"lock:{key}")),
+        }  # as the engine names it
         assert len(slots) == 1, key
     spread = {slot(backend.key(key)) for key in KEYS}
     assert len(spread) > 250  # not forced into one slot: the cache spreads over the cluster
