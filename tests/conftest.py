@@ -6,7 +6,8 @@
   a failure.
 - ``redis_cluster`` and ``redis_sentinel`` (session: a 3+3 Redis Cluster, a primary + replica +
   3 sentinels) and ``redis_topology`` (each test once per topology: single, cluster, sentinel);
-  see ``tests.support.redis_topologies``.
+  see ``tests.support.redis_topologies`` (fixtures) and ``tests.support.redis_deployments``
+  (the spawners, also usable outside pytest).
 - ``clock``: a ManualClock (packages override it with a start time of their own).
 - ``make_cache``: the engine factory (``tests.support.engine.CacheFactory``) on ``clock``; every
   engine it built is closed when the test ends.
