@@ -30,6 +30,7 @@ CALLS: tuple[tuple[str, dict[str, Any]], ...] = (
     ("get_trial", {"nct_id": "NCT06604689"}),
     ("get_trial", {"nct_id": "NCT04280705"}),
     ("get_trial", {"nct_id": "NCT04280705", "sections": ["results"]}),
+    ("get_trial", {"nct_id": "NCT04280705", "sites": {"country": "United States"}}),
     ("get_trial_results", {"nct_id": "NCT04280705"}),
     ("get_trial_results", {"nct_id": "NCT04280705", "part": "serious_events", "offset": 10}),
     ("search_trials_by_mutation", {"mutation": "EGFR L858R"}),

@@ -11,6 +11,7 @@ from pydantic.fields import FieldInfo
 
 from tools.clinical_trials.models import Criteria, Near, Phase, SectionName, StatusToken
 from tools.clinical_trials.query import expand_statuses
+from tools.clinical_trials.site_models import SiteQuery
 from tools.clinical_trials.values import NCT_INPUT_PATTERN, NctId, PhaseInput, StatusInput, items
 from tools.errors import InvalidInput
 
@@ -114,6 +115,23 @@ Path = Annotated[
 ]
 Offset = Annotated[
     int | None, Field(ge=0), published({"type": "integer", "minimum": 0}, "First item of the list at path.")
+]
+Sites = Annotated[
+    SiteQuery | None,
+    published(
+        {
+            "type": "object",
+            "properties": {
+                "country": {"type": "string"},
+                "state": {"type": "string"},
+                "city": {"type": "string"},
+                "near": {"type": "object"},
+                "offset": {"type": "integer", "minimum": 0},
+            },
+        },
+        "Only the sites, with contacts: exact country/state/city (any case); near {latitude, longitude, "
+        "radius?, unit?} sorts nearest first; offset pages.",
+    ),
 ]
 
 _CRITERIA_FIELDS = "condition, terms, intervention, location, near, statuses, phases or sponsor"

@@ -29,6 +29,7 @@ from tools.clinical_trials.params import (
     Path,
     Phases,
     Sections,
+    Sites,
     Sponsor,
     Statuses,
     Terms,
@@ -73,12 +74,17 @@ async def search_trials(
 
 @domain_tool()
 async def get_trial(
-    ctx: ToolContext, nct_id: TrialId, sections: Sections = None, path: Path = None, offset: Offset = None
+    ctx: ToolContext,
+    nct_id: TrialId,
+    sections: Sections = None,
+    path: Path = None,
+    offset: Offset = None,
+    sites: Sites = None,
 ) -> TrialDetail:
     """One trial's compact record (status, dates, design, arms, eligibility, sites, contacts,
-    outcomes, has_results). Full upstream data: sections, or path for one part; a cut's next
-    gives the rest."""
-    return await services_of(ctx).trials.get_trial(nct_id, sections or (), path, offset)
+    outcomes, has_results; results: get_trial_results). Full upstream data: sections, or path
+    for one part; all sites: sites. A cut's next gives the rest."""
+    return await services_of(ctx).trials.get_trial(nct_id, sections or (), path, offset, sites)
 
 
 @domain_tool()
