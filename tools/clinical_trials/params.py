@@ -119,18 +119,8 @@ Offset = Annotated[
 Sites = Annotated[
     SiteQuery | None,
     published(
-        {
-            "type": "object",
-            "properties": {
-                "country": {"type": "string"},
-                "state": {"type": "string"},
-                "city": {"type": "string"},
-                "near": {"type": "object"},
-                "offset": {"type": "integer", "minimum": 0},
-            },
-        },
-        "Only the sites, with contacts: exact country/state/city (any case); near {latitude, longitude, "
-        "radius?, unit?} sorts nearest first; offset pages.",
+        {"type": "object"},
+        "Sites, contacts: {country,state,city,near,offset}.",
     ),
 ]
 

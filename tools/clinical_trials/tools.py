@@ -91,9 +91,8 @@ async def get_trial(
     offset: Offset = None,
     sites: Sites = None,
 ) -> TrialDetail:
-    """One trial's compact record (status, dates, design, arms, eligibility, sites, contacts,
-    outcomes, has_results; results: get_trial_results). Full upstream data: sections, or path
-    for one part; all sites: sites. A cut's next gives the rest."""
+    """One trial (status, dates, design, arms, eligibility, sites, contacts, outcomes).
+    Results: get_trial_results. Raw data: sections or path."""
     return await services_of(ctx).trials.get_trial(nct_id, sections or (), path, offset, sites)
 
 
