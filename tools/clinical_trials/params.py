@@ -87,7 +87,10 @@ BatchPageSize = Annotated[
 Mutation = Annotated[
     str,
     Field(min_length=1, max_length=80),
-    published({"type": "string", "minLength": 1, "maxLength": 80}, "Gene variant, e.g. 'EGFR L858R', 'KRAS G12C'."),
+    published(
+        {"type": "string", "minLength": 1, "maxLength": 80},
+        "Gene variant, any notation, e.g. 'EGFR L858R', 'HER2 exon 20 insertion'.",
+    ),
 ]
 Mutations = Annotated[
     list[Annotated[str, Field(min_length=1, max_length=80)]],
