@@ -123,7 +123,7 @@ Sites = Annotated[
     SiteQuery | None,
     published(
         {"type": "object"},
-        "Sites, contacts: {country,state,city,near,offset}.",
+        "Sites: {country,state,city,near,offset}.",
     ),
 ]
 

@@ -77,12 +77,29 @@ async def test_the_woman_of_58_with_egfr_l858r_near_houston(service: TrialsServi
     assert reasons["site"][0] == "unknown"  # the recorded study lists no sites
     assert answer.total_count == 2 and answer.next_page_token is None
     sent = upstream.params(0)
-    assert (
-        sent["query.cond"] == "non-small cell lung cancer"
-        and 'AREA[EligibilityCriteria]("EGFR L858R")' in sent["query.term"]
-    )
+    assert sent["query.cond"] == "non-small cell lung cancer"
+    assert 'AREA[EligibilityCriteria]("EGFR L858R" OR "EGFR Leu858Arg" OR "EGFR p.L858R"' in sent["query.term"]
     assert sent["filter.overallStatus"] == "RECRUITING,NOT_YET_RECRUITING,ENROLLING_BY_INVITATION,AVAILABLE"
     assert sent["filter.geo"] == "distance(29.7604,-95.3698,50mi)" and sent["pageSize"] == "50"
+
+
+@pytest.mark.parametrize("notation", ["EGFR p.Leu858Arg", "EGFR Leu858Arg", "egfr p.L858R", "ERBB1 L858R"])
+async def test_every_notation_of_the_mutation_finds_the_same_trials(service: TrialsService, notation: str) -> None:
+    criteria, who = patient("non-small cell lung cancer", mutations=[notation])
+    answer = await service.find_for_patient(criteria, who)
+    assert [m.nct_id for m in answer.matches] == ["NCT06604689"]
+    assert [e.nct_id for e in answer.excluded] == ["NCT06382129"]
+    assert {r.check: r.fit for r in answer.matches[0].reasons}["mutation"] == "yes"
+
+
+async def test_several_mutations_are_one_or_group_upstream(service: TrialsService, upstream: RecordedUpstream) -> None:
+    criteria, who = patient("non-small cell lung cancer", mutations=["EGFR L858R", "EGFR T790M"])
+    answer = await service.find_for_patient(criteria, who)
+    term = upstream.params(0)["query.term"]
+    assert term.startswith("((AREA[EligibilityCriteria](") and '"EGFR T790M"' in term and " OR (AREA[" in term
+    assert [m.nct_id for m in answer.matches] == ["NCT06604689"]
+    # NCT06382129 excludes both: still listed apart
+    assert [e.nct_id for e in answer.excluded] == ["NCT06382129"]
 
 
 async def test_the_page_is_tagged_with_every_trial_it_shows(service: TrialsService, upstream: RecordedUpstream) -> None:
