@@ -32,7 +32,7 @@ NAMESPACES = (
     NS_PATIENT,
 )
 #: Version of the cached value shapes (part of every key): bump it when a cached model changes.
-CACHE_FORMAT = 2
+CACHE_FORMAT = 3
 
 
 class TrialsCacheConfig(BaseModel):

@@ -150,14 +150,12 @@ class TrialsService:
     ) -> TrialDetail:
         """The compact record of ``nct_id`` (an alias is followed) plus any full ``sections``, or
         with ``path`` only the upstream part there (a list from ``offset`` on), or with ``sites``
-        only a page of its sites. Within RECORD_BUDGET, or EXPLICIT_BUDGET when sections or a
+        only a page of its sites (``sections`` are then ignored, as with ``path``). Within RECORD_BUDGET, or EXPLICIT_BUDGET when sections or a
         path were asked for."""
         self.version.poke()
-        if sites is not None:
-            if sections or path is not None or offset is not None:
-                raise InvalidInput(
-                    "sites", "give it alone (without sections, path or offset: it pages by its own offset)"
-                )
+        if sites is not None:  # like path, it replaces the record (sections are not read)
+            if path is not None or offset is not None:
+                raise InvalidInput("sites", "give it without path and offset (it pages by its own offset)")
             return await self._sites(nct_id, sites)
         if path is not None:
             return await self._part(nct_id, path, offset)

@@ -125,11 +125,14 @@ async def test_an_offset_past_the_end_is_an_empty_page(service: TrialsService) -
     assert detail.truncated is None
 
 
-async def test_sites_go_alone(service: TrialsService) -> None:
-    with pytest.raises(InvalidInput, match="sites"):
-        await service.get_trial(ACTT, sections=["status"], sites=SiteQuery())
+async def test_sites_replace_the_record_and_refuse_a_path(service: TrialsService) -> None:
+    # A record cut's next ({"sites": ...}) merged into a call with sections: the sites view wins.
+    detail = await service.get_trial(ACTT, sections=["status"], sites=SiteQuery(offset=10))
+    assert detail.sites is not None and detail.sites.offset == 10 and detail.sections is None and detail.trial is None
     with pytest.raises(InvalidInput, match="sites"):
         await service.get_trial(ACTT, path="protocolSection", sites=SiteQuery())
+    with pytest.raises(InvalidInput, match="sites"):
+        await service.get_trial(ACTT, offset=3, sites=SiteQuery())
 
 
 @pytest.mark.parametrize(
