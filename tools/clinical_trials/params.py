@@ -120,7 +120,9 @@ Offset = Annotated[
     int | None, Field(ge=0), published({"type": "integer", "minimum": 0}, "First item of the list at path.")
 ]
 
-_CRITERIA_FIELDS = "condition, terms, intervention, location, near, statuses, phases, sponsor or a filter"
+_CRITERIA_FIELDS = (
+    "condition, terms, intervention, location, near, statuses, phases, sponsor or a filter (age, sex, ...)"
+)
 
 
 def build_criteria(
