@@ -17,11 +17,12 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from cache import TieredCache, make_key
+from tools.budget import json_size
 from tools.errors import InvalidInput
 from tools.freshness import CacheInfo
 from tools.http.client import UpstreamClient
 from tools.http.errors import BadPayload, UpstreamError
-from tools.stocks import analysis
+from tools.stocks import analysis, indicators
 from tools.stocks import mis as mis_api
 from tools.stocks.analysis_models import StockAnalysis
 from tools.stocks.config import StocksConfig
@@ -203,8 +204,9 @@ class StocksService:
     async def analyze(
         self, symbol: str, market: MarketChoice = "auto", days: int | None = None, end: date | None = None
     ) -> StockAnalysis:
-        """MA5/10/20/60 and BestFourPoint signals for the last ``days`` trading days up to ``end``
-        (default: today), the newest days that fit the record budget (:mod:`tools.stocks.paging`)."""
+        """MA5/10/20/60, RSI/MACD/Bollinger (:mod:`tools.stocks.indicators`) on the last day and
+        BestFourPoint signals for the last ``days`` trading days up to ``end`` (default: today),
+        the newest days that fit the record budget (:mod:`tools.stocks.paging`)."""
         item = resolve(symbol, market)
         months = self.config.analysis_months
 
@@ -222,15 +224,19 @@ class StocksService:
         averages = analysis.moving_averages(span.bars)
         if averages is None:
             raise NoDataInRange(span.market.lower(), item.symbol, f"no trading days since {span.start.isoformat()}")
-        signals, cut = bound_signals(
-            analysis.signals(span.bars, days or self.config.signal_days), self.config.record_budget
+        used = analysis.usable_bars(span.bars)
+        readings = indicators.indicators([bar.close for bar in used if bar.close is not None])
+        signals, cut = bound_signals(  # the indicators take their measured size out of the budget
+            analysis.signals(span.bars, days or self.config.signal_days),
+            self.config.record_budget - json_size(readings),
         )
         return StockAnalysis(
             symbol=item.symbol,
             market=span.market,
             as_of=averages.as_of,
-            bars_used=len(analysis.usable_bars(span.bars)),
+            bars_used=len(used),
             moving_averages=averages,
+            indicators=readings,
             latest_signal=signals[-1].signal if signals else "none",
             signals=signals,
             method=analysis.METHOD,

@@ -80,8 +80,9 @@ async def analyze_stock(
     days: Annotated[int, Field(ge=1, le=60, description="Trading days to report signals for.")] = 10,
     end_date: EndDate = None,
 ) -> StockAnalysis:
-    """Moving averages (5, 10, 20, 60 days) and BestFourPoint buy/sell signals of the last
-    `days` trading days, with the rules that held and the numbers they compared. Not advice."""
+    """Moving averages (5, 10, 20, 60 days), RSI(14), MACD(12, 26, 9), Bollinger(20, 2) and
+    BestFourPoint buy/sell signals of the last `days` trading days, with the rules that held
+    and the numbers they compared. Not advice."""
     return await services_of(ctx).stocks.analyze(symbol, market, days, end_date)
 
 

@@ -142,6 +142,25 @@ async def test_info_analysis_overview(replay: ReplayServer, clock: ManualClock, 
     assert [index["code"] for index in overview.structured_content["indices"]] == ["t00", "o00"]
 
 
+async def test_indicators_over_the_wire_and_their_nulls(
+    replay: ReplayServer, clock: ManualClock, cache: TieredCache
+) -> None:
+    async with stocks_server(replay, cache, clock) as server:
+        full = await call(server, "analyze_stock", {"symbol": "2330", "days": 1})
+        few = await call(server, "analyze_stock", {"symbol": "2330", "days": 1, "end_date": "2010-01-06"})
+    assert not full.is_error and not few.is_error  # the nulls pass the published output schema
+    indicators = full.structured_content["indicators"]
+    assert indicators["rsi"]["params"] == {"period": 14} and 0 <= indicators["rsi"]["values"]["rsi"] <= 100
+    assert indicators["macd"]["values"]["histogram"] is not None
+    assert indicators["bollinger"]["params"] == {"period": 20, "width": 2}
+    short = few.structured_content["indicators"]
+    assert short["macd"] == {
+        "params": {"fast": 12, "slow": 26, "signal": 9},
+        "values": {"macd": None, "signal": None, "histogram": None},
+        "reason": "needs 34 closes, 3 available",
+    }
+
+
 @pytest.mark.parametrize(
     ("tool", "args", "words"),
     [
