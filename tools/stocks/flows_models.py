@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field
 
@@ -15,20 +15,32 @@ from tools.stocks.models import Market, Number
 Shares = int
 
 
+Foreign = Annotated[Shares, Field(description="Foreign and mainland investors, excluding foreign dealers.")]
+ForeignDealers = Annotated[Shares | None, Field(description="Foreign-owned dealers; absent when 0.")]
+Trust = Annotated[Shares, Field(description="Investment trusts.")]
+Dealers = Annotated[Shares, Field(description="Securities dealers (own account + hedging).")]
+Total = Annotated[Shares, Field(description="The three together, as the exchange reports it.")]
+
+
 class FlowNets(Compact):
     """Net buy (+) / sell (-) in shares."""
 
-    foreign: Shares = Field(description="Foreign and mainland investors, excluding foreign dealers.")
-    foreign_dealers: Shares | None = Field(None, description="Foreign-owned dealers; absent when 0.")
-    trust: Shares = Field(description="Investment trusts.")
-    dealers: Shares = Field(description="Securities dealers (own account + hedging).")
-    total: Shares = Field(description="The three together, as the exchange reports it.")
+    foreign: Foreign
+    foreign_dealers: ForeignDealers = None
+    trust: Trust
+    dealers: Dealers
+    total: Total
 
 
-class FlowDay(FlowNets):
-    """One trading day's nets."""
+class FlowDay(Compact):
+    """One trading day's nets, as in FlowNets."""
 
     date: date
+    foreign: Foreign
+    foreign_dealers: ForeignDealers = None
+    trust: Trust
+    dealers: Dealers
+    total: Total
 
 
 class InstitutionalFlows(Compact):

@@ -161,7 +161,7 @@ class FlowsDesk:
         try:
             return await self._market_of(item)
         except UpstreamError as error:
-            for day in sorted(days, reverse=True)[:3]:
+            for day in sorted(days, reverse=True):  # newest first, up to the first published day
                 published = False
                 for market in ("TWSE", "TPEx"):
                     table = (await self._days.flows(market, day))[0] if kind == "flows" else None
