@@ -146,3 +146,17 @@ async def test_margin_date_is_checked(harness: Harness, day: date, word: str) ->
     with pytest.raises(InvalidInput, match=word) as caught:
         await harness.service.flows.margin("0050", day)
     assert caught.value.field == "date" and harness.transport.paths() == []
+
+
+async def test_progress_counts_each_day_read_in_order(harness: Harness) -> None:
+    heard: list[tuple[int, int, str]] = []
+
+    async def report(done: int, total: int, message: str) -> None:
+        heard.append((done, total, message))
+
+    await harness.service.flows.flows("2409", MON, FRI, market="twse", on_progress=report)
+    assert [(done, total) for done, total, _ in heard] == [(n, 5) for n in range(1, 6)]
+    assert sorted(message for _, _, message in heard)[0] == "TWSE 2026-08-31: 25 rows"
+    heard.clear()
+    await harness.service.flows.flows("2409", THU, FRI, market="twse", on_progress=report)
+    assert sorted(message for _, _, message in heard) == ["TWSE 2026-09-03: cached", "TWSE 2026-09-04: cached"]
