@@ -62,6 +62,8 @@ async def test_margin_balance_and_refusals(replay: ReplayServer, tmp_path: Path)
             "get_institutional_flows", {"symbol": "2409", "start_date": "2026-01-01", "end_date": "2026-09-01"}
         )
         yahoo = await client.call_tool("get_margin_balance", {"symbol": "AAPL"})
+        tpex = await client.call_tool("get_margin_balance", {"symbol": "00734B", "date": "2026-09-03"})
+        no_row = await client.call_tool("get_margin_balance", {"symbol": "2330", "date": "2026-09-03"})
     assert not margin.is_error, text_of(margin)
     data = margin.structured_content
     assert data["market"] == "TWSE" and data["date"] == "2026-09-03" and data["name"] == "元大台灣50"
@@ -72,6 +74,12 @@ async def test_margin_balance_and_refusals(replay: ReplayServer, tmp_path: Path)
         "short_sale",
         "margin_purchase_amount",
     ]
+    assert not tpex.is_error, text_of(tpex)
+    bond = tpex.structured_content
+    assert bond["market"] == "TPEx" and bond["note"] == "X: short sale suspended"
+    assert [line["current"] for line in bond["market_summary"]] == [2_276_754, 39_737, 196_161_741]
+    assert not no_row.is_error and "margin_purchase" not in no_row.structured_content
+    assert no_row.structured_content["message"] == "no margin row for 2330 on 2026-09-03 (not margin-eligible)"
     for result, words in ((reversed_, ["end_date", "before"]), (too_long, ["end_date", "92"]), (yahoo, ["symbol"])):
         assert result.is_error and all(word in text_of(result) for word in words), text_of(result)
         assert "Traceback" not in text_of(result)

@@ -129,7 +129,12 @@ class FlowsDesk:
             cache=CacheInfo.combine(metas),
         )
         row = table.rows.get(item.symbol)
-        if not table.rows:
+        if not table.rows and day is None:
+            answer.message = (
+                f"{resolved} published no margin data from {candidates[-1].isoformat()} to "
+                f"{candidates[0].isoformat()}; give a date"
+            )
+        elif not table.rows:
             answer.message = f"{resolved} published no margin data for {table.date.isoformat()} (holiday, or not yet)"
         elif row is None:
             answer.message = f"no margin row for {item.symbol} on {table.date.isoformat()} (not margin-eligible)"

@@ -160,3 +160,13 @@ async def test_progress_counts_each_day_read_in_order(harness: Harness) -> None:
     heard.clear()
     await harness.service.flows.flows("2409", THU, FRI, market="twse", on_progress=report)
     assert sorted(message for _, _, message in heard) == ["TWSE 2026-09-03: cached", "TWSE 2026-09-04: cached"]
+
+
+async def test_margin_without_a_published_day_in_the_lookback_says_which_days(
+    harness: Harness, clock: ManualClock
+) -> None:
+    clock.set(taipei(2026, 12, 7, 10, 0))  # Monday; the replay has nothing after 2026-09-04
+    balance = await harness.service.flows.margin("0050", market="twse")
+    assert balance.margin_purchase is None and balance.market_summary == []
+    assert balance.message == "TWSE published no margin data from 2026-11-27 to 2026-12-07; give a date"
+    assert len(dates_asked(harness, MARGIN_TWSE)) == 7  # margin_lookback weekdays, weekends skipped
