@@ -16,7 +16,7 @@ from tests.support.replay import ReplayServer
 T86, INSTI = "/rwd/zh/fund/T86", "/www/zh-tw/insti/dailyTrade"
 
 
-def settings_for(replay: ReplayServer, tmp_path: Path) -> Settings:
+def settings_for(replay: ReplayServer, tmp_path: Path, twse_rate: str = "1000/1") -> Settings:
     base = replay.base_url()
     return Settings(
         _env_file=None,
@@ -25,7 +25,7 @@ def settings_for(replay: ReplayServer, tmp_path: Path) -> Settings:
         tpex_base_url=base,
         mis_base_url=base,
         yahoo_base_url=base,
-        upstreams={"twse_rate": "1000/1", "mis_rate": "1000/1"},
+        upstreams={"twse_rate": twse_rate, "mis_rate": "1000/1"},
     )
 
 
@@ -83,3 +83,18 @@ async def test_margin_balance_and_refusals(replay: ReplayServer, tmp_path: Path)
     for result, words in ((reversed_, ["end_date", "before"]), (too_long, ["end_date", "92"]), (yahoo, ["symbol"])):
         assert result.is_error and all(word in text_of(result) for word in words), text_of(result)
         assert "Traceback" not in text_of(result)
+
+
+async def test_day_requests_keep_to_the_twse_rate_limit(replay: ReplayServer, tmp_path: Path) -> None:
+    # The default is 3 requests per 5 s; a 1 s window keeps the test short. Arrivals trail the
+    # limiter's grants by the connection latency, so the check allows 25% of the window for it
+    # (as the history test does). Unlimited, the 10 requests would arrive within milliseconds.
+    window = 1.0
+    args = {"symbol": "2409", "start_date": "2026-08-24", "end_date": "2026-09-04", "market": "twse"}
+    async with Client(build_server(settings_for(replay, tmp_path, twse_rate="3/1"))) as client:
+        result = await client.call_tool("get_institutional_flows", args)
+    assert not result.is_error, text_of(result)
+    times = replay.request_times(T86)
+    assert len(times) == 10
+    busiest = max(sum(1 for t in times if start <= t < start + window * 0.75) for start in times)
+    assert busiest <= 3

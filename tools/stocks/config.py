@@ -84,6 +84,6 @@ class StocksConfig(BaseModel):
     explicit_budget: int = Field(EXPLICIT_BUDGET, gt=ENVELOPE)
     history_max_months: int = Field(24, ge=1)
     closed_day_fresh: float = Field(365 * DAY, gt=0)
-    flows_max_days: int = Field(23, ge=1)
+    flows_max_days: int = Field(20, ge=1)
     flows_max_range_days: int = Field(92, ge=1)
     margin_lookback: int = Field(7, ge=1)

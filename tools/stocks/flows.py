@@ -130,15 +130,26 @@ def positions(fields: list[object], wanted: dict[str, tuple[int, str]]) -> dict[
 
 
 def _row(row: list[Any], index: dict[str, int]) -> tuple[str, FlowRow]:
-    code = str(row[index["code"]]).strip()
-    foreign, foreign_dealers, trust, dealers, total = (
-        count(row[index[name]]) for name in ("foreign", "foreign_dealers", "trust", "dealers", "total")
+    return str(row[index["code"]]).strip(), (
+        str(row[index["name"]]).strip(),
+        count(row[index["foreign"]]),
+        count(row[index["foreign_dealers"]]),
+        count(row[index["trust"]]),
+        count(row[index["dealers"]]),
+        count(row[index["total"]]),
     )
-    return code, (str(row[index["name"]]).strip(), foreign, foreign_dealers, trust, dealers, total)
 
 
 def count(text: object) -> int:
-    """A share or lot count; ValueError (-> BadPayload) when unreadable: never guessed as 0."""
+    """A share or lot count; ValueError (-> BadPayload) when unreadable: never guessed as 0.
+
+    The plain ``"-1,129,000"`` form is read directly: a TWSE day has ~17,000 rows of counts,
+    and the general parser (tags, markers) would take most of a second per day."""
+    if isinstance(text, str):
+        try:
+            return int(text.replace(",", ""))
+        except ValueError:
+            pass
     value = parse_int(text)
     if value is None:
         raise ValueError(f"not a count: {text!r}")

@@ -5,7 +5,9 @@
 Taipei) never changes: it is kept ``closed_day_fresh`` (a year: for good, in practice), an
 empty one too (a holiday stays a holiday). Today's may still be unpublished (TWSE posts flows
 after the close, margin in the evening): it is kept ``stocks_open_month_fresh`` (10 min), so
-the published table replaces the empty answer soon after it appears. Requests go through the
+the published table replaces the empty answer soon after it appears. A value read back is not
+validated again (it was when parsed): a TWSE day holds ~17,000 rows (warrants included), and a
+call reads one of them from each day. Requests go through the
 exchanges' clients, so their rate limiters (TWSE ~3 per 5 s) space them. Weekends are never
 asked for (:func:`trading_weekdays`; exchange holidays are not known yet and come back empty).
 """
@@ -68,7 +70,7 @@ class MarketDays:
 
         key = make_key(FLOWS_NAMESPACE, {"market": market, "date": day.isoformat()})
         result = await self._cache.get_or_fetch(key, load, self.policy(FLOWS_NAMESPACE, market, day))
-        return FlowsDay.model_validate(result.value), result.meta
+        return FlowsDay.model_construct(market=market, date=day, rows=result.value["rows"]), result.meta
 
     async def margin(self, market: Market, day: date) -> tuple[MarginDay, CacheMeta]:
         """The margin and short balances of every security of ``market`` on ``day``."""
@@ -78,4 +80,7 @@ class MarketDays:
 
         key = make_key(MARGIN_NAMESPACE, {"market": market, "date": day.isoformat()})
         result = await self._cache.get_or_fetch(key, load, self.policy(MARGIN_NAMESPACE, market, day))
-        return MarginDay.model_validate(result.value), result.meta
+        value = result.value
+        return MarginDay.model_construct(
+            market=market, date=day, rows=value["rows"], summary=value["summary"]
+        ), result.meta

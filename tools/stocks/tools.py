@@ -101,7 +101,7 @@ async def get_institutional_flows(
     market: MarketArg = "auto",
 ) -> InstitutionalFlows:
     """Daily net buy/sell in shares of foreign investors, investment trusts and dealers in one
-    Taiwan stock, with totals. At most 92 days a call; over 23 weekdays is cut (cuts[].next)."""
+    Taiwan stock, with totals. At most 92 days a call; over 20 weekdays is cut (cuts[].next)."""
     flows = services_of(ctx).stocks.flows
     return await flows.flows(symbol, start_date, end_date, market, progress_of(ctx))
 

@@ -66,12 +66,13 @@ async def test_a_closed_day_is_kept_for_good_and_today_briefly(harness: Harness,
 
 async def test_more_weekdays_than_one_call_fetches_are_cut_with_next(harness: Harness) -> None:
     first = await harness.service.flows.flows("2409", date(2026, 8, 1), FRI, market="twse")
-    assert len(first.days) == 23 and first.truncated and first.cuts
+    assert len(first.days) == 20 and first.truncated and first.cuts
     cut = first.cuts[0]
-    assert (cut.list, cut.returned, cut.dropped) == ("days", 23, 2)
-    assert cut.next == {"start_date": "2026-09-03", "end_date": "2026-09-04"} and first.end == date(2026, 9, 2)
-    rest = await harness.service.flows.flows("2409", THU, FRI, market="twse")
-    assert [day.date for day in rest.days] == [THU, FRI] and rest.truncated is None
+    assert (cut.list, cut.returned, cut.dropped) == ("days", 20, 5)
+    assert cut.next == {"start_date": "2026-08-29", "end_date": "2026-09-04"} and first.end == date(2026, 8, 28)
+    rest = await harness.service.flows.flows("2409", date(2026, 8, 29), FRI, market="twse")
+    assert [day.date for day in rest.days] == [MON, *(date(2026, 9, d) for d in (1, 2, 3, 4))]
+    assert rest.truncated is None and len(dates_asked(harness, T86)) == 25  # each weekday once
 
 
 async def test_a_tpex_code_is_found_in_the_day_tables_and_remembered(harness: Harness) -> None:
