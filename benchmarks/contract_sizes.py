@@ -43,6 +43,8 @@ CALLS: tuple[tuple[str, dict[str, Any]], ...] = (
     ("get_stock_info", {"symbol": "AAPL"}),
     ("analyze_stock", {"symbol": "2330", "days": 60}),
     ("get_market_overview", {}),
+    ("get_institutional_flows", {"symbol": "2409", "start_date": "2026-08-01", "end_date": "2026-09-04"}),
+    ("get_margin_balance", {"symbol": "00679B", "date": "2026-09-03"}),
     ("service_status", {}),
     ("cache_stats", {}),
 )

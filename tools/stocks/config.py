@@ -59,6 +59,10 @@ class StocksConfig(BaseModel):
       no dates is a record, one with a period or dates an explicit ask); ``history_max_months``:
       the most Taiwan months one history answer fetches (the rest is cut, see
       :mod:`tools.stocks.paging`).
+    - ``closed_day_fresh``: whole-market flows and margin days before today (they never change;
+      :mod:`tools.stocks.market_days`); ``flows_max_days``: weekdays one flows answer fetches (the
+      rest is cut); ``flows_max_range_days``: the longest flows range accepted, in calendar days;
+      ``margin_lookback``: weekdays a margin call without a date steps back to find a published day.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -79,3 +83,7 @@ class StocksConfig(BaseModel):
     record_budget: int = Field(RECORD_BUDGET, gt=ENVELOPE)
     explicit_budget: int = Field(EXPLICIT_BUDGET, gt=ENVELOPE)
     history_max_months: int = Field(24, ge=1)
+    closed_day_fresh: float = Field(365 * DAY, gt=0)
+    flows_max_days: int = Field(20, ge=1)
+    flows_max_range_days: int = Field(92, ge=1)
+    margin_lookback: int = Field(7, ge=1)

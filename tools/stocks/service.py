@@ -27,8 +27,10 @@ from tools.stocks import mis as mis_api
 from tools.stocks.analysis_models import StockAnalysis
 from tools.stocks.config import StocksConfig
 from tools.stocks.errors import NoDataInRange, UnknownSymbol
+from tools.stocks.flows_service import FlowsDesk
 from tools.stocks.history import Bars, HistoryDesk, months_between, yahoo_bars
 from tools.stocks.info import InfoDesk
+from tools.stocks.market_days import MarketDays
 from tools.stocks.models import IndexQuote, Market, MarketOverview, PriceHistory, QuoteBatch, StockInfo
 from tools.stocks.paging import Asked, bound_bars, bound_signals
 from tools.stocks.progress import Progress
@@ -68,6 +70,9 @@ class StocksService:
         self.history = HistoryDesk(TwseDaily(twse), TpexDaily(tpex), self._yahoo, cache, self.config, clock)
         self._recent = RecentRanges(cache, self.config, clock)
         self._info = InfoDesk(self.quotes, self._yahoo, cache, self.config, clock)
+        self.flows = FlowsDesk(
+            MarketDays(twse, tpex, cache, self.config, clock), self.market_of, self._book, self.config
+        )
 
     # -- quotes ------------------------------------------------------------------------------
 
