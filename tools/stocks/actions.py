@@ -3,7 +3,8 @@
 Taiwan (TWSE codes): TWT49U is asked one calendar year at a time (all codes in one request,
 through the TWSE client and its rate limiter) and cached per year under ``stocks.exrights``: a
 year that has ended (in Taipei) never changes and is kept ``closed_actions_fresh`` (10 years);
-the current year, asked up to today, is kept like the current month of bars. The years of a
+the current year, asked up to today, is kept like the current month of bars. A year's entry is
+tagged ``stock:<code>`` for every code in it. The years of a
 range are fetched concurrently (``month_concurrency``). Events run from the range's first day
 to the last day asked, so pages of one long range are adjusted alike. TPEx codes have no
 TWT49U rows: asking for them is refused, naming the argument, with the Yahoo symbol to use.
@@ -58,7 +59,7 @@ class ActionsDesk:
         else:
             fresh = self._config.ttl.stocks_open_month_fresh
             stale = max(fresh, self._config.open_month_stale)
-        return CachePolicy(EXRIGHTS_NAMESPACE, fresh_ttl=fresh, stale_ttl=stale)
+        return CachePolicy(EXRIGHTS_NAMESPACE, fresh_ttl=fresh, stale_ttl=stale, tags_from=_code_tags)
 
     async def year(self, year: int) -> tuple[dict[str, list[ExRight]], CacheMeta]:
         """TWT49U rows of every code in ``year`` (up to today in the current year), by code."""
@@ -113,8 +114,17 @@ class ActionsDesk:
         events, metas = await self.taiwan(symbol, start, end)
         if not adjusted:
             return Corporate(bars, events, None, metas)
-        factors = [(event.date, event.factor) for event in events if event.factor is not None]
+        factors = [  # unrounded: the answer's factor is rounded to 8 decimals
+            (event.date, event.reference_price / event.previous_close)
+            for event in events
+            if event.reference_price and event.previous_close
+        ]
         return Corporate(adjust.adjusted(bars, factors), events, adjust.TAIWAN_METHOD, metas)
+
+
+def _code_tags(value: dict[str, list[ExRight]]) -> list[str]:
+    """``stock:<code>`` of every code in a year's entry (invalidating one code drops its years)."""
+    return [f"stock:{code}" for code in value]
 
 
 def with_metas(cache: CacheInfo, metas: list[CacheMeta]) -> CacheInfo:

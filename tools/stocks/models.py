@@ -58,18 +58,18 @@ class DailyBar(Compact):
         exclude_if=_not_true,
         description="Present (true) when the exchange marked the change 'X' (ex-dividend/ex-rights).",
     )
-    adj_close: Number | None = Field(None, description="Split- and dividend-adjusted close (adjusted=true).")
+    adj_close: Number | None = Field(None, description="Split- and dividend-adjusted close.")
 
 
 ActionKind = Literal["dividend", "split", "rights", "rights_dividend"]
 
 
 class CorporateAction(Compact):
-    """A dividend, split or ex-rights day (TWSE TWT49U or Yahoo events)."""
+    """A dividend, split or ex-rights day."""
 
     date: date
     kind: ActionKind
-    amount: Number | None = Field(None, description="Per share: cash dividend, or TWSE rights+dividend value.")
+    amount: Number | None = Field(None, description="Per share.")
     ratio: str | None = Field(None, description="Split, e.g. '4:1'.")
     previous_close: Number | None = None
     reference_price: Number | None = None
