@@ -97,11 +97,7 @@ class ActionsDesk:
         ``adjusted``, ``bars`` with adj_close. ``yahoo``: the corporate part cached with a
         Yahoo range (:func:`tools.stocks.adjust.yahoo_corporate`)."""
         start, end = span
-        if market == "TPEx":
-            raise InvalidInput(
-                "events" if not adjusted else "adjusted",
-                f"ex-rights data is published for TWSE codes only; ask Yahoo with symbol '{symbol}.TWO'",
-            )
+        refuse_tpex(market, symbol, adjusted)
         if market == "Yahoo":
             value = yahoo or {}
             events = [CorporateAction.model_validate(event) for event in value.get("events", [])]
@@ -120,6 +116,15 @@ class ActionsDesk:
             if event.reference_price and event.previous_close
         ]
         return Corporate(adjust.adjusted(bars, factors), events, adjust.TAIWAN_METHOD, metas)
+
+
+def refuse_tpex(market: Market, symbol: str, adjusted: bool) -> None:
+    """TPEx codes have no TWT49U rows: refuse, naming the argument and the Yahoo symbol to ask."""
+    if market == "TPEx":
+        raise InvalidInput(
+            "adjusted" if adjusted else "events",
+            f"ex-rights data is published for TWSE codes only; ask Yahoo with symbol '{symbol}.TWO'",
+        )
 
 
 def _code_tags(value: dict[str, list[ExRight]]) -> list[str]:

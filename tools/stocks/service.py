@@ -24,7 +24,7 @@ from tools.http.client import UpstreamClient
 from tools.http.errors import BadPayload, UpstreamError
 from tools.stocks import analysis, indicators
 from tools.stocks import mis as mis_api
-from tools.stocks.actions import ActionsDesk, Corporate, with_metas
+from tools.stocks.actions import ActionsDesk, Corporate, refuse_tpex, with_metas
 from tools.stocks.analysis_models import StockAnalysis
 from tools.stocks.config import StocksConfig
 from tools.stocks.errors import NoDataInRange, UnknownSymbol
@@ -112,6 +112,8 @@ class StocksService:
                 f"Taiwan daily bars start on {self.config.taiwan_earliest.isoformat()}; for older data ask "
                 f"Yahoo with symbol '{item.symbol}.TW' (or '.TWO' for TPEx codes)",
             )
+        if (events or adjusted) and item.source == "taiwan":  # before any month is read
+            refuse_tpex(await self.market_of(item, probe=(last.year, last.month)), item.symbol, adjusted)
         fetched_to = last
         months = months_between(first, last)
         if item.source == "taiwan" and len(months) > self.config.history_max_months:

@@ -26,6 +26,7 @@ import httpx
 import orjson
 import pytest
 
+from cache import CachePolicy, make_key
 from tests.support.clock import ManualClock
 from tests.support.fixtures import load_json
 from tests.support.stocks import Harness, taipei
@@ -33,6 +34,7 @@ from tools.errors import InvalidInput
 from tools.http.errors import BadPayload
 from tools.stocks.config import StocksConfig
 from tools.stocks.models import DailyBar, PriceHistory
+from tools.stocks.recent import RECENT_NAMESPACE
 from tools.stocks.twt49u import TWT49U_PATH, parse_cjk_date, parse_twt49u
 
 AAPL_CHART = "chart-aapl-2020-08-31-to-2020-11-07.json"
@@ -200,7 +202,7 @@ async def test_tpex_codes_are_refused_naming_the_argument(harness: Harness) -> N
     with pytest.raises(InvalidInput) as caught:
         await harness.service.get_history("6488", start=date(2026, 8, 1), end=date(2026, 8, 31), adjusted=True)
     assert caught.value.field == "adjusted"
-    assert not [request for request in harness.transport.requests if request.url.path == TWT49U_PATH]
+    assert not harness.transport.to("twse") and not harness.transport.to("tpex")  # refused before any read
 
 
 async def test_without_the_options_the_answer_is_unchanged(harness: Harness) -> None:
@@ -241,3 +243,17 @@ async def test_a_year_entry_is_tagged_with_its_codes(harness: Harness, cache: An
     await cache.invalidate_tags("stock:3443")  # a code of the recorded 2026 rows
     await harness.service.get_history("2330", start=date(2026, 8, 3), end=date(2026, 8, 7), events=True)
     assert harness.transport.count(TWT49U_PATH) == before + 1
+
+
+async def test_a_recent_yahoo_entry_cached_without_events_is_read_again(harness: Harness, cache: Any) -> None:
+    # A range reaching today (no end_date) cached by a build that did not keep events.
+    await harness.service.get_history("AAPL", start=date(2020, 8, 31))
+    key = make_key(RECENT_NAMESPACE, {"symbol": "AAPL", "source": "yahoo", "market": None, "start": "2020-08-31"})
+    found = await cache.get(key)
+    assert found is not None and found.value["corporate"] is not None
+    old = {name: value for name, value in found.value.items() if name != "corporate"}
+    await cache.set(key, old, CachePolicy(RECENT_NAMESPACE, fresh_ttl=3600, stale_ttl=3600))
+    charts = harness.transport.count(CHART_PATH)
+    history = await harness.service.get_history("AAPL", start=date(2020, 8, 31), events=True)
+    assert [event.kind for event in history.events or []] == ["split", "dividend"]
+    assert harness.transport.count(CHART_PATH) == charts + 1  # the chart was read again for them
