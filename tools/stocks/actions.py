@@ -26,7 +26,9 @@ from tools.errors import InvalidInput
 from tools.freshness import CacheInfo
 from tools.stocks import adjust
 from tools.stocks.config import StocksConfig
+from tools.stocks.history import HistoryDesk
 from tools.stocks.models import CorporateAction, DailyBar, Market
+from tools.stocks.recent import Recent
 from tools.stocks.twt49u import ExRight, TwseExRights
 
 EXRIGHTS_NAMESPACE = "stocks.exrights"
@@ -47,9 +49,14 @@ class ActionsDesk:
     """TWT49U years through the cache, and the corporate part of a history answer."""
 
     def __init__(
-        self, twse: TwseExRights, cache: TieredCache, config: StocksConfig, clock: Callable[[], float]
+        self,
+        twse: TwseExRights,
+        history: HistoryDesk,
+        cache: TieredCache,
+        config: StocksConfig,
+        clock: Callable[[], float],
     ) -> None:
-        self._twse, self._cache, self._config, self._clock = twse, cache, config, clock
+        self._twse, self._history, self._cache, self._config, self._clock = twse, history, cache, config, clock
 
     def year_policy(self, year: int) -> CachePolicy:
         """For good (``closed_actions_fresh``) once the Taipei year has ended; else short."""
@@ -83,6 +90,13 @@ class ActionsDesk:
         years = await asyncio.gather(*(one(year) for year in range(start.year, end.year + 1)))
         rows = [row for by_code, _ in years for row in by_code.get(code, [])]
         return adjust.taiwan_actions(rows, start, end), [meta for _, meta in years]
+
+    async def of_span(self, symbol: str, span: Recent, asked_to: date, adjusted: bool) -> Corporate:
+        """:meth:`corporate` of a history's span, events up to ``asked_to`` (the last day asked)."""
+        yahoo = span.corporate
+        if span.market == "Yahoo" and yahoo is None:  # cached before ranges kept their events
+            yahoo = (await self._history.yahoo_range(symbol, span.start, span.end))["corporate"]
+        return await self.corporate(symbol, span.market, span.bars, yahoo, (span.start, asked_to), adjusted)
 
     async def corporate(
         self,

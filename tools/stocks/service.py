@@ -24,7 +24,7 @@ from tools.http.client import UpstreamClient
 from tools.http.errors import BadPayload, UpstreamError
 from tools.stocks import analysis, indicators
 from tools.stocks import mis as mis_api
-from tools.stocks.actions import ActionsDesk, Corporate, refuse_tpex, with_metas
+from tools.stocks.actions import ActionsDesk, refuse_tpex, with_metas
 from tools.stocks.analysis_models import StockAnalysis
 from tools.stocks.config import StocksConfig
 from tools.stocks.errors import NoDataInRange, UnknownSymbol
@@ -70,7 +70,7 @@ class StocksService:
         self.history = HistoryDesk(TwseDaily(twse), TpexDaily(tpex), self._yahoo, cache, self.config, clock)
         self._recent = RecentRanges(cache, self.config, clock)
         self._info = InfoDesk(self.quotes, self._yahoo, cache, self.config, clock)
-        self._actions = ActionsDesk(TwseExRights(twse), cache, self.config, clock)
+        self._actions = ActionsDesk(TwseExRights(twse), self.history, cache, self.config, clock)
 
     # -- quotes ------------------------------------------------------------------------------
 
@@ -136,7 +136,7 @@ class StocksService:
         asked_to = last if fetched_to < last else span.end  # past the months fetched: cut
         shown, corporate = span.bars, None
         if events or adjusted:
-            corporate = await self._corporate(item, span, asked_to, adjusted)
+            corporate = await self._actions.of_span(item.symbol, span, asked_to, adjusted)
             shown, budget = corporate.bars, budget - json_size(corporate.events) - json_size(corporate.method)
         bars_kept, cut = bound_bars(shown, budget, Asked(start, end, period), span.end, asked_to)
         shown_to = bars_kept[-1].date if cut and bars_kept else asked_to  # the next page shows the rest
@@ -154,15 +154,6 @@ class StocksService:
             truncated=True if cut else None,
             cuts=[cut] if cut else None,
             cache=span.cache if corporate is None else with_metas(span.cache, corporate.metas),
-        )
-
-    async def _corporate(self, item: Resolved, span: Recent, asked_to: date, adjusted: bool) -> Corporate:
-        """Events from the span's first day to the last day asked, and adjusted closes."""
-        yahoo = span.corporate
-        if span.market == "Yahoo" and yahoo is None:  # cached before ranges kept their events
-            yahoo = (await self.history.yahoo_range(item.symbol, span.start, span.end))["corporate"]
-        return await self._actions.corporate(
-            item.symbol, span.market, span.bars, yahoo, (span.start, asked_to), adjusted
         )
 
     def _fetcher(self, item: Resolved, on_progress: Progress | None = None) -> Fetch:
