@@ -55,6 +55,7 @@ class StocksConfig(BaseModel):
       limiter still spaces the requests).
     - ``analysis_months``: months of history analyze_stock reads (MA60 needs ~3 months).
     - ``taiwan_earliest``: first date TWSE serves daily bars for.
+    - ``closed_actions_fresh``: a past year of TWSE ex-rights results (it never changes).
     - ``record_budget``, ``explicit_budget``: answer sizes (:mod:`tools.budget`; a history with
       no dates is a record, one with a period or dates an explicit ask); ``history_max_months``:
       the most Taiwan months one history answer fetches (the rest is cut, see
@@ -79,6 +80,7 @@ class StocksConfig(BaseModel):
     analysis_months: int = 4
     signal_days: int = 10
     taiwan_earliest: date = date(2010, 1, 4)
+    closed_actions_fresh: float = 10 * 365 * DAY
     hours: TradingHours = Field(default_factory=TradingHours)
     record_budget: int = Field(RECORD_BUDGET, gt=ENVELOPE)
     explicit_budget: int = Field(EXPLICIT_BUDGET, gt=ENVELOPE)

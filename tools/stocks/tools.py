@@ -54,15 +54,25 @@ async def get_price_history(
     end_date: EndDate = None,
     period: Annotated[Period | None, Field(description="Instead of dates.")] = None,
     market: MarketArg = "auto",
+    events: Annotated[bool, Field(strict=True, description="Add dividends, splits, ex-rights.")] = False,
+    adjusted: Annotated[bool, Field(strict=True, description="Add adj_close to bars (and events).")] = False,
 ) -> PriceHistory:
     """Daily bars (open, high, low, close, volume, turnover, change) of one symbol, oldest first.
 
     Give start_date/end_date or a period; neither: the last month. Taiwan bars start
     2010-01-04. A long range comes in parts: call again with cuts[].next for the rest.
+    events/adjusted: TWSE codes and Yahoo symbols, not TPEx codes.
     """
     stocks = services_of(ctx).stocks
     return await stocks.get_history(
-        symbol, start=start_date, end=end_date, period=period, market=market, on_progress=progress_of(ctx)
+        symbol,
+        start=start_date,
+        end=end_date,
+        period=period,
+        market=market,
+        on_progress=progress_of(ctx),
+        events=events,
+        adjusted=adjusted,
     )
 
 

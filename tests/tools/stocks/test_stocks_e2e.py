@@ -150,6 +150,27 @@ async def test_info_analysis_overview(replay: ReplayServer, clock: ManualClock, 
     assert [index["code"] for index in overview.structured_content["indices"]] == ["t00", "o00"]
 
 
+async def test_events_and_adjusted_closes_over_the_wire(
+    replay: ReplayServer, clock: ManualClock, cache: TieredCache
+) -> None:
+    taiwan_args = {"symbol": "3443", "market": "twse", "start_date": "2026-06-01", "end_date": "2026-06-10"}
+    async with stocks_server(replay, cache, clock) as server:
+        taiwan = await call(server, "get_price_history", {**taiwan_args, "adjusted": True})
+        yahoo = await call(
+            server,
+            "get_price_history",
+            {"symbol": "AAPL", "start_date": "2020-08-31", "end_date": "2020-11-06", "events": True},
+        )
+        loose = await call(server, "get_price_history", {**taiwan_args, "events": "true"})
+    assert not taiwan.is_error and not yahoo.is_error
+    answer = taiwan.structured_content
+    assert [event["date"] for event in answer["events"]] == ["2026-06-08"]
+    assert answer["bars"][4]["adj_close"] == 4390 and answer["bars"][-1]["adj_close"] == answer["bars"][-1]["close"]
+    assert replay.request_times("/rwd/zh/exRight/TWT49U")  # asked through the TWSE client
+    assert [event["kind"] for event in yahoo.structured_content["events"]] == ["split", "dividend"]
+    assert loose.is_error and "events" in error_text(loose)  # strict: a string is not a boolean
+
+
 async def test_indicators_over_the_wire_and_their_nulls(
     replay: ReplayServer, clock: ManualClock, cache: TieredCache
 ) -> None:
