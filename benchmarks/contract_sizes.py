@@ -35,6 +35,10 @@ CALLS: tuple[tuple[str, dict[str, Any]], ...] = (
     ("get_trial_results", {"nct_id": "NCT04280705", "part": "serious_events", "offset": 10}),
     ("search_trials_by_mutation", {"mutation": "EGFR L858R"}),
     ("search_trials_for_mutations", {"mutations": ["EGFR L858R", "KRAS G12C", "BRAF V600E"]}),
+    (
+        "find_trials_for_patient",
+        {"condition": "non-small cell lung cancer", "mutations": ["EGFR L858R"], "age": 58, "sex": "female"},
+    ),
     ("count_trials", {"condition": "Phelan-McDermid Syndrome"}),
     ("get_stock_quote", {"symbols": ["2330", "AAPL"]}),
     ("get_price_history", {"symbol": "2330", "start_date": "2026-08-01", "end_date": "2026-09-30"}),

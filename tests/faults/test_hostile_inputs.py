@@ -29,6 +29,12 @@ VALID: dict[str, dict[str, Any]] = {
     "get_trial_results": {"nct_id": "NCT04280705"},
     "search_trials_by_mutation": {"mutation": "EGFR L858R"},
     "search_trials_for_mutations": {"mutations": ["EGFR L858R"]},
+    "find_trials_for_patient": {
+        "condition": "non-small cell lung cancer",
+        "mutations": ["EGFR L858R"],
+        "age": 58,
+        "sex": "female",
+    },
     "count_trials": {"condition": "melanoma"},
     "get_stock_quote": {"symbols": ["2330"]},
     "get_price_history": {"symbol": "2330", "start_date": "2026-08-01", "end_date": "2026-08-31"},

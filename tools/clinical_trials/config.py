@@ -19,6 +19,7 @@ NS_ELIGIBILITY = "trials.eligibility"
 NS_MUTATION = "trials.mutation"
 NS_RESULTS = "trials.results"
 NS_SITES = "trials.sites"
+NS_PATIENT = "trials.patient"
 NAMESPACES = (
     NS_SEARCH,
     NS_COUNT,
@@ -28,6 +29,7 @@ NAMESPACES = (
     NS_MUTATION,
     NS_RESULTS,
     NS_SITES,
+    NS_PATIENT,
 )
 #: Version of the cached value shapes (part of every key): bump it when a cached model changes.
 CACHE_FORMAT = 2

@@ -23,6 +23,7 @@ from tools.clinical_trials.models import (
     MutationSearchResult,
 )
 from tools.clinical_trials.paging import CUT_ROOM, encode_token, page_cut, window
+from tools.clinical_trials.synonyms import expand
 from tools.freshness import CacheInfo
 
 _UNBOUNDED = 1 << 40
@@ -45,6 +46,7 @@ class Loaded:
         page, first = self.page, self.upstream is None and self.offset == 0
         answer = MutationSearchResult(
             mutation=self.mutation,
+            searched=expand(self.mutation),
             matches=[],
             excluded_count=0,
             total_count=page.total_count if first else None,

@@ -87,7 +87,10 @@ BatchPageSize = Annotated[
 Mutation = Annotated[
     str,
     Field(min_length=1, max_length=80),
-    published({"type": "string", "minLength": 1, "maxLength": 80}, "Gene variant, e.g. 'EGFR L858R', 'KRAS G12C'."),
+    published(
+        {"type": "string", "minLength": 1, "maxLength": 80},
+        "Gene variant, any notation, e.g. 'EGFR L858R', 'HER2 exon 20 insertion'.",
+    ),
 ]
 Mutations = Annotated[
     list[Annotated[str, Field(min_length=1, max_length=80)]],
@@ -119,18 +122,8 @@ Offset = Annotated[
 Sites = Annotated[
     SiteQuery | None,
     published(
-        {
-            "type": "object",
-            "properties": {
-                "country": {"type": "string"},
-                "state": {"type": "string"},
-                "city": {"type": "string"},
-                "near": {"type": "object"},
-                "offset": {"type": "integer", "minimum": 0},
-            },
-        },
-        "Only the sites, with contacts: exact country/state/city (any case); near {latitude, longitude, "
-        "radius?, unit?} sorts nearest first; offset pages.",
+        {"type": "object"},
+        "Sites: {country,state,city,near,offset}.",
     ),
 ]
 

@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable, Sequence
 
 from tools.clinical_trials.models import OPEN_STATUSES, Criteria, Near, OverallStatus, StatusToken
+from tools.clinical_trials.synonyms import expand
 
 #: The field list of the recorded searches (order kept).
 SEARCH_FIELDS: tuple[str, ...] = (
@@ -103,9 +104,16 @@ def normalize_mutation(text: str) -> str:
 
 
 def mutation_term(mutation: str) -> str:
-    """The recorded phrase query: the mutation in eligibility, titles, summary and keywords."""
-    phrase = f'("{mutation}")'
-    return "(" + " OR ".join(f"AREA[{area}]{phrase}" for area in MUTATION_AREAS) + ")"
+    """The mutation's phrases (:func:`tools.clinical_trials.synonyms.expand`) in eligibility,
+    titles, summary and keywords: per area one OR group, ``AREA[BriefTitle]("EGFR L858R" OR
+    "EGFR Leu858Arg" ...)``. One phrase gives the recorded query exactly."""
+    return phrases_term(expand(mutation) or [mutation])
+
+
+def phrases_term(phrases: Sequence[str]) -> str:
+    """``(AREA[EligibilityCriteria]("p1" OR "p2") OR AREA[BriefTitle](...) ...)``."""
+    group = "(" + " OR ".join(f'"{phrase}"' for phrase in phrases) + ")"
+    return "(" + " OR ".join(f"AREA[{area}]{group}" for area in MUTATION_AREAS) + ")"
 
 
 def criteria_params(criteria: Criteria, extra_term: str | None = None) -> dict[str, str]:

@@ -10,7 +10,8 @@ cache metadata. Cached values are compact JSON (model dumps), never raw upstream
 - ``trials.sections``: full upstream sections asked for by name;
 - ``trials.mutation`` / ``trials.eligibility``: see :mod:`tools.clinical_trials.mutation_search`;
 - ``trials.results``: results digests, see :mod:`tools.clinical_trials.results_service`;
-- ``trials.sites``: a trial's full site list, see :mod:`tools.clinical_trials.sites_service`.
+- ``trials.sites``: a trial's full site list, see :mod:`tools.clinical_trials.sites_service`;
+- ``trials.patient``: ranked patient-matching pages, see :mod:`tools.clinical_trials.patient_search`.
 
 Invalidating one trial (:meth:`invalidate_trial`) drops its record and every page showing
 it. A data refresh upstream drops all of the above (:mod:`tools.clinical_trials.version`).
@@ -47,6 +48,8 @@ from tools.clinical_trials.models import (
 from tools.clinical_trials.mutation_search import MutationSearch, Progress
 from tools.clinical_trials.pages import fetch_page
 from tools.clinical_trials.paging import decode_token, encode_token, page_cut, window
+from tools.clinical_trials.patient_models import Patient, PatientResult
+from tools.clinical_trials.patient_search import PatientSearch
 from tools.clinical_trials.record_fit import fit_record
 from tools.clinical_trials.record_models import RecordPayload, SectionsPayload, TrialDetail, TrialRecord
 from tools.clinical_trials.results_models import ResultsPart, TrialResults
@@ -87,6 +90,7 @@ class TrialsService:
         self._mutations = MutationSearch(client, cache, self.config)
         self.results = ResultsDigests(client, cache, self.config)
         self.sites = TrialSites(client, cache, self.config)
+        self._patients = PatientSearch(client, cache, self.config, self._mutations.eligibility_texts)
 
     async def search(
         self, criteria: Criteria, page_size: int = 10, page_token: str | None = None, budget: int = RECORD_BUDGET
@@ -202,6 +206,14 @@ class TrialsService:
         never loses the others. ``on_progress(done, total, message)`` after each one."""
         self.version.poke()
         return await self._mutations.search_many(mutations, criteria, page_size, on_progress)
+
+    async def find_for_patient(
+        self, criteria: Criteria, patient: Patient, page_size: int = 10, page_token: str | None = None
+    ) -> PatientResult:
+        """Trials for ``patient`` among those matching ``criteria``, ranked, with a cursor (see
+        ``find_trials_for_patient``)."""
+        self.version.poke()
+        return await self._patients.search(criteria, patient, page_size, page_token, RECORD_BUDGET)
 
     async def invalidate_trial(self, *nct_ids: str) -> None:
         """Drop the records of these trials and every cached page that shows them."""
