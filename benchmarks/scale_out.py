@@ -18,7 +18,7 @@ scaling out, not a speed-up.
 
 Sizing (``--sizing-entries``, default 10,000): Redis ``used_memory`` before and after writing
 that many entries through ``TieredCache`` with a Redis tier (a ~2 KB trial-summary value each,
-tagged with its NCT id, as ``get_trial`` stores them), and the mean ``MEMORY USAGE`` of the
+tagged with its NCT id, as trial records are stored), and the mean ``MEMORY USAGE`` of the
 real workload's entries left by the 3-replica run. Nothing leaves 127.0.0.1.
 """
 
@@ -191,10 +191,10 @@ async def sizing(entries: int) -> str:
         before = int(raw.info("memory")["used_memory"])
         backend = RedisBackend.from_url(server.url, socket_timeout=5.0, connect_timeout=5.0)
         engine = TieredCache(MemoryBackend(max_entries=100, max_bytes=MIB), redis=backend, tier_timeout=30.0)
-        policy = CachePolicy("trials.get", fresh_ttl=86400, stale_ttl=7 * 86400, tags_from=lambda v: [v["nctId"]])
+        policy = CachePolicy("trials.record", fresh_ttl=86400, stale_ttl=7 * 86400, tags_from=lambda v: [v["nctId"]])
         try:
             for start in range(0, entries, 500):
-                batch = [(f"trials.get:v1:{i:032x}", _value(i)) for i in range(start, min(start + 500, entries))]
+                batch = [(f"trials.record:v2:{i:032x}", _value(i)) for i in range(start, min(start + 500, entries))]
                 await engine.set_many(batch, policy)
             after = int(raw.info("memory")["used_memory"])
             keys = int(raw.dbsize())
