@@ -32,6 +32,7 @@ pytestmark = [pytest.mark.redis, pytest.mark.slow]
 
 TRIAL = ("get_trial", {"nct_id": "NCT04280705"})
 COLD_NCT = "NCT02576665"  # first asked by the stampede
+SLOW_NCT = "NCT06604689"  # first asked while a replica is killed
 WARM_MIX: list[tuple[str, dict[str, Any]]] = [
     TRIAL,
     ("get_trial", {"nct_id": "NCT06382129"}),
@@ -57,8 +58,10 @@ def redis() -> Iterator[RedisServer]:
 @pytest.fixture(scope="module")
 def replicas(tmp_path_factory: pytest.TempPathFactory, redis: RedisServer, upstream: ReplayServer) -> Iterator[Fleet]:
     folder = tmp_path_factory.mktemp("replicas")
-    # A short lease, so the test of a dead holder's successor waits seconds, not the default 15.
-    with fleet(folder, 3, redis_url=redis.url, upstream=upstream.url, TRIALSTOCK_WORKER__LEASE_TTL="2") as running:
+    # A short lease and lock wait, so a dead holder's successor (of the scheduler lease, of a
+    # fetch's single-flight lock) takes over in seconds, not the default 15 and 30.
+    short = {"TRIALSTOCK_WORKER__LEASE_TTL": "2", "TRIALSTOCK_CACHE__LOCK_WAIT": "3"}
+    with fleet(folder, 3, redis_url=redis.url, upstream=upstream.url, **short) as running:
         yield running
 
 
@@ -175,41 +178,71 @@ async def _call_with_retries(
     raise AssertionError(f"{call} failed 5 times; last answer {answer}")
 
 
-async def test_killing_a_replica_mid_load_costs_only_its_calls_in_flight(replicas: Fleet) -> None:
-    clients, per_client = 24, 25
-    url = replicas.lb.mcp_url
-    async with _client(clients) as client:
+async def _eventually(condition: Any, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"not within {timeout} s: {what}")
+        await asyncio.sleep(0.01)
+
+
+async def test_killing_a_replica_mid_load_costs_only_its_calls_in_flight(
+    replicas: Fleet, upstream: ReplayServer
+) -> None:
+    """24 clients loop over warm calls; mid-load a burst of cold calls is held by a slow upstream
+    on every replica, and the lease holder is killed (SIGKILL) under it. The calls it had in
+    flight fail and are retried by their clients; haproxy sends nothing new to it."""
+    clients, burst_size = 24, 30
+    url, path = replicas.lb.mcp_url, f"/api/v2/studies/{SLOW_NCT}"
+    leader = next(name for name, held in _leaders(replicas.replicas).items() if held)
+    killed = asyncio.Event()
+    after_kill: Counter[str | None] = Counter()
+    calls = 0
+
+    async def one_client(client: httpx.AsyncClient, index: int) -> int:
+        nonlocal calls
+        failed, i, left_after_kill = 0, index, 10
+        while left_after_kill:
+            sent_after_kill = killed.is_set()
+            answer, attempts = await _call_with_retries(client, url, WARM_MIX[i % len(WARM_MIX)])
+            failed, i, calls = failed + attempts, i + 1, calls + 1
+            if sent_after_kill:
+                after_kill[answer.served_by] += 1
+                left_after_kill -= 1
+        return failed
+
+    async def kill_under_a_burst(client: httpx.AsyncClient) -> tuple[list[int], float]:
+        await _eventually(lambda: calls >= 200, 60, "the load is running")
+        upstream.set_latency(1.0)  # the burst stays in flight on every replica for a second
+        started = time.monotonic()
+        cold = ("get_trial", {"nct_id": SLOW_NCT})
+        burst = [asyncio.create_task(_call_with_retries(client, url, cold)) for _ in range(burst_size)]
+        await _eventually(lambda: upstream.count(path) >= 1, 10, "the burst reached the upstream")
+        await asyncio.sleep(0.2)  # every call of the burst has reached its replica
+        replicas.by_name()[leader].kill()
+        killed.set()
+        upstream.set_latency(0)
+        answers = await asyncio.gather(*burst)
+        return [attempts for _, attempts in answers], time.monotonic() - started
+
+    async with _client(clients + burst_size) as client:
         for call in WARM_MIX:  # warm
             assert (await call_tool(client, url, *call)).ok
-        leader = next(name for name, held in _leaders(replicas.replicas).items() if held)
-        done = 0
-        killed = asyncio.Event()
-        after_kill: Counter[str | None] = Counter()
-
-        async def one_client(index: int) -> int:
-            nonlocal done
-            failed = 0
-            for i in range(per_client):
-                sent_after_kill = killed.is_set()
-                answer, attempts = await _call_with_retries(client, url, WARM_MIX[(index + i) % len(WARM_MIX)])
-                failed += attempts
-                if sent_after_kill:
-                    after_kill[answer.served_by] += 1
-                done += 1
-                if done == clients * per_client // 3 and not killed.is_set():
-                    replicas.by_name()[leader].kill()  # the lease holder, mid-load
-                    killed.set()
-            return failed
-
-        failures = sum(await asyncio.gather(*(one_client(i) for i in range(clients))))
+        (burst_failed, burst_seconds), *warm_failed = await asyncio.gather(
+            kill_under_a_burst(client), *(one_client(client, i) for i in range(clients))
+        )
     print(
-        f"\nkilled {leader} mid-load: {failures} failed attempts (retried) out of {clients * per_client} calls; "
-        f"after the kill served by {dict(after_kill)}"
+        f"\nkilled {leader} (lease holder) mid-load: {sum(burst_failed)} of {burst_size} burst calls and "
+        f"{sum(warm_failed)} of {calls} warm calls failed once and were retried; burst answered in "
+        f"{burst_seconds:.1f} s with {upstream.count(path)} upstream request(s); after the kill served by "
+        f"{dict(after_kill)}"
     )
-    assert killed.is_set()
-    assert done == clients * per_client  # every call answered in the end
-    assert failures <= clients  # at most the calls in flight at that moment
+    assert sum(burst_failed) >= 1  # the kill cut the calls it had in flight...
+    assert sum(burst_failed) + sum(warm_failed) <= burst_size + clients  # ...and only those
     live = replicas.live()
     assert len(live) == 2
     assert set(after_kill) == {r.name for r in live}, after_kill  # the survivors carried the rest
+    # One fetch, plus at most one per survivor when the killed replica held the fetch's lock
+    # (its waiters give up after TRIALSTOCK_CACHE__LOCK_WAIT and load themselves).
+    assert upstream.count(path) <= 1 + len(live)
     _wait_for(lambda: sum(_leaders(live).values()) == 1, 15, "a surviving replica took over the lease")

@@ -4,7 +4,7 @@
   free loopback port, with its own SQLite file; can be stopped or killed (SIGKILL) mid-test;
   :meth:`Replica.metrics` reads its ``/metrics`` (unlabelled samples) directly, bypassing haproxy.
 - :class:`Haproxy`: ``haproxy`` on ``deploy/haproxy.cfg`` itself, the addresses given through the
-  environment variables the file names (``TRIALSTOCK_LB_BIND``, ``TRIALSTOCK_REPLICA1..3``).
+  environment variables the file names (``LB_BIND``, ``LB_REPLICA1..3``).
 - :func:`fleet`: N replicas sharing one Redis and one upstream, plus haproxy in front; all torn
   down on exit.
 
@@ -136,8 +136,8 @@ class Haproxy:
         if not 1 <= len(replicas) <= MAX_REPLICAS:
             raise ValueError(f"{config.name} routes 1 to {MAX_REPLICAS} replicas, not {len(replicas)}")
         self.port, self.config, self.log = free_port(), config, folder / "haproxy.log"
-        self.env = {"PATH": os.environ["PATH"], "TRIALSTOCK_LB_BIND": f"127.0.0.1:{self.port}"}
-        self.env.update({f"TRIALSTOCK_REPLICA{i}": r.address for i, r in enumerate(replicas, start=1)})
+        self.env = {"PATH": os.environ["PATH"], "LB_BIND": f"127.0.0.1:{self.port}"}
+        self.env.update({f"LB_REPLICA{i}": r.address for i, r in enumerate(replicas, start=1)})
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
