@@ -192,9 +192,7 @@ class MutationPage(BaseModel):
 
 class MutationSearchResult(Compact):
     mutation: str
-    searched: list[str] = Field(
-        default_factory=list, description="The phrases searched: the mutation's notations, canonical first."
-    )
+    searched: list[str] = Field(default_factory=list, description="Phrases searched (its notations), canonical first.")
     matches: list[MutationMatch]
     excluded_count: int = Field(description="Trials on this page that name the mutation only as an exclusion.")
     excluded: list[ExcludedTrial] = Field(default_factory=list)

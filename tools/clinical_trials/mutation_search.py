@@ -121,10 +121,10 @@ class MutationSearch:
     async def _load(self, mutation: str, params: dict[str, str], criteria: Criteria) -> dict[str, Any]:
         page = await fetch_page(self._client, params, self._config.max_empty_pages, mutation_search=True)
         studies = page["studies"]
-        texts = await self._eligibility_texts([nct_id(s) for s in studies if not has_eligibility(s) and nct_id(s)])
+        texts = await self.eligibility_texts([nct_id(s) for s in studies if not has_eligibility(s) and nct_id(s)])
         items: list[MutationMatch | ExcludedTrial] = []
         for study in studies:
-            study = _with_eligibility(study, texts.get(nct_id(study) or ""))
+            study = with_eligibility(study, texts.get(nct_id(study) or ""))
             where = locate(study, mutation)
             trial = compact_trial(study, self._config.search_sites, criteria.near)
             if where.exclusion_only:
@@ -137,7 +137,7 @@ class MutationSearch:
             next_page_token=page.get("nextPageToken"),
         ).model_dump(mode="json")
 
-    async def _eligibility_texts(self, ids: Sequence[Any]) -> dict[str, dict[str, Any]]:
+    async def eligibility_texts(self, ids: Sequence[Any]) -> dict[str, dict[str, Any]]:
         """Eligibility modules of ``ids``, read through the cache a few at a time."""
         gate = asyncio.Semaphore(self._config.eligibility_concurrency)
 
@@ -161,7 +161,8 @@ class MutationSearch:
         return {"nct_id": nct, "eligibility": module(study, "eligibilityModule")}
 
 
-def _with_eligibility(study: dict[str, Any], eligibility: dict[str, Any] | None) -> dict[str, Any]:
+def with_eligibility(study: dict[str, Any], eligibility: dict[str, Any] | None) -> dict[str, Any]:
+    """``study`` with its eligibility module replaced by ``eligibility`` (when given)."""
     if not eligibility:
         return study
     protocol = {**(study.get("protocolSection") or {}), "eligibilityModule": eligibility}

@@ -12,6 +12,7 @@ from pydantic.fields import FieldInfo
 from tools.clinical_trials.filters import Filters
 from tools.clinical_trials.models import Criteria, Near, Phase, SectionName, StatusToken
 from tools.clinical_trials.query import expand_statuses
+from tools.clinical_trials.site_models import SiteQuery
 from tools.clinical_trials.values import NCT_INPUT_PATTERN, NctId, PhaseInput, StatusInput, items
 from tools.errors import InvalidInput
 
@@ -118,6 +119,13 @@ Path = Annotated[
 ]
 Offset = Annotated[
     int | None, Field(ge=0), published({"type": "integer", "minimum": 0}, "First item of the list at path.")
+]
+Sites = Annotated[
+    SiteQuery | None,
+    published(
+        {"type": "object"},
+        "Sites: {country,state,city,near,offset}.",
+    ),
 ]
 
 _CRITERIA_FIELDS = (

@@ -9,7 +9,9 @@ cache metadata. Cached values are compact JSON (model dumps), never raw upstream
 - ``trials.record``: a compact record, keyed by the NCT id asked for, tagged with its ids;
 - ``trials.sections``: full upstream sections asked for by name;
 - ``trials.mutation`` / ``trials.eligibility``: see :mod:`tools.clinical_trials.mutation_search`;
-- ``trials.results``: results digests, see :mod:`tools.clinical_trials.results_service`.
+- ``trials.results``: results digests, see :mod:`tools.clinical_trials.results_service`;
+- ``trials.sites``: a trial's full site list, see :mod:`tools.clinical_trials.sites_service`;
+- ``trials.patient``: ranked patient-matching pages, see :mod:`tools.clinical_trials.patient_search`.
 
 Invalidating one trial (:meth:`invalidate_trial`) drops its record and every page showing
 it. A data refresh upstream drops all of the above (:mod:`tools.clinical_trials.version`).
@@ -47,11 +49,15 @@ from tools.clinical_trials.models import (
 from tools.clinical_trials.mutation_search import MutationSearch, Progress
 from tools.clinical_trials.pages import fetch_page
 from tools.clinical_trials.paging import decode_token, encode_token, page_cut, scope_of, window
+from tools.clinical_trials.patient_models import Patient, PatientResult
+from tools.clinical_trials.patient_search import PatientSearch
 from tools.clinical_trials.record_fit import fit_record
 from tools.clinical_trials.record_models import RecordPayload, SectionsPayload, TrialDetail, TrialRecord
 from tools.clinical_trials.results_models import ResultsPart, TrialResults
 from tools.clinical_trials.results_service import ResultsDigests
 from tools.clinical_trials.sections import fit_part, fit_sections, section_of
+from tools.clinical_trials.site_models import SiteQuery
+from tools.clinical_trials.sites_service import TrialSites
 from tools.clinical_trials.version import DataVersionWatch
 from tools.errors import InvalidInput
 from tools.freshness import CacheInfo
@@ -84,6 +90,8 @@ class TrialsService:
         self.version = DataVersionWatch(client, cache, NAMESPACES, ttl.trials_version_check_interval, clock)
         self._mutations = MutationSearch(client, cache, self.config)
         self.results = ResultsDigests(client, cache, self.config)
+        self.sites = TrialSites(client, cache, self.config)
+        self._patients = PatientSearch(client, cache, self.config, self._mutations.eligibility_texts)
 
     async def search(
         self,
@@ -142,12 +150,24 @@ class TrialsService:
         return TrialCount(total_count=result.value, cache=CacheInfo.from_meta(result.meta))
 
     async def get_trial(
-        self, nct_id: str, sections: Sequence[str] = (), path: str | None = None, offset: int | None = None
+        self,
+        nct_id: str,
+        sections: Sequence[str] = (),
+        path: str | None = None,
+        offset: int | None = None,
+        sites: SiteQuery | None = None,
     ) -> TrialDetail:
         """The compact record of ``nct_id`` (an alias is followed) plus any full ``sections``, or
-        with ``path`` only the upstream part there (a list from ``offset`` on). Within
-        RECORD_BUDGET, or EXPLICIT_BUDGET when sections or a path were asked for."""
+        with ``path`` only the upstream part there (a list from ``offset`` on), or with ``sites``
+        only a page of its sites. Within RECORD_BUDGET, or EXPLICIT_BUDGET when sections or a
+        path were asked for."""
         self.version.poke()
+        if sites is not None:
+            if sections or path is not None or offset is not None:
+                raise InvalidInput(
+                    "sites", "give it alone (without sections, path or offset: it pages by its own offset)"
+                )
+            return await self._sites(nct_id, sites)
         if path is not None:
             return await self._part(nct_id, path, offset)
         if offset is not None:
@@ -168,6 +188,11 @@ class TrialsService:
         sections, meta = await self._sections(nct_id, [section_of(path)])
         detail = TrialDetail(path=path, cache=CacheInfo.from_meta(meta))
         return _within(detail, [], lambda room: fit_part(sections, path, offset, room), "part")
+
+    async def _sites(self, nct_id: str, query: SiteQuery) -> TrialDetail:
+        empty = TrialDetail(cache=CacheInfo(hit=False, age_seconds=0, stale=False, fresh_for_seconds=0))
+        page, cuts, meta = await self.sites.page(nct_id, query, RECORD_BUDGET - json_size(empty) - 64)
+        return _with_cuts(TrialDetail(sites=page, cache=CacheInfo.from_meta(meta)), cuts)
 
     async def get_results(
         self, nct_id: str, part: ResultsPart | None = None, offset: int | None = None
@@ -195,6 +220,14 @@ class TrialsService:
         never loses the others. ``on_progress(done, total, message)`` after each one."""
         self.version.poke()
         return await self._mutations.search_many(mutations, criteria, page_size, on_progress)
+
+    async def find_for_patient(
+        self, criteria: Criteria, patient: Patient, page_size: int = 10, page_token: str | None = None
+    ) -> PatientResult:
+        """Trials for ``patient`` among those matching ``criteria``, ranked, with a cursor (see
+        ``find_trials_for_patient``)."""
+        self.version.poke()
+        return await self._patients.search(criteria, patient, page_size, page_token, RECORD_BUDGET)
 
     async def invalidate_trial(self, *nct_ids: str) -> None:
         """Drop the records of these trials and every cached page that shows them."""

@@ -50,12 +50,23 @@ from tools.clinical_trials.params import (
     Path,
     Phases,
     Sections,
+    Sites,
     Sponsor,
     Statuses,
     Terms,
     TrialId,
     build_criteria,
 )
+from tools.clinical_trials.patient_models import PatientResult
+from tools.clinical_trials.patient_params import Age as PatientAge
+from tools.clinical_trials.patient_params import (
+    PatientCondition,
+    PatientMutations,
+    PatientNear,
+    PatientPageSize,
+    build_patient,
+)
+from tools.clinical_trials.patient_params import SexArg as PatientSex
 from tools.clinical_trials.record_models import TrialDetail
 from tools.clinical_trials.results_models import TrialResults
 from tools.clinical_trials.results_params import Part, PartOffset
@@ -117,12 +128,16 @@ async def search_trials(
 
 @domain_tool()
 async def get_trial(
-    ctx: ToolContext, nct_id: TrialId, sections: Sections = None, path: Path = None, offset: Offset = None
+    ctx: ToolContext,
+    nct_id: TrialId,
+    sections: Sections = None,
+    path: Path = None,
+    offset: Offset = None,
+    sites: Sites = None,
 ) -> TrialDetail:
-    """One trial's compact record (status, dates, design, arms, eligibility, sites, contacts,
-    outcomes, has_results). Full upstream data: sections, or path for one part; a cut's next
-    gives the rest."""
-    return await services_of(ctx).trials.get_trial(nct_id, sections or (), path, offset)
+    """One trial (status, dates, design, arms, eligibility, sites, contacts, outcomes).
+    Results: get_trial_results. Raw data: sections or path."""
+    return await services_of(ctx).trials.get_trial(nct_id, sections or (), path, offset, sites)
 
 
 @domain_tool()
@@ -244,6 +259,27 @@ async def search_trials_for_mutations(
 
 
 @domain_tool()
+async def find_trials_for_patient(
+    ctx: ToolContext,
+    condition: PatientCondition,
+    mutations: PatientMutations = None,
+    age: PatientAge = None,
+    sex: PatientSex = None,
+    near: PatientNear = None,
+    statuses: BareStatuses = None,
+    page_size: PatientPageSize = 10,
+    page_token: BarePageToken = None,
+) -> PatientResult:
+    """Open trials (statuses default 'open') a patient could join, best fit first, each with
+    its reasons (age, sex, nearest recruiting site, mutation in inclusion criteria); trials
+    excluding the mutation listed apart. next_page_token walks every match."""
+    criteria, patient = build_patient(
+        condition=condition, mutations=mutations, age=age, sex=sex, near=near, statuses=statuses
+    )
+    return await services_of(ctx).trials.find_for_patient(criteria, patient, page_size, page_token)
+
+
+@domain_tool()
 async def count_trials(
     ctx: ToolContext,
     condition: BareText = None,
@@ -297,5 +333,6 @@ TOOLS: list[Tool] = [
     (get_trial_results, READ_ONLY),
     (search_trials_by_mutation, READ_ONLY),
     (search_trials_for_mutations, READ_ONLY),
+    (find_trials_for_patient, READ_ONLY),
     (count_trials, READ_ONLY),
 ]

@@ -19,6 +19,7 @@ TOOLS = {
     "get_trial_results",
     "search_trials_by_mutation",
     "search_trials_for_mutations",
+    "find_trials_for_patient",
     "count_trials",
 }
 
