@@ -226,6 +226,17 @@ BENCHMARKS: tuple[Benchmark, ...] = (
         if_missed=LOAD_MISSED,
     ),
     Benchmark(
+        "scale_out",
+        "Scale out behind haproxy",
+        "18.7",
+        "1, 2 and 3 server replicas behind haproxy (`deploy/haproxy.cfg`), one shared Redis, 32 "
+        "concurrent HTTP clients on a warm mixed workload: calls/s, p50/p99, upstream requests per "
+        "1,000 calls, replica memory; Redis memory per 10k entries. The replicas, haproxy, Redis and "
+        "the clients share the machine's 2 cores: the figures show overhead and correctness, not "
+        "linear speed-up.",
+        quick_args=("--quick",),
+    ),
+    Benchmark(
         "soak",
         "Soak under faults",
         "resilience",

@@ -19,7 +19,7 @@ from tests.support.replay import ReplayServer
 from tools.budget import EXPLICIT_BUDGET, RECORD_BUDGET
 
 TRIAL_TOOLS = ("search_trials", "get_trial", "search_trials_by_mutation", "search_trials_for_mutations", "count_trials")
-CATALOG_BUDGET = 5_000
+CATALOG_BUDGET = 7_500  # issue 16 added the clinical filters and sort (about 2,200 B)
 
 
 def settings_for(replay: ReplayServer, tmp_path: Path) -> Settings:

@@ -41,6 +41,8 @@ VALID: dict[str, dict[str, Any]] = {
     "get_stock_info": {"symbol": "2330"},
     "analyze_stock": {"symbol": "2330"},
     "get_market_overview": {},
+    "get_institutional_flows": {"symbol": "2409", "start_date": "2026-09-01", "end_date": "2026-09-04"},
+    "get_margin_balance": {"symbol": "0050", "date": "2026-09-03"},
 }
 """Arguments each tool accepts; one of them at a time is replaced by a hostile value."""
 

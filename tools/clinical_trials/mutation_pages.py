@@ -39,6 +39,7 @@ class Loaded:
     upstream: str | None
     offset: int
     meta: CacheMeta
+    scope: str | None = None
 
     def present(self, budget: int, *, batch: bool = False) -> MutationSearchResult:
         """The page from ``offset`` within ``budget`` bytes. In a batch the result may hold no
@@ -50,7 +51,7 @@ class Loaded:
             matches=[],
             excluded_count=0,
             total_count=page.total_count if first else None,
-            next_page_token=encode_token(self.upstream, 10**6),  # as long as any token
+            next_page_token=encode_token(self.upstream, 10**6, self.scope),  # as long as any token
             cache=CacheInfo.from_meta(self.meta),
         )
         room = budget - json_size(answer)
@@ -62,6 +63,7 @@ class Loaded:
             room,
             reserve=2 * CUT_ROOM,
             at_least_one=not batch,
+            scope=self.scope,
         )
         kept = page.items[self.offset : self.offset + shown.count]
         left = page.items[self.offset + shown.count :]

@@ -9,6 +9,7 @@ from typing import Annotated, Any, get_args
 from pydantic import BeforeValidator, Field
 from pydantic.fields import FieldInfo
 
+from tools.clinical_trials.filters import Filters
 from tools.clinical_trials.models import Criteria, Near, Phase, SectionName, StatusToken
 from tools.clinical_trials.query import expand_statuses
 from tools.clinical_trials.site_models import SiteQuery
@@ -127,7 +128,9 @@ Sites = Annotated[
     ),
 ]
 
-_CRITERIA_FIELDS = "condition, terms, intervention, location, near, statuses, phases or sponsor"
+_CRITERIA_FIELDS = (
+    "condition, terms, intervention, location, near, statuses, phases, sponsor or a filter (age, sex, ...)"
+)
 
 
 def build_criteria(
@@ -140,6 +143,7 @@ def build_criteria(
     statuses: Sequence[StatusToken] | None = None,
     phases: Sequence[Phase] | None = None,
     sponsor: str | None = None,
+    filters: Filters | None = None,
     required: bool = True,
 ) -> Criteria:
     """Validated criteria; blank texts count as absent. With ``required``, at least one
@@ -153,6 +157,7 @@ def build_criteria(
         statuses=expand_statuses(statuses or ()),
         phases=tuple(dict.fromkeys(phases or ())),
         sponsor=_text(sponsor),
+        filters=filters or Filters(),
     )
     if required and criteria.is_empty():
         raise InvalidInput("criteria", f"give at least one of {_CRITERIA_FIELDS}")

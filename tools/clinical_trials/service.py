@@ -37,6 +37,7 @@ from tools.clinical_trials.config import (
     NS_SECTIONS,
     TrialsConfig,
 )
+from tools.clinical_trials.filters import Sort
 from tools.clinical_trials.models import (
     Criteria,
     MutationBatchResult,
@@ -47,7 +48,7 @@ from tools.clinical_trials.models import (
 )
 from tools.clinical_trials.mutation_search import MutationSearch, Progress
 from tools.clinical_trials.pages import fetch_page
-from tools.clinical_trials.paging import decode_token, encode_token, page_cut, window
+from tools.clinical_trials.paging import decode_token, encode_token, page_cut, scope_of, window
 from tools.clinical_trials.patient_models import Patient, PatientResult
 from tools.clinical_trials.patient_search import PatientSearch
 from tools.clinical_trials.record_fit import fit_record
@@ -93,13 +94,21 @@ class TrialsService:
         self._patients = PatientSearch(client, cache, self.config, self._mutations.eligibility_texts)
 
     async def search(
-        self, criteria: Criteria, page_size: int = 10, page_token: str | None = None, budget: int = RECORD_BUDGET
+        self,
+        criteria: Criteria,
+        page_size: int = 10,
+        page_token: str | None = None,
+        budget: int = RECORD_BUDGET,
+        sort: Sort | None = None,
     ) -> TrialSearchResult:
-        """One page of compact trials matching ``criteria`` (see ``search_trials``), cut to
-        ``budget`` bytes with a Cut continuing after the last trial shown."""
+        """One page of compact trials matching ``criteria`` in ``sort`` order (see
+        ``search_trials``), cut to ``budget`` bytes with a Cut continuing after the last trial
+        shown. A page token of a search with other criteria or sort is refused."""
         self.version.poke()
-        upstream, offset = decode_token(page_token)
-        params = query.page_params(query.criteria_params(criteria), page_size, upstream, query.search_fields())
+        base = query.criteria_params(criteria, sort=sort)
+        scope = scope_of(base)
+        upstream, offset = decode_token(page_token, scope)
+        params = query.page_params(base, page_size, upstream, query.search_fields())
 
         async def load() -> dict[str, Any]:
             page = await fetch_page(self._client, params, self.config.max_empty_pages)
@@ -114,10 +123,10 @@ class TrialsService:
         answer = TrialSearchResult(
             trials=[],
             total_count=page.total_count if upstream is None and offset == 0 else None,
-            next_page_token=encode_token(upstream, 10**6),  # as long as any token: room for the real one
+            next_page_token=encode_token(upstream, 10**6, scope),  # as long as any token: room for the real one
             cache=CacheInfo.from_meta(result.meta),
         )
-        shown = window(page.trials, upstream, offset, page.next_page_token, budget - json_size(answer))
+        shown = window(page.trials, upstream, offset, page.next_page_token, budget - json_size(answer), scope=scope)
         answer.trials = page.trials[offset : offset + shown.count]
         answer.next_page_token = shown.next_token
         if shown.dropped:
@@ -191,11 +200,16 @@ class TrialsService:
         return await self.results.get(nct_id, part, offset)
 
     async def search_mutation(
-        self, mutation: str, criteria: Criteria, page_size: int = 10, page_token: str | None = None
+        self,
+        mutation: str,
+        criteria: Criteria,
+        page_size: int = 10,
+        page_token: str | None = None,
+        sort: Sort | None = None,
     ) -> MutationSearchResult:
         """Trials naming ``mutation``, with exclusion-only ones set apart (see the tool)."""
         self.version.poke()
-        return await self._mutations.search(mutation, criteria, page_size, page_token)
+        return await self._mutations.search(mutation, criteria, page_size, page_token, sort=sort)
 
     async def search_mutations(
         self, mutations: Sequence[str], criteria: Criteria, page_size: int = 5, on_progress: Progress | None = None

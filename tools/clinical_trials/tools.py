@@ -8,6 +8,27 @@ shared filters; the others publish them bare and say "filters as in search_trial
 
 from __future__ import annotations
 
+from tools.clinical_trials.filter_params import (
+    Age,
+    BareAge,
+    BareBool,
+    BareDate,
+    BareSex,
+    BareSort,
+    BareSponsorClass,
+    BareStudyType,
+    HasResults,
+    HealthyVolunteers,
+    SexArg,
+    SortArg,
+    SponsorClassArg,
+    StartFrom,
+    StartTo,
+    StudyTypeArg,
+    UpdatedFrom,
+    UpdatedTo,
+)
+from tools.clinical_trials.filters import build_filters
 from tools.clinical_trials.models import MutationBatchResult, MutationSearchResult, TrialCount, TrialSearchResult
 from tools.clinical_trials.params import (
     BareNear,
@@ -37,15 +58,15 @@ from tools.clinical_trials.params import (
     build_criteria,
 )
 from tools.clinical_trials.patient_models import PatientResult
+from tools.clinical_trials.patient_params import Age as PatientAge
 from tools.clinical_trials.patient_params import (
-    Age,
     PatientCondition,
     PatientMutations,
     PatientNear,
     PatientPageSize,
-    SexArg,
     build_patient,
 )
+from tools.clinical_trials.patient_params import SexArg as PatientSex
 from tools.clinical_trials.record_models import TrialDetail
 from tools.clinical_trials.results_models import TrialResults
 from tools.clinical_trials.results_params import Part, PartOffset
@@ -63,6 +84,17 @@ async def search_trials(
     statuses: Statuses = None,
     phases: Phases = None,
     sponsor: Sponsor = None,
+    age: Age = None,
+    sex: SexArg = None,
+    healthy_volunteers: HealthyVolunteers = None,
+    study_type: StudyTypeArg = None,
+    start_from: StartFrom = None,
+    start_to: StartTo = None,
+    updated_from: UpdatedFrom = None,
+    updated_to: UpdatedTo = None,
+    has_results: HasResults = None,
+    sponsor_class: SponsorClassArg = None,
+    sort: SortArg = None,
     page_size: PageSize = 10,
     page_token: PageToken = None,
 ) -> TrialSearchResult:
@@ -78,8 +110,20 @@ async def search_trials(
         statuses=statuses,
         phases=phases,
         sponsor=sponsor,
+        filters=build_filters(
+            age=age,
+            sex=sex,
+            healthy_volunteers=healthy_volunteers,
+            study_type=study_type,
+            start_from=start_from,
+            start_to=start_to,
+            updated_from=updated_from,
+            updated_to=updated_to,
+            has_results=has_results,
+            sponsor_class=sponsor_class,
+        ),
     )
-    return await services_of(ctx).trials.search(criteria, page_size, page_token)
+    return await services_of(ctx).trials.search(criteria, page_size, page_token, sort=sort)
 
 
 @domain_tool()
@@ -118,6 +162,17 @@ async def search_trials_by_mutation(
     statuses: BareStatuses = None,
     phases: BarePhases = None,
     sponsor: BareText = None,
+    age: BareAge = None,
+    sex: BareSex = None,
+    healthy_volunteers: BareBool = None,
+    study_type: BareStudyType = None,
+    start_from: BareDate = None,
+    start_to: BareDate = None,
+    updated_from: BareDate = None,
+    updated_to: BareDate = None,
+    has_results: BareBool = None,
+    sponsor_class: BareSponsorClass = None,
+    sort: BareSort = None,
     page_size: BarePageSize = 10,
     page_token: BarePageToken = None,
 ) -> MutationSearchResult:
@@ -133,9 +188,21 @@ async def search_trials_by_mutation(
         statuses=statuses,
         phases=phases,
         sponsor=sponsor,
+        filters=build_filters(
+            age=age,
+            sex=sex,
+            healthy_volunteers=healthy_volunteers,
+            study_type=study_type,
+            start_from=start_from,
+            start_to=start_to,
+            updated_from=updated_from,
+            updated_to=updated_to,
+            has_results=has_results,
+            sponsor_class=sponsor_class,
+        ),
         required=False,
     )
-    return await services_of(ctx).trials.search_mutation(mutation, criteria, page_size, page_token)
+    return await services_of(ctx).trials.search_mutation(mutation, criteria, page_size, page_token, sort=sort)
 
 
 @domain_tool(deadline=BATCH_DEADLINE)
@@ -150,6 +217,16 @@ async def search_trials_for_mutations(
     statuses: BareStatuses = None,
     phases: BarePhases = None,
     sponsor: BareText = None,
+    age: BareAge = None,
+    sex: BareSex = None,
+    healthy_volunteers: BareBool = None,
+    study_type: BareStudyType = None,
+    start_from: BareDate = None,
+    start_to: BareDate = None,
+    updated_from: BareDate = None,
+    updated_to: BareDate = None,
+    has_results: BareBool = None,
+    sponsor_class: BareSponsorClass = None,
     page_size: BatchPageSize = 5,
 ) -> MutationBatchResult:
     """search_trials_by_mutation for up to 20 mutations, first page each (filters as in
@@ -164,6 +241,18 @@ async def search_trials_for_mutations(
         statuses=statuses,
         phases=phases,
         sponsor=sponsor,
+        filters=build_filters(
+            age=age,
+            sex=sex,
+            healthy_volunteers=healthy_volunteers,
+            study_type=study_type,
+            start_from=start_from,
+            start_to=start_to,
+            updated_from=updated_from,
+            updated_to=updated_to,
+            has_results=has_results,
+            sponsor_class=sponsor_class,
+        ),
         required=False,
     )
     return await services_of(ctx).trials.search_mutations(mutations, criteria, page_size, progress_of(ctx))
@@ -174,8 +263,8 @@ async def find_trials_for_patient(
     ctx: ToolContext,
     condition: PatientCondition,
     mutations: PatientMutations = None,
-    age: Age = None,
-    sex: SexArg = None,
+    age: PatientAge = None,
+    sex: PatientSex = None,
     near: PatientNear = None,
     statuses: BareStatuses = None,
     page_size: PatientPageSize = 10,
@@ -201,6 +290,16 @@ async def count_trials(
     statuses: BareStatuses = None,
     phases: BarePhases = None,
     sponsor: BareText = None,
+    age: BareAge = None,
+    sex: BareSex = None,
+    healthy_volunteers: BareBool = None,
+    study_type: BareStudyType = None,
+    start_from: BareDate = None,
+    start_to: BareDate = None,
+    updated_from: BareDate = None,
+    updated_to: BareDate = None,
+    has_results: BareBool = None,
+    sponsor_class: BareSponsorClass = None,
 ) -> TrialCount:
     """How many trials match (filters as in search_trials; at least one)."""
     criteria = build_criteria(
@@ -212,6 +311,18 @@ async def count_trials(
         statuses=statuses,
         phases=phases,
         sponsor=sponsor,
+        filters=build_filters(
+            age=age,
+            sex=sex,
+            healthy_volunteers=healthy_volunteers,
+            study_type=study_type,
+            start_from=start_from,
+            start_to=start_to,
+            updated_from=updated_from,
+            updated_to=updated_to,
+            has_results=has_results,
+            sponsor_class=sponsor_class,
+        ),
     )
     return await services_of(ctx).trials.count(criteria)
 

@@ -55,10 +55,15 @@ class StocksConfig(BaseModel):
       limiter still spaces the requests).
     - ``analysis_months``: months of history analyze_stock reads (MA60 needs ~3 months).
     - ``taiwan_earliest``: first date TWSE serves daily bars for.
+    - ``closed_actions_fresh``: a past year of TWSE ex-rights results (it never changes).
     - ``record_budget``, ``explicit_budget``: answer sizes (:mod:`tools.budget`; a history with
       no dates is a record, one with a period or dates an explicit ask); ``history_max_months``:
       the most Taiwan months one history answer fetches (the rest is cut, see
       :mod:`tools.stocks.paging`).
+    - ``closed_day_fresh``: whole-market flows and margin days before today (they never change;
+      :mod:`tools.stocks.market_days`); ``flows_max_days``: weekdays one flows answer fetches (the
+      rest is cut); ``flows_max_range_days``: the longest flows range accepted, in calendar days;
+      ``margin_lookback``: weekdays a margin call without a date steps back to find a published day.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -75,7 +80,12 @@ class StocksConfig(BaseModel):
     analysis_months: int = 4
     signal_days: int = 10
     taiwan_earliest: date = date(2010, 1, 4)
+    closed_actions_fresh: float = 10 * 365 * DAY
     hours: TradingHours = Field(default_factory=TradingHours)
     record_budget: int = Field(RECORD_BUDGET, gt=ENVELOPE)
     explicit_budget: int = Field(EXPLICIT_BUDGET, gt=ENVELOPE)
     history_max_months: int = Field(24, ge=1)
+    closed_day_fresh: float = Field(365 * DAY, gt=0)
+    flows_max_days: int = Field(20, ge=1)
+    flows_max_range_days: int = Field(92, ge=1)
+    margin_lookback: int = Field(7, ge=1)

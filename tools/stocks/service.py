@@ -17,17 +17,21 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from cache import TieredCache, make_key
+from tools.budget import json_size
 from tools.errors import InvalidInput
 from tools.freshness import CacheInfo
 from tools.http.client import UpstreamClient
 from tools.http.errors import BadPayload, UpstreamError
-from tools.stocks import analysis
+from tools.stocks import analysis, indicators
 from tools.stocks import mis as mis_api
+from tools.stocks.actions import ActionsDesk, refuse_tpex, with_metas
 from tools.stocks.analysis_models import StockAnalysis
 from tools.stocks.config import StocksConfig
 from tools.stocks.errors import NoDataInRange, UnknownSymbol
+from tools.stocks.flows_service import FlowsDesk
 from tools.stocks.history import Bars, HistoryDesk, months_between, yahoo_bars
 from tools.stocks.info import InfoDesk
+from tools.stocks.market_days import MarketDays
 from tools.stocks.models import IndexQuote, Market, MarketOverview, PriceHistory, QuoteBatch, StockInfo
 from tools.stocks.paging import Asked, bound_bars, bound_signals
 from tools.stocks.progress import Progress
@@ -37,6 +41,7 @@ from tools.stocks.recent import Fetch, Recent, RecentRanges, Window
 from tools.stocks.symbols import MarketBook, MarketChoice, Resolved, resolve
 from tools.stocks.tpex import TpexDaily
 from tools.stocks.twse import TwseDaily
+from tools.stocks.twt49u import TwseExRights
 from tools.stocks.yahoo import YahooChart
 
 log = logging.getLogger(__name__)
@@ -67,6 +72,10 @@ class StocksService:
         self.history = HistoryDesk(TwseDaily(twse), TpexDaily(tpex), self._yahoo, cache, self.config, clock)
         self._recent = RecentRanges(cache, self.config, clock)
         self._info = InfoDesk(self.quotes, self._yahoo, cache, self.config, clock)
+        self.flows = FlowsDesk(
+            MarketDays(twse, tpex, cache, self.config, clock), self.market_of, self._book, self.config
+        )
+        self._actions = ActionsDesk(TwseExRights(twse), self.history, cache, self.config, clock)
 
     # -- quotes ------------------------------------------------------------------------------
 
@@ -93,9 +102,12 @@ class StocksService:
         period: Period | None = None,
         market: MarketChoice = "auto",
         on_progress: Progress | None = None,
+        events: bool = False,
+        adjusted: bool = False,
     ) -> PriceHistory:
         """Daily bars of ``symbol`` over explicit dates or a named period (default: 1 month),
-        bounded (:mod:`tools.stocks.paging`); ``on_progress`` hears of each Taiwan month read."""
+        bounded (:mod:`tools.stocks.paging`); ``on_progress`` hears of each Taiwan month read.
+        ``events``/``adjusted``: the corporate actions and adjusted closes (:mod:`tools.stocks.actions`)."""
         item = resolve(symbol, market)
         today = self._today(item)
         first, last = resolve_range(start, end, period, today)
@@ -105,6 +117,8 @@ class StocksService:
                 f"Taiwan daily bars start on {self.config.taiwan_earliest.isoformat()}; for older data ask "
                 f"Yahoo with symbol '{item.symbol}.TW' (or '.TWO' for TPEx codes)",
             )
+        if (events or adjusted) and item.source == "taiwan":  # before any month is read
+            refuse_tpex(await self.market_of(item, probe=(last.year, last.month)), item.symbol, adjusted)
         fetched_to = last
         months = months_between(first, last)
         if item.source == "taiwan" and len(months) > self.config.history_max_months:
@@ -125,7 +139,12 @@ class StocksService:
         explicit = period is not None or start is not None or end is not None
         budget = self.config.explicit_budget if explicit else self.config.record_budget
         asked_to = last if fetched_to < last else span.end  # past the months fetched: cut
-        bars_kept, cut = bound_bars(span.bars, budget, Asked(start, end, period), span.end, asked_to)
+        shown, corporate = span.bars, None
+        if events or adjusted:
+            corporate = await self._actions.of_span(item.symbol, span, asked_to, adjusted)
+            shown, budget = corporate.bars, budget - json_size(corporate.events) - json_size(corporate.method)
+        bars_kept, cut = bound_bars(shown, budget, Asked(start, end, period), span.end, asked_to)
+        shown_to = bars_kept[-1].date if cut and bars_kept else asked_to  # the next page shows the rest
         return PriceHistory(
             symbol=item.symbol,
             market=span.market,
@@ -135,9 +154,11 @@ class StocksService:
             bars=bars_kept,
             months_requested=span.months,
             months_from_cache=span.months_cached,
+            events=None if corporate is None else [event for event in corporate.events if event.date <= shown_to],
+            adjustment=None if corporate is None else corporate.method,
             truncated=True if cut else None,
             cuts=[cut] if cut else None,
-            cache=span.cache,
+            cache=span.cache if corporate is None else with_metas(span.cache, corporate.metas),
         )
 
     def _fetcher(self, item: Resolved, on_progress: Progress | None = None) -> Fetch:
@@ -203,8 +224,9 @@ class StocksService:
     async def analyze(
         self, symbol: str, market: MarketChoice = "auto", days: int | None = None, end: date | None = None
     ) -> StockAnalysis:
-        """MA5/10/20/60 and BestFourPoint signals for the last ``days`` trading days up to ``end``
-        (default: today), the newest days that fit the record budget (:mod:`tools.stocks.paging`)."""
+        """MA5/10/20/60, RSI/MACD/Bollinger (:mod:`tools.stocks.indicators`) on the last day and
+        BestFourPoint signals for the last ``days`` trading days up to ``end`` (default: today),
+        the newest days that fit the record budget (:mod:`tools.stocks.paging`)."""
         item = resolve(symbol, market)
         months = self.config.analysis_months
 
@@ -222,15 +244,19 @@ class StocksService:
         averages = analysis.moving_averages(span.bars)
         if averages is None:
             raise NoDataInRange(span.market.lower(), item.symbol, f"no trading days since {span.start.isoformat()}")
-        signals, cut = bound_signals(
-            analysis.signals(span.bars, days or self.config.signal_days), self.config.record_budget
+        used = analysis.usable_bars(span.bars)
+        readings = indicators.indicators([bar.close for bar in used if bar.close is not None])
+        signals, cut = bound_signals(  # the indicators take their measured size out of the budget
+            analysis.signals(span.bars, days or self.config.signal_days),
+            self.config.record_budget - json_size(readings),
         )
         return StockAnalysis(
             symbol=item.symbol,
             market=span.market,
             as_of=averages.as_of,
-            bars_used=len(analysis.usable_bars(span.bars)),
+            bars_used=len(used),
             moving_averages=averages,
+            indicators=readings,
             latest_signal=signals[-1].signal if signals else "none",
             signals=signals,
             method=analysis.METHOD,

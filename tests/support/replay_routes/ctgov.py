@@ -38,6 +38,8 @@ _SEARCH_KEYS = (
     "filter.geo",
     "filter.advanced",
     "filter.ids",
+    "aggFilters",
+    "sort",
     "pageToken",
 )
 
