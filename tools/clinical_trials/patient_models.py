@@ -7,11 +7,11 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from tools.budget import Cuts, Truncated
+from tools.clinical_trials.filters import Sex
 from tools.clinical_trials.models import ExcludedTrial, Near
 from tools.compact import Compact
 from tools.freshness import CacheInfo
 
-Sex = Literal["female", "male"]
 Check = Literal["age", "sex", "site", "mutation"]
 Verdict = Literal["yes", "no", "unknown"]
 

@@ -1,5 +1,6 @@
 """Arguments of ``find_trials_for_patient`` (types, limits, descriptions for the agent), and the
-one place that turns them into the search criteria and the validated :class:`Patient`."""
+one place that turns them into the search criteria (age and sex as the clinical filters of
+:mod:`tools.clinical_trials.filters`, sent upstream) and the validated :class:`Patient`."""
 
 from __future__ import annotations
 
@@ -8,10 +9,11 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field
 
+from tools.clinical_trials.filters import Sex, build_filters
 from tools.clinical_trials.models import Criteria, Near, StatusToken
 from tools.clinical_trials.mutation_search import checked_mutation
 from tools.clinical_trials.params import _NEAR, build_criteria, published
-from tools.clinical_trials.patient_models import Patient, Sex
+from tools.clinical_trials.patient_models import Patient
 from tools.clinical_trials.values import items
 from tools.errors import InvalidInput
 
@@ -57,7 +59,10 @@ def build_patient(
 ) -> tuple[Criteria, Patient]:
     """The search criteria (statuses default 'open') and the patient; InvalidInput naming the
     argument when a mutation cannot be searched or the condition is blank."""
-    criteria = build_criteria(condition=condition, near=near, statuses=statuses or ["open"], required=False)
+    filters = build_filters(age=age, sex=sex)  # the registry filters by age and sex too: paging stays exact
+    criteria = build_criteria(
+        condition=condition, near=near, statuses=statuses or ["open"], filters=filters, required=False
+    )
     if criteria.condition is None:
         raise InvalidInput("condition", "give the patient's condition, e.g. 'non-small cell lung cancer'")
     cleaned = [checked_mutation(text, f"mutations[{index}]") for index, text in enumerate(mutations or ())]

@@ -1,8 +1,8 @@
 """``find_trials_for_patient``: one upstream search, each trial assessed, ranked, paged by cursor.
 
 The search is the condition, the patient's mutations as one OR group of phrase queries (each
-mutation's notations, :func:`tools.clinical_trials.query.mutation_term`), the statuses and
-the ``near`` radius, sent upstream as ``/studies`` parameters so the registry filters and
+mutation's notations, :func:`tools.clinical_trials.query.mutation_term`), the statuses, the
+``near`` radius and the age and sex filters, sent upstream as ``/studies`` parameters so the registry filters and
 pages. Each upstream page (:data:`UPSTREAM_PAGE` trials) is assessed
 (:mod:`tools.clinical_trials.patient_fit`), ranked and cached whole under ``trials.patient``
 (search TTLs), keyed by its parameters and the patient, tagged with every NCT id it holds.

@@ -81,6 +81,10 @@ async def test_the_woman_of_58_with_egfr_l858r_near_houston(service: TrialsServi
     assert 'AREA[EligibilityCriteria]("EGFR L858R" OR "EGFR Leu858Arg" OR "EGFR p.L858R"' in sent["query.term"]
     assert sent["filter.overallStatus"] == "RECRUITING,NOT_YET_RECRUITING,ENROLLING_BY_INVITATION,AVAILABLE"
     assert sent["filter.geo"] == "distance(29.7604,-95.3698,50mi)" and sent["pageSize"] == "50"
+    assert sent["filter.advanced"] == (
+        "(AREA[MinimumAge]RANGE[MIN, 58 years] OR AREA[MinimumAge]MISSING) AND "
+        '(AREA[MaximumAge]RANGE[58 years, MAX] OR AREA[MaximumAge]MISSING) AND (AREA[Sex]FEMALE OR AREA[Sex]"ALL")'
+    )
 
 
 @pytest.mark.parametrize("notation", ["EGFR p.Leu858Arg", "EGFR Leu858Arg", "egfr p.L858R", "ERBB1 L858R"])
