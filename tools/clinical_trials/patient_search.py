@@ -67,6 +67,8 @@ class PatientSearch:
     async def search(
         self, criteria: Criteria, patient: Patient, page_size: int, page_token: str | None, budget: int
     ) -> PatientResult:
+        """Up to ``page_size`` trials of the ranked page ``page_token`` points into, within
+        ``budget`` bytes (a cut, when the budget took some, continues with the same token)."""
         upstream, offset = decode_token(page_token)
         base = query.criteria_params(criteria, mutations_term(patient.mutations))
         params = query.page_params(base, UPSTREAM_PAGE, upstream, PATIENT_FIELDS)
