@@ -26,6 +26,7 @@ from tools.stocks import mis as mis_api
 from tools.stocks.analysis_models import StockAnalysis
 from tools.stocks.config import StocksConfig
 from tools.stocks.errors import NoDataInRange, UnknownSymbol
+from tools.stocks.exchanges import TAIWAN
 from tools.stocks.history import Bars, HistoryDesk, months_between, yahoo_bars
 from tools.stocks.info import InfoDesk
 from tools.stocks.models import IndexQuote, Market, MarketOverview, PriceHistory, QuoteBatch, StockInfo
@@ -36,6 +37,7 @@ from tools.stocks.ranges import DEFAULT_PERIOD, Period, months_back, period_star
 from tools.stocks.recent import Fetch, Recent, RecentRanges, Window
 from tools.stocks.symbols import MarketBook, MarketChoice, Resolved, resolve
 from tools.stocks.tpex import TpexDaily
+from tools.stocks.trading_calendar import Calendar, TradingCalendars
 from tools.stocks.twse import TwseDaily
 from tools.stocks.yahoo import YahooChart
 
@@ -63,7 +65,8 @@ class StocksService:
         self._mis = mis_api.MisRealtime(mis)
         self._yahoo = YahooChart(yahoo)
         self._book = MarketBook(cache, self.config.market_fresh)
-        self.quotes = QuoteDesk(self._mis, self._yahoo, cache, self._book, self.config, clock)
+        self.calendars = TradingCalendars(clock)
+        self.quotes = QuoteDesk(self._mis, self._yahoo, cache, self._book, self.config, clock, self.calendars)
         self.history = HistoryDesk(TwseDaily(twse), TpexDaily(tpex), self._yahoo, cache, self.config, clock)
         self._recent = RecentRanges(cache, self.config, clock)
         self._info = InfoDesk(self.quotes, self._yahoo, cache, self.config, clock)
@@ -154,10 +157,26 @@ class StocksService:
     async def _bars(
         self, item: Resolved, start: date, end: date, on_progress: Progress | None = None
     ) -> tuple[Bars, Market]:
+        """Bars from ``start`` to ``end``; no request for a range (or month) without a session."""
+        calendar = await self.calendar_of(item)
+        if not calendar.sessions(start, end):
+            if item.source == "yahoo":
+                return Bars(bars=[], metas=[]), "Yahoo"
+            return Bars(bars=[], metas=[], currency="TWD"), await self.market_of(item)
         if item.source == "yahoo":
             return await self.history.yahoo(item.symbol, start, end), "Yahoo"
         market = await self.market_of(item, probe=(end.year, end.month))
-        return await self.history.taiwan(market, item.symbol, start, end, on_progress), market
+
+        def traded(first: date, last: date) -> bool:
+            return bool(calendar.sessions(first, last))
+
+        return await self.history.taiwan(market, item.symbol, start, end, on_progress, traded), market
+
+    async def calendar_of(self, item: Resolved) -> Calendar:
+        """The trading calendar of a symbol (XTAI for Taiwan codes; see tools.stocks.exchanges)."""
+        if item.source == "taiwan":
+            return await self.calendars.get(TAIWAN)
+        return await self.calendars.get(*self.quotes.exchanges.of(item.symbol))
 
     async def market_of(self, item: Resolved, probe: tuple[int, int] | None = None) -> Market:
         """TWSE or TPEx for a Taiwan code: explicit, remembered, or learned from MIS.
@@ -251,7 +270,7 @@ class StocksService:
             return [mis_api.to_index(entry).model_dump(mode="json") for entry in entries]
 
         key = make_key(OVERVIEW_NAMESPACE, {"indices": [mis_api.TAIEX, mis_api.TPEX_INDEX]})
-        result = await self._cache.get_or_fetch(key, load, self.quotes.quote_policy(OVERVIEW_NAMESPACE))
+        result = await self._cache.get_or_fetch(key, load, await self.quotes.quote_policy(OVERVIEW_NAMESPACE))
         cache = CacheInfo.from_meta(result.meta)
         return MarketOverview(
             indices=[IndexQuote.model_validate({**index, "cache": cache}) for index in result.value],
