@@ -41,6 +41,8 @@ CALLS: tuple[tuple[str, dict[str, Any]], ...] = (
     ("get_price_history", {"symbol": "AAPL", "start_date": "2020-08-31", "end_date": "2020-11-06"}),
     ("get_stock_info", {"symbol": "AAPL"}),
     ("analyze_stock", {"symbol": "2330", "days": 60}),
+    ("compare_stocks", {"symbols": ["2330", "AAPL"], "start_date": "2020-09-01", "end_date": "2020-11-06"}),
+    ("compare_stocks", {"symbols": ["2330", "2454", "0050", "6488"], "period": "1y"}),
     ("get_market_overview", {}),
     ("service_status", {}),
     ("cache_stats", {}),

@@ -34,6 +34,7 @@ VALID: dict[str, dict[str, Any]] = {
     "get_price_history": {"symbol": "2330", "start_date": "2026-08-01", "end_date": "2026-08-31"},
     "get_stock_info": {"symbol": "2330"},
     "analyze_stock": {"symbol": "2330"},
+    "compare_stocks": {"symbols": ["2330", "2454"], "start_date": "2026-08-01", "end_date": "2026-08-31"},
     "get_market_overview": {},
 }
 """Arguments each tool accepts; one of them at a time is replaced by a hostile value."""

@@ -22,8 +22,10 @@ from tools.freshness import CacheInfo
 from tools.http.client import UpstreamClient
 from tools.http.errors import BadPayload, UpstreamError
 from tools.stocks import analysis
+from tools.stocks import compare as compare_desk
 from tools.stocks import mis as mis_api
 from tools.stocks.analysis_models import StockAnalysis
+from tools.stocks.compare_models import Comparison, Currency
 from tools.stocks.config import StocksConfig
 from tools.stocks.errors import NoDataInRange, UnknownSymbol
 from tools.stocks.exchanges import TAIWAN
@@ -210,6 +212,53 @@ class StocksService:
                 await self._book.remember({code: market})
                 return market
         raise mis_error
+
+    # -- comparison --------------------------------------------------------------------------
+
+    async def compare(
+        self,
+        symbols: Sequence[str],
+        *,
+        start: date | None = None,
+        end: date | None = None,
+        period: Period | None = None,
+        currency: Currency | None = None,
+        market: MarketChoice = "auto",
+        on_progress: Progress | None = None,
+    ) -> Comparison:
+        """2-10 symbols over one range (default 1 year) aligned on common days (:mod:`tools.stocks.compare`)."""
+        items = compare_desk.resolve_all(symbols, market)
+        if period is None and start is None and end is None:
+            period = "1y"
+        for item in items:  # validated once, before any request
+            first, last = resolve_range(start, end, period, self._today(item))
+            if (last - first).days > compare_desk.MAX_SPAN_DAYS:
+                raise InvalidInput("start_date", f"compare at most {compare_desk.MAX_SPAN_DAYS} days at once")
+            if first < self._earliest(item):
+                raise InvalidInput("start_date", f"Taiwan daily bars start on {self.config.taiwan_earliest}")
+
+        async def span(item: Resolved) -> Recent:
+            return await self.span(item, start, end, period)
+
+        explicit = start is not None or end is not None or period != "1y"
+        budget = self.config.explicit_budget if explicit else self.config.record_budget
+        return await compare_desk.compare(items, span, currency, budget, on_progress)
+
+    async def span(self, item: Resolved, start: date | None, end: date | None, period: Period | None) -> Recent:
+        """Bars of ``item`` over the range asked, through the cache, as get_price_history reads
+        them (month or chart entries for a range that has ended, a recent entry otherwise)."""
+        first, last = resolve_range(start, end, period, self._today(item))
+        if last < self._today(item):
+            bars, market = await self._bars(item, first, last)
+            return Recent.of(item, bars, market, first, last)
+        asked: dict[str, str]
+        window: Window
+        if period is not None or start is None:
+            named = period or DEFAULT_PERIOD
+            asked, window = {"period": named}, lambda day: (period_start(named, day), day)
+        else:
+            asked, window = {"start": first.isoformat()}, lambda day: (first, max(first, day))
+        return await self._recent.get(item, asked, window, self._fetcher(item))
 
     # -- info --------------------------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""The five stock tools through a real MCP client, the service talking HTTP to the replay server.
+"""The six stock tools through a real MCP client, the service talking HTTP to the replay server.
 
 Replay data: recorded 2330/6488 months, MIS 2330 quote and Yahoo charts; the other months, the
 6488 and index MIS entries are synthesised (tests/support/replay_routes/stocks.py).
@@ -28,7 +28,7 @@ from tools.stocks.service import StocksService
 from tools.stocks.tools import TOOLS as STOCK_TOOLS
 
 STOCK_DAY = "/rwd/zh/afterTrading/STOCK_DAY"
-TOOLS = {"get_stock_quote", "get_price_history", "get_stock_info", "analyze_stock", "get_market_overview"}
+TOOLS = {"get_stock_quote", "get_price_history", "get_stock_info", "analyze_stock", "compare_stocks", "get_market_overview"}
 
 
 @asynccontextmanager
