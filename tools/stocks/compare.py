@@ -52,6 +52,14 @@ def resolve_all(symbols: Sequence[str], market: MarketChoice) -> list[Resolved]:
     return items
 
 
+def check_range(first: date, last: date, earliest: date) -> None:
+    """InvalidInput (naming start_date) for a range over :data:`MAX_SPAN_DAYS` or before ``earliest``."""
+    if (last - first).days > MAX_SPAN_DAYS:
+        raise InvalidInput("start_date", f"compare at most {MAX_SPAN_DAYS} days at once")
+    if first < earliest:
+        raise InvalidInput("start_date", f"Taiwan daily bars start on {earliest.isoformat()}")
+
+
 async def compare(
     items: Sequence[Resolved],
     span: Span,

@@ -228,14 +228,10 @@ class StocksService:
     ) -> Comparison:
         """2-10 symbols over one range (default 1 year) aligned on common days (:mod:`tools.stocks.compare`)."""
         items = compare_desk.resolve_all(symbols, market)
-        if period is None and start is None and end is None:
-            period = "1y"
+        period = period or (None if start or end else "1y")
         for item in items:  # validated once, before any request
             first, last = resolve_range(start, end, period, self._today(item))
-            if (last - first).days > compare_desk.MAX_SPAN_DAYS:
-                raise InvalidInput("start_date", f"compare at most {compare_desk.MAX_SPAN_DAYS} days at once")
-            if first < self._earliest(item):
-                raise InvalidInput("start_date", f"Taiwan daily bars start on {self.config.taiwan_earliest}")
+            compare_desk.check_range(first, last, self._earliest(item))
 
         async def span(item: Resolved) -> Recent:
             return await self.span(item, start, end, period)

@@ -28,7 +28,14 @@ from tools.stocks.service import StocksService
 from tools.stocks.tools import TOOLS as STOCK_TOOLS
 
 STOCK_DAY = "/rwd/zh/afterTrading/STOCK_DAY"
-TOOLS = {"get_stock_quote", "get_price_history", "get_stock_info", "analyze_stock", "compare_stocks", "get_market_overview"}
+TOOLS = {
+    "get_stock_quote",
+    "get_price_history",
+    "get_stock_info",
+    "analyze_stock",
+    "compare_stocks",
+    "get_market_overview",
+}
 
 
 @asynccontextmanager
