@@ -150,3 +150,11 @@ async def test_no_request_for_a_range_without_a_session(harness: Harness) -> Non
     assert harness.transport.to("twse") == []  # Lunar New Year and two weekends: no month asked
     yahoo = await harness.service.get_history("AAPL", start=date(2020, 9, 5), end=date(2020, 9, 7))
     assert yahoo.bars == [] and harness.transport.to("yahoo") == []  # Sat, Sun, Labor Day
+
+
+async def test_a_month_part_without_a_session_is_not_requested(harness: Harness) -> None:
+    # Feb 27 (Peace Memorial Day, observed) and Saturday Feb 28: only March is asked for
+    history = await harness.service.get_history("2330", start=date(2026, 2, 27), end=date(2026, 3, 4))
+    asked = [request.url.params["date"] for request in harness.transport.to("twse")]
+    assert asked == ["20260301"] and history.months_requested == 1
+    assert {bar.date.month for bar in history.bars} == {3}
