@@ -94,8 +94,12 @@ async def compare(
         _stats(item, found, own, compare_math.stats(days, row))
         for item, found, own, row in zip(items, spans, currencies, rows)
     ]
+    correlation = [
+        [None if value is None else round(value, 4) for value in line] for line in compare_math.correlation_matrix(rows)
+    ]
     series = [AlignedDay(date=day, closes=[round(row[index], 4) for row in rows]) for index, day in enumerate(days)]
-    kept, step, cut = _thin(series, budget - ENVELOPE - json_size(stats) - 200 * len(items) ** 2)
+    beside = json_size(stats) + json_size(correlation) + json_size(fx) + len(compare_math.METHOD)
+    kept, step, cut = _thin(series, budget - ENVELOPE - beside)
     return Comparison(
         symbols=[item.symbol for item in items],
         start=days[0],
@@ -104,10 +108,7 @@ async def compare(
         currency=currency,
         fx=fx or None,
         stats=stats,
-        correlation=[
-            [None if value is None else round(value, 4) for value in line]
-            for line in compare_math.correlation_matrix(rows)
-        ],
+        correlation=correlation,
         series=kept,
         step=step,
         method=compare_math.METHOD,
@@ -184,9 +185,13 @@ def _thin(series: list[AlignedDay], budget: int) -> tuple[list[AlignedDay], int,
     if whole == len(series):
         return series, 1, None
     step = -(-len(series) // max(whole - 1, 1))
-    kept = series[::step]
-    if kept[-1] is not series[-1]:
-        kept.append(series[-1])
+    while True:  # rows differ in size: widen the step until the thinned series fits
+        kept = series[::step]
+        if kept[-1] is not series[-1]:
+            kept.append(series[-1])
+        if len(kept) <= 2 or json_size(kept) <= budget:
+            break
+        step += 1
     latest = series[-max(fit(series[::-1], budget), 2) :]
     following: dict[str, JsonValue] = {
         "period": None,

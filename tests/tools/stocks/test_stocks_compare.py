@@ -18,7 +18,7 @@ from tests.support.clock import ManualClock
 from tests.support.recorded_upstream import RecordedUpstream
 from tests.support.replay_routes.stocks import usdtwd_rate
 from tests.support.stocks import Harness
-from tools.budget import json_size
+from tools.budget import RECORD_BUDGET, json_size
 from tools.errors import InvalidInput
 from tools.stocks import compare_math
 from tools.stocks.config import StocksConfig
@@ -148,3 +148,15 @@ def test_the_arithmetic_by_hand() -> None:
     assert compare_math.stats(year, [100.0, 121.0]).annualised_return == pytest.approx(1.21 ** (365.25 / 365) - 1)
     assert compare_math.align([{days[0]: 1.0, days[1]: 2.0}, {days[1]: 3.0, days[2]: 4.0}]) == [days[1]]
     assert compare_math.as_of({days[1]: 30.0}, days[:3]) == [None, 30.0, 30.0]
+
+
+async def test_a_year_of_five_codes_fits_the_record_budget(harness: Harness) -> None:
+    comparison = await harness.service.compare(["2330", "2317", "2454", "0050", "6488"])  # default: 1 year
+    assert json_size(comparison) <= RECORD_BUDGET
+    assert comparison.days > 240 and len(comparison.correlation) == 5
+    # 262 days of 5 closes do not fit beside the figures: every 2nd day, first and last kept
+    assert comparison.truncated and comparison.step == 2 and comparison.cuts is not None
+    assert comparison.series[0].date == comparison.start and comparison.series[-1].date == comparison.end
+    (cut,) = comparison.cuts
+    assert cut.returned == len(comparison.series) and cut.returned + cut.dropped == comparison.days
+    assert cut.next["end_date"] == comparison.end.isoformat()  # the latest range that comes whole
