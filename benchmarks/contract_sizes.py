@@ -48,6 +48,8 @@ CALLS: tuple[tuple[str, dict[str, Any]], ...] = (
     ("get_price_history", {"symbol": "2330", "period": "1y", "adjusted": True}),
     ("get_stock_info", {"symbol": "AAPL"}),
     ("analyze_stock", {"symbol": "2330", "days": 60}),
+    ("compare_stocks", {"symbols": ["2330", "AAPL"], "start_date": "2020-09-01", "end_date": "2020-11-06"}),
+    ("compare_stocks", {"symbols": ["2330", "2454", "0050", "6488"], "period": "1y"}),
     ("get_market_overview", {}),
     ("get_institutional_flows", {"symbol": "2409", "start_date": "2026-08-01", "end_date": "2026-09-04"}),
     ("get_margin_balance", {"symbol": "00679B", "date": "2026-09-03"}),

@@ -39,6 +39,7 @@ CALLS: dict[str, dict[str, Any]] = {
     "get_price_history": {"symbol": "2330", "start_date": "2026-08-01", "end_date": "2026-09-04"},
     "get_stock_info": {"symbol": "AAPL"},
     "analyze_stock": {"symbol": "2330"},
+    "compare_stocks": {"symbols": ["2330", "AAPL"], "start_date": "2020-09-01", "end_date": "2020-11-06"},
     "get_market_overview": {},
     "get_institutional_flows": {"symbol": "2409", "start_date": "2026-09-01", "end_date": "2026-09-04"},
     "get_margin_balance": {"symbol": "0050", "date": "2026-09-03"},

@@ -24,8 +24,9 @@ class StocksCacheConfig(BaseModel):
 
     - ``stocks_closed_month_fresh``: daily bars of a past month (they never change).
     - ``stocks_open_month_fresh``: daily bars of the current month (a row is added every day).
-    - ``stocks_quote_fresh``: quote lifetime during trading hours; ``stocks_quote_max_closed``
-      caps the lifetime outside them (until the next open otherwise).
+    - ``stocks_quote_fresh``: quote lifetime during trading hours; outside them a quote lives
+      until the next open (:mod:`tools.stocks.trading_calendar`), capped by
+      ``stocks_quote_max_closed`` when the exchange's holidays are unknown (weekday fallback).
 
     The field names carry the domain because the server's shared ``cache`` section uses them as
     they are.
@@ -35,7 +36,9 @@ class StocksCacheConfig(BaseModel):
     stocks_closed_month_fresh: float = Field(30 * 86_400, gt=0)
     stocks_open_month_fresh: float = Field(600, gt=0)
     stocks_quote_fresh: float = Field(60, gt=0, description="Quote TTL during trading hours.")
-    stocks_quote_max_closed: float = Field(12 * 3600, gt=0, description="Cap on the quote TTL outside trading hours.")
+    stocks_quote_max_closed: float = Field(
+        12 * 3600, gt=0, description="Cap on the quote TTL outside trading hours when holidays are unknown."
+    )
 
 
 class StocksConfig(BaseModel):

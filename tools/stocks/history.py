@@ -91,12 +91,23 @@ class HistoryDesk:
         return MonthBars.model_validate(result.value), result.meta
 
     async def taiwan(
-        self, market: Market, code: str, start: date, end: date, on_progress: Progress | None = None
+        self,
+        market: Market,
+        code: str,
+        start: date,
+        end: date,
+        on_progress: Progress | None = None,
+        traded: Callable[[date, date], bool] | None = None,
     ) -> Bars:
         """Bars of ``code`` from ``start`` to ``end`` inclusive, months fetched concurrently;
-        ``on_progress`` hears of each month as it is read (total: the months of the range)."""
+        ``on_progress`` hears of each month as it is read (total: the months of the range).
+        ``traded(first, last)``: False for a part of a month with no session (not requested)."""
         gate = asyncio.Semaphore(self._config.month_concurrency)
-        wanted = months_between(start, end)
+        wanted = [
+            (year, month)
+            for year, month in months_between(start, end)
+            if traded is None or traded(*_clip(year, month, start, end))
+        ]
         steps = Steps(on_progress, len(wanted))
 
         async def one(year: int, month: int) -> tuple[MonthBars, CacheMeta]:
@@ -147,6 +158,13 @@ def yahoo_bars(value: dict[str, Any], metas: list[CacheMeta]) -> Bars:
     return Bars(
         bars=bars, metas=metas, name=value.get("name"), currency=value.get("currency"), corporate=value.get("corporate")
     )
+
+
+def _clip(year: int, month: int, start: date, end: date) -> tuple[date, date]:
+    """The part of ``year-month`` inside ``start..end``."""
+    first = date(year, month, 1)
+    following = date(year + 1, 1, 1) if month == 12 else date(year, month + 1, 1)
+    return max(first, start), min(following - timedelta(days=1), end)
 
 
 def _epoch(day: date) -> int:

@@ -23,11 +23,14 @@ from tools.freshness import CacheInfo
 from tools.http.client import UpstreamClient
 from tools.http.errors import BadPayload, UpstreamError
 from tools.stocks import analysis, indicators
+from tools.stocks import compare as compare_desk
 from tools.stocks import mis as mis_api
 from tools.stocks.actions import ActionsDesk, refuse_tpex, with_metas
 from tools.stocks.analysis_models import StockAnalysis
+from tools.stocks.compare_models import Comparison, Currency
 from tools.stocks.config import StocksConfig
 from tools.stocks.errors import NoDataInRange, UnknownSymbol
+from tools.stocks.exchanges import TAIWAN
 from tools.stocks.flows_service import FlowsDesk
 from tools.stocks.history import Bars, HistoryDesk, months_between, yahoo_bars
 from tools.stocks.info import InfoDesk
@@ -40,6 +43,7 @@ from tools.stocks.ranges import DEFAULT_PERIOD, Period, months_back, period_star
 from tools.stocks.recent import Fetch, Recent, RecentRanges, Window
 from tools.stocks.symbols import MarketBook, MarketChoice, Resolved, resolve
 from tools.stocks.tpex import TpexDaily
+from tools.stocks.trading_calendar import Calendar, TradingCalendars
 from tools.stocks.twse import TwseDaily
 from tools.stocks.twt49u import TwseExRights
 from tools.stocks.yahoo import YahooChart
@@ -68,7 +72,8 @@ class StocksService:
         self._mis = mis_api.MisRealtime(mis)
         self._yahoo = YahooChart(yahoo)
         self._book = MarketBook(cache, self.config.market_fresh)
-        self.quotes = QuoteDesk(self._mis, self._yahoo, cache, self._book, self.config, clock)
+        self.calendars = TradingCalendars(clock)
+        self.quotes = QuoteDesk(self._mis, self._yahoo, cache, self._book, self.config, clock, self.calendars)
         self.history = HistoryDesk(TwseDaily(twse), TpexDaily(tpex), self._yahoo, cache, self.config, clock)
         self._recent = RecentRanges(cache, self.config, clock)
         self._info = InfoDesk(self.quotes, self._yahoo, cache, self.config, clock)
@@ -175,10 +180,26 @@ class StocksService:
     async def _bars(
         self, item: Resolved, start: date, end: date, on_progress: Progress | None = None
     ) -> tuple[Bars, Market]:
+        """Bars from ``start`` to ``end``; no request for a range (or month) without a session."""
+        calendar = await self.calendar_of(item)
+        if not calendar.sessions(start, end):
+            if item.source == "yahoo":
+                return Bars(bars=[], metas=[]), "Yahoo"
+            return Bars(bars=[], metas=[], currency="TWD"), await self.market_of(item)
         if item.source == "yahoo":
             return await self.history.yahoo(item.symbol, start, end), "Yahoo"
         market = await self.market_of(item, probe=(end.year, end.month))
-        return await self.history.taiwan(market, item.symbol, start, end, on_progress), market
+
+        def traded(first: date, last: date) -> bool:
+            return bool(calendar.sessions(first, last))
+
+        return await self.history.taiwan(market, item.symbol, start, end, on_progress, traded), market
+
+    async def calendar_of(self, item: Resolved) -> Calendar:
+        """The trading calendar of a symbol (XTAI for Taiwan codes; see tools.stocks.exchanges)."""
+        if item.source == "taiwan":
+            return await self.calendars.get(TAIWAN)
+        return await self.calendars.get(*self.quotes.exchanges.of(item.symbol))
 
     async def market_of(self, item: Resolved, probe: tuple[int, int] | None = None) -> Market:
         """TWSE or TPEx for a Taiwan code: explicit, remembered, or learned from MIS.
@@ -212,6 +233,49 @@ class StocksService:
                 await self._book.remember({code: market})
                 return market
         raise mis_error
+
+    # -- comparison --------------------------------------------------------------------------
+
+    async def compare(
+        self,
+        symbols: Sequence[str],
+        *,
+        start: date | None = None,
+        end: date | None = None,
+        period: Period | None = None,
+        currency: Currency | None = None,
+        market: MarketChoice = "auto",
+        on_progress: Progress | None = None,
+    ) -> Comparison:
+        """2-10 symbols over one range (default 1 year) aligned on common days (:mod:`tools.stocks.compare`)."""
+        items = compare_desk.resolve_all(symbols, market)
+        period = period or (None if start or end else "1y")
+        for item in items:  # validated once, before any request
+            first, last = resolve_range(start, end, period, self._today(item))
+            compare_desk.check_range(first, last, self._earliest(item))
+
+        async def span(item: Resolved) -> Recent:
+            return await self.span(item, start, end, period)
+
+        explicit = start is not None or end is not None or period != "1y"
+        budget = self.config.explicit_budget if explicit else self.config.record_budget
+        return await compare_desk.compare(items, span, currency, budget, on_progress)
+
+    async def span(self, item: Resolved, start: date | None, end: date | None, period: Period | None) -> Recent:
+        """Bars of ``item`` over the range asked, through the cache, as get_price_history reads
+        them (month or chart entries for a range that has ended, a recent entry otherwise)."""
+        first, last = resolve_range(start, end, period, self._today(item))
+        if last < self._today(item):
+            bars, market = await self._bars(item, first, last)
+            return Recent.of(item, bars, market, first, last)
+        asked: dict[str, str]
+        window: Window
+        if period is not None or start is None:
+            named = period or DEFAULT_PERIOD
+            asked, window = {"period": named}, lambda day: (period_start(named, day), day)
+        else:
+            asked, window = {"start": first.isoformat()}, lambda day: (first, max(first, day))
+        return await self._recent.get(item, asked, window, self._fetcher(item))
 
     # -- info --------------------------------------------------------------------------------
 
@@ -277,7 +341,7 @@ class StocksService:
             return [mis_api.to_index(entry).model_dump(mode="json") for entry in entries]
 
         key = make_key(OVERVIEW_NAMESPACE, {"indices": [mis_api.TAIEX, mis_api.TPEX_INDEX]})
-        result = await self._cache.get_or_fetch(key, load, self.quotes.quote_policy(OVERVIEW_NAMESPACE))
+        result = await self._cache.get_or_fetch(key, load, await self.quotes.quote_policy(OVERVIEW_NAMESPACE))
         cache = CacheInfo.from_meta(result.meta)
         return MarketOverview(
             indices=[IndexQuote.model_validate({**index, "cache": cache}) for index in result.value],

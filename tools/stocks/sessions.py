@@ -3,8 +3,8 @@
 All computations take an epoch time (from the injected clock) and read it in the exchange's
 time zone, ``Asia/Taipei`` (UTC+8, no daylight saving): the server's local time zone never
 matters. The regular session is 09:00-13:30, Monday to Friday. Exchange holidays are not
-known here: on a holiday a weekday looks like a session day, which only makes quotes expire
-sooner than necessary.
+known here: :mod:`tools.stocks.trading_calendar` knows them and falls back to these hours
+(for dates outside its tables); the session-close watch still uses these hours alone.
 
 Quote lifetime (:meth:`TradingHours.quote_ttl`): ``in_session`` seconds during the session and
 during a short settle window after the close (the closing auction's result is published

@@ -15,6 +15,7 @@ from pydantic import Field
 
 from tools.registry import BATCH_DEADLINE, READ_ONLY, Tool, ToolContext, domain_tool, progress_of, services_of
 from tools.stocks.analysis_models import StockAnalysis
+from tools.stocks.compare_models import Comparison, Currency
 from tools.stocks.flows_models import InstitutionalFlows, MarginBalance
 from tools.stocks.models import MarketOverview, PriceHistory, QuoteBatch, StockInfo
 from tools.stocks.ranges import Period
@@ -97,6 +98,26 @@ async def analyze_stock(
     return await services_of(ctx).stocks.analyze(symbol, market, days, end_date)
 
 
+@domain_tool(deadline=BATCH_DEADLINE)
+async def compare_stocks(
+    ctx: ToolContext,
+    symbols: Annotated[
+        list[Annotated[str, Field(min_length=1, max_length=32)]],
+        Field(min_length=2, max_length=10, description="2-10 distinct symbols, any markets."),
+    ],
+    period: Annotated[Period | None, Field(description="Default 1y; or start_date/end_date.")] = None,
+    start_date: Annotated[date | None, Field(description="First day.")] = None,
+    end_date: EndDate = None,
+    currency: Annotated[Currency | None, Field(description="Convert all closes (Yahoo FX).")] = None,
+) -> Comparison:
+    """Closes of 2-10 symbols aligned on common trading days; each one's total and annualised
+    return, volatility, max drawdown; correlation of daily returns."""
+    stocks = services_of(ctx).stocks
+    return await stocks.compare(
+        symbols, start=start_date, end=end_date, period=period, currency=currency, on_progress=progress_of(ctx)
+    )
+
+
 @domain_tool()
 async def get_market_overview(ctx: ToolContext) -> MarketOverview:
     """Taiwan market now: TAIEX and TPEx index levels and changes, and whether Taipei trades."""
@@ -134,6 +155,7 @@ TOOLS: list[Tool] = [
     (get_price_history, READ_ONLY),
     (get_stock_info, READ_ONLY),
     (analyze_stock, READ_ONLY),
+    (compare_stocks, READ_ONLY),
     (get_market_overview, READ_ONLY),
     (get_institutional_flows, READ_ONLY),
     (get_margin_balance, READ_ONLY),

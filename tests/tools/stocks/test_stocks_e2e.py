@@ -1,4 +1,4 @@
-"""The five stock tools through a real MCP client, the service talking HTTP to the replay server.
+"""The six stock tools through a real MCP client, the service talking HTTP to the replay server.
 
 Replay data: recorded 2330/6488 months, MIS 2330 quote and Yahoo charts; the other months, the
 6488 and index MIS entries are synthesised (tests/support/replay_routes/stocks.py).
@@ -33,6 +33,7 @@ TOOLS = {
     "get_price_history",
     "get_stock_info",
     "analyze_stock",
+    "compare_stocks",
     "get_market_overview",
     "get_institutional_flows",
     "get_margin_balance",

@@ -62,13 +62,13 @@ async def test_cached_quote_lifetime_follows_the_session(make_cache: CacheFactor
         clock.advance(2)  # 13:30:01: 61 s old, in the settle window: refreshed
         await quote_once(harness)
         assert len(transport.to("mis")) == 2
-        clock.set(taipei(2026, 9, 1, 13, 40, 0))  # after the close: kept until the next open (12 h cap)
+        clock.set(taipei(2026, 9, 1, 13, 40, 0))  # after the close: kept until the next open
         await quote_once(harness)
         assert len(transport.to("mis")) == 3
-        clock.set(taipei(2026, 9, 2, 1, 39, 0))  # 11h59m later: still the same quote
+        clock.set(taipei(2026, 9, 2, 8, 59, 0))  # 19h19m later: still the same quote (XTAI known: no cap)
         await quote_once(harness)
         assert len(transport.to("mis")) == 3
-        clock.set(taipei(2026, 9, 2, 1, 41, 0))  # past the cap
+        clock.set(taipei(2026, 9, 2, 9, 0, 30))  # Wednesday's session open: refreshed
         await quote_once(harness)
         assert len(transport.to("mis")) == 4
     finally:
