@@ -186,7 +186,7 @@ async def search_trials_for_mutations(
     sponsor_class: BareSponsorClass = None,
     page_size: BatchPageSize = 5,
 ) -> MutationBatchResult:
-    """search_trials_by_mutation for up to 20 mutations, first page each (filters as in
+    """search_trials_by_mutation for several mutations, first page each (filters as in
     search_trials). One entry per mutation: result or error; page on with
     search_trials_by_mutation."""
     criteria = build_criteria(

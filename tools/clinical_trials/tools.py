@@ -80,9 +80,9 @@ async def find_trials_for_patient(
     page_size: PatientPageSize = 10,
     page_token: BarePageToken = None,
 ) -> PatientResult:
-    """Open trials (statuses default 'open') a patient could join, best fit first, each with
-    its reasons (age, sex, nearest recruiting site, mutation in inclusion criteria); trials
-    excluding the mutation listed apart. next_page_token walks every match."""
+    """Trials a patient could join (statuses default 'open'), best fit first, each with its
+    reasons (age, sex, nearest recruiting site, mutation in inclusion criteria); trials
+    excluding a mutation listed apart. next_page_token walks every match."""
     criteria, patient = build_patient(
         condition=condition, mutations=mutations, age=age, sex=sex, near=near, statuses=statuses
     )
