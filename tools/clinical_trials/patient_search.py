@@ -45,6 +45,9 @@ UPSTREAM_PAGE = 50
 #: Pieces read per trial: the search fields, the eligibility pieces and the sites.
 PATIENT_FIELDS = (*query.mutation_fields(), "Sex")
 
+#: The arguments a page token is scoped to (named when a token is given with others).
+PATIENT_ARGUMENTS = "condition, mutations, age, sex, near or statuses"
+
 Texts = Callable[[Sequence[Any]], Awaitable[dict[str, dict[str, Any]]]]
 
 
@@ -76,7 +79,7 @@ class PatientSearch:
         base = query.criteria_params(criteria, mutations_term(patient.mutations))
         # a token only means something for the search and the patient it ranked: another's is refused
         scope = scope_of({**base, "patient": orjson.dumps(patient.model_dump(mode="json")).decode()})
-        upstream, offset = decode_token(page_token, scope)
+        upstream, offset = decode_token(page_token, scope, arguments=PATIENT_ARGUMENTS)
         params = query.page_params(base, UPSTREAM_PAGE, upstream, PATIENT_FIELDS)
         key = make_key(NS_PATIENT, {"params": params, "patient": patient.model_dump(mode="json")}, CACHE_FORMAT)
         result = await self._cache.get_or_fetch(key, lambda: self._load(params, patient), self._policy)

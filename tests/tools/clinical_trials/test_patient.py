@@ -215,7 +215,8 @@ async def test_a_cursor_of_another_patient_search_is_refused(
     other_criteria, other_who = patient(condition, **other)
     with pytest.raises(InvalidInput) as caught:
         await service.find_for_patient(other_criteria, other_who, 10, first.next_page_token)
-    assert caught.value.field == "page_token" and "other arguments" in caught.value.message
+    assert caught.value.field == "page_token"
+    assert "other arguments (condition, mutations, age, sex, near or statuses)" in caught.value.message
     assert upstream.count("/api/v2/studies") == 1  # refused before any request
     # the same search goes on with it, at another page size too
     rest = await service.find_for_patient(criteria, who, 25, first.next_page_token)
