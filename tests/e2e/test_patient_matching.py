@@ -74,3 +74,24 @@ async def test_refusals_are_structured(replay: ReplayServer, tmp_path: Path) -> 
     assert "gender" in text_of(misspelt) and "condition" in text_of(no_condition)
     assert "sex" in text_of(bad_sex) and "page_token" in text_of(bad_token)
     assert replay.log("/api/v2/studies") == []
+
+
+async def test_a_cursor_given_with_another_patient_search_is_refused(replay: ReplayServer, tmp_path: Path) -> None:
+    args: dict[str, Any] = {"condition": cohorts.COHORT_CONDITION, **WOMAN_58, "page_size": 10}
+    async with Client(build_server(settings_for(replay, tmp_path))) as client:
+        first = await client.call_tool("find_trials_for_patient", args)
+        assert first.structured_content is not None
+        token = first.structured_content["next_page_token"]
+        other_condition = await client.call_tool(
+            "find_trials_for_patient", {**args, "condition": "non-small cell lung cancer", "page_token": token}
+        )
+        other_age = await client.call_tool("find_trials_for_patient", {**args, "age": 40, "page_token": token})
+        same = await client.call_tool("find_trials_for_patient", {**args, "page_size": 20, "page_token": token})
+    for refused in (other_condition, other_age):
+        assert refused.is_error and refused.structured_content is not None
+        assert refused.structured_content["error"]["kind"] == "invalid_argument"
+        assert "'page_token'" in text_of(refused)
+        assert "other arguments (condition, mutations, age, sex, near or statuses)" in text_of(refused)
+    assert not same.is_error, same.content
+    assert same.structured_content is not None and same.structured_content["matches"]
+    assert len(replay.log("/api/v2/studies")) == 1  # the refusals asked nothing upstream; the rest was cached

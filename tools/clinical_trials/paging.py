@@ -32,9 +32,10 @@ CUT_ROOM = 300
 
 _PREFIX = "t1."
 _MALFORMED = "not a token this tool returned; pass next_page_token (or a cut's next page_token) unchanged"
+SEARCH_ARGUMENTS = "criteria, filters, sort or mutation"
 _OTHER_SEARCH = (
-    "belongs to a search with other arguments (criteria, filters, sort or mutation); repeat that search's "
-    "arguments unchanged with it, or leave page_token out to start this search from its first page"
+    "belongs to a search with other arguments ({}); repeat that search's arguments unchanged with it, "
+    "or leave page_token out to start this search from its first page"
 )
 
 
@@ -49,9 +50,12 @@ def encode_token(upstream: str | None, offset: int, scope: str | None = None) ->
     return _PREFIX + base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_token(token: str | None, scope: str | None = None) -> tuple[str | None, int]:
+def decode_token(
+    token: str | None, scope: str | None = None, *, arguments: str = SEARCH_ARGUMENTS
+) -> tuple[str | None, int]:
     """(upstream token or None, offset); InvalidInput naming page_token when malformed, or when
-    the token carries a scope other than ``scope`` (made for a search with other arguments)."""
+    the token carries a scope other than ``scope`` (made for a search with other ``arguments``,
+    the tool's arguments that shape the search, named in the message)."""
     if token is None:
         return None, 0
     if not token.startswith(_PREFIX):
@@ -66,7 +70,7 @@ def decode_token(token: str | None, scope: str | None = None) -> tuple[str | Non
             return upstream, offset
         case [str() | None as upstream, int() as offset, str() as made_for] if offset >= 0:
             if scope is not None and made_for != scope:
-                raise InvalidInput("page_token", _OTHER_SEARCH)
+                raise InvalidInput("page_token", _OTHER_SEARCH.format(arguments))
             return upstream, offset
     raise InvalidInput("page_token", _MALFORMED)
 

@@ -12,13 +12,17 @@ upstream token of a page and an offset into its ranked list. A page read to its 
 with the upstream's next token at offset 0, so following the cursor shows every trial the
 search finds once; it holds no state of its own, and the pages it points into are in the
 cache's lower tiers, so it survives a restart (a lost page is fetched and ranked again, the
-same way).
+same way). The token carries the scope of its search (:func:`paging.scope_of` of the upstream
+parameters and the patient: condition, mutations, age, sex, near, statuses), so a token given
+with other arguments is refused naming ``page_token``; ``page_size`` may change between pages.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
+
+import orjson
 
 from cache import CachePolicy, TieredCache, make_key
 from tools.budget import Cut, fit, json_size
@@ -30,7 +34,7 @@ from tools.clinical_trials.models import Criteria, ExcludedTrial
 from tools.clinical_trials.mutation import has_eligibility
 from tools.clinical_trials.mutation_search import with_eligibility
 from tools.clinical_trials.pages import fetch_page
-from tools.clinical_trials.paging import CUT_ROOM, decode_token, encode_token, page_cut
+from tools.clinical_trials.paging import CUT_ROOM, decode_token, encode_token, page_cut, scope_of
 from tools.clinical_trials.patient_fit import assess, rank
 from tools.clinical_trials.patient_models import Patient, PatientMatch, PatientPage, PatientResult
 from tools.errors import InvalidInput
@@ -40,6 +44,9 @@ from tools.freshness import CacheInfo
 UPSTREAM_PAGE = 50
 #: Pieces read per trial: the search fields, the eligibility pieces and the sites.
 PATIENT_FIELDS = (*query.mutation_fields(), "Sex")
+
+#: The arguments a page token is scoped to (named when a token is given with others).
+PATIENT_ARGUMENTS = "condition, mutations, age, sex, near or statuses"
 
 Texts = Callable[[Sequence[Any]], Awaitable[dict[str, dict[str, Any]]]]
 
@@ -69,8 +76,10 @@ class PatientSearch:
     ) -> PatientResult:
         """Up to ``page_size`` trials of the ranked page ``page_token`` points into, within
         ``budget`` bytes (a cut, when the budget took some, continues with the same token)."""
-        upstream, offset = decode_token(page_token)
         base = query.criteria_params(criteria, mutations_term(patient.mutations))
+        # a token only means something for the search and the patient it ranked: another's is refused
+        scope = scope_of({**base, "patient": orjson.dumps(patient.model_dump(mode="json")).decode()})
+        upstream, offset = decode_token(page_token, scope, arguments=PATIENT_ARGUMENTS)
         params = query.page_params(base, UPSTREAM_PAGE, upstream, PATIENT_FIELDS)
         key = make_key(NS_PATIENT, {"params": params, "patient": patient.model_dump(mode="json")}, CACHE_FORMAT)
         result = await self._cache.get_or_fetch(key, lambda: self._load(params, patient), self._policy)
@@ -80,7 +89,7 @@ class PatientSearch:
         answer = PatientResult(
             matches=[],
             total_count=page.total_count if upstream is None and offset == 0 else None,
-            next_page_token=encode_token(upstream, 10**6),  # as long as any token: room for the real one
+            next_page_token=encode_token(upstream, 10**6, scope),  # as long as any token: room for the real one
             cache=CacheInfo.from_meta(result.meta),
         )
         rest = page.items[offset : offset + page_size]
@@ -90,9 +99,9 @@ class PatientSearch:
         answer.matches = [item for item in shown if isinstance(item, PatientMatch)]
         answer.excluded = [item for item in shown if isinstance(item, ExcludedTrial)]
         if end < len(page.items):
-            answer.next_page_token = encode_token(upstream, end)
+            answer.next_page_token = encode_token(upstream, end, scope)
         else:
-            answer.next_page_token = encode_token(page.next_page_token, 0) if page.next_page_token else None
+            answer.next_page_token = encode_token(page.next_page_token, 0, scope) if page.next_page_token else None
         if count < len(rest):
             answer.truncated, answer.cuts = True, _cuts(rest[count:], answer, answer.next_page_token)
         return answer

@@ -193,6 +193,36 @@ async def test_a_cursor_past_its_page_is_refused(service: TrialsService) -> None
         await service.find_for_patient(criteria, who, 10, encode_token(None, 3))
 
 
+@pytest.mark.parametrize(
+    "other",
+    [
+        {"condition": "non-small cell lung cancer"},
+        {"age": 59},
+        {"age": None},
+        {"sex": "male"},
+        {"mutations": ["EGFR T790M"]},
+        {"near": Near(latitude=29.7604, longitude=-95.3698, radius=100)},
+        {"statuses": ["RECRUITING"]},
+    ],
+)
+async def test_a_cursor_of_another_patient_search_is_refused(
+    service: TrialsService, upstream: RecordedUpstream, other: dict[str, Any]
+) -> None:
+    criteria, who = patient(cohorts.COHORT_CONDITION)
+    first = await service.find_for_patient(criteria, who, 10)
+    assert first.next_page_token is not None
+    condition = other.pop("condition", cohorts.COHORT_CONDITION)
+    other_criteria, other_who = patient(condition, **other)
+    with pytest.raises(InvalidInput) as caught:
+        await service.find_for_patient(other_criteria, other_who, 10, first.next_page_token)
+    assert caught.value.field == "page_token"
+    assert "other arguments (condition, mutations, age, sex, near or statuses)" in caught.value.message
+    assert upstream.count("/api/v2/studies") == 1  # refused before any request
+    # the same search goes on with it, at another page size too
+    rest = await service.find_for_patient(criteria, who, 25, first.next_page_token)
+    assert rest.matches and not {m.nct_id for m in first.matches} & {m.nct_id for m in rest.matches}
+
+
 def test_the_patient_is_built_strictly() -> None:
     criteria, who = build_patient(
         condition="  nsclc ", mutations=["EGFR  L858R", "EGFR L858R"], age=None, sex=None, near=None, statuses=None

@@ -74,6 +74,24 @@ def test_a_text_in_another_notation_is_recognised(written: str) -> None:
     assert locate(text, "EGFR L858R").places == ("inclusion",)
 
 
+@pytest.mark.parametrize(
+    "notation",
+    [
+        "EGFR exon 19 deletion",
+        "EGFR exon 19 del",
+        "EGFR ex19del",
+        "EGFR 19DEL",
+        "EGFR deletion in exon 19",
+        "ERBB1 ex19del",
+    ],
+)
+def test_each_exon_19_notation_sorts_the_recorded_trials_the_same(notation: str) -> None:
+    # NCT06604689 writes 'EGFR exon 19 deletion' (inclusion), NCT06382129 'EGFR 19DEL mutation'
+    # (exclusion): every notation must find both, in the same place.
+    assert locate(recorded("NCT06604689"), notation).places == ("inclusion",)
+    assert locate(recorded("NCT06382129"), notation).exclusion_only
+
+
 def test_exon_phrasings_and_the_recorded_19del() -> None:
     deletion = ["EGFR exon 19 deletion", "EGFR exon 19 deletions", "EGFR exon 19 del", "EGFR ex19del", "EGFR 19del"]
     for text in ("EGFR exon 19 deletion", "EGFR ex19del", "EGFR 19DEL", "EGFR deletion in exon 19"):
