@@ -67,13 +67,15 @@ class PriceDesk:
         bounded (:mod:`tools.stocks.paging`); ``on_progress`` hears of each Taiwan month read.
         ``events``/``adjusted``: the corporate actions and adjusted closes (:mod:`tools.stocks.actions`)."""
         today = self.today(item)
-        first, last = resolve_range(start, end, period, today)
+        first, last = resolve_range(start, end, period, today)  # strict arguments before the calendar
         if item.source == "taiwan" and first < self.config.taiwan_earliest:
             raise InvalidInput(
                 "start_date",
                 f"Taiwan daily bars start on {self.config.taiwan_earliest.isoformat()}; for older data ask "
                 f"Yahoo with symbol '{item.symbol}.TW' (or '.TWO' for TPEx codes)",
             )
+        ends = await self.session_ends(item)
+        first, last = resolve_range(start, end, period, today, ends(today))
         if (events or adjusted) and item.source == "taiwan":  # before any month is read
             refuse_tpex(await self.market_of(item, probe=(last.year, last.month)), item.symbol, adjusted)
         fetched_to = last
@@ -81,17 +83,12 @@ class PriceDesk:
         if item.source == "taiwan" and len(months) > self.config.history_max_months:
             year, month = months[self.config.history_max_months - 1]
             fetched_to = date(year, month, calendar.monthrange(year, month)[1])
-        if fetched_to < today:  # a range that has ended: the month (or chart) entries of its dates
+        named = period or (DEFAULT_PERIOD if start is None and end is None else None)
+        if fetched_to < (last if named else today):  # a range that has ended: the entries of its dates
             bars, resolved_market = await self.bars(item, first, fetched_to, on_progress)
             span = Recent.of(item, bars, resolved_market, first, fetched_to)
         else:  # it reaches today: one entry for what was asked, whatever the day (tools.stocks.recent)
-            asked: dict[str, str]
-            window: Window
-            if period is not None or (start is None and end is None):
-                named = period or DEFAULT_PERIOD
-                asked, window = {"period": named}, lambda day: (period_start(named, day), day)
-            else:
-                asked, window = {"start": first.isoformat()}, lambda day: (first, max(first, day))
+            asked, window = recent_ask(named, first, ends)
             span = await self.recent.get(item, asked, window, self.fetcher(item, on_progress))
         explicit = period is not None or start is not None or end is not None
         budget = self.config.explicit_budget if explicit else self.config.record_budget
@@ -189,18 +186,26 @@ class PriceDesk:
     async def span(self, item: Resolved, start: date | None, end: date | None, period: Period | None) -> Recent:
         """Bars of ``item`` over the range asked, through the cache, as get_price_history reads
         them (month or chart entries for a range that has ended, a recent entry otherwise)."""
-        first, last = resolve_range(start, end, period, self.today(item))
-        if last < self.today(item):
+        today = self.today(item)
+        resolve_range(start, end, period, today)  # strict arguments before the calendar is built
+        ends = await self.session_ends(item)
+        first, last = resolve_range(start, end, period, today, ends(today))
+        named = period or (DEFAULT_PERIOD if start is None else None)
+        if last < (ends(today) if named else today):
             bars, market = await self.bars(item, first, last)
             return Recent.of(item, bars, market, first, last)
-        asked: dict[str, str]
-        window: Window
-        if period is not None or start is None:
-            named = period or DEFAULT_PERIOD
-            asked, window = {"period": named}, lambda day: (period_start(named, day), day)
-        else:
-            asked, window = {"start": first.isoformat()}, lambda day: (first, max(first, day))
+        asked, window = recent_ask(named, first, ends)
         return await self.recent.get(item, asked, window, self.fetcher(item))
+
+    async def session_ends(self, item: Resolved) -> Callable[[date], date]:
+        """Day -> the last session on or before it on the symbol's calendar (the day itself
+        when the calendar has none): where a period ends on a weekend or holiday."""
+        calendar = await self.calendar_of(item)
+
+        def ends(day: date) -> date:
+            return calendar.last_session(day) or day
+
+        return ends
 
     def earliest(self, item: Resolved) -> date:
         return self.config.taiwan_earliest if item.source == "taiwan" else date.min
@@ -208,3 +213,12 @@ class PriceDesk:
     def today(self, item: Resolved) -> date:
         now = self._clock()
         return self.config.hours.today(now) if item.source == "taiwan" else datetime.fromtimestamp(now, UTC).date()
+
+
+def recent_ask(named: Period | None, first: date, ends: Callable[[date], date]) -> tuple[dict[str, str], Window]:
+    """The ``stocks.recent`` key part and window of a range that reaches today: a period
+    ``named`` ends on ``ends(day)`` (the last session) and counts back from it; a range from a
+    start date ``first`` runs to the day itself."""
+    if named is not None:
+        return {"period": named}, lambda day: (period_start(named, ends(day)), ends(day))
+    return {"start": first.isoformat()}, lambda day: (first, max(first, day))

@@ -173,16 +173,17 @@ class StocksService:
         self, symbol: str, market: MarketChoice = "auto", days: int | None = None, end: date | None = None
     ) -> StockAnalysis:
         """MA5/10/20/60, RSI/MACD/Bollinger (:mod:`tools.stocks.indicators`) on the last day and
-        BestFourPoint signals for the last ``days`` trading days up to ``end`` (default: today),
+        BestFourPoint signals for the last ``days`` trading days up to ``end`` (default: the last session),
         the newest days that fit the record budget (:mod:`tools.stocks.paging`)."""
         item = resolve(symbol, market)
-        months = self.config.analysis_months
-
-        def window(day: date) -> tuple[date, date]:
-            return months_back(day.replace(day=1), months - 1), day
-
         if end is not None and end < self.prices.earliest(item):
             raise InvalidInput("end_date", f"Taiwan daily bars start on {self.config.taiwan_earliest.isoformat()}")
+        months, ends = self.config.analysis_months, await self.prices.session_ends(item)
+
+        def window(day: date) -> tuple[date, date]:  # months of sessions up to the last one
+            last = ends(day)
+            return months_back(last.replace(day=1), months - 1), last
+
         if end is not None and end < self.prices.today(item):  # as of a past day: the month entries
             first, last = window(end)
             bars, resolved_market = await self.prices.bars(item, max(first, self.prices.earliest(item)), last)
