@@ -31,6 +31,7 @@ from tools.stocks.analysis_models import StockAnalysis
 from tools.stocks.compare_models import Comparison, Currency
 from tools.stocks.config import StocksConfig
 from tools.stocks.errors import NoDataInRange
+from tools.stocks.exchanges import TAIWAN
 from tools.stocks.flows_service import FlowsDesk
 from tools.stocks.history import HistoryDesk
 from tools.stocks.info import InfoDesk
@@ -76,7 +77,11 @@ class StocksService:
         self.history = HistoryDesk(TwseDaily(twse), TpexDaily(tpex), self._yahoo, cache, self.config, clock)
         self._info = InfoDesk(self.quotes, self._yahoo, cache, self.config, clock)
         self.flows = FlowsDesk(
-            MarketDays(twse, tpex, cache, self.config, clock), self.market_of, self._book, self.config
+            MarketDays(twse, tpex, cache, self.config, clock),
+            self.market_of,
+            self._book,
+            self.config,
+            lambda: self.calendars.get(TAIWAN),
         )
         self._actions = ActionsDesk(TwseExRights(twse), self.history, cache, self.config, clock)
         self.prices = PriceDesk(
