@@ -235,7 +235,7 @@ class StocksService:
         cache = CacheInfo.from_meta(result.meta)
         return MarketOverview(
             indices=[IndexQuote.model_validate({**index, "cache": cache}) for index in result.value],
-            trading_now=self.config.hours.is_open(self._clock()),
+            trading_now=(await self.calendars.get(TAIWAN)).is_open(self._clock()),  # built by the policy
             cache=cache,
         )
 
