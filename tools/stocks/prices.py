@@ -3,7 +3,9 @@
 get_price_history, compare_stocks and analyze_stock read the same spans: a range that has ended
 through the month (Taiwan, ``stocks.month``) or chart (Yahoo) entries, one that reaches today
 through its ``stocks.recent`` entry (:mod:`tools.stocks.recent`). No request is made for a range
-or month without a session on the symbol's trading calendar (:mod:`tools.stocks.trading_calendar`).
+or month without a session on the symbol's trading calendar (:mod:`tools.stocks.trading_calendar`),
+and a named period (``1mo``..., or no dates at all) ends on that calendar's last session on or
+before today: asked on a weekend or holiday it ends on the session before and counts back from it.
 It also knows which exchange (TWSE or TPEx) a Taiwan code trades on (MIS, else the month data).
 """
 
