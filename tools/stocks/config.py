@@ -64,9 +64,9 @@ class StocksConfig(BaseModel):
       the most Taiwan months one history answer fetches (the rest is cut, see
       :mod:`tools.stocks.paging`).
     - ``closed_day_fresh``: whole-market flows and margin days before today (they never change;
-      :mod:`tools.stocks.market_days`); ``flows_max_days``: weekdays one flows answer fetches (the
+      :mod:`tools.stocks.market_days`); ``flows_max_days``: sessions one flows answer fetches (the
       rest is cut); ``flows_max_range_days``: the longest flows range accepted, in calendar days;
-      ``margin_lookback``: weekdays a margin call without a date steps back to find a published day.
+      ``margin_lookback``: sessions a margin call without a date steps back to find a published day.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)

@@ -54,9 +54,7 @@ class InstitutionalFlows(Compact):
     days: list[FlowDay] = Field(description="Days the stock has a row.")
     totals: FlowNets = Field(description="Sums over days.")
     no_row_days: list[date] | None = Field(None, description="Published days without a row for the stock.")
-    no_data_days: list[date] | None = Field(
-        None, description="Weekdays the exchange published nothing (holiday, or not yet)."
-    )
+    no_data_days: list[date] | None = Field(None, description="Sessions the exchange published nothing for (not yet).")
     truncated: Truncated = None
     cuts: Cuts = None
     cache: CacheInfo

@@ -3,9 +3,11 @@
 Both read whole-market days (:mod:`tools.stocks.market_days`), so a day fetched for one stock
 serves every other. Rules, checked before any request (InvalidInput naming the argument):
 Taiwan codes only; flows ranges ``start_date <= end_date``, not starting in the future, at most
-``flows_max_range_days`` calendar days; a margin ``date`` not in the future nor on a weekend.
-A flows range with more than ``flows_max_days`` weekdays is fetched that far and cut (``next``
-asks for the rest). The market of a code comes from the learned mapping or MIS; when MIS does
+``flows_max_range_days`` calendar days; a margin ``date`` not in the future and a session day.
+Only session days are requested: those of the XTAI calendar (:mod:`tools.stocks.trading_calendar`;
+weekends and exchange holidays skipped), or weekdays, with a logged warning, for dates outside
+its tables. A flows range with more than ``flows_max_days`` sessions is fetched that far and cut
+(``next`` asks for the rest). The market of a code comes from the learned mapping or MIS; when MIS does
 not know it (or fails), the day tables themselves are looked up (TWSE first).
 """
 
@@ -26,12 +28,14 @@ from tools.stocks.config import StocksConfig
 from tools.stocks.flows import FlowRow
 from tools.stocks.flows_models import FlowDay, FlowNets, InstitutionalFlows, MarginBalance, MarginSide, SummaryLine
 from tools.stocks.margin import MarginDay, Side
-from tools.stocks.market_days import MarketDays, trading_weekdays
+from tools.stocks.market_days import MarketDays
 from tools.stocks.models import Market
 from tools.stocks.progress import Progress, Steps
 from tools.stocks.symbols import MarketBook, MarketChoice, Resolved, resolve
+from tools.stocks.trading_calendar import Calendar
 
 MarketOf = Callable[[Resolved], Awaitable[Market]]
+TaiwanCalendar = Callable[[], Awaitable[Calendar]]
 NOTES = {
     "O": "margin purchase suspended",
     "X": "short sale suspended",
@@ -46,8 +50,11 @@ TAIWAN_ONLY = "flows and margin exist for Taiwan codes only (TWSE/TPEx), e.g. '2
 class FlowsDesk:
     """See the module docstring."""
 
-    def __init__(self, days: MarketDays, market_of: MarketOf, book: MarketBook, config: StocksConfig) -> None:
+    def __init__(
+        self, days: MarketDays, market_of: MarketOf, book: MarketBook, config: StocksConfig, xtai: TaiwanCalendar
+    ) -> None:
         self._days, self._market_of, self._book, self._config = days, market_of, book, config
+        self._xtai = xtai
 
     async def flows(
         self,
@@ -60,8 +67,8 @@ class FlowsDesk:
         """Daily institutional nets of ``symbol`` from ``start`` to ``end`` (default: the last 7 days)."""
         item = _taiwan(symbol, market)
         first, last = self._flows_range(start, end)
-        weekdays = trading_weekdays(first, last)
-        fetched = weekdays[: self._config.flows_max_days]
+        sessions = (await self._xtai()).sessions(first, last)
+        fetched = sessions[: self._config.flows_max_days]
         resolved = await self._resolve(item, fetched, "flows")
         gate, steps = asyncio.Semaphore(self._config.month_concurrency), Steps(on_progress, len(fetched))
 
@@ -84,12 +91,12 @@ class FlowsDesk:
                 nets = {"foreign": foreign, "trust": trust, "dealers": dealers, "total": total}
                 series.append(FlowDay(date=day, foreign_dealers=foreign_dealers or None, **nets))
         cut = None
-        if len(fetched) < len(weekdays):
+        if len(fetched) < len(sessions):
             following: dict[str, JsonValue] = {
                 "start_date": (fetched[-1] + timedelta(days=1)).isoformat(),
                 "end_date": last.isoformat(),
             }
-            cut = Cut(list="days", returned=len(fetched), dropped=len(weekdays) - len(fetched), next=following)
+            cut = Cut(list="days", returned=len(fetched), dropped=len(sessions) - len(fetched), next=following)
         return InstitutionalFlows(
             symbol=item.symbol,
             market=resolved,
@@ -111,9 +118,13 @@ class FlowsDesk:
         today = self._days.today()
         if day is not None and day > today:
             raise InvalidInput("date", f"{day.isoformat()} is in the future (today in Taipei is {today.isoformat()})")
-        if day is not None and day.weekday() >= 5:
-            raise InvalidInput("date", f"{day.isoformat()} is a {day.strftime('%A')}: no trading; give a weekday")
-        candidates = [day] if day is not None else _weekdays_back(today, self._config.margin_lookback)
+        xtai = await self._xtai()
+        if day is not None and not xtai.is_session(day):
+            why = day.strftime("%A") if day.weekday() >= 5 else "an exchange holiday"
+            before = xtai.last_session(day)
+            hint = f"; the session before: {before.isoformat()}" if before else ""
+            raise InvalidInput("date", f"{day.isoformat()} is {why}: no trading session{hint}")
+        candidates = [day] if day is not None else _sessions_back(xtai, today, self._config.margin_lookback)
         resolved = await self._resolve(item, candidates, "margin")
         table, metas = MarginDay(market=resolved, date=candidates[0]), []
         for candidate in candidates:  # newest first; stops at the first published day
@@ -189,14 +200,10 @@ def _taiwan(symbol: str, market: MarketChoice) -> Resolved:
     return item
 
 
-def _weekdays_back(today: date, count: int) -> list[date]:
-    days: list[date] = []
-    day = today
-    while len(days) < count:
-        if day.weekday() < 5:
-            days.append(day)
-        day -= timedelta(days=1)
-    return days
+def _sessions_back(xtai: Calendar, today: date, count: int) -> list[date]:
+    """The last ``count`` sessions up to ``today``, newest first (the longest Taiwan break, Lunar
+    New Year, is under two weeks: two days a session plus three weeks always holds enough)."""
+    return xtai.sessions(today - timedelta(days=2 * count + 21), today)[-count:][::-1]
 
 
 def _totals(series: list[FlowDay]) -> FlowNets:

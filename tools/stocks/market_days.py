@@ -8,14 +8,15 @@ after the close, margin in the evening): it is kept ``stocks_open_month_fresh`` 
 the published table replaces the empty answer soon after it appears. A value read back is not
 validated again (it was when parsed): a TWSE day holds ~17,000 rows (warrants included), and a
 call reads one of them from each day. Requests go through the
-exchanges' clients, so their rate limiters (TWSE ~3 per 5 s) space them. Weekends are never
-asked for (:func:`trading_weekdays`; exchange holidays are not known yet and come back empty).
+exchanges' clients, so their rate limiters (TWSE ~3 per 5 s) space them. Days without a session
+(weekends, exchange holidays) are never asked for: the flows desk asks for the XTAI calendar's
+sessions only (:mod:`tools.stocks.flows_service`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from cache import CacheMeta, CachePolicy, TieredCache, make_key
@@ -27,12 +28,6 @@ from tools.stocks.models import Market
 
 FLOWS_NAMESPACE = "stocks.flows_day"
 MARGIN_NAMESPACE = "stocks.margin_day"
-
-
-def trading_weekdays(first: date, last: date) -> list[date]:
-    """Monday-to-Friday days from ``first`` to ``last`` inclusive, oldest first."""
-    count = (last - first).days + 1
-    return [day for day in (first + timedelta(days=n) for n in range(max(count, 0))) if day.weekday() < 5]
 
 
 class MarketDays:

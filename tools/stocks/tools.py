@@ -133,7 +133,7 @@ async def get_institutional_flows(
     market: MarketArg = "auto",
 ) -> InstitutionalFlows:
     """Daily net buy/sell in shares of foreign investors, investment trusts and dealers in one
-    Taiwan stock, with totals. At most 92 days a call; over 20 weekdays is cut (cuts[].next)."""
+    Taiwan stock, with totals. At most 92 days a call; over 20 sessions is cut (cuts[].next)."""
     flows = services_of(ctx).stocks.flows
     return await flows.flows(symbol, start_date, end_date, market, progress_of(ctx))
 
@@ -142,7 +142,7 @@ async def get_institutional_flows(
 async def get_margin_balance(
     ctx: ToolContext,
     symbol: Symbol,
-    date: Annotated[date | None, Field(description="A weekday; default the latest published.")] = None,
+    date: Annotated[date | None, Field(description="A session day; default the latest published.")] = None,
     market: MarketArg = "auto",
 ) -> MarginBalance:
     """Margin purchase and short sale balances (lots) of one Taiwan stock on one day: previous,

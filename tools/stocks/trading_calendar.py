@@ -127,6 +127,11 @@ class Calendar:
         included). ``closed_cap`` caps that only when holidays are unknown (weekday fallback)."""
         if self.is_open(epoch) or self.closed_within(epoch, settle):
             return in_session
+        return self.until_open(epoch, closed_cap)
+
+    def until_open(self, epoch: float, closed_cap: float) -> float:
+        """Seconds from ``epoch`` to the next session open (at least 1), capped by
+        ``closed_cap`` only when holidays are unknown (weekday fallback)."""
         until_open = self.next_open(epoch) - epoch
         if self._covering_epoch(epoch) is None:
             until_open = min(until_open, closed_cap)

@@ -171,3 +171,24 @@ async def test_margin_without_a_published_day_in_the_lookback_says_which_days(
     assert balance.margin_purchase is None and balance.market_summary == []
     assert balance.message == "TWSE published no margin data from 2026-11-27 to 2026-12-07; give a date"
     assert len(dates_asked(harness, MARGIN_TWSE)) == 7  # margin_lookback weekdays, weekends skipped
+
+
+async def test_taiwan_holidays_are_never_asked(harness: Harness, clock: ManualClock) -> None:
+    # Friday 2026-09-25 (Mid-Autumn) and Monday 2026-09-28 (Teachers' Day) are XTAI holidays
+    clock.set(taipei(2026, 9, 30, 18, 0))
+    flows = await harness.service.flows.flows("2409", date(2026, 9, 24), date(2026, 9, 29), market="twse")
+    assert sorted(dates_asked(harness, T86)) == ["20260924", "20260929"]  # two requests, not four
+    assert flows.no_data_days == [date(2026, 9, 24), date(2026, 9, 29)]  # sessions the replay has no data for
+    balance = await harness.service.flows.margin("0050", market="twse")  # steps back over the holidays
+    asked = dates_asked(harness, MARGIN_TWSE)
+    assert len(asked) == 7 and "20260928" not in asked and "20260925" not in asked
+    assert asked[:3] == ["20260930", "20260929", "20260924"] and balance.margin_purchase is None
+
+
+async def test_margin_on_a_taiwan_holiday_is_refused_with_the_session_before(
+    harness: Harness, clock: ManualClock
+) -> None:
+    clock.set(taipei(2026, 9, 30, 18, 0))
+    with pytest.raises(InvalidInput, match="exchange holiday.*2026-09-24") as caught:
+        await harness.service.flows.margin("0050", date(2026, 9, 28))
+    assert caught.value.field == "date" and harness.transport.paths() == []

@@ -49,6 +49,10 @@ async def test_package_data_covers_the_years_tests_use() -> None:
         (taipei(2026, 9, 5, 11, 0), taipei(2026, 9, 7, 9, 0) - taipei(2026, 9, 5, 11, 0)),  # Saturday
         (taipei(2026, 9, 1, 10, 0), 60.0),  # Tuesday, in session
         (taipei(2026, 9, 1, 13, 32), 60.0),  # settle window after the close
+        (
+            taipei(2026, 9, 25, 13, 32),
+            taipei(2026, 9, 29, 9, 0) - taipei(2026, 9, 25, 13, 32),
+        ),  # no auction on a holiday
     ],
 )
 async def test_taiwan_quote_ttl_runs_to_the_next_session_open(when: float, expected: float) -> None:
