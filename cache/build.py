@@ -84,13 +84,17 @@ async def _open_sqlite(config: SqliteConfig, clock: Callable[[], float], require
 
 def _open_redis(config: RedisConfig | None, clock: Callable[[], float]) -> tuple[Any, Any]:
     """The Redis tier and its locker, or (None, None) without a URL."""
-    if config is None or config.url is None:
+    if config is None or not config.enabled:
         return None, None
     from cache.backends.redis import RedisBackend  # imported lazily: optional tier
     from cache.backends.redis_lock import RedisLocker
 
     backend = RedisBackend.from_url(
-        config.url.get_secret_value(),
+        config.url.get_secret_value() if config.url is not None else None,
+        mode=config.mode,
+        nodes=config.nodes,
+        sentinels=config.sentinels,
+        service_name=config.service_name,
         prefix=config.key_prefix,
         socket_timeout=config.socket_timeout,
         connect_timeout=config.connect_timeout,

@@ -12,12 +12,13 @@ engine. This module imports nothing from the rest of the cache, so every part of
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from platformdirs import user_cache_dir
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationInfo, field_validator, model_validator
 
 _FROZEN = ConfigDict(extra="forbid", frozen=True)
 
@@ -75,7 +76,21 @@ class RedisConfig(BaseModel):
     """
 
     model_config = _FROZEN
-    url: SecretStr | None = Field(None, description="redis://, rediss:// (TLS) or unix:// URL; may carry a password.")
+    url: SecretStr | None = Field(
+        None,
+        description="redis://, rediss:// (TLS) or unix:// URL; may carry a password. Cluster: one seed node. "
+        "Sentinel: credentials, db and TLS only (the host is ignored).",
+    )
+    mode: Literal["single", "cluster", "sentinel"] = Field(
+        "single", description="single: one server; cluster: Redis Cluster; sentinel: a primary found via Sentinel."
+    )
+    nodes: tuple[str, ...] = Field(
+        (), description="Cluster: more seed nodes as host:port (a JSON list or comma-separated)."
+    )
+    sentinels: tuple[str, ...] = Field(
+        (), description="Sentinel: the sentinels as host:port (a JSON list or comma-separated)."
+    )
+    service_name: str = Field("mymaster", min_length=1, description="Sentinel: the monitored primary's name.")
     socket_timeout: float = Field(0.25, gt=0, description="Short on purpose: a slow Redis is skipped.")
     connect_timeout: float = Field(0.25, gt=0)
     max_connections: int = Field(50, ge=1)
@@ -109,6 +124,37 @@ class RedisConfig(BaseModel):
         except ValueError:
             raise ValueError("has a malformed port") from None
         return value
+
+    @field_validator("nodes", "sentinels", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            if value.lstrip().startswith("["):
+                return json.loads(value)  # a JSON list (settings sources may hand it over undecoded)
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("nodes", "sentinels")
+    @classmethod
+    def _host_ports(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for address in value:
+            host_port(address)
+        return value
+
+    @model_validator(mode="after")
+    def _topology(self) -> RedisConfig:
+        if self.mode == "sentinel" and not self.sentinels:
+            raise ValueError("mode sentinel needs the sentinels' addresses (sentinels: host:port, ...)")
+        if self.mode == "cluster" and self.url is None and not self.nodes:
+            raise ValueError("mode cluster needs a seed node (url or nodes)")
+        if self.mode == "cluster" and self.url is not None and self.url.get_secret_value().startswith("unix://"):
+            raise ValueError("mode cluster needs a redis:// or rediss:// URL (no unix sockets)")
+        return self
+
+    @property
+    def enabled(self) -> bool:
+        """Whether a Redis tier is configured (a URL, cluster seed nodes or sentinels)."""
+        return self.url is not None or bool(self.nodes) or bool(self.sentinels)
 
     @field_validator("tls_ca_file", "tls_cert_file", "tls_key_file")
     @classmethod
@@ -165,5 +211,16 @@ class UsageConfig(BaseModel):
 DEFAULT_ENGINE = EngineConfig()
 DEFAULT_SQLITE = SqliteConfig()
 DEFAULT_REDIS = RedisConfig()
+
+
+def host_port(address: str) -> tuple[str, int]:
+    """``host:port`` (``[v6]:port`` too) as a pair; ValueError naming the address otherwise."""
+    host, sep, port = address.strip().rpartition(":")
+    host = host.strip("[]")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"{address!r} is not host:port")
+    return host, int(port)
+
+
 DEFAULT_REFRESH = RefreshConfig()
 DEFAULT_USAGE = UsageConfig()

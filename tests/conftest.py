@@ -4,6 +4,9 @@
   server of the test's own, to stop and restart): each spawns ``redis-server`` on a free loopback
   port. Without the binary the tests skip, unless ``TRIALSTOCK_REQUIRE_REDIS=1`` (CI) makes that
   a failure.
+- ``redis_cluster`` and ``redis_sentinel`` (session: a 3+3 Redis Cluster, a primary + replica +
+  3 sentinels) and ``redis_topology`` (each test once per topology: single, cluster, sentinel);
+  see ``tests.support.redis_topologies``.
 - ``clock``: a ManualClock (packages override it with a start time of their own).
 - ``make_cache``: the engine factory (``tests.support.engine.CacheFactory``) on ``clock``; every
   engine it built is closed when the test ends.
@@ -23,6 +26,7 @@ from cache import MemoryBackend, TieredCache
 from tests.support.clock import ManualClock
 from tests.support.engine import CacheFactory, bounded_memory
 from tests.support.redis_server import redis_server, redis_url, spawn_redis  # noqa: F401 - registers them
+from tests.support.redis_topologies import redis_cluster, redis_sentinel, redis_topology  # noqa: F401
 from tests.support.replay import ReplayServer
 
 

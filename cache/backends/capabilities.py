@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 if TYPE_CHECKING:  # redis is imported only by processes configured to use it
-    from redis.asyncio import Redis
+    from cache.backends.redis_client import RedisClient
 
 __all__ = [
     "Countable",
@@ -100,7 +100,7 @@ class SharedRedis(Protocol):
     """The key prefix of this deployment (``trialstock:``)."""
 
     @property
-    def client(self) -> Redis:
+    def client(self) -> RedisClient:
         """The redis-py client (owned and closed by the backend)."""
         ...
 

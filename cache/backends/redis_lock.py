@@ -1,6 +1,6 @@
 """Cross-process single-flight locks on the Redis tier.
 
-A lock is ``<prefix>lock:<key>`` holding a random token, set with ``SET NX PX`` so it expires
+A lock is ``<prefix>lock:{<key>}`` (in the slot of ``key`` on a cluster) holding a random token, set with ``SET NX PX`` so it expires
 by itself if its holder dies. Release is compare-and-delete in one Lua script (registered once,
 run by EVALSHA), so a holder whose lock already expired can never delete a successor's lock.
 """
@@ -28,7 +28,7 @@ class RedisLocker:
         self._release = backend.client.register_script(_RELEASE)
 
     def lock_key(self, key: str) -> str:
-        return f"{self._backend.prefix}lock:{key}"
+        return f"{self._backend.prefix}lock:{{{key}}}"
 
     async def acquire(self, key: str, ttl: float) -> str | None:
         """Take the lock on ``key`` for ``ttl`` seconds: the token on success, None when held."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from redis.asyncio import Redis
+from cache.backends.redis_client import RedisClient
 
 
 class TagNames(Protocol):
@@ -22,7 +22,7 @@ class TagNames(Protocol):
     def keytags_key(self, key: str) -> str: ...
 
 
-async def tag_candidates(client: Redis, names: TagNames, tags: Sequence[str]) -> dict[str, set[str]]:
+async def tag_candidates(client: RedisClient, names: TagNames, tags: Sequence[str]) -> dict[str, set[str]]:
     """Every key some ``tags`` link to, with the tags that link it (one pipeline)."""
     pipe = client.pipeline(transaction=False)
     for tag in tags:
@@ -34,7 +34,7 @@ async def tag_candidates(client: Redis, names: TagNames, tags: Sequence[str]) ->
     return candidates
 
 
-async def current_tags(client: Redis, names: TagNames, keys: Sequence[str]) -> dict[str, set[str]]:
+async def current_tags(client: RedisClient, names: TagNames, keys: Sequence[str]) -> dict[str, set[str]]:
     """The tags each key carries now (empty when the key is gone; one pipeline)."""
     pipe = client.pipeline(transaction=False)
     for key in keys:

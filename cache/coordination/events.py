@@ -1,6 +1,7 @@
 """Cross-process invalidation over Redis pub/sub: every process keeps its memory tier honest.
 
-:class:`EventBus` joins one :class:`~cache.engine.tiered.TieredCache` to a Redis channel:
+:class:`EventBus` joins one :class:`~cache.engine.tiered.TieredCache` to a Redis channel (on a
+Redis Cluster a sharded channel: SPUBLISH/SSUBSCRIBE, served by the primary owning its slot):
 
 - **Sending.** :meth:`EventBus.start` subscribes to the cache's invalidations: every local
   invalidation (keys, tags, pattern, namespace, clear) is published as one compact JSON message
@@ -47,7 +48,7 @@ from cache.coordination.event_codec import (
     new_message,
     validate_domain_name,
 )
-from cache.coordination.event_subscription import Subscription
+from cache.coordination.event_subscription import Subscription, is_cluster
 from cache.coordination.instance import instance_id as default_instance_id
 from cache.coordination.pulse import Pulse
 from cache.engine.invalidator import InvalidationEvent
@@ -57,7 +58,7 @@ from cache.hooks import Unsubscribe
 from cache.tasks import stop_tasks
 
 if TYPE_CHECKING:  # redis is imported only by processes configured to use it
-    from redis.asyncio import Redis
+    from cache.backends.redis_client import RedisClient
 
 __all__ = ["DomainEvent", "DomainHandler", "EventBus", "EventPublishError"]
 
@@ -90,7 +91,7 @@ class EventBus:
 
     def __init__(
         self,
-        redis_client: Redis,
+        redis_client: RedisClient,
         channel: str,
         cache: TieredCache,
         *,
@@ -109,7 +110,9 @@ class EventBus:
             on_dropped=self._dropped,
             backoff=reconnect_backoff,
             poll=poll_interval,
+            sharded=is_cluster(redis_client),
         )
+        self._sharded = is_cluster(redis_client)
         self.channel = channel
         self.instance_id = instance_id or default_instance_id()
         self.latency = Reservoir(latency_samples)
@@ -182,7 +185,7 @@ class EventBus:
         message = new_message(self.instance_id, self._clock(), event)
         payload = encode(message)
         try:
-            await self._client.publish(self.channel, payload)
+            await self._send(payload)
         except Exception as exc:  # redis-py and socket errors alike
             self.publish_errors += 1
             raise EventPublishError(f"publishing {name} on {self.channel} failed: {exc}") from exc
@@ -194,20 +197,30 @@ class EventBus:
     async def _publish_invalidation(self, event: InvalidationEvent) -> None:
         payload = encode(new_message(self.instance_id, self._clock(), event))
         try:
-            await self._client.publish(self.channel, payload)
+            await self._send(payload)
         except Exception as exc:  # invalidation must go on: the others will clear on their gap
             self.publish_errors += 1
             log.warning("publishing %s invalidation on %s failed: %s", event.kind, self.channel, exc)
             return
         self.published += 1
 
+    async def _send(self, payload: bytes) -> None:
+        """PUBLISH, or SPUBLISH on a cluster (to the primary owning the channel's slot)."""
+        if self._sharded:
+            # initialize() returns at once when done; without it redis-py 8.1 may route the first
+            # SPUBLISH through an unready command parser (AttributeError).
+            await self._client.initialize()
+            await self._client.spublish(self.channel, payload)
+        else:
+            await self._client.publish(self.channel, payload)
+
     # -- receiving ---------------------------------------------------------------------------
 
     async def _on_message(self, message: dict[str, Any]) -> None:
         kind = _text(message.get("type"))
-        if kind == "message":
+        if kind in ("message", "smessage"):
             await self._receive(message.get("data"))
-        elif kind == "subscribe" and _text(message.get("channel")) == self.channel:
+        elif kind in ("subscribe", "ssubscribe") and _text(message.get("channel")) == self.channel:
             await self._subscribed()
 
     async def _subscribed(self) -> None:

@@ -31,8 +31,9 @@ from cache.hooks import Hooks, Unsubscribe
 from cache.tasks import stop_tasks
 
 if TYPE_CHECKING:  # redis is imported only by processes configured to use it
-    from redis.asyncio import Redis
     from redis.commands.core import AsyncScript
+
+    from cache.backends.redis_client import RedisClient
 
 __all__ = ["Lease", "LeaseError", "LeaseKeeper", "LeaseLike", "LocalLease"]
 
@@ -85,7 +86,7 @@ class Lease:
 
     def __init__(
         self,
-        redis_client: Redis,
+        redis_client: RedisClient,
         name: str,
         *,
         ttl: float,

@@ -26,7 +26,7 @@ from cache.backends.capabilities import MetaStore, SharedRedis, describe
 from cache.engine.tiered import TieredCache
 
 if TYPE_CHECKING:  # redis is imported only by processes configured to use it
-    from redis.asyncio import Redis
+    from cache.backends.redis_client import RedisClient
 
 
 class SharedStore(Protocol):
@@ -60,7 +60,7 @@ class MemoryStore:
 class RedisHashStore:
     """A Redis hash. ``client`` is e.g. ``RedisBackend.client``."""
 
-    def __init__(self, client: Redis, key: str) -> None:
+    def __init__(self, client: RedisClient, key: str) -> None:
         self._client = client
         self.key = key
         self.where = f"redis hash {key}"

@@ -6,6 +6,7 @@ import socket
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from cache import EngineConfig, RedisConfig, SqliteConfig, build_cache
 from cache.policy import CachePolicy
@@ -97,3 +98,22 @@ async def test_tier_accessors_and_info(tmp_path: Path, clock: ManualClock) -> No
             await cache.tier_info("redis")
     finally:
         await cache.aclose()
+
+
+def test_redis_topology_settings_parse_and_are_checked() -> None:
+    cluster = RedisConfig(mode="cluster", url="redis://127.0.0.1:7000", nodes="127.0.0.1:7001, 127.0.0.1:7002")
+    assert cluster.nodes == ("127.0.0.1:7001", "127.0.0.1:7002") and cluster.enabled
+    assert RedisConfig(mode="cluster", nodes='["10.0.0.1:7000"]').enabled  # seed nodes alone suffice
+    sentinel = RedisConfig(mode="sentinel", sentinels="127.0.0.1:26379,127.0.0.1:26380", service_name="ts")
+    assert sentinel.enabled and sentinel.url is None and sentinel.service_name == "ts"
+    assert not RedisConfig().enabled
+    with pytest.raises(ValidationError, match="needs the sentinels"):
+        RedisConfig(mode="sentinel")
+    with pytest.raises(ValidationError, match="needs a seed node"):
+        RedisConfig(mode="cluster")
+    with pytest.raises(ValidationError, match="no unix sockets"):
+        RedisConfig(mode="cluster", url="unix:///tmp/redis.sock")
+    with pytest.raises(ValidationError, match="is not host:port"):
+        RedisConfig(mode="cluster", nodes="10.0.0.1")
+    with pytest.raises(ValidationError, match="mode"):
+        RedisConfig(mode="ring", url="redis://127.0.0.1:6379")

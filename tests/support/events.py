@@ -17,6 +17,7 @@ from cache.coordination.events import EventBus
 from cache.engine.tiered import TieredCache
 from cache.policy import CachePolicy
 from tests.support.engine import bounded_memory, build_engine
+from tests.support.redis_topologies import Topology
 
 CHANNEL = "test:events"
 POLICY = CachePolicy("trials", fresh_ttl=60, stale_ttl=600, tags_from=lambda v: v.get("tags", ()))
@@ -39,14 +40,20 @@ class Node:
 
 
 async def open_node(
-    url: str, *, clock: Callable[[], float] = time.time, client: Redis | None = None, instance_id: str | None = None
+    url: str | Topology,
+    *,
+    clock: Callable[[], float] = time.time,
+    client: Redis | None = None,
+    instance_id: str | None = None,
 ) -> Node:
-    """A started node; generous socket timeouts (a loaded 2-core machine must not skip Redis)."""
-    backend = (
-        RedisBackend(client)
-        if client is not None
-        else RedisBackend.from_url(url, socket_timeout=5.0, connect_timeout=5.0)
-    )
+    """A started node on ``url`` (a single server) or a topology; generous socket timeouts (a
+    loaded 2-core machine must not skip Redis)."""
+    if client is not None:
+        backend = RedisBackend(client)
+    elif isinstance(url, Topology):
+        backend = url.backend(socket_timeout=5.0, connect_timeout=5.0)
+    else:
+        backend = RedisBackend.from_url(url, socket_timeout=5.0, connect_timeout=5.0)
     cache = build_engine(bounded_memory(), redis=backend, tier_timeout=5.0)  # on the system clock
     bus = EventBus(
         backend.client,

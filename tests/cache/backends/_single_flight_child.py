@@ -1,6 +1,7 @@
 """Child process for the cross-process single-flight test.
 
-``python _single_flight_child.py REDIS_URL COUNTER_KEY CACHE_KEY CALLERS``: builds the real
+``python _single_flight_child.py REDIS_CONFIG_JSON COUNTER_KEY CACHE_KEY CALLERS`` (a topology's
+settings, ``tests.support.redis_topologies.Topology.config_json``): builds the real
 engine (memory + Redis tier + Redis lock), prints "ready", waits for "go" on stdin, then runs
 CALLERS concurrent get_or_fetch for one cold key. The loader counts its runs with INCR on Redis.
 Prints one JSON line: the distinct values and tiers seen, and the failures.
@@ -12,17 +13,17 @@ import asyncio
 import json
 import sys
 
-from redis.asyncio import Redis
-
-from cache import EngineConfig, RedisConfig, build_cache
+from cache import EngineConfig, build_cache
 from cache.policy import CachePolicy
+from tests.support.redis_topologies import config_from_json
 
 POLICY = CachePolicy("sf", fresh_ttl=60, stale_ttl=600)
 
 
-async def main(url: str, counter_key: str, key: str, callers: int) -> None:
-    cache = await build_cache(EngineConfig(tier_timeout=2.0, lock_wait=20.0), redis=RedisConfig(url=url))
-    counter = Redis.from_url(url)
+async def main(config: str, counter_key: str, key: str, callers: int) -> None:
+    cache = await build_cache(EngineConfig(tier_timeout=2.0, lock_wait=20.0), redis=config_from_json(config))
+    assert cache.redis is not None
+    counter = cache.redis.client  # type: ignore[attr-defined]  # the tier's own client: any topology
 
     async def loader() -> dict[str, int]:
         await counter.incr(counter_key)
@@ -48,7 +49,6 @@ async def main(url: str, counter_key: str, key: str, callers: int) -> None:
         ),
         flush=True,
     )
-    await counter.aclose()
     await cache.aclose()
 
 

@@ -21,6 +21,7 @@ from cache.backends.sqlite import SqliteBackend
 from cache.entry import Record
 from tests.support.clock import ManualClock
 from tests.support.globs import generated_keys, generated_patterns
+from tests.support.redis_topologies import TOPOLOGIES, topology_fixture
 
 SPECIAL_KEYS = ["ns:a*b", "ns:a?b", "ns:a[b]", "ns:a]b", "ns:a%b", "ns:a_b", "ns:a\\b", "ns:[*?]%_\\"]
 
@@ -45,7 +46,9 @@ class Harness:
                 await asyncio.sleep(0.02)
 
 
-@pytest.fixture(params=["memory", "sqlite", pytest.param("redis", marks=pytest.mark.redis)])
+@pytest.fixture(
+    params=["memory", "sqlite", *(pytest.param(f"redis-{name}", marks=pytest.mark.redis) for name in TOPOLOGIES)]
+)
 async def harness(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Harness]:
     clock = ManualClock()
     backend: Backend
@@ -53,9 +56,10 @@ async def harness(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterat
         backend = MemoryBackend(max_entries=10_000, max_bytes=64 * 1024 * 1024, clock=clock)
     elif request.param == "sqlite":
         backend = await SqliteBackend.open(tmp_path / "cache.sqlite3", clock=clock)
-    else:
-        backend = RedisBackend.from_url(request.getfixturevalue("redis_url"), prefix="contract:", clock=clock)
-    yield Harness(request.param, backend, clock)
+    else:  # redis-single, redis-cluster, redis-sentinel
+        topology = topology_fixture(request, request.param.removeprefix("redis-"))
+        backend = topology.backend(prefix="contract:", clock=clock)
+    yield Harness(request.param.split("-")[0], backend, clock)
     await backend.aclose()
 
 

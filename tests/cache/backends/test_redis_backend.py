@@ -85,7 +85,7 @@ async def test_prefixes_isolate_backends_and_clear_touches_only_its_own(pair) ->
     await one.set_many([Record("k", b"1", clock() + 60, ("t",))])
     await two.set_many([Record("k", b"2", clock() + 60, ("t",))])
     await one.client.set("unrelated", b"x")
-    assert await one.client.exists("one:k", "two:k", "one:tag:t") == 3
+    assert await one.client.exists("one:{k}", "two:{k}", "one:tag:{t}") == 3
 
     await one.clear()
 
@@ -93,23 +93,23 @@ async def test_prefixes_isolate_backends_and_clear_touches_only_its_own(pair) ->
     assert await two.get_many(["k"]) == {"k": b"2"}
     assert await two.tagged(["t"]) == ["k"]
     assert await one.client.get("unrelated") == b"x"
-    assert sorted(await one.client.keys("*")) == [b"two:k", b"two:keytags:k", b"two:tag:t", b"unrelated"]
+    assert sorted(await one.client.keys("*")) == [b"two:keytags:{k}", b"two:tag:{t}", b"two:{k}", b"unrelated"]
 
 
 @pytest.mark.redis
 async def test_expiry_is_relative_px_and_tag_sets_live_as_long_as_their_longest_member(pair) -> None:
     one, _, clock = pair
     await one.set_many([Record("a", b"v", clock() + 100, ("t",))])
-    assert await one.client.get("one:a") == b"v"  # stored as is: reads need no decoding
-    assert 99_000 < await one.client.pttl("one:a") <= 100_000
-    assert 99_000 < await one.client.pttl("one:keytags:a") <= 100_000
-    assert 99_000 < await one.client.pttl("one:tag:t") <= 100_000
+    assert await one.client.get("one:{a}") == b"v"  # stored as is: reads need no decoding
+    assert 99_000 < await one.client.pttl("one:{a}") <= 100_000
+    assert 99_000 < await one.client.pttl("one:keytags:{a}") <= 100_000
+    assert 99_000 < await one.client.pttl("one:tag:{t}") <= 100_000
     await one.set_many([Record("b", b"v", clock() + 500, ("t",))])
-    assert 499_000 < await one.client.pttl("one:tag:t") <= 500_000
+    assert 499_000 < await one.client.pttl("one:tag:{t}") <= 500_000
     await one.set_many([Record("c", b"v", clock() + 10, ("t",))])
-    assert await one.client.pttl("one:tag:t") > 499_000  # never shortened
+    assert await one.client.pttl("one:tag:{t}") > 499_000  # never shortened
     await one.set_many([Record("forever", b"v", float("inf"))])
-    assert await one.client.pttl("one:forever") == -1
+    assert await one.client.pttl("one:{forever}") == -1
 
 
 @pytest.mark.redis
@@ -145,17 +145,17 @@ async def test_tagged_drops_stale_links_lazily(pair) -> None:
     one, _, clock = pair
     await one.set_many([Record("a", b"v", clock() + 60, ("t",)), Record("b", b"v", clock() + 60, ("t",))])
     await one.delete_many(["a"])
-    assert await one.client.scard("one:tag:t") == 2  # delete does not touch the tag set
+    assert await one.client.scard("one:tag:{t}") == 2  # delete does not touch the tag set
     assert await one.tagged(["t"]) == ["b"]
-    assert await one.client.smembers("one:tag:t") == {b"b"}
+    assert await one.client.smembers("one:tag:{t}") == {b"b"}
 
 
 @pytest.mark.redis
 async def test_reserved_namespaces_are_not_listed(pair) -> None:
     one, _, clock = pair
     await one.set_many([Record("a", b"v", clock() + 60, ("t",))])
-    await one.client.set("one:lock:a", "token")
-    assert await one.client.exists("one:keytags:a", "one:tag:t") == 2
+    await one.client.set("one:lock:{a}", "token")
+    assert await one.client.exists("one:keytags:{a}", "one:tag:{t}") == 2
     assert await one.match("*") == ["a"]
 
 

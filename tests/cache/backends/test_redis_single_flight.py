@@ -12,7 +12,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from redis.asyncio import Redis
 
 from cache.backends.memory import MemoryBackend
 from cache.backends.redis import RedisBackend
@@ -22,6 +21,7 @@ from cache.policy import CachePolicy
 from tests.support.clock import ManualClock
 from tests.support.engine import CacheFactory
 from tests.support.redis_server import RedisServer
+from tests.support.redis_topologies import Topology
 
 pytestmark = pytest.mark.redis
 
@@ -31,9 +31,9 @@ POLICY = CachePolicy("ns", fresh_ttl=60, stale_ttl=600)
 
 
 @pytest.mark.slow
-async def test_two_processes_500_callers_each_run_the_loader_once(redis_url: str) -> None:
+async def test_two_processes_500_callers_each_run_the_loader_once(redis_topology: Topology) -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    args = [sys.executable, str(CHILD), redis_url, "loader-runs", "sf:cold-key", "500"]
+    args = [sys.executable, str(CHILD), redis_topology.config_json(), "loader-runs", "sf:cold-key", "500"]
     children = [
         subprocess.Popen(
             args, cwd=ROOT, env=env, text=True, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE
@@ -58,7 +58,7 @@ async def test_two_processes_500_callers_each_run_the_loader_once(redis_url: str
     for child, (out, err) in zip(children, outputs):
         assert child.returncode == 0, err
         reports.append(json.loads(out.strip().splitlines()[-1]))
-    client = Redis.from_url(redis_url)
+    client = redis_topology.client()
     try:
         assert int(await client.get("loader-runs")) == 1
     finally:

@@ -1,6 +1,7 @@
 """Child process for the two-process invalidation test.
 
-``python _events_child.py REDIS_URL CHANNEL KEY``: builds the real engine (memory + Redis tier)
+``python _events_child.py REDIS_CONFIG_JSON CHANNEL KEY`` (a topology's settings,
+``tests.support.redis_topologies.Topology.config_json``): builds the real engine (memory + Redis tier)
 with an event bus, loads KEY into its memory tier, prints ``ready``, then waits (bounded) until
 another process's invalidation has removed KEY from its memory tier and prints one JSON line:
 whether the key is gone and the bus's counters.
@@ -12,16 +13,17 @@ import asyncio
 import json
 import sys
 
-from cache import EngineConfig, RedisConfig, build_cache
+from cache import EngineConfig, build_cache
 from cache.coordination.events import EventBus
 from cache.policy import CachePolicy
+from tests.support.redis_topologies import config_from_json
 
 POLICY = CachePolicy("trials", fresh_ttl=60, stale_ttl=600)
 
 
-async def main(url: str, channel: str, key: str) -> None:
+async def main(config: str, channel: str, key: str) -> None:
     cache = await build_cache(
-        EngineConfig(tier_timeout=5.0), redis=RedisConfig(url=url, socket_timeout=5.0, connect_timeout=5.0)
+        EngineConfig(tier_timeout=5.0), redis=config_from_json(config, socket_timeout=5.0, connect_timeout=5.0)
     )
     assert cache.redis is not None
     bus = EventBus(cache.redis.client, channel, cache, instance_id="child")  # type: ignore[attr-defined]

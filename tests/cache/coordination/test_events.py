@@ -1,4 +1,5 @@
-"""Cross-process invalidation through the event bus: two engines sharing a throwaway redis-server."""
+"""Cross-process invalidation through the event bus: two engines sharing a throwaway Redis (a
+single server, a cluster with sharded pub/sub, and sentinel)."""
 
 from __future__ import annotations
 
@@ -10,26 +11,40 @@ import pytest
 from redis.asyncio import Redis
 
 from cache.backends.base import escape_glob
+from cache.backends.redis_client import RedisClient
 from cache.coordination.event_codec import DomainEvent
 from cache.coordination.events import EventBus
 from tests.support.clock import ManualClock
 from tests.support.events import CHANNEL, POLICY, Node, open_node, wire
+from tests.support.redis_topologies import Topology, publish
 
 pytestmark = pytest.mark.redis
 
 
 @pytest.fixture
-async def nodes(redis_url: str) -> AsyncIterator[tuple[Node, Node]]:
-    a, b = await open_node(redis_url, instance_id="a"), await open_node(redis_url, instance_id="b")
+async def nodes(redis_topology: Topology) -> AsyncIterator[tuple[Node, Node]]:
+    """Two engines with buses on each topology (single, cluster: sharded pub/sub, sentinel)."""
+    a = await open_node(redis_topology, instance_id="a")
+    b = await open_node(redis_topology, instance_id="b")
     yield a, b
     await a.aclose()
     await b.aclose()
 
 
+class Raw:
+    """Publishes raw payloads on the topology's channel kind, as another instance would."""
+
+    def __init__(self, client: RedisClient) -> None:
+        self.client = client
+
+    async def publish(self, channel: str, payload: bytes) -> None:
+        await publish(self.client, channel, payload)
+
+
 @pytest.fixture
-async def raw(redis_url: str) -> AsyncIterator[Redis]:
-    client = Redis.from_url(redis_url)
-    yield client
+async def raw(redis_topology: Topology) -> AsyncIterator[Raw]:
+    client = redis_topology.client()
+    yield Raw(client)
     await client.aclose()
 
 
@@ -81,7 +96,7 @@ async def test_received_events_are_not_published_again(nodes: tuple[Node, Node])
     assert b.bus.published == 0  # apply_event does not call the hooks: no echo storm
 
 
-async def test_own_events_are_ignored(nodes: tuple[Node, Node], raw: Redis) -> None:
+async def test_own_events_are_ignored(nodes: tuple[Node, Node], raw: Raw) -> None:
     a, b = nodes
     await _fill(a, "trials:v1:a")  # also promoted into b below
     await b.cache.get_many(["trials:v1:a"])
@@ -93,7 +108,7 @@ async def test_own_events_are_ignored(nodes: tuple[Node, Node], raw: Redis) -> N
     assert a.bus.received == 0
 
 
-async def test_a_repeated_event_id_is_applied_once(nodes: tuple[Node, Node], raw: Redis) -> None:
+async def test_a_repeated_event_id_is_applied_once(nodes: tuple[Node, Node], raw: Raw) -> None:
     _, b = nodes
     message = wire("keys", ["trials:v1:a"])
     await _fill(b, "trials:v1:a")
@@ -121,7 +136,7 @@ async def test_a_repeated_event_id_is_applied_once(nodes: tuple[Node, Node], raw
         wire("keys", ["x"], ts="yesterday"),
     ],
 )
-async def test_a_malformed_message_is_counted_and_ignored(nodes: tuple[Node, Node], raw: Redis, payload: bytes) -> None:
+async def test_a_malformed_message_is_counted_and_ignored(nodes: tuple[Node, Node], raw: Raw, payload: bytes) -> None:
     _, b = nodes
     await _fill(b, "x", "trials:v1:a")
     await raw.publish(CHANNEL, payload)

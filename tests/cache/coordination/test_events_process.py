@@ -1,5 +1,5 @@
-"""Two real OS processes sharing a throwaway redis-server: an invalidation in one removes the
-entry from the other's memory tier."""
+"""Two real OS processes sharing a throwaway Redis (single server, cluster, sentinel): an
+invalidation in one removes the entry from the other's memory tier."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.events import CHANNEL, open_node
+from tests.support.redis_topologies import Topology
 
 pytestmark = pytest.mark.redis
 
@@ -25,17 +26,17 @@ async def _line(proc: subprocess.Popen[str], timeout: float = 30.0) -> str:
     return (await asyncio.wait_for(asyncio.to_thread(proc.stdout.readline), timeout)).strip()
 
 
-async def test_an_invalidation_in_this_process_clears_the_other_processs_memory(redis_url: str) -> None:
+async def test_an_invalidation_in_this_process_clears_the_other_processs_memory(redis_topology: Topology) -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     child = subprocess.Popen(
-        [sys.executable, str(CHILD), redis_url, CHANNEL, "trials:v1:NCT1"],
+        [sys.executable, str(CHILD), redis_topology.config_json(), CHANNEL, "trials:v1:NCT1"],
         cwd=ROOT,
         env=env,
         text=True,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
-    node = await open_node(redis_url, instance_id="parent")
+    node = await open_node(redis_topology, instance_id="parent")
     try:
         assert await _line(child) == "ready"  # the child holds the key in its memory tier
         await node.cache.invalidate_keys("trials:v1:NCT1")

@@ -7,21 +7,24 @@ from collections.abc import AsyncIterator
 import pytest
 from redis.asyncio import Redis
 
+from cache.backends.redis_client import RedisClient
 from cache.coordination.lease import Lease, LeaseError, LeaseKeeper, LocalLease
 from tests.support.clock import ManualClock
+from tests.support.redis_topologies import Topology
 
 NAME = "trialstock:lease:scheduler"
 
 
 @pytest.fixture
-async def client(redis_url: str) -> AsyncIterator[Redis]:
-    redis = Redis.from_url(redis_url, socket_timeout=5.0)
+async def client(redis_topology: Topology) -> AsyncIterator[RedisClient]:
+    """Each lease test on a single server, a cluster and sentinel."""
+    redis = redis_topology.client()
     yield redis
     await redis.aclose()
 
 
 @pytest.mark.redis
-async def test_only_one_holder_at_a_time(client: Redis) -> None:
+async def test_only_one_holder_at_a_time(client: RedisClient) -> None:
     a, b = Lease(client, NAME, ttl=30, holder_id="a"), Lease(client, NAME, ttl=30, holder_id="b")
     assert await a.try_acquire() is True
     assert await b.try_acquire() is False
@@ -31,7 +34,7 @@ async def test_only_one_holder_at_a_time(client: Redis) -> None:
 
 
 @pytest.mark.redis
-async def test_renew_and_release_only_by_the_holder(client: Redis) -> None:
+async def test_renew_and_release_only_by_the_holder(client: RedisClient) -> None:
     a, b = Lease(client, NAME, ttl=30, holder_id="a"), Lease(client, NAME, ttl=30, holder_id="b")
     assert await a.try_acquire()
     await client.pexpire(NAME, 5000)
@@ -46,7 +49,7 @@ async def test_renew_and_release_only_by_the_holder(client: Redis) -> None:
 
 
 @pytest.mark.redis
-async def test_the_lease_counts_as_held_locally_only_until_its_ttl(client: Redis) -> None:
+async def test_the_lease_counts_as_held_locally_only_until_its_ttl(client: RedisClient) -> None:
     clock = ManualClock(100.0)
     lease = Lease(client, NAME, ttl=10, holder_id="a", clock=clock)
     assert await lease.try_acquire()
@@ -68,7 +71,7 @@ async def test_an_unreachable_redis_raises_lease_error() -> None:
 
 
 @pytest.fixture
-async def keepers(client: Redis) -> AsyncIterator[tuple[LeaseKeeper, LeaseKeeper]]:
+async def keepers(client: RedisClient) -> AsyncIterator[tuple[LeaseKeeper, LeaseKeeper]]:
     a = LeaseKeeper(Lease(client, NAME, ttl=0.5, holder_id="a"), renew_every=0.1)
     b = LeaseKeeper(Lease(client, NAME, ttl=0.5, holder_id="b"), renew_every=0.1)
     yield a, b
@@ -78,7 +81,7 @@ async def keepers(client: Redis) -> AsyncIterator[tuple[LeaseKeeper, LeaseKeeper
 
 @pytest.mark.redis
 async def test_two_keepers_one_leader_and_renewal_keeps_it(
-    keepers: tuple[LeaseKeeper, LeaseKeeper], client: Redis
+    keepers: tuple[LeaseKeeper, LeaseKeeper], client: RedisClient
 ) -> None:
     a, b = keepers
     await a.start()
@@ -94,7 +97,7 @@ async def test_two_keepers_one_leader_and_renewal_keeps_it(
 @pytest.mark.redis
 async def test_the_follower_takes_over_when_the_leader_stops_renewing(
     keepers: tuple[LeaseKeeper, LeaseKeeper],
-    client: Redis,
+    client: RedisClient,
 ) -> None:
     a, b = keepers
     leadership: list[tuple[str, bool]] = []
@@ -114,7 +117,7 @@ async def test_the_follower_takes_over_when_the_leader_stops_renewing(
 @pytest.mark.redis
 async def test_a_leader_whose_lease_was_taken_stops_leading_at_once(
     keepers: tuple[LeaseKeeper, LeaseKeeper],
-    client: Redis,
+    client: RedisClient,
 ) -> None:
     a, _ = keepers
     await a.start()
@@ -125,7 +128,7 @@ async def test_a_leader_whose_lease_was_taken_stops_leading_at_once(
 
 
 @pytest.mark.redis
-async def test_release_on_close_lets_the_other_lead_without_waiting_for_the_ttl(client: Redis) -> None:
+async def test_release_on_close_lets_the_other_lead_without_waiting_for_the_ttl(client: RedisClient) -> None:
     a = LeaseKeeper(Lease(client, NAME, ttl=60, holder_id="a"), renew_every=0.1)
     b = LeaseKeeper(Lease(client, NAME, ttl=60, holder_id="b"), renew_every=0.1)
     await a.start()
@@ -156,7 +159,7 @@ def test_renew_every_must_be_shorter_than_the_ttl() -> None:
 
 
 @pytest.mark.redis
-async def test_a_foreign_key_without_expiry_is_never_mistaken_for_ours(client: Redis) -> None:
+async def test_a_foreign_key_without_expiry_is_never_mistaken_for_ours(client: RedisClient) -> None:
     await client.set(NAME, "someone-without-ttl")
     lease = Lease(client, NAME, ttl=1, holder_id="a")
     assert await lease.try_acquire() is False and lease.retry_after is None

@@ -1,0 +1,394 @@
+"""Throwaway Redis Cluster and Sentinel deployments for tests and benchmarks (installed binaries,
+free loopback ports, persistence off, torn down after).
+
+- :class:`ClusterServers`: ``primaries`` primaries with ``replicas`` replicas each, made with
+  ``redis-server --cluster-enabled yes`` per node and ``redis-cli --cluster create``; ready when
+  every node reports ``cluster_state:ok`` and every replica is in sync.
+- :class:`SentinelServers`: one primary, one replica and three sentinels watching it as
+  ``service`` (``down-after-milliseconds`` 1 s, so a killed primary is replaced within seconds).
+
+Both offer :meth:`redis_config` (a :class:`cache.config.RedisConfig` for the topology),
+:meth:`flushall` (every primary), :meth:`cli` (``redis-cli`` against one node) and
+:meth:`close`. Every wait is bounded.
+
+Fixtures (registered in ``tests/conftest.py``): ``redis_cluster`` and ``redis_sentinel``
+(session: started once, torn down at the end), and ``redis_topology`` (function, parametrized
+over single, cluster and sentinel: a :class:`Topology` on emptied servers).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from redis.asyncio import RedisCluster
+
+from cache.backends.redis import RedisBackend
+from cache.backends.redis_client import RedisClient, connect
+from cache.config import RedisConfig
+from tests.support.ports import free_port
+from tests.support.redis_server import RedisServer, RedisServerError, require_redis_binary
+
+SERVICE = "trialstock"
+
+
+def cli(port: int, *args: str, timeout: float = 10.0) -> str:
+    """``redis-cli -p port args...``: its output (stripped). RedisServerError when it fails."""
+    binary = shutil.which("redis-cli")
+    if binary is None:
+        raise RedisServerError("redis-cli binary not found on PATH")
+    done = subprocess.run(
+        [binary, "-h", "127.0.0.1", "-p", str(port), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+    )
+    if done.returncode != 0:
+        raise RedisServerError(f"redis-cli {' '.join(args)} failed: {done.stderr.strip() or done.stdout.strip()}")
+    return done.stdout.strip()
+
+
+def info_fields(text: str) -> dict[str, str]:
+    """``key:value`` lines of an INFO / CLUSTER INFO reply."""
+    return dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
+
+
+def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
+    """Poll ``condition`` (errors count as False) until true; RedisServerError after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if condition():
+                return
+        except (RedisServerError, subprocess.TimeoutExpired, OSError):
+            pass
+        time.sleep(0.1)  # bounded poll of external processes
+    raise RedisServerError(f"timed out after {timeout}s waiting for {what}")
+
+
+class ClusterServers:
+    """A Redis Cluster on loopback; see the module doc."""
+
+    mode = "cluster"
+
+    def __init__(self, *, primaries: int = 3, replicas: int = 1, node_timeout_ms: int = 1000) -> None:
+        self.primaries, self.replicas = primaries, replicas
+        self.nodes: list[RedisServer] = []
+        for _ in range(primaries * (1 + replicas)):
+            self.nodes.append(
+                RedisServer(
+                    extra_args=[
+                        "--cluster-enabled",
+                        "yes",
+                        "--cluster-config-file",
+                        "nodes.conf",
+                        "--cluster-node-timeout",
+                        str(node_timeout_ms),
+                        "--cluster-port",
+                        str(free_port()),
+                        "--cluster-replica-validity-factor",
+                        "0",  # a replica may always take over (tests kill primaries at will)
+                    ]
+                )
+            )
+
+    @property
+    def ports(self) -> list[int]:
+        return [node.port for node in self.nodes]
+
+    def start(self) -> ClusterServers:
+        for node in self.nodes:
+            node.start()
+        addresses = [f"127.0.0.1:{port}" for port in self.ports]
+        cli(
+            self.ports[0],
+            "--cluster",
+            "create",
+            *addresses,
+            "--cluster-replicas",
+            str(self.replicas),
+            "--cluster-yes",
+            timeout=60,
+        )
+        self.wait_healthy()
+        return self
+
+    def running(self) -> list[RedisServer]:
+        return [node for node in self.nodes if node.running]
+
+    def wait_healthy(self, timeout: float = 30.0) -> None:
+        """Until every running node says ``cluster_state:ok``, sees ``primaries`` primaries with
+        slots, and every replica's link to its primary is up."""
+
+        def ready() -> bool:
+            for node in self.running():
+                if info_fields(cli(node.port, "CLUSTER", "INFO")).get("cluster_state") != "ok":
+                    return False
+                info = info_fields(cli(node.port, "INFO", "replication"))
+                if info.get("role") == "slave" and info.get("master_link_status") != "up":
+                    return False
+            return len(self.primary_ports()) == self.primaries
+
+        wait_for(ready, timeout, "the cluster to be ok")
+
+    def node_table(self) -> list[list[str]]:
+        """``CLUSTER NODES`` of a running node, one split line per node."""
+        for node in self.running():
+            try:
+                return [line.split() for line in cli(node.port, "CLUSTER", "NODES").splitlines() if line]
+            except RedisServerError:
+                continue
+        raise RedisServerError("no cluster node answers")
+
+    def primary_ports(self) -> list[int]:
+        """Ports of the live primaries that own slots."""
+        ports = []
+        for fields in self.node_table():
+            flags = fields[2].split(",")
+            if "master" in flags and "fail" not in flags and len(fields) > 8:
+                ports.append(int(fields[1].split("@")[0].rsplit(":", 1)[1]))
+        return sorted(ports)
+
+    def node_id(self, port: int) -> str:
+        return cli(port, "CLUSTER", "MYID")
+
+    def owner_port(self, key: str) -> int:
+        """Port of the primary serving ``key``'s slot now."""
+        slot = int(cli(self.running()[0].port, "CLUSTER", "KEYSLOT", key))
+        for fields in self.node_table():
+            flags = fields[2].split(",")
+            if "master" not in flags or "fail" in flags:
+                continue
+            for part in fields[8:]:
+                if part.startswith("["):
+                    continue
+                low, _, high = part.partition("-")
+                if int(low) <= slot <= int(high or low):
+                    return int(fields[1].split("@")[0].rsplit(":", 1)[1])
+        raise RedisServerError(f"no primary serves slot {slot}")
+
+    def server(self, port: int) -> RedisServer:
+        return next(node for node in self.nodes if node.port == port)
+
+    def redis_config(self, **overrides: Any) -> RedisConfig:
+        seeds = [f"127.0.0.1:{port}" for port in self.ports[1:3]]
+        values: dict[str, Any] = {"url": f"redis://127.0.0.1:{self.ports[0]}", "mode": "cluster", "nodes": seeds}
+        return RedisConfig(**{**values, **overrides})
+
+    def flushall(self) -> None:
+        for port in self.primary_ports():
+            cli(port, "FLUSHALL")
+
+    def close(self) -> None:
+        for node in self.nodes:
+            node.close()
+
+    def __enter__(self) -> ClusterServers:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class SentinelServers:
+    """One primary, one replica and three sentinels; see the module doc."""
+
+    mode = "sentinel"
+
+    def __init__(self, *, service: str = SERVICE, sentinels: int = 3, down_after_ms: int = 1000) -> None:
+        self.service = service
+        self.primary = RedisServer()
+        self.replica = RedisServer(extra_args=["--replicaof", "127.0.0.1", str(self.primary.port)])
+        self.sentinels: list[RedisServer] = []
+        for _ in range(sentinels):
+            sentinel = RedisServer()
+            conf = Path(sentinel._dir) / "sentinel.conf"  # noqa: SLF001 - the server's own folder
+            conf.write_text(
+                f"sentinel monitor {service} 127.0.0.1 {self.primary.port} 2\n"
+                f"sentinel down-after-milliseconds {service} {down_after_ms}\n"
+                f"sentinel failover-timeout {service} 10000\n"
+                f"sentinel parallel-syncs {service} 1\n"
+            )
+            sentinel.extra_args = ("--sentinel",)
+            sentinel._conf = conf  # type: ignore[attr-defined]
+            self.sentinels.append(sentinel)
+
+    @property
+    def data_nodes(self) -> list[RedisServer]:
+        return [self.primary, self.replica]
+
+    def start(self) -> SentinelServers:
+        self.primary.start()
+        self.replica.start()
+        for sentinel in self.sentinels:
+            _start_sentinel(sentinel)
+        self.wait_healthy()
+        return self
+
+    def wait_healthy(self, timeout: float = 30.0) -> None:
+        """Until the sentinels agree on a primary that has a replica in sync and know each other."""
+
+        def ready() -> bool:
+            port = self.primary_port()
+            info = info_fields(cli(port, "INFO", "replication"))
+            if info.get("role") != "master" or info.get("connected_slaves") != "1":
+                return False
+            for sentinel in self.sentinels:
+                fields = cli(sentinel.port, "SENTINEL", "MASTER", self.service).splitlines()
+                found = dict(zip(fields[::2], fields[1::2]))
+                if int(found.get("num-other-sentinels", 0)) < len(self.sentinels) - 1:
+                    return False
+                if int(found.get("num-slaves", 0)) < 1:
+                    return False
+            return True
+
+        wait_for(ready, timeout, "sentinel to be ready")
+
+    def primary_port(self) -> int:
+        """The primary's port as the first sentinel sees it now."""
+        reply = cli(self.sentinels[0].port, "SENTINEL", "GET-MASTER-ADDR-BY-NAME", self.service).splitlines()
+        return int(reply[1])
+
+    def server(self, port: int) -> RedisServer:
+        return next(node for node in self.data_nodes if node.port == port)
+
+    def redis_config(self, **overrides: Any) -> RedisConfig:
+        values: dict[str, Any] = {
+            "mode": "sentinel",
+            "sentinels": [f"127.0.0.1:{s.port}" for s in self.sentinels],
+            "service_name": self.service,
+        }
+        return RedisConfig(**{**values, **overrides})
+
+    def flushall(self) -> None:
+        cli(self.primary_port(), "FLUSHALL")
+
+    def close(self) -> None:
+        for server in [*self.sentinels, self.replica, self.primary]:
+            server.close()
+
+    def __enter__(self) -> SentinelServers:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _start_sentinel(sentinel: RedisServer) -> None:
+    """redis-server in sentinel mode: its config file must come first on the command line."""
+    conf: Path = sentinel._conf  # type: ignore[attr-defined]
+    log = open(Path(sentinel._dir) / "redis.log", "ab")  # noqa: SIM115, SLF001 - handed to the child
+    try:
+        sentinel._proc = subprocess.Popen(  # noqa: SLF001
+            [sentinel.binary, str(conf), "--port", str(sentinel.port), "--bind", "127.0.0.1", "--sentinel"],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
+    finally:
+        log.close()
+    sentinel._wait_ready()  # noqa: SLF001
+
+
+def ports_of(servers: Sequence[RedisServer]) -> list[int]:
+    return [server.port for server in servers]
+
+
+# -- fixtures ---------------------------------------------------------------------------------
+
+TOPOLOGIES = ("single", "cluster", "sentinel")
+
+
+@dataclass(frozen=True)
+class Topology:
+    """One Redis deployment a test runs against: its name, the settings that reach it, and
+    the servers behind it (a :class:`RedisServer`, :class:`ClusterServers` or
+    :class:`SentinelServers`)."""
+
+    name: str
+    config: RedisConfig
+    servers: Any
+
+    def backend(self, **kwargs: Any) -> RedisBackend:
+        """A RedisBackend on this topology (``prefix``, ``clock``... passed on)."""
+        c = self.config
+        url = c.url.get_secret_value() if c.url is not None else None
+        return RedisBackend.from_url(
+            url, mode=c.mode, nodes=c.nodes, sentinels=c.sentinels, service_name=c.service_name, **kwargs
+        )
+
+    def client(self, **kwargs: Any) -> RedisClient:
+        """A raw redis-py client on this topology (generous timeouts); the caller closes it."""
+        c = self.config
+        options: dict[str, Any] = {
+            "max_connections": 8,
+            "socket_timeout": 5.0,
+            "connect_timeout": 5.0,
+            "health_check_interval": 30,
+            "tls": None,
+            **kwargs,
+        }
+        url = c.url.get_secret_value() if c.url is not None else None
+        return connect(url, mode=c.mode, nodes=c.nodes, sentinels=c.sentinels, service_name=c.service_name, **options)
+
+    def config_json(self) -> str:
+        """The settings as JSON (with the URL in clear), for a child process's argv."""
+        data = self.config.model_dump(mode="json", exclude={"url"})
+        data["url"] = self.config.url.get_secret_value() if self.config.url is not None else None
+        return json.dumps(data)
+
+
+def config_from_json(text: str, **overrides: Any) -> RedisConfig:
+    """The inverse of :meth:`Topology.config_json` (used by child processes)."""
+    return RedisConfig(**{**json.loads(text), **overrides})
+
+
+@pytest.fixture(scope="session")
+def redis_cluster() -> Iterator[ClusterServers]:
+    """A 3-primary, 1-replica-each Redis Cluster for the whole session (skip or fail when the
+    binaries are missing, as for ``redis_server``). Tests that kill nodes must restart them and
+    call :meth:`ClusterServers.wait_healthy`."""
+    require_redis_binary()
+    with ClusterServers() as cluster:
+        yield cluster
+
+
+@pytest.fixture(scope="session")
+def redis_sentinel() -> Iterator[SentinelServers]:
+    """One primary, one replica and three sentinels for the whole session."""
+    require_redis_binary()
+    with SentinelServers() as sentinel:
+        yield sentinel
+
+
+@pytest.fixture(params=[pytest.param(name, marks=pytest.mark.redis) for name in TOPOLOGIES])
+def redis_topology(request: pytest.FixtureRequest) -> Topology:
+    """Each test runs once per topology (single, cluster, sentinel), on emptied servers."""
+    return topology_fixture(request, request.param)
+
+
+def topology_fixture(request: pytest.FixtureRequest, name: str) -> Topology:
+    """The :class:`Topology` ``name`` for the requesting test (for suites with params of their own)."""
+    if name == "single":
+        url = request.getfixturevalue("redis_url")
+        return Topology(name, RedisConfig(url=url), request.getfixturevalue("redis_server"))
+    servers = request.getfixturevalue(f"redis_{name}")
+    servers.wait_healthy()
+    servers.flushall()
+    return Topology(name, servers.redis_config(), servers)
+
+
+async def publish(client: RedisClient, channel: str, payload: bytes) -> None:
+    """PUBLISH as the event bus does on this client's topology (SPUBLISH on a cluster)."""
+    if isinstance(client, RedisCluster):
+        await client.spublish(channel, payload)
+    else:
+        await client.publish(channel, payload)
