@@ -188,13 +188,14 @@ def test_the_scheduler_lease_is_held_by_exactly_one_replica(replicas: Fleet, clu
 
 
 async def _call_with_retries(
-    client: httpx.AsyncClient, url: str, call: tuple[str, dict[str, Any]]
+    client: httpx.AsyncClient, url: str, call: tuple[str, dict[str, Any]], first_url: str | None = None
 ) -> tuple[Served, int]:
-    """The call as a client that retries does it: returns the answer and the failed attempts."""
+    """The call as a client that retries does it (first to ``first_url`` when given, then to
+    ``url``): returns the answer and the failed attempts."""
     failed = 0
     for attempt in range(5):
         try:
-            answer = await call_tool(client, url, *call)
+            answer = await call_tool(client, first_url if first_url and attempt == 0 else url, *call)
         except httpx.TransportError:
             answer = None
         if answer is not None and answer.ok:
@@ -218,7 +219,7 @@ async def test_killing_a_replica_mid_load_costs_only_its_calls_in_flight(
     """24 clients loop over warm calls; mid-load a burst of cold calls is held by a slow upstream
     on every replica, and the lease holder is killed (SIGKILL) under it. The calls it had in
     flight fail and are retried by their clients; haproxy sends nothing new to it."""
-    clients, burst_size = 24, 30
+    clients, burst_size, pinned = 24, 30, 5
     url, path = replicas.lb.mcp_url, f"/api/v2/studies/{SLOW_NCT}"
     leader = next(name for name, held in _leaders(replicas.replicas).items() if held)
     killed = asyncio.Event()
@@ -242,7 +243,11 @@ async def test_killing_a_replica_mid_load_costs_only_its_calls_in_flight(
         upstream.set_latency(1.0)  # the burst stays in flight on every replica for a second
         started = time.monotonic()
         cold = ("get_trial", {"nct_id": SLOW_NCT})
-        burst = [asyncio.create_task(_call_with_retries(client, url, cold)) for _ in range(burst_size)]
+        burst = [asyncio.create_task(_call_with_retries(client, url, cold)) for _ in range(burst_size - pinned)]
+        # Calls certain to be in flight on the doomed replica: sent to it directly, as a client
+        # whose session lives there would; their retries go through haproxy like the others'.
+        doomed = f"{replicas.by_name()[leader].base}/mcp"
+        burst += [asyncio.create_task(_call_with_retries(client, url, cold, doomed)) for _ in range(pinned)]
         await _eventually(lambda: upstream.count(path) >= 1, 10, "the burst reached the upstream")
         await asyncio.sleep(0.2)  # every call of the burst has reached its replica
         replicas.by_name()[leader].kill()
@@ -258,12 +263,13 @@ async def test_killing_a_replica_mid_load_costs_only_its_calls_in_flight(
             kill_under_a_burst(client), *(one_client(client, i) for i in range(clients))
         )
     print(
-        f"\nkilled {leader} (lease holder) mid-load: {sum(burst_failed)} of {burst_size} burst calls and "
+        f"\nkilled {leader} (lease holder) mid-load: {sum(burst_failed)} of {burst_size} burst calls "
+        f"({pinned} of them sent to it directly) and "
         f"{sum(warm_failed)} of {calls} warm calls failed once and were retried; burst answered in "
         f"{burst_seconds:.1f} s with {upstream.count(path)} upstream request(s); after the kill served by "
         f"{dict(after_kill)}"
     )
-    assert sum(burst_failed) >= 1  # the kill cut the calls it had in flight...
+    assert sum(burst_failed) >= pinned  # the kill cut the calls it had in flight...
     assert sum(burst_failed) + sum(warm_failed) <= burst_size + clients  # ...and only those
     live = replicas.live()
     assert len(live) == 2
