@@ -296,7 +296,8 @@ async def main(argv: list[str] | None = None) -> int:
         f"real workload entries in Redis after the last run: {real[0]}, mean MEMORY USAGE {real[1]:,.0f} B "
         "(entry plus its share of the tag index)"
     )
-    print(await sizing(args.sizing_entries))
+    if args.sizing_entries > 0:
+        print(await sizing(args.sizing_entries))
     print(f"load average at the end (1/5/15 min): {' / '.join(f'{x:.2f}' for x in os.getloadavg())}")
     errors = sum(run.errors for run in runs)
     print("\nTargets:")
