@@ -16,6 +16,9 @@ second) and each replica's resident memory at the end. The machine has 2 cores s
 client, haproxy, Redis and every replica: the figures show the overhead and correctness of
 scaling out, not a speed-up.
 
+``--redis cluster`` shares a throwaway Redis Cluster (3 primaries with a replica each) instead
+of one redis-server.
+
 Sizing (``--sizing-entries``, default 10,000): Redis ``used_memory`` before and after writing
 that many entries through ``TieredCache`` with a Redis tier (a ~2 KB trial-summary value each,
 tagged with its NCT id, as trial records are stored), and the mean ``MEMORY USAGE`` of the
@@ -31,26 +34,22 @@ import shutil
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-from redis import Redis
 
 from benchmarks._harness import MIXED, cpu_seconds, scratch
+from benchmarks._redis_sizing import real_entry_bytes, sizing
 from benchmarks._table import percentile
-from benchmarks.cache_tiers import _value
-from cache.backends.memory import MemoryBackend
-from cache.backends.redis import RedisBackend
-from cache.engine.tiered import TieredCache
-from cache.policy import CachePolicy
 from tests.support.modern_http import call_tool
 from tests.support.redis_server import RedisServer
+from tests.support.redis_topologies import ClusterServers
 from tests.support.replay import ReplayServer
 from tests.support.replicas import Fleet, fleet
-
-MIB = 1024 * 1024
 
 
 @dataclass
@@ -171,42 +170,21 @@ async def drive(running: Fleet, upstream: ReplayServer, args: argparse.Namespace
     return run
 
 
-def real_entry_bytes(url: str) -> tuple[int, float]:
-    """Entries of the cache prefix left by the workload, and their mean ``MEMORY USAGE`` (bytes,
-    keytags and tag sets included)."""
-    client = Redis.from_url(url)
-    try:
-        keys = list(client.scan_iter(match="trialstock:*", count=1000))
-        sizes = [client.memory_usage(key) or 0 for key in keys]
-        entries = sum(1 for key in keys if not key.startswith((b"trialstock:keytags:", b"trialstock:tag:")))
-        return entries, sum(sizes) / max(entries, 1)
-    finally:
-        client.close()
-
-
-async def sizing(entries: int) -> str:
-    """Redis memory taken by ``entries`` trial-summary entries written through the engine."""
-    with RedisServer() as server:
-        raw = Redis.from_url(server.url)
-        before = int(raw.info("memory")["used_memory"])
-        backend = RedisBackend.from_url(server.url, socket_timeout=5.0, connect_timeout=5.0)
-        engine = TieredCache(MemoryBackend(max_entries=100, max_bytes=MIB), redis=backend, tier_timeout=30.0)
-        policy = CachePolicy("trials.record", fresh_ttl=86400, stale_ttl=7 * 86400, tags_from=lambda v: [v["nctId"]])
-        try:
-            for start in range(0, entries, 500):
-                batch = [(f"trials.record:v2:{i:032x}", _value(i)) for i in range(start, min(start + 500, entries))]
-                await engine.set_many(batch, policy)
-            after = int(raw.info("memory")["used_memory"])
-            keys = int(raw.dbsize())
-        finally:
-            await engine.aclose()
-            raw.close()
-    per_entry = (after - before) / entries
-    return (
-        f"Redis used_memory for {entries:,} entries (~2 KB trial summaries, one tag each, {keys:,} keys with "
-        f"the tag index): {(after - before) / MIB:.1f} MiB, {per_entry:,.0f} B per entry, "
-        f"{per_entry * 10_000 / MIB:.1f} MiB per 10k entries"
-    )
+@contextmanager
+def shared_redis(kind: str) -> Iterator[tuple[dict[str, str], Callable[[], None], list[str]]]:
+    """(environment for the replicas, a function emptying it, URLs of its primaries)."""
+    if kind == "single":
+        with RedisServer() as server:
+            yield {"TRIALSTOCK_REDIS_URL": server.url}, server.flushall, [server.url]
+        return
+    with ClusterServers() as cluster:
+        config = cluster.redis_config()
+        env = {
+            "TRIALSTOCK_REDIS_URL": config.url.get_secret_value() if config.url else "",
+            "TRIALSTOCK_REDIS__MODE": "cluster",
+            "TRIALSTOCK_REDIS__NODES": ",".join(config.nodes),
+        }
+        yield env, cluster.flushall, [f"redis://127.0.0.1:{port}" for port in cluster.primary_ports()]
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
@@ -216,6 +194,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--client-processes", type=int, default=4, help="processes the clients are spread over")
     parser.add_argument("--replicas", default="1,2,3", help="comma list of replica counts (1 to 3)")
     parser.add_argument("--sizing-entries", type=int, default=10_000)
+    parser.add_argument("--redis", choices=("single", "cluster"), default="single", help="the shared Redis")
     parser.add_argument("--quick", action="store_true", help="5 s per replica count, 2,000 sizing entries")
     args = parser.parse_args(argv)
     if args.quick:
@@ -236,17 +215,21 @@ async def main(argv: list[str] | None = None) -> int:
     real: tuple[int, float] = (0, float("nan"))
     with (
         ReplayServer() as upstream,
-        RedisServer() as redis,
+        shared_redis(args.redis) as (redis_env, flush, primaries),
         scratch("trialstock-scale-out-") as folder,
         ProcessPoolExecutor(args.client_processes) as pool,
     ):
+        env = dict(redis_env)
+        url = env.pop("TRIALSTOCK_REDIS_URL")
         for n in counts:
-            redis.flushall()
-            with fleet(folder / f"n{n}", n, redis_url=redis.url, upstream=upstream.url) as running:
+            flush()
+            with fleet(folder / f"n{n}", n, redis_url=url, upstream=upstream.url, **env) as running:
                 runs.append(await drive(running, upstream, args, pool))
-            real = real_entry_bytes(redis.url)
+            real = real_entry_bytes(primaries)
+    where = "one redis-server" if args.redis == "single" else "a Redis Cluster (3 primaries + 1 replica each)"
     print(
-        f"\nScale out behind haproxy: {args.clients} HTTP clients, warm mixed workload, {args.duration:.0f} s per row\n"
+        f"\nScale out behind haproxy on {where}: {args.clients} HTTP clients, warm mixed workload, "
+        f"{args.duration:.0f} s per row\n"
     )
     print(
         f"{'replicas':>8} {'calls/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>6} {'upstream/1k':>12} {'RSS MiB':>14}   CPU (cores)"
@@ -266,7 +249,8 @@ async def main(argv: list[str] | None = None) -> int:
         f"real workload entries in Redis after the last run: {real[0]}, mean MEMORY USAGE {real[1]:,.0f} B "
         "(entry plus its share of the tag index)"
     )
-    print(await sizing(args.sizing_entries))
+    if args.sizing_entries > 0:
+        print(await sizing(args.sizing_entries))
     print(f"load average at the end (1/5/15 min): {' / '.join(f'{x:.2f}' for x in os.getloadavg())}")
     errors = sum(run.errors for run in runs)
     print("\nTargets:")
