@@ -17,6 +17,7 @@ import redis
 from server.app import build_app
 from server.settings import Settings
 from tests.support.console_script import CONSOLE_SCRIPT, server_env, upstream_env
+from tests.support.redis_topologies import Topology
 
 
 def cli(*args: str, env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess[str]:
@@ -79,13 +80,14 @@ async def test_cutoff_set_from_the_cli_reaches_a_running_server(tmp_path: Path) 
 
 @pytest.mark.redis
 async def test_cli_invalidation_reaches_a_running_servers_memory_tier(
-    redis_url: str, replay_process: str, tmp_path: Path
+    redis_topology: Topology, replay_process: str, tmp_path: Path
 ) -> None:
-    env = server_env(tmp_path, TRIALSTOCK_REDIS_URL=redis_url, **upstream_env(replay_process))
+    """On each topology (single, cluster: sharded pub/sub, sentinel): the CLI is another process."""
+    env = server_env(tmp_path, **redis_topology.env(), **upstream_env(replay_process))
     settings = Settings(
         _env_file=None,
         sqlite_path=str(tmp_path / "server.sqlite3"),
-        redis_url=redis_url,
+        redis=redis_topology.config,
         **{
             k.removeprefix("TRIALSTOCK_").lower(): v
             for k, v in upstream_env(replay_process).items()

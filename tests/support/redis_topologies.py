@@ -37,6 +37,7 @@ from tests.support.ports import free_port
 from tests.support.redis_server import RedisServer, RedisServerError, require_redis_binary
 
 SERVICE = "trialstock"
+FAST_SYNC = ("--repl-diskless-sync-delay", "0")  # a replica's full sync starts at once, not after 5 s
 
 
 def cli(port: int, *args: str, timeout: float = 10.0) -> str:
@@ -96,6 +97,7 @@ class ClusterServers:
                         str(free_port()),
                         "--cluster-replica-validity-factor",
                         "0",  # a replica may always take over (tests kill primaries at will)
+                        *FAST_SYNC,
                     ]
                 )
             )
@@ -205,8 +207,8 @@ class SentinelServers:
 
     def __init__(self, *, service: str = SERVICE, sentinels: int = 3, down_after_ms: int = 1000) -> None:
         self.service = service
-        self.primary = RedisServer()
-        self.replica = RedisServer(extra_args=["--replicaof", "127.0.0.1", str(self.primary.port)])
+        self.primary = RedisServer(extra_args=FAST_SYNC)
+        self.replica = RedisServer(extra_args=["--replicaof", "127.0.0.1", str(self.primary.port), *FAST_SYNC])
         self.sentinels: list[RedisServer] = []
         for _ in range(sentinels):
             sentinel = RedisServer()
@@ -241,6 +243,11 @@ class SentinelServers:
             info = info_fields(cli(port, "INFO", "replication"))
             if info.get("role") != "master" or info.get("connected_slaves") != "1":
                 return False
+            for node in self.data_nodes:
+                if node.port != port and node.running:
+                    replica = info_fields(cli(node.port, "INFO", "replication"))
+                    if replica.get("role") != "slave" or replica.get("master_link_status") != "up":
+                        return False
             for sentinel in self.sentinels:
                 fields = cli(sentinel.port, "SENTINEL", "MASTER", self.service).splitlines()
                 found = dict(zip(fields[::2], fields[1::2]))
@@ -338,6 +345,18 @@ class Topology:
         }
         url = c.url.get_secret_value() if c.url is not None else None
         return connect(url, mode=c.mode, nodes=c.nodes, sentinels=c.sentinels, service_name=c.service_name, **options)
+
+    def env(self) -> dict[str, str]:
+        """The settings as the environment of a server, worker or CLI process."""
+        c, env = self.config, {"TRIALSTOCK_REDIS__MODE": self.config.mode}
+        if c.url is not None:
+            env["TRIALSTOCK_REDIS__URL"] = c.url.get_secret_value()
+        if c.nodes:
+            env["TRIALSTOCK_REDIS__NODES"] = ",".join(c.nodes)
+        if c.sentinels:
+            env["TRIALSTOCK_REDIS__SENTINELS"] = ",".join(c.sentinels)
+            env["TRIALSTOCK_REDIS__SERVICE_NAME"] = c.service_name
+        return env
 
     def config_json(self) -> str:
         """The settings as JSON (with the URL in clear), for a child process's argv."""

@@ -1,4 +1,5 @@
-"""The engine over real tiers: memory + a throwaway redis-server + a SQLite file."""
+"""The engine over real tiers: memory + a throwaway Redis (single server, cluster, sentinel) + a
+SQLite file."""
 
 from __future__ import annotations
 
@@ -10,32 +11,33 @@ from typing import Any
 
 import pytest
 
-from cache import EngineConfig, RedisConfig, SqliteConfig, build_cache
+from cache import EngineConfig, SqliteConfig, build_cache
 from cache.backends.base import escape_glob
 from cache.engine.tiered import TieredCache
 from cache.policy import CachePolicy
 from tests.support.faults import LoaderSpy
+from tests.support.redis_topologies import Topology
 
 pytestmark = pytest.mark.redis
 
 POLICY = CachePolicy("trials", fresh_ttl=60, stale_ttl=600, tags_from=lambda v: v["ids"])
 
 
-def _config(url: str, tmp_path: Path, name: str = "c.sqlite3") -> dict[str, Any]:
+def _config(topology: Topology, tmp_path: Path, name: str = "c.sqlite3") -> dict[str, Any]:
     # Generous timeouts: on a loaded 2-core machine a 0.25 s Redis timeout would (correctly)
     # make the engine skip Redis, and these tests are about the path where Redis answers.
     return {
         "engine": EngineConfig(tier_timeout=5.0),
         "sqlite": SqliteConfig(path=tmp_path / name),
-        "redis": RedisConfig(url=url, socket_timeout=5.0, connect_timeout=5.0),
+        "redis": topology.config.model_copy(update={"socket_timeout": 5.0, "connect_timeout": 5.0}),
     }
 
 
 @pytest.fixture
-async def engines(redis_url: str, tmp_path: Path) -> AsyncIterator[tuple[TieredCache, TieredCache]]:
+async def engines(redis_topology: Topology, tmp_path: Path) -> AsyncIterator[tuple[TieredCache, TieredCache]]:
     """Two engines (two 'processes') sharing one Redis, each with its own SQLite file."""
-    a = await build_cache(**_config(redis_url, tmp_path, "a.sqlite3"), clock=time.time)
-    b = await build_cache(**_config(redis_url, tmp_path, "b.sqlite3"), clock=time.time)
+    a = await build_cache(**_config(redis_topology, tmp_path, "a.sqlite3"), clock=time.time)
+    b = await build_cache(**_config(redis_topology, tmp_path, "b.sqlite3"), clock=time.time)
     yield a, b
     await a.aclose()
     await b.aclose()
