@@ -73,9 +73,10 @@ def replicas(
     tmp_path_factory: pytest.TempPathFactory, cluster: ClusterServers, upstream: ReplayServer
 ) -> Iterator[Fleet]:
     folder = tmp_path_factory.mktemp("replicas")
-    # A short lease and lock wait, so a dead holder's successor (of the scheduler lease, of a
-    # fetch's single-flight lock) takes over in seconds, not the default 15 and 30.
-    short = {"TRIALSTOCK_WORKER__LEASE_TTL": "2", "TRIALSTOCK_CACHE__LOCK_WAIT": "3"}
+    # A short lease and lock lifetime, so a dead holder's successor (of the scheduler lease, of a
+    # fetch's single-flight lock, which a live holder keeps extending) takes over in seconds, not
+    # the default 15 and 6.
+    short = {"TRIALSTOCK_WORKER__LEASE_TTL": "2", "TRIALSTOCK_CACHE__LOCK_TTL": "2"}
     # Redis calls get 2 s instead of 0.25 s: on this 2-core machine, shared with the cluster's six
     # nodes and 300 calls in flight, a cluster call can take longer than 0.25 s, and a skipped
     # tier (degrade, never fail) lets that replica load on its own: 2-3 upstream requests
@@ -274,7 +275,8 @@ async def test_killing_a_replica_mid_load_costs_only_its_calls_in_flight(
     live = replicas.live()
     assert len(live) == 2
     assert set(after_kill) == {r.name for r in live}, after_kill  # the survivors carried the rest
-    # One fetch, plus at most one per survivor when the killed replica held the fetch's lock
-    # (its waiters give up after TRIALSTOCK_CACHE__LOCK_WAIT and load themselves).
+    # One fetch, plus the survivor that takes the lock over when the killed replica held it (its
+    # lock lapses within TRIALSTOCK_CACHE__LOCK_TTL); one more per survivor only if Redis was
+    # skipped on the loaded machine.
     assert upstream.count(path) <= 1 + len(live)
     _wait_for(lambda: sum(_leaders(live).values()) == 1, 15, "a surviving replica took over the lease")
