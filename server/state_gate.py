@@ -23,7 +23,15 @@ from server.lifespan import SharedLifespan
 log = logging.getLogger(__name__)
 
 NO_STATE = frozenset(
-    {"initialize", "ping", "server/discover", "tools/list", "prompts/list", "resources/list", "resources/templates/list"}
+    {
+        "initialize",
+        "ping",
+        "server/discover",
+        "tools/list",
+        "prompts/list",
+        "resources/list",
+        "resources/templates/list",
+    }
 )
 """Methods answered from what registration built: they never wait for the state."""
 

@@ -55,7 +55,7 @@ async def test_the_catalog_answers_before_the_state_and_a_call_waits_for_it(tmp_
         assert not result.is_error
         assert app.lifespan.current.services is not None
     with pytest.raises(RuntimeError):
-        app.lifespan.current  # closed with the process's hold
+        _ = app.lifespan.current  # closed with the process's hold
 
 
 async def test_a_failed_build_is_an_error_naming_its_cause(tmp_path: Path) -> None:
