@@ -9,8 +9,7 @@ end of stdin cancels at once. The process's state (cache, HTTP clients, backgrou
 held for the process and closed after the loop, outside that scope, within ``SHUTDOWN_TIMEOUT``
 seconds. It is built after the handshake, not before it: ``initialize`` and ``tools/list`` need
 only what registration built, and requests that need the state wait for it
-(:mod:`server.state_gate`); if no such request comes first, the build starts
-``START_STATE_AFTER`` seconds after the loop does (background work such as warming starts then).
+(:mod:`server.state_gate` says when the build starts).
 """
 
 from __future__ import annotations
@@ -31,7 +30,6 @@ from server.app import App
 log = logging.getLogger(__name__)
 
 SHUTDOWN_TIMEOUT = 5.0
-START_STATE_AFTER = 1.0
 EXIT_INTERRUPTED = 130
 _CHUNK = 64 * 1024
 
@@ -79,7 +77,6 @@ async def serve_stdio(app: App, stdin_fd: int = 0) -> int:
     """Serve until stdin ends (exit 0), SIGTERM (0) or SIGINT (130)."""
     stack = AsyncExitStack()
     await stack.enter_async_context(app.lifespan.held_lazily())  # one state for the process, built on demand
-    app.lifespan.start_later(START_STATE_AFTER)
     exit_code = 0
     try:
         with anyio.CancelScope() as scope, anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
