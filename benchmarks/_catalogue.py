@@ -45,31 +45,40 @@ the fairer server-side figure."""
 STARTUP_MISSED = """\
 Why: both servers pay for starting Python and importing the SDK (nearly all of the trivial
 server's time). The real one also imports `tools/` (its self time is mostly pydantic building
-the domain models' classes), redis-py (imported at module level by the cache's pub/sub code
-even when no Redis is configured), `cache/` and `server/`; registers 12 tools instead of one
-(the SDK builds a pydantic model and a JSON schema for each tool's input and output); and
-builds its state before it answers (SQLite open with an integrity check, five pooled HTTP
-clients, background services). The section's second table sizes each piece in this run; the
-imports are the largest. The shared SSL context (see "Changes") took ~0.12 s off the state
-build. What would close it: import redis-py only when a Redis URL is set, import each domain's
-models and tools lazily, and have the SDK defer tool schema generation to the first
-`tools/list` (an SDK change)."""
+the domain models' classes: `results_models` alone ~100 ms on this machine under load),
+pydantic-settings (its CLI source module is imported unconditionally), httpx (whose package
+imports its command-line module, and with it rich, pygments and click: ~20 ms; the SDK itself
+uses httpx2), `cache/` and `server/`; and registers 16 tools and prompts instead of one: the
+SDK builds a pydantic model and a JSON schema for each tool's input and output at registration
+(cProfile of `build_app`: ~60% of it is `TypeAdapter.json_schema` of the output models).
+
+Done (issue 19): over stdio the state (SQLite open and quick_check, five pooled HTTP clients,
+services, background work) is no longer built before the handshake: `initialize` and
+`tools/list` answer from what registration built, the build starts once the first catalog
+answer has left (`server/state_gate.py`), and a request that needs the state waits for it.
+The modules only the state needs are a few ms of imports, so they stay eager. What would close
+the rest: import each domain's models lazily (the tool modules; not touched here), and an SDK
+that builds output schemas on the first `tools/list` rather than at registration."""
 
 SCALE_MISSED = """\
 Memory tier (met since the one-object-per-entry change, see "Changes"): what remains beyond the
 payload is the key string (~100 B for a 49-character key), the entry object with its float
 times, and the LRU slot.
 
-SQLite at 1,000,000 rows: this row is not stable on this machine. The same script met it in an
-earlier run of the day (0.91x backend, 1.10x through the engine, 36.6 us at 1M rows) and missed
-it in the run above. Measured by hand on the same kind of file: 35 us per point read at 1M rows
-read back to back, 41 us at 1k rows, but 82 us at 1M when the reads alternate with reads of the
-1k file in the same process, as this script does. The query is one primary-key lookup
-(EXPLAIN QUERY PLAN: SEARCH USING INDEX sqlite_autoindex_entries_1) and the file stays in the
-page cache, so the difference is in how two aiosqlite connections' threads and a 1.5 GB file
-share two cores and their caches, not in the number of rows. Not closed: a WITHOUT ROWID table
-would save the second B-tree descent (measured slower for 4-100 KB values when the backend was
-written), and a dedicated machine would show whether the alternation effect remains."""
+SQLite at 1,000,000 rows (issue 19, explained and fixed): the read is one primary-key lookup
+(EXPLAIN QUERY PLAN: `SEARCH entries USING INDEX sqlite_autoindex_entries_1 (key=?)`, then the
+row by rowid: two B-tree descents, ~6 pages). SQLite's default page cache is 2 MB per
+connection: the whole 1,000-entry file (1.1 MB) fits, but at 1,000,000 entries (361,506 pages
+of 4 KB) even the interior pages of the two trees do not, so most pages of each read were a
+`pread` and a copy out of the OS cache. Raw sqlite3, same process, 1M/1K: SQLite defaults
+2.02x; `mmap_size` 2 GB 1.37x; a 64 MB page cache alone 2.09x (it cannot hold the leaves).
+Connections now map the file (`MMAP_BYTES`) with a 16 MB page cache (`CACHE_KIB`). WITHOUT
+ROWID for the entries table was measured again and rejected: 138.6 us against 33.2 us per read
+at 1M rows (~1.1 KB rows fill its leaves; the rowid table keeps them out of the key index). LRU
+bookkeeping never writes on the read path (reads are buffered and flushed by the writer), but
+every flush rewrote whole rows; a read now moves `last_access` only when it is over
+`ACCESS_RESOLUTION` (60 s) old. No schema change, so no migration. The row through the engine
+is dominated by the aiosqlite thread hop (~100 us here under load) and is noise-level."""
 
 LOAD_MISSED = """\
 The errors listed above the verdict are the first few the clients saw. Any error here is a
@@ -153,6 +162,14 @@ BENCHMARKS: tuple[Benchmark, ...] = (
         if_missed=SCALE_MISSED,
     ),
     Benchmark(
+        "sqlite_pages",
+        "SQLite page reads at 1,000 vs 1,000,000 entries",
+        "19.2",
+        "Why the point read slows with the file's size: its query plan, and plain sqlite3 reads of "
+        "both files under SQLite's default page settings, a memory map, a large page cache, and the "
+        "backend's settings (ratio 1M/1K in one process).",
+    ),
+    Benchmark(
         "sqlite_burst",
         "SQLite write burst",
         "resilience",
@@ -224,6 +241,17 @@ BENCHMARKS: tuple[Benchmark, ...] = (
         "8 concurrent clients over streamable HTTP for 30 s on a warm mixed workload: throughput, "
         "p50/p99, errors (target zero).",
         if_missed=LOAD_MISSED,
+    ),
+    Benchmark(
+        "scale_out",
+        "Scale out behind haproxy",
+        "18.7",
+        "1, 2 and 3 server replicas behind haproxy (`deploy/haproxy.cfg`), one shared Redis, 32 "
+        "concurrent HTTP clients on a warm mixed workload: calls/s, p50/p99, upstream requests per "
+        "1,000 calls, replica memory; Redis memory per 10k entries. The replicas, haproxy, Redis and "
+        "the clients share the machine's 2 cores: the figures show overhead and correctness, not "
+        "linear speed-up.",
+        quick_args=("--quick",),
     ),
     Benchmark(
         "soak",

@@ -42,7 +42,9 @@ class EngineConfig(BaseModel):
     compress_threshold: int = Field(16 * 1024, ge=0, description="Compress payloads above this many bytes; 0 disables.")
     tier_timeout: float = Field(0.25, gt=0, description="A Redis call slower than this is skipped for the call.")
     tier_breaker_recovery: float = Field(5.0, gt=0, description="Seconds before a failed tier is tried again.")
-    lock_ttl: float = Field(30.0, gt=0, description="Cross-process single-flight lock lifetime, seconds.")
+    lock_ttl: float = Field(
+        6.0, gt=0, description="Cross-process single-flight lock lifetime, seconds (extended while its load runs)."
+    )
     lock_wait: float = Field(30.0, gt=0, description="How long a waiter waits for another process's fetch.")
 
 

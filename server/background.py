@@ -56,6 +56,7 @@ from server.scheduler import Job, Scheduler
 from server.settings import Settings
 from tools.services import Services
 from tools.stocks import StocksService
+from tools.stocks.exchanges import TAIWAN
 from tools.stocks.sessions import TradingHours
 
 log = logging.getLogger(__name__)
@@ -250,7 +251,10 @@ def _jobs(
 
 
 class SessionWatch:
-    """Notices the Taipei session closing; then drops cached quotes everywhere and says so."""
+    """Notices the Taipei session closing; then drops cached quotes everywhere and says so.
+
+    Sessions are XTAI's (holidays known) once a tool call has built that calendar, the weekday
+    ``hours`` before: the watch never builds it, so start-up stays free of it."""
 
     def __init__(
         self,
@@ -269,7 +273,8 @@ class SessionWatch:
     async def check(self) -> bool:
         """True when the session closed since the previous check."""
         now = self._clock()
-        is_open = self._hours.is_open(now)
+        calendar = self._stocks.calendars.loaded(TAIWAN)  # holidays once a call has built it; never builds
+        is_open = calendar.is_open(now) if calendar is not None else self._hours.is_open(now)
         closed = self._was_open is True and not is_open
         self._was_open = is_open
         if closed:

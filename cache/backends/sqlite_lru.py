@@ -2,7 +2,10 @@
 
 Reads do not write: :class:`AccessTimes` buffers read times in memory; they are written in one
 batch (:func:`flush_access`) at the next write, when ``flush_size`` keys are buffered, before
-maintenance that needs them, and at close. :class:`Bounds` evicts when the file holds more than
+maintenance that needs them, and at close. A row's read time moves only when it is more than
+``ACCESS_RESOLUTION`` seconds old: updating ``last_access`` rewrites the whole row (value
+included) and its index entry, so re-reading the same keys must not turn into a stream of page
+writes (and WAL growth that every reader then consults); LRU order to the minute is enough. :class:`Bounds` evicts when the file holds more than
 ``max_entries`` rows or ``max_bytes`` (key + data): expired rows first, then the least recently
 used, in batches, 1% below the bound so a full cache does not evict on every write.
 
@@ -20,13 +23,17 @@ import aiosqlite
 
 from cache.backends.sqlite_file import SqliteFile
 
+ACCESS_RESOLUTION = 60.0
+"""Seconds: a read time that moves ``last_access`` by less than this is not written."""
+
 
 async def flush_access(conn: aiosqlite.Connection, access: Mapping[str, float]) -> None:
-    """Write buffered read times (key -> time) in one batch. Updates only ``last_access``."""
+    """Write buffered read times (key -> time) in one batch. Updates only ``last_access``, and
+    only of rows whose recorded access is more than :data:`ACCESS_RESOLUTION` older."""
     if access:
         await conn.executemany(
             "UPDATE entries SET last_access = ? WHERE key = ? AND last_access < ?",
-            [(at, key, at) for key, at in access.items()],
+            [(at, key, at - ACCESS_RESOLUTION) for key, at in access.items()],
         )
 
 

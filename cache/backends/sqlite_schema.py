@@ -51,6 +51,15 @@ MIGRATABLE = ("1",)
 """Older schema versions :func:`open_writer` migrates (and a restore reads) in place."""
 LIVE = "(expires_at IS NULL OR expires_at > ?)"  # a row readers may see; bind the clock's now
 APPLICATION = "trialstock-cache"
+CACHE_KIB = 16_384
+"""Page cache per connection (KiB; SQLite's default is 2 MB). It holds the B-trees' interior pages
+of a 1,000,000-entry file (~4 MB): a point read then only visits leaf pages."""
+MMAP_BYTES = 1 << 31
+"""Pages are read through a memory map of up to this many bytes (SQLite clamps it to its
+compile-time maximum, 2 GB by default) instead of a ``pread`` and a copy per page that is not in
+the page cache: at 1,000,000 entries most leaves are not, and the copies made a point read 2x
+slower than at 1,000 entries (docs/benchmarks.md, Scale). Address space, not memory: the pages
+are the OS's file cache, shared by every connection and process."""
 
 _DDL = f"""
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -110,6 +119,8 @@ async def connect(path: Path, busy_timeout_ms: int, *, reader: bool) -> aiosqlit
     try:
         await conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
         await conn.execute("PRAGMA synchronous = NORMAL")
+        await conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
+        await conn.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")
         if reader:
             await conn.execute("PRAGMA query_only = ON")
     except BaseException:

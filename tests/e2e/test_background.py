@@ -32,16 +32,19 @@ def test_cache_warm_fills_the_cache_then_finds_everything_fresh(replay_process: 
     env = server_env(tmp_path, **upstream_env(replay_process))
     first = cli("cache", "warm", env=env)
     assert first.returncode == 0, first.stderr
-    assert "8/8" in first.stderr and "-> warmed" in first.stderr  # progress, one line per item (no tty)
+    assert "16/16" in first.stderr and "-> warmed" in first.stderr  # progress, one line per item (no tty)
     total_line = next(line for line in first.stdout.splitlines() if line.startswith("total"))
-    assert total_line.split()[1:4] == ["8", "0", "0"]  # warmed, already fresh, failed
+    warmed, fresh, failed = (int(n) for n in total_line.split()[1:4])
+    # warmed, already fresh, failed: the taiwan-flows calls share whole-market day tables, so
+    # after the first flows (and margin) call of a market the others find theirs in the cache
+    assert (warmed + fresh, failed) == (16, 0) and warmed >= 10
     requests_after_first = replay_total(replay_process)
-    assert requests_after_first > 8
+    assert requests_after_first > 16
 
     second = cli("cache", "warm", env=env)
     assert second.returncode == 0, second.stderr
     total_line = next(line for line in second.stdout.splitlines() if line.startswith("total"))
-    assert total_line.split()[1:4] == ["0", "8", "0"]
+    assert total_line.split()[1:4] == ["0", "16", "0"]
     assert replay_total(replay_process) == requests_after_first  # not one upstream request
 
 

@@ -29,12 +29,21 @@ VALID: dict[str, dict[str, Any]] = {
     "get_trial_results": {"nct_id": "NCT04280705"},
     "search_trials_by_mutation": {"mutation": "EGFR L858R"},
     "search_trials_for_mutations": {"mutations": ["EGFR L858R"]},
+    "find_trials_for_patient": {
+        "condition": "non-small cell lung cancer",
+        "mutations": ["EGFR L858R"],
+        "age": 58,
+        "sex": "female",
+    },
     "count_trials": {"condition": "melanoma"},
     "get_stock_quote": {"symbols": ["2330"]},
     "get_price_history": {"symbol": "2330", "start_date": "2026-08-01", "end_date": "2026-08-31"},
     "get_stock_info": {"symbol": "2330"},
     "analyze_stock": {"symbol": "2330"},
+    "compare_stocks": {"symbols": ["2330", "2454"], "start_date": "2026-08-01", "end_date": "2026-08-31"},
     "get_market_overview": {},
+    "get_institutional_flows": {"symbol": "2409", "start_date": "2026-09-01", "end_date": "2026-09-04"},
+    "get_margin_balance": {"symbol": "0050", "date": "2026-09-03"},
 }
 """Arguments each tool accepts; one of them at a time is replaced by a hostile value."""
 

@@ -29,7 +29,9 @@ import httpx
 from tests.support.fixtures import fixtures_dir
 from tests.support.replay_routes import Route, RouteRequest, answer
 from tests.support.replay_routes import ctgov as ctgov_routes
+from tests.support.replay_routes import exrights as exrights_routes
 from tests.support.replay_routes import stocks as stocks_routes
+from tests.support.replay_routes import stocks_flows as stocks_flows_routes
 
 CTGOV_STUDIES = "/api/v2/studies"
 
@@ -126,5 +128,12 @@ def ctgov_upstream(extra_routes: Iterable[Route] = ()) -> RecordedUpstream:
 
 
 def stocks_upstream() -> RecordedUpstream:
-    """TWSE, TPEx, MIS and Yahoo: the recorded (and documented synthesised) stock routes."""
-    return RecordedUpstream(stocks_routes.routes(fixtures_dir()))
+    """TWSE (with TWT49U), TPEx, MIS and Yahoo: the recorded (and documented synthesised) stock
+    routes, the whole-market day tables (flows, margin) included."""
+    return RecordedUpstream(
+        [
+            *exrights_routes.routes(fixtures_dir()),
+            *stocks_routes.routes(fixtures_dir()),
+            *stocks_flows_routes.routes(fixtures_dir()),
+        ]
+    )

@@ -45,13 +45,13 @@ def build_service(
     return TrialsService(CtgovClient(http), cache, config or TrialsConfig(), clock)
 
 
-_PHRASE = re.compile(r'AREA\[EligibilityCriteria\]\("([^"]+)"\)')
+_PHRASE = re.compile(r'AREA\[EligibilityCriteria\]\("([^"]+)"')
 
 
 def synthetic_mutation_page(query_term: str) -> dict[str, Any]:
     """A one-study /studies page for a mutation phrase search, in the recorded shape, whose
-    eligibility text names the mutation under inclusion criteria (eligibility included, as a
-    live page asked for EligibilityCriteria carries it)."""
+    eligibility text names the mutation (the first phrase of its OR group) under inclusion
+    criteria (eligibility included, as a live page asked for EligibilityCriteria carries it)."""
     found = _PHRASE.search(query_term)
     mutation = found.group(1) if found else "unknown"
     number = int(hashlib.sha256(mutation.encode()).hexdigest()[:7], 16) % 10**8

@@ -18,9 +18,21 @@ NS_SECTIONS = "trials.sections"
 NS_ELIGIBILITY = "trials.eligibility"
 NS_MUTATION = "trials.mutation"
 NS_RESULTS = "trials.results"
-NAMESPACES = (NS_SEARCH, NS_COUNT, NS_RECORD, NS_SECTIONS, NS_ELIGIBILITY, NS_MUTATION, NS_RESULTS)
+NS_SITES = "trials.sites"
+NS_PATIENT = "trials.patient"
+NAMESPACES = (
+    NS_SEARCH,
+    NS_COUNT,
+    NS_RECORD,
+    NS_SECTIONS,
+    NS_ELIGIBILITY,
+    NS_MUTATION,
+    NS_RESULTS,
+    NS_SITES,
+    NS_PATIENT,
+)
 #: Version of the cached value shapes (part of every key): bump it when a cached model changes.
-CACHE_FORMAT = 2
+CACHE_FORMAT = 3
 
 
 class TrialsCacheConfig(BaseModel):
@@ -28,7 +40,7 @@ class TrialsCacheConfig(BaseModel):
 
     ``*_fresh`` is the soft TTL, ``*_stale`` the hard TTL (stale values are served while a refresh
     runs behind): ``trials_search_*`` for search pages and counts, ``trials_record_*`` for trial
-    records and results digests. ``trials_version_check_interval``: /version is read at most this often. The field
+    records, results digests and site lists. ``trials_version_check_interval``: /version is read at most this often. The field
     names carry the domain because the server's shared ``cache`` section uses them as they are.
     """
 

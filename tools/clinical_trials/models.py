@@ -12,6 +12,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from tools.budget import Cuts, Truncated
+from tools.clinical_trials.filters import Filters
 from tools.compact import Compact
 from tools.freshness import CacheInfo
 
@@ -64,9 +65,10 @@ class Criteria(BaseModel):
     statuses: tuple[OverallStatus, ...] = ()
     phases: tuple[Phase, ...] = ()
     sponsor: str | None = None
+    filters: Filters = Filters()
 
     def is_empty(self) -> bool:
-        return not any(
+        return self.filters.is_empty() and not any(
             (
                 self.condition,
                 self.terms,
@@ -190,6 +192,7 @@ class MutationPage(BaseModel):
 
 class MutationSearchResult(Compact):
     mutation: str
+    searched: list[str] = Field(default_factory=list, description="Phrases searched (its notations), canonical first.")
     matches: list[MutationMatch]
     excluded_count: int = Field(description="Trials on this page that name the mutation only as an exclusion.")
     excluded: list[ExcludedTrial] = Field(default_factory=list)

@@ -2,7 +2,8 @@
 
 A phrase search also returns trials that name the mutation only to exclude its carriers
 (an EGFR wild-type trial excludes 'EGFR L858R'). :func:`locate` finds every place the
-mutation is named; a trial is *exclusion-only* when the only place is the exclusion part
+mutation is named, in any notation the synonyms know (``EGFR p.Leu858Arg`` is found as
+``EGFR L858R``); a trial is *exclusion-only* when the only place is the exclusion part
 of its eligibility text.
 """
 
@@ -15,6 +16,7 @@ from typing import Any
 from tools.clinical_trials.compact import module
 from tools.clinical_trials.eligibility import split, unescape
 from tools.clinical_trials.models import Place
+from tools.clinical_trials.synonyms import expand
 
 _EXCERPT_CAP = 240
 
@@ -32,12 +34,16 @@ class Location:
         return self.places == ("exclusion",)
 
 
-def pattern(mutation: str) -> re.Pattern[str]:
-    """Case-insensitive pattern for the mutation: its tokens in order, separated by any
-    run of spaces or punctuation ('EGFR L858R' also finds 'EGFR-L858R'), not inside words."""
-    tokens = [t for t in re.split(r"[^A-Za-z0-9*>]+", mutation) if t]
-    body = r"[\W_]+".join(re.escape(t) for t in tokens)
-    return re.compile(rf"(?<![A-Za-z0-9]){body}(?![A-Za-z0-9])", re.IGNORECASE)
+def pattern(*phrases: str) -> re.Pattern[str]:
+    """Case-insensitive pattern for any of the phrases: each one's tokens in order, separated
+    by any run of spaces or punctuation ('EGFR L858R' also finds 'EGFR-L858R'), not inside words."""
+    bodies = []
+    for phrase in sorted(phrases, key=len, reverse=True):
+        tokens = [t for t in re.split(r"[^A-Za-z0-9*>]+", phrase) if t]
+        if tokens:
+            bodies.append(r"[\W_]+".join(re.escape(t) for t in tokens))
+    body = "|".join(bodies) or r"(?!)"
+    return re.compile(rf"(?<![A-Za-z0-9])(?:{body})(?![A-Za-z0-9])", re.IGNORECASE)
 
 
 def has_eligibility(study: dict[str, Any]) -> bool:
@@ -45,8 +51,9 @@ def has_eligibility(study: dict[str, Any]) -> bool:
 
 
 def locate(study: dict[str, Any], mutation: str) -> Location:
-    """Every place of ``study`` that names ``mutation``."""
-    regex = pattern(mutation)
+    """Every place of ``study`` that names ``mutation`` in any of its notations
+    (:func:`tools.clinical_trials.synonyms.expand`)."""
+    regex = pattern(*expand(mutation))
     places: list[Place] = []
     excerpt: str | None = None
     exclusion_excerpt: str | None = None

@@ -23,6 +23,7 @@ from tools.clinical_trials.models import (
     MutationSearchResult,
 )
 from tools.clinical_trials.paging import CUT_ROOM, encode_token, page_cut, window
+from tools.clinical_trials.synonyms import expand
 from tools.freshness import CacheInfo
 
 _UNBOUNDED = 1 << 40
@@ -38,6 +39,7 @@ class Loaded:
     upstream: str | None
     offset: int
     meta: CacheMeta
+    scope: str | None = None
 
     def present(self, budget: int, *, batch: bool = False) -> MutationSearchResult:
         """The page from ``offset`` within ``budget`` bytes. In a batch the result may hold no
@@ -45,10 +47,11 @@ class Loaded:
         page, first = self.page, self.upstream is None and self.offset == 0
         answer = MutationSearchResult(
             mutation=self.mutation,
+            searched=expand(self.mutation),
             matches=[],
             excluded_count=0,
             total_count=page.total_count if first else None,
-            next_page_token=encode_token(self.upstream, 10**6),  # as long as any token
+            next_page_token=encode_token(self.upstream, 10**6, self.scope),  # as long as any token
             cache=CacheInfo.from_meta(self.meta),
         )
         room = budget - json_size(answer)
@@ -60,6 +63,7 @@ class Loaded:
             room,
             reserve=2 * CUT_ROOM,
             at_least_one=not batch,
+            scope=self.scope,
         )
         kept = page.items[self.offset : self.offset + shown.count]
         left = page.items[self.offset + shown.count :]

@@ -20,6 +20,7 @@ from tools.clinical_trials import query
 from tools.clinical_trials.client import CtgovClient
 from tools.clinical_trials.compact import compact_trial, module, nct_id
 from tools.clinical_trials.config import CACHE_FORMAT, NS_ELIGIBILITY, NS_MUTATION, TrialsConfig
+from tools.clinical_trials.filters import Sort
 from tools.clinical_trials.models import (
     Criteria,
     ExcludedTrial,
@@ -31,7 +32,7 @@ from tools.clinical_trials.models import (
 from tools.clinical_trials.mutation import has_eligibility, locate
 from tools.clinical_trials.mutation_pages import Loaded, batch_result
 from tools.clinical_trials.pages import fetch_page
-from tools.clinical_trials.paging import decode_token
+from tools.clinical_trials.paging import decode_token, scope_of
 from tools.errors import TRANSLATED, InvalidInput, to_tool_error
 
 log = logging.getLogger(__name__)
@@ -63,10 +64,16 @@ class MutationSearch:
         )
 
     async def search(
-        self, mutation: str, criteria: Criteria, page_size: int, page_token: str | None, budget: int = RECORD_BUDGET
+        self,
+        mutation: str,
+        criteria: Criteria,
+        page_size: int,
+        page_token: str | None,
+        budget: int = RECORD_BUDGET,
+        sort: Sort | None = None,
     ) -> MutationSearchResult:
         """One classified page, cut to ``budget`` bytes (a Cut continues after its last trial)."""
-        loaded = await self._page(checked_mutation(mutation), criteria, page_size, page_token)
+        loaded = await self._page(checked_mutation(mutation), criteria, page_size, page_token, sort)
         return loaded.present(budget)
 
     async def search_many(
@@ -90,13 +97,16 @@ class MutationSearch:
         outcomes = list(await asyncio.gather(*(one(m) for m in cleaned)))
         return batch_result(cleaned, outcomes, RECORD_BUDGET)
 
-    async def _page(self, mutation: str, criteria: Criteria, page_size: int, page_token: str | None) -> Loaded:
-        upstream, offset = decode_token(page_token)
-        base = query.criteria_params(criteria, query.mutation_term(mutation))
+    async def _page(
+        self, mutation: str, criteria: Criteria, page_size: int, page_token: str | None, sort: Sort | None = None
+    ) -> Loaded:
+        base = query.criteria_params(criteria, query.mutation_term(mutation), sort)
+        scope = scope_of(base)
+        upstream, offset = decode_token(page_token, scope)
         params = query.page_params(base, page_size, upstream, query.mutation_fields())
         key = make_key(NS_MUTATION, {"mutation": mutation, "params": params}, CACHE_FORMAT)
         result = await self._cache.get_or_fetch(key, lambda: self._load(mutation, params, criteria), self._page_policy)
-        return Loaded(mutation, MutationPage.model_validate(result.value), upstream, offset, result.meta)
+        return Loaded(mutation, MutationPage.model_validate(result.value), upstream, offset, result.meta, scope)
 
     async def _attempt(self, mutation: str, criteria: Criteria, page_size: int) -> Loaded | str:
         """The first page of one mutation of a batch, or why it failed (the others go on)."""
@@ -111,10 +121,10 @@ class MutationSearch:
     async def _load(self, mutation: str, params: dict[str, str], criteria: Criteria) -> dict[str, Any]:
         page = await fetch_page(self._client, params, self._config.max_empty_pages, mutation_search=True)
         studies = page["studies"]
-        texts = await self._eligibility_texts([nct_id(s) for s in studies if not has_eligibility(s) and nct_id(s)])
+        texts = await self.eligibility_texts([nct_id(s) for s in studies if not has_eligibility(s) and nct_id(s)])
         items: list[MutationMatch | ExcludedTrial] = []
         for study in studies:
-            study = _with_eligibility(study, texts.get(nct_id(study) or ""))
+            study = with_eligibility(study, texts.get(nct_id(study) or ""))
             where = locate(study, mutation)
             trial = compact_trial(study, self._config.search_sites, criteria.near)
             if where.exclusion_only:
@@ -127,7 +137,7 @@ class MutationSearch:
             next_page_token=page.get("nextPageToken"),
         ).model_dump(mode="json")
 
-    async def _eligibility_texts(self, ids: Sequence[Any]) -> dict[str, dict[str, Any]]:
+    async def eligibility_texts(self, ids: Sequence[Any]) -> dict[str, dict[str, Any]]:
         """Eligibility modules of ``ids``, read through the cache a few at a time."""
         gate = asyncio.Semaphore(self._config.eligibility_concurrency)
 
@@ -151,7 +161,8 @@ class MutationSearch:
         return {"nct_id": nct, "eligibility": module(study, "eligibilityModule")}
 
 
-def _with_eligibility(study: dict[str, Any], eligibility: dict[str, Any] | None) -> dict[str, Any]:
+def with_eligibility(study: dict[str, Any], eligibility: dict[str, Any] | None) -> dict[str, Any]:
+    """``study`` with its eligibility module replaced by ``eligibility`` (when given)."""
     if not eligibility:
         return study
     protocol = {**(study.get("protocolSection") or {}), "eligibilityModule": eligibility}

@@ -2,7 +2,10 @@
 its last trial.
 
 The ``page_token`` an agent gets (``next_page_token``, a cut's ``next``) is opaque: it encodes
-the upstream token of a page (None: the first) and the index of the first trial to show in it.
+the upstream token of a page (None: the first), the index of the first trial to show in it and
+the search's scope (a digest of its query, filter and sort parameters, :func:`scope_of`): a token
+given with other criteria, filters, sort or mutation is refused (the upstream token only means
+something for the parameters it was made for; ``page_size`` may change between pages).
 A cut page's continuation reads the same upstream page again (cached: no request) from the
 offset; a page shown to its end continues with the upstream's next token at offset 0. So
 following the tokens shows every trial once.
@@ -12,7 +15,8 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Sequence
+import hashlib
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -28,16 +32,30 @@ CUT_ROOM = 300
 
 _PREFIX = "t1."
 _MALFORMED = "not a token this tool returned; pass next_page_token (or a cut's next page_token) unchanged"
+SEARCH_ARGUMENTS = "criteria, filters, sort or mutation"
+_OTHER_SEARCH = (
+    "belongs to a search with other arguments ({}); repeat that search's arguments unchanged with it, "
+    "or leave page_token out to start this search from its first page"
+)
 
 
-def encode_token(upstream: str | None, offset: int) -> str:
-    """The opaque page_token for ``upstream``'s page from item ``offset`` on."""
-    raw = orjson.dumps([upstream, offset])
+def scope_of(params: Mapping[str, str]) -> str:
+    """A short digest of a search's parameters (no paging, no fields): what a token belongs to."""
+    return hashlib.sha256(orjson.dumps(dict(params), option=orjson.OPT_SORT_KEYS)).hexdigest()[:12]
+
+
+def encode_token(upstream: str | None, offset: int, scope: str | None = None) -> str:
+    """The opaque page_token for ``upstream``'s page from item ``offset`` on, in ``scope``."""
+    raw = orjson.dumps([upstream, offset] if scope is None else [upstream, offset, scope])
     return _PREFIX + base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_token(token: str | None) -> tuple[str | None, int]:
-    """(upstream token or None, offset); InvalidInput naming page_token when malformed."""
+def decode_token(
+    token: str | None, scope: str | None = None, *, arguments: str = SEARCH_ARGUMENTS
+) -> tuple[str | None, int]:
+    """(upstream token or None, offset); InvalidInput naming page_token when malformed, or when
+    the token carries a scope other than ``scope`` (made for a search with other ``arguments``,
+    the tool's arguments that shape the search, named in the message)."""
     if token is None:
         return None, 0
     if not token.startswith(_PREFIX):
@@ -49,6 +67,10 @@ def decode_token(token: str | None) -> tuple[str | None, int]:
         raise InvalidInput("page_token", _MALFORMED) from None
     match value:
         case [str() | None as upstream, int() as offset] if offset >= 0:
+            return upstream, offset
+        case [str() | None as upstream, int() as offset, str() as made_for] if offset >= 0:
+            if scope is not None and made_for != scope:
+                raise InvalidInput("page_token", _OTHER_SEARCH.format(arguments))
             return upstream, offset
     raise InvalidInput("page_token", _MALFORMED)
 
@@ -77,6 +99,7 @@ def window(
     *,
     reserve: int = CUT_ROOM,
     at_least_one: bool = True,
+    scope: str | None = None,
 ) -> Window:
     """The items from ``offset`` on: all when they fit in ``room`` bytes (a comma between items
     counted), else those that fit in ``room - reserve`` (the cut's own bytes) and at least one
@@ -89,8 +112,8 @@ def window(
         count = fit(rest, room - reserve, minimum=1 if at_least_one else 0)
     dropped = len(rest) - count
     if dropped:
-        return Window(offset, count, dropped, encode_token(upstream, offset + count))
-    return Window(offset, count, 0, encode_token(upstream_next, 0) if upstream_next else None)
+        return Window(offset, count, dropped, encode_token(upstream, offset + count, scope))
+    return Window(offset, count, 0, encode_token(upstream_next, 0, scope) if upstream_next else None)
 
 
 def page_cut(name: str, returned: int, dropped: int, token: str | None, **same: str) -> Cut:

@@ -9,8 +9,10 @@ from typing import Annotated, Any, get_args
 from pydantic import BeforeValidator, Field
 from pydantic.fields import FieldInfo
 
+from tools.clinical_trials.filters import Filters
 from tools.clinical_trials.models import Criteria, Near, Phase, SectionName, StatusToken
 from tools.clinical_trials.query import expand_statuses
+from tools.clinical_trials.site_models import SiteQuery
 from tools.clinical_trials.values import NCT_INPUT_PATTERN, NctId, PhaseInput, StatusInput, items
 from tools.errors import InvalidInput
 
@@ -86,7 +88,10 @@ BatchPageSize = Annotated[
 Mutation = Annotated[
     str,
     Field(min_length=1, max_length=80),
-    published({"type": "string", "minLength": 1, "maxLength": 80}, "Gene variant, e.g. 'EGFR L858R', 'KRAS G12C'."),
+    published(
+        {"type": "string", "minLength": 1, "maxLength": 80},
+        "Gene variant, any notation, e.g. 'EGFR L858R', 'HER2 exon 20 insertion'.",
+    ),
 ]
 Mutations = Annotated[
     list[Annotated[str, Field(min_length=1, max_length=80)]],
@@ -115,8 +120,17 @@ Path = Annotated[
 Offset = Annotated[
     int | None, Field(ge=0), published({"type": "integer", "minimum": 0}, "First item of the list at path.")
 ]
+Sites = Annotated[
+    SiteQuery | None,
+    published(
+        {"type": "object"},
+        "Sites: {country,state,city,near,offset}.",
+    ),
+]
 
-_CRITERIA_FIELDS = "condition, terms, intervention, location, near, statuses, phases or sponsor"
+_CRITERIA_FIELDS = (
+    "condition, terms, intervention, location, near, statuses, phases, sponsor or a filter (age, sex, ...)"
+)
 
 
 def build_criteria(
@@ -129,6 +143,7 @@ def build_criteria(
     statuses: Sequence[StatusToken] | None = None,
     phases: Sequence[Phase] | None = None,
     sponsor: str | None = None,
+    filters: Filters | None = None,
     required: bool = True,
 ) -> Criteria:
     """Validated criteria; blank texts count as absent. With ``required``, at least one
@@ -142,6 +157,7 @@ def build_criteria(
         statuses=expand_statuses(statuses or ()),
         phases=tuple(dict.fromkeys(phases or ())),
         sponsor=_text(sponsor),
+        filters=filters or Filters(),
     )
     if required and criteria.is_empty():
         raise InvalidInput("criteria", f"give at least one of {_CRITERIA_FIELDS}")

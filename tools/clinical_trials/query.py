@@ -2,7 +2,8 @@
 
 Parameter order and spelling follow the recorded requests (see
 ``../shared/fixtures/ctgov/biomcp_capture_receipts_ctgov.json``): text queries first, then
-filters, ``countTotal``, ``pageToken``, ``pageSize``, ``fields``. The API has no
+filters (``filter.advanced``, ``aggFilters``), ``sort``, ``countTotal``, ``pageToken``,
+``pageSize``, ``fields``. The API has no
 ``filter.phase``: phases go through ``filter.advanced`` as an Essie ``AREA[Phase]`` query.
 """
 
@@ -11,7 +12,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
+from tools.clinical_trials.filters import Sort, advanced_clauses, agg_filters, any_of, sort_param
 from tools.clinical_trials.models import OPEN_STATUSES, Criteria, Near, OverallStatus, StatusToken
+from tools.clinical_trials.synonyms import expand
 
 #: The field list of the recorded searches (order kept).
 SEARCH_FIELDS: tuple[str, ...] = (
@@ -82,8 +85,7 @@ def expand_statuses(statuses: Iterable[StatusToken]) -> tuple[OverallStatus, ...
 
 def phase_filter(phases: Sequence[str]) -> str:
     """``AREA[Phase]PHASE2`` or ``AREA[Phase](PHASE2 OR PHASE3)``."""
-    unique = list(dict.fromkeys(phases))
-    return f"AREA[Phase]{unique[0]}" if len(unique) == 1 else f"AREA[Phase]({' OR '.join(unique)})"
+    return any_of("Phase", list(phases))
 
 
 def geo_filter(near: Near) -> str:
@@ -103,15 +105,23 @@ def normalize_mutation(text: str) -> str:
 
 
 def mutation_term(mutation: str) -> str:
-    """The recorded phrase query: the mutation in eligibility, titles, summary and keywords."""
-    phrase = f'("{mutation}")'
-    return "(" + " OR ".join(f"AREA[{area}]{phrase}" for area in MUTATION_AREAS) + ")"
+    """The mutation's phrases (:func:`tools.clinical_trials.synonyms.expand`) in eligibility,
+    titles, summary and keywords: per area one OR group, ``AREA[BriefTitle]("EGFR L858R" OR
+    "EGFR Leu858Arg" ...)``. One phrase gives the recorded query exactly."""
+    return phrases_term(expand(mutation) or [mutation])
 
 
-def criteria_params(criteria: Criteria, extra_term: str | None = None) -> dict[str, str]:
-    """The query and filter parameters of the criteria (no paging, no fields).
+def phrases_term(phrases: Sequence[str]) -> str:
+    """``(AREA[EligibilityCriteria]("p1" OR "p2") OR AREA[BriefTitle](...) ...)``."""
+    group = "(" + " OR ".join(f'"{phrase}"' for phrase in phrases) + ")"
+    return "(" + " OR ".join(f"AREA[{area}]{group}" for area in MUTATION_AREAS) + ")"
 
-    ``extra_term`` (a mutation phrase query) is combined with ``criteria.terms`` by AND.
+
+def criteria_params(criteria: Criteria, extra_term: str | None = None, sort: Sort | None = None) -> dict[str, str]:
+    """The query, filter and sort parameters of the criteria (no paging, no fields).
+
+    ``extra_term`` (a mutation phrase query) is combined with ``criteria.terms`` by AND; phases
+    and the clinical filters (:mod:`tools.clinical_trials.filters`) share ``filter.advanced``.
     """
     params: dict[str, str] = {}
     _put(params, "query.cond", criteria.condition)
@@ -126,8 +136,11 @@ def criteria_params(criteria: Criteria, extra_term: str | None = None) -> dict[s
         params["filter.overallStatus"] = ",".join(criteria.statuses)
     if criteria.near is not None:
         params["filter.geo"] = geo_filter(criteria.near)
-    if criteria.phases:
-        params["filter.advanced"] = phase_filter(criteria.phases)
+    advanced = ([phase_filter(criteria.phases)] if criteria.phases else []) + advanced_clauses(criteria.filters)
+    if advanced:
+        params["filter.advanced"] = " AND ".join(advanced)
+    _put(params, "aggFilters", agg_filters(criteria.filters))
+    _put(params, "sort", sort_param(sort))
     return params
 
 

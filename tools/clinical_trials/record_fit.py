@@ -5,7 +5,8 @@ items are limited when the record is built); then, while the answer is over budg
 costing the most bytes is cut to a prefix. Each cut list gets a :class:`~tools.budget.Cut`
 whose ``next`` is the get_trial ``path`` of the same list upstream: with ``offset`` when the
 record lists the upstream items in their order (the rest starts right after), without when it
-does not (sites are reordered, criteria are split from one text): then the whole list or text.
+does not (criteria are split from one text): then the whole text. Sites (recruiting first) continue
+in get_trial's ``sites`` view, which lists them in the same order: ``{"sites": {"offset": n}}``.
 """
 
 from __future__ import annotations
@@ -35,6 +36,9 @@ UPSTREAM: dict[str, tuple[str, bool]] = {
     "primary_outcomes": (f"{_OUTCOMES}.primaryOutcomes", True),
     "secondary_outcomes": (f"{_OUTCOMES}.secondaryOutcomes", True),
 }
+
+#: The record's site list: its cut continues in get_trial's ``sites`` view (same order) instead.
+SITES = "locations.shown"
 
 #: Lists limited by default (the rest is one call away).
 CAPS = {"keywords": 15, "primary_outcomes": 10, "secondary_outcomes": 10}
@@ -74,6 +78,8 @@ def _fit(full: dict[str, Any], given: Mapping[str, int], room: int) -> RecordPay
         total = totals.get(name, returned)
         if returned < total:
             step: dict[str, Any] = {"path": path, "offset": returned} if ordered else {"path": path}
+            if name == SITES:  # get_trial's sites view lists them in the same order, with contacts
+                step = {"sites": {"offset": returned}}
             cuts.append(Cut(list=f"trial.{name}", returned=returned, dropped=total - returned, next=step))
     return RecordPayload(record=data, cuts=cuts)
 

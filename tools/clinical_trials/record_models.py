@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field
 
 from tools.budget import Cut, Cuts, Truncated
 from tools.clinical_trials.models import Site
+from tools.clinical_trials.site_models import SitesPage
 from tools.compact import Compact
 from tools.freshness import CacheInfo
 
@@ -53,7 +54,7 @@ class Locations(Compact):
     recruiting: int = Field(description="Sites whose status is RECRUITING.")
     shown: list[Site] = Field(
         default_factory=list,
-        description="Recruiting sites first, limited (a cut gives the path of all sites).",
+        description="Recruiting sites first, limited (get_trial with sites lists all, with contacts).",
     )
 
 
@@ -89,7 +90,7 @@ class TrialRecord(Compact):
     contacts: list[Contact] = Field(default_factory=list, description="Central contacts for the trial.")
     primary_outcomes: list[Outcome] = Field(default_factory=list)
     secondary_outcomes: list[Outcome] = Field(default_factory=list)
-    has_results: bool = Field(False, description="True when results are posted; sections=['results'] returns them.")
+    has_results: bool = Field(False, description="True when results are posted; get_trial_results digests them.")
 
 
 class TrialDetail(Compact):
@@ -102,6 +103,7 @@ class TrialDetail(Compact):
     )
     path: str | None = Field(None, description="The path asked for; its content is `part`.")
     part: Any = Field(None, description="The upstream content at `path` (a list from `offset` on).")
+    sites: SitesPage | None = Field(None, description="The sites asked for with `sites` (then alone).")
     truncated: Truncated = None
     cuts: Cuts = None
     cache: CacheInfo

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 
+from tools.clinical_trials.filters import ADVANCED_ARGUMENTS
 from tools.errors import InvalidInput
 from tools.http.errors import Rejected
 
@@ -23,7 +24,7 @@ _AREAS: dict[str, tuple[str, str]] = {
     "location terms": ("location", "query.locn"),
     "sponsor / collaborator": ("sponsor", "query.spons"),
     "sponsor": ("sponsor", "query.spons"),
-    "advanced filter": ("phases", "filter.advanced"),
+    "advanced filter": (ADVANCED_ARGUMENTS, "filter.advanced"),
 }
 #: API parameter (with or without its ``filter.``/``query.`` prefix) -> (tool argument, full parameter).
 _PARAMETERS: dict[str, tuple[str, str]] = {
@@ -36,8 +37,10 @@ _PARAMETERS: dict[str, tuple[str, str]] = {
     "overallStatus": ("statuses", "filter.overallStatus"),
     "filter.geo": ("near", "filter.geo"),
     "geo": ("near", "filter.geo"),
-    "filter.advanced": ("phases", "filter.advanced"),
-    "advanced": ("phases", "filter.advanced"),
+    "filter.advanced": (ADVANCED_ARGUMENTS, "filter.advanced"),
+    "advanced": (ADVANCED_ARGUMENTS, "filter.advanced"),
+    "aggFilters": ("has_results", "aggFilters"),
+    "sort": ("sort", "sort"),
     "pageToken": ("page_token", "pageToken"),
     "pageSize": ("page_size", "pageSize"),
     "nctId": ("nct_id", "nctId"),

@@ -9,7 +9,9 @@ cache metadata. Cached values are compact JSON (model dumps), never raw upstream
 - ``trials.record``: a compact record, keyed by the NCT id asked for, tagged with its ids;
 - ``trials.sections``: full upstream sections asked for by name;
 - ``trials.mutation`` / ``trials.eligibility``: see :mod:`tools.clinical_trials.mutation_search`;
-- ``trials.results``: results digests, see :mod:`tools.clinical_trials.results_service`.
+- ``trials.results``: results digests, see :mod:`tools.clinical_trials.results_service`;
+- ``trials.sites``: a trial's full site list, see :mod:`tools.clinical_trials.sites_service`;
+- ``trials.patient``: ranked patient-matching pages, see :mod:`tools.clinical_trials.patient_search`.
 
 Invalidating one trial (:meth:`invalidate_trial`) drops its record and every page showing
 it. A data refresh upstream drops all of the above (:mod:`tools.clinical_trials.version`).
@@ -35,6 +37,7 @@ from tools.clinical_trials.config import (
     NS_SECTIONS,
     TrialsConfig,
 )
+from tools.clinical_trials.filters import Sort
 from tools.clinical_trials.models import (
     Criteria,
     MutationBatchResult,
@@ -45,12 +48,16 @@ from tools.clinical_trials.models import (
 )
 from tools.clinical_trials.mutation_search import MutationSearch, Progress
 from tools.clinical_trials.pages import fetch_page
-from tools.clinical_trials.paging import decode_token, encode_token, page_cut, window
+from tools.clinical_trials.paging import decode_token, encode_token, page_cut, scope_of, window
+from tools.clinical_trials.patient_models import Patient, PatientResult
+from tools.clinical_trials.patient_search import PatientSearch
 from tools.clinical_trials.record_fit import fit_record
 from tools.clinical_trials.record_models import RecordPayload, SectionsPayload, TrialDetail, TrialRecord
 from tools.clinical_trials.results_models import ResultsPart, TrialResults
 from tools.clinical_trials.results_service import ResultsDigests
 from tools.clinical_trials.sections import fit_part, fit_sections, section_of
+from tools.clinical_trials.site_models import SiteQuery
+from tools.clinical_trials.sites_service import TrialSites
 from tools.clinical_trials.version import DataVersionWatch
 from tools.errors import InvalidInput
 from tools.freshness import CacheInfo
@@ -83,15 +90,25 @@ class TrialsService:
         self.version = DataVersionWatch(client, cache, NAMESPACES, ttl.trials_version_check_interval, clock)
         self._mutations = MutationSearch(client, cache, self.config)
         self.results = ResultsDigests(client, cache, self.config)
+        self.sites = TrialSites(client, cache, self.config)
+        self._patients = PatientSearch(client, cache, self.config, self._mutations.eligibility_texts)
 
     async def search(
-        self, criteria: Criteria, page_size: int = 10, page_token: str | None = None, budget: int = RECORD_BUDGET
+        self,
+        criteria: Criteria,
+        page_size: int = 10,
+        page_token: str | None = None,
+        budget: int = RECORD_BUDGET,
+        sort: Sort | None = None,
     ) -> TrialSearchResult:
-        """One page of compact trials matching ``criteria`` (see ``search_trials``), cut to
-        ``budget`` bytes with a Cut continuing after the last trial shown."""
+        """One page of compact trials matching ``criteria`` in ``sort`` order (see
+        ``search_trials``), cut to ``budget`` bytes with a Cut continuing after the last trial
+        shown. A page token of a search with other criteria or sort is refused."""
         self.version.poke()
-        upstream, offset = decode_token(page_token)
-        params = query.page_params(query.criteria_params(criteria), page_size, upstream, query.search_fields())
+        base = query.criteria_params(criteria, sort=sort)
+        scope = scope_of(base)
+        upstream, offset = decode_token(page_token, scope)
+        params = query.page_params(base, page_size, upstream, query.search_fields())
 
         async def load() -> dict[str, Any]:
             page = await fetch_page(self._client, params, self.config.max_empty_pages)
@@ -106,10 +123,10 @@ class TrialsService:
         answer = TrialSearchResult(
             trials=[],
             total_count=page.total_count if upstream is None and offset == 0 else None,
-            next_page_token=encode_token(upstream, 10**6),  # as long as any token: room for the real one
+            next_page_token=encode_token(upstream, 10**6, scope),  # as long as any token: room for the real one
             cache=CacheInfo.from_meta(result.meta),
         )
-        shown = window(page.trials, upstream, offset, page.next_page_token, budget - json_size(answer))
+        shown = window(page.trials, upstream, offset, page.next_page_token, budget - json_size(answer), scope=scope)
         answer.trials = page.trials[offset : offset + shown.count]
         answer.next_page_token = shown.next_token
         if shown.dropped:
@@ -133,12 +150,22 @@ class TrialsService:
         return TrialCount(total_count=result.value, cache=CacheInfo.from_meta(result.meta))
 
     async def get_trial(
-        self, nct_id: str, sections: Sequence[str] = (), path: str | None = None, offset: int | None = None
+        self,
+        nct_id: str,
+        sections: Sequence[str] = (),
+        path: str | None = None,
+        offset: int | None = None,
+        sites: SiteQuery | None = None,
     ) -> TrialDetail:
         """The compact record of ``nct_id`` (an alias is followed) plus any full ``sections``, or
-        with ``path`` only the upstream part there (a list from ``offset`` on). Within
-        RECORD_BUDGET, or EXPLICIT_BUDGET when sections or a path were asked for."""
+        with ``path`` only the upstream part there (a list from ``offset`` on), or with ``sites``
+        only a page of its sites (``sections`` are then ignored, as with ``path``). Within RECORD_BUDGET, or EXPLICIT_BUDGET when sections or a
+        path were asked for."""
         self.version.poke()
+        if sites is not None:  # like path, it replaces the record (sections are not read)
+            if path is not None or offset is not None:
+                raise InvalidInput("sites", "give it without path and offset (it pages by its own offset)")
+            return await self._sites(nct_id, sites)
         if path is not None:
             return await self._part(nct_id, path, offset)
         if offset is not None:
@@ -160,6 +187,11 @@ class TrialsService:
         detail = TrialDetail(path=path, cache=CacheInfo.from_meta(meta))
         return _within(detail, [], lambda room: fit_part(sections, path, offset, room), "part")
 
+    async def _sites(self, nct_id: str, query: SiteQuery) -> TrialDetail:
+        empty = TrialDetail(cache=CacheInfo(hit=False, age_seconds=0, stale=False, fresh_for_seconds=0))
+        page, cuts, meta = await self.sites.page(nct_id, query, RECORD_BUDGET - json_size(empty) - 64)
+        return _with_cuts(TrialDetail(sites=page, cache=CacheInfo.from_meta(meta)), cuts)
+
     async def get_results(
         self, nct_id: str, part: ResultsPart | None = None, offset: int | None = None
     ) -> TrialResults:
@@ -168,11 +200,16 @@ class TrialsService:
         return await self.results.get(nct_id, part, offset)
 
     async def search_mutation(
-        self, mutation: str, criteria: Criteria, page_size: int = 10, page_token: str | None = None
+        self,
+        mutation: str,
+        criteria: Criteria,
+        page_size: int = 10,
+        page_token: str | None = None,
+        sort: Sort | None = None,
     ) -> MutationSearchResult:
         """Trials naming ``mutation``, with exclusion-only ones set apart (see the tool)."""
         self.version.poke()
-        return await self._mutations.search(mutation, criteria, page_size, page_token)
+        return await self._mutations.search(mutation, criteria, page_size, page_token, sort=sort)
 
     async def search_mutations(
         self, mutations: Sequence[str], criteria: Criteria, page_size: int = 5, on_progress: Progress | None = None
@@ -181,6 +218,14 @@ class TrialsService:
         never loses the others. ``on_progress(done, total, message)`` after each one."""
         self.version.poke()
         return await self._mutations.search_many(mutations, criteria, page_size, on_progress)
+
+    async def find_for_patient(
+        self, criteria: Criteria, patient: Patient, page_size: int = 10, page_token: str | None = None
+    ) -> PatientResult:
+        """Trials for ``patient`` among those matching ``criteria``, ranked, with a cursor (see
+        ``find_trials_for_patient``)."""
+        self.version.poke()
+        return await self._patients.search(criteria, patient, page_size, page_token, RECORD_BUDGET)
 
     async def invalidate_trial(self, *nct_ids: str) -> None:
         """Drop the records of these trials and every cached page that shows them."""

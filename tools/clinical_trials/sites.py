@@ -44,12 +44,12 @@ def summarize(
         )
         shown = [_site(loc, dist, name_cap) for dist, _, loc in ranked[:limit]]
     else:
-        ordered = sorted(enumerate(locations), key=lambda item: (_status_rank(item[1]), item[0]))
+        ordered = sorted(enumerate(locations), key=lambda item: (status_rank(item[1]), item[0]))
         shown = [_site(loc, None, name_cap) for _, loc in ordered[:limit]]
     return SiteSummary(total=len(locations), recruiting=recruiting, shown=shown)
 
 
-def _status_rank(location: dict[str, Any]) -> int:
+def status_rank(location: dict[str, Any]) -> int:
     status = location.get("status")
     return _STATUS_RANK.get(status, _OTHER_RANK) if isinstance(status, str) else _OTHER_RANK
 

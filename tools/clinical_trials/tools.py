@@ -2,83 +2,60 @@
 
 Each takes ``ctx`` first: an MCP request's Context (the service is then the lifespan state's
 ``services.trials``) or the process's Services (warming, tests); see :mod:`tools.registry`.
-``TOOLS`` lists them, in the order they are published. Only search_trials describes the
-shared filters; the others publish them bare and say "filters as in search_trials".
+Here: the trial-record tools (get_trial, get_trial_results) and find_trials_for_patient; the
+search tools sharing the criteria and clinical filters are in
+:mod:`tools.clinical_trials.search_tools`. ``TOOLS`` lists them all, in the order they are
+published (the order of tools/list: keep it).
 """
 
 from __future__ import annotations
 
-from tools.clinical_trials.models import MutationBatchResult, MutationSearchResult, TrialCount, TrialSearchResult
-from tools.clinical_trials.params import (
-    BareNear,
-    BarePageSize,
-    BarePageToken,
-    BarePhases,
-    BareStatuses,
-    BareText,
-    BatchPageSize,
-    Condition,
-    InterventionText,
-    LocationText,
-    Mutation,
-    Mutations,
-    NearPoint,
-    Offset,
-    PageSize,
-    PageToken,
-    Path,
-    Phases,
-    Sections,
-    Sponsor,
-    Statuses,
-    Terms,
-    TrialId,
-    build_criteria,
+from tools.clinical_trials.params import BarePageToken, BareStatuses, Offset, Path, Sections, Sites, TrialId
+from tools.clinical_trials.patient_models import PatientResult
+from tools.clinical_trials.patient_params import (
+    Age,
+    PatientCondition,
+    PatientMutations,
+    PatientNear,
+    PatientPageSize,
+    SexArg,
+    build_patient,
 )
 from tools.clinical_trials.record_models import TrialDetail
 from tools.clinical_trials.results_models import TrialResults
 from tools.clinical_trials.results_params import Part, PartOffset
-from tools.registry import BATCH_DEADLINE, READ_ONLY, Tool, ToolContext, domain_tool, progress_of, services_of
+from tools.clinical_trials.search_tools import (
+    count_trials,
+    search_trials,
+    search_trials_by_mutation,
+    search_trials_for_mutations,
+)
+from tools.registry import READ_ONLY, Tool, ToolContext, domain_tool, services_of
 
-
-@domain_tool()
-async def search_trials(
-    ctx: ToolContext,
-    condition: Condition = None,
-    terms: Terms = None,
-    intervention: InterventionText = None,
-    location: LocationText = None,
-    near: NearPoint = None,
-    statuses: Statuses = None,
-    phases: Phases = None,
-    sponsor: Sponsor = None,
-    page_size: PageSize = 10,
-    page_token: PageToken = None,
-) -> TrialSearchResult:
-    """Search ClinicalTrials.gov; give at least one filter, all must match. Returns compact
-    trials (id, title, status, phases, conditions, sponsor, dates, a few sites, url),
-    total_count on the first page, next_page_token. Details: get_trial."""
-    criteria = build_criteria(
-        condition=condition,
-        terms=terms,
-        intervention=intervention,
-        location=location,
-        near=near,
-        statuses=statuses,
-        phases=phases,
-        sponsor=sponsor,
-    )
-    return await services_of(ctx).trials.search(criteria, page_size, page_token)
+__all__ = [
+    "TOOLS",
+    "count_trials",
+    "find_trials_for_patient",
+    "get_trial",
+    "get_trial_results",
+    "search_trials",
+    "search_trials_by_mutation",
+    "search_trials_for_mutations",
+]
 
 
 @domain_tool()
 async def get_trial(
-    ctx: ToolContext, nct_id: TrialId, sections: Sections = None, path: Path = None, offset: Offset = None
+    ctx: ToolContext,
+    nct_id: TrialId,
+    sections: Sections = None,
+    path: Path = None,
+    offset: Offset = None,
+    sites: Sites = None,
 ) -> TrialDetail:
-    """One trial's compact record (status, dates, design, arms, eligibility, sites, contacts,
-    outcomes, has_results). Full upstream data: sections, or path for one part; a cut's next
-    gives the rest."""
-    return await services_of(ctx).trials.get_trial(nct_id, sections or (), path, offset)
+    """One trial (status, dates, design, arms, eligibility, sites, contacts, outcomes).
+    Results: get_trial_results. Raw data: sections or path."""
+    return await services_of(ctx).trials.get_trial(nct_id, sections or (), path, offset, sites)
 
 
 @domain_tool()
@@ -92,92 +69,24 @@ async def get_trial_results(
 
 
 @domain_tool()
-async def search_trials_by_mutation(
+async def find_trials_for_patient(
     ctx: ToolContext,
-    mutation: Mutation,
-    condition: BareText = None,
-    terms: BareText = None,
-    intervention: BareText = None,
-    location: BareText = None,
-    near: BareNear = None,
+    condition: PatientCondition,
+    mutations: PatientMutations = None,
+    age: Age = None,
+    sex: SexArg = None,
+    near: PatientNear = None,
     statuses: BareStatuses = None,
-    phases: BarePhases = None,
-    sponsor: BareText = None,
-    page_size: BarePageSize = 10,
+    page_size: PatientPageSize = 10,
     page_token: BarePageToken = None,
-) -> MutationSearchResult:
-    """Trials for carriers of a gene mutation (filters and paging as in search_trials). Each
-    match says where the mutation is named, with an excerpt; trials naming it only in
-    exclusion criteria are listed apart in excluded."""
-    criteria = build_criteria(
-        condition=condition,
-        terms=terms,
-        intervention=intervention,
-        location=location,
-        near=near,
-        statuses=statuses,
-        phases=phases,
-        sponsor=sponsor,
-        required=False,
+) -> PatientResult:
+    """Trials a patient could join (statuses default 'open'), best fit first, each with its
+    reasons (age, sex, nearest recruiting site, mutation in inclusion criteria); trials
+    excluding a mutation listed apart. next_page_token walks every match."""
+    criteria, patient = build_patient(
+        condition=condition, mutations=mutations, age=age, sex=sex, near=near, statuses=statuses
     )
-    return await services_of(ctx).trials.search_mutation(mutation, criteria, page_size, page_token)
-
-
-@domain_tool(deadline=BATCH_DEADLINE)
-async def search_trials_for_mutations(
-    ctx: ToolContext,
-    mutations: Mutations,
-    condition: BareText = None,
-    terms: BareText = None,
-    intervention: BareText = None,
-    location: BareText = None,
-    near: BareNear = None,
-    statuses: BareStatuses = None,
-    phases: BarePhases = None,
-    sponsor: BareText = None,
-    page_size: BatchPageSize = 5,
-) -> MutationBatchResult:
-    """search_trials_by_mutation for up to 20 mutations, first page each (filters as in
-    search_trials). One entry per mutation: result or error; page on with
-    search_trials_by_mutation."""
-    criteria = build_criteria(
-        condition=condition,
-        terms=terms,
-        intervention=intervention,
-        location=location,
-        near=near,
-        statuses=statuses,
-        phases=phases,
-        sponsor=sponsor,
-        required=False,
-    )
-    return await services_of(ctx).trials.search_mutations(mutations, criteria, page_size, progress_of(ctx))
-
-
-@domain_tool()
-async def count_trials(
-    ctx: ToolContext,
-    condition: BareText = None,
-    terms: BareText = None,
-    intervention: BareText = None,
-    location: BareText = None,
-    near: BareNear = None,
-    statuses: BareStatuses = None,
-    phases: BarePhases = None,
-    sponsor: BareText = None,
-) -> TrialCount:
-    """How many trials match (filters as in search_trials; at least one)."""
-    criteria = build_criteria(
-        condition=condition,
-        terms=terms,
-        intervention=intervention,
-        location=location,
-        near=near,
-        statuses=statuses,
-        phases=phases,
-        sponsor=sponsor,
-    )
-    return await services_of(ctx).trials.count(criteria)
+    return await services_of(ctx).trials.find_for_patient(criteria, patient, page_size, page_token)
 
 
 TOOLS: list[Tool] = [
@@ -186,5 +95,6 @@ TOOLS: list[Tool] = [
     (get_trial_results, READ_ONLY),
     (search_trials_by_mutation, READ_ONLY),
     (search_trials_for_mutations, READ_ONLY),
+    (find_trials_for_patient, READ_ONLY),
     (count_trials, READ_ONLY),
 ]

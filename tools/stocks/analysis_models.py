@@ -7,9 +7,9 @@ once per answer (``method``), not on every day.
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
 
 from tools.budget import Cuts, Truncated
 from tools.compact import Compact
@@ -62,6 +62,27 @@ class DaySignal(Compact):
     sell_gate: PivotGate
 
 
+Reading = Annotated[Number | None, WithJsonSchema({"type": ["number", "null"]})]
+"""An indicator value: null (kept in the JSON) when there are too few closes."""
+
+
+class Indicator(Compact):
+    """One indicator on the last close."""
+
+    params: dict[str, Number]
+    values: dict[str, Reading] = Field(description="null when too few closes (see reason).")
+    reason: str | None = None
+
+
+class Indicators(Compact):
+    """RSI, MACD and Bollinger bands on the closes up to as_of."""
+
+    rsi: Indicator
+    macd: Indicator
+    bollinger: Indicator
+    method: str
+
+
 class StockAnalysis(Compact):
     """Moving averages and BestFourPoint signals over recent daily bars."""
 
@@ -70,6 +91,7 @@ class StockAnalysis(Compact):
     as_of: date
     bars_used: int = Field(description="Trading days with a close, open and volume that the analysis used.")
     moving_averages: MovingAverages
+    indicators: Indicators
     latest_signal: Signal
     signals: list[DaySignal] = Field(description="One entry per evaluated day, oldest first.")
     method: str = Field(description="How the signals are computed.")

@@ -24,8 +24,9 @@ class StocksCacheConfig(BaseModel):
 
     - ``stocks_closed_month_fresh``: daily bars of a past month (they never change).
     - ``stocks_open_month_fresh``: daily bars of the current month (a row is added every day).
-    - ``stocks_quote_fresh``: quote lifetime during trading hours; ``stocks_quote_max_closed``
-      caps the lifetime outside them (until the next open otherwise).
+    - ``stocks_quote_fresh``: quote lifetime during trading hours; outside them a quote lives
+      until the next open (:mod:`tools.stocks.trading_calendar`), capped by
+      ``stocks_quote_max_closed`` when the exchange's holidays are unknown (weekday fallback).
 
     The field names carry the domain because the server's shared ``cache`` section uses them as
     they are.
@@ -35,7 +36,9 @@ class StocksCacheConfig(BaseModel):
     stocks_closed_month_fresh: float = Field(30 * 86_400, gt=0)
     stocks_open_month_fresh: float = Field(600, gt=0)
     stocks_quote_fresh: float = Field(60, gt=0, description="Quote TTL during trading hours.")
-    stocks_quote_max_closed: float = Field(12 * 3600, gt=0, description="Cap on the quote TTL outside trading hours.")
+    stocks_quote_max_closed: float = Field(
+        12 * 3600, gt=0, description="Cap on the quote TTL outside trading hours when holidays are unknown."
+    )
 
 
 class StocksConfig(BaseModel):
@@ -55,10 +58,15 @@ class StocksConfig(BaseModel):
       limiter still spaces the requests).
     - ``analysis_months``: months of history analyze_stock reads (MA60 needs ~3 months).
     - ``taiwan_earliest``: first date TWSE serves daily bars for.
+    - ``closed_actions_fresh``: a past year of TWSE ex-rights results (it never changes).
     - ``record_budget``, ``explicit_budget``: answer sizes (:mod:`tools.budget`; a history with
       no dates is a record, one with a period or dates an explicit ask); ``history_max_months``:
       the most Taiwan months one history answer fetches (the rest is cut, see
       :mod:`tools.stocks.paging`).
+    - ``closed_day_fresh``: whole-market flows and margin days before today (they never change;
+      :mod:`tools.stocks.market_days`); ``flows_max_days``: sessions one flows answer fetches (the
+      rest is cut); ``flows_max_range_days``: the longest flows range accepted, in calendar days;
+      ``margin_lookback``: sessions a margin call without a date steps back to find a published day.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -75,7 +83,12 @@ class StocksConfig(BaseModel):
     analysis_months: int = 4
     signal_days: int = 10
     taiwan_earliest: date = date(2010, 1, 4)
+    closed_actions_fresh: float = 10 * 365 * DAY
     hours: TradingHours = Field(default_factory=TradingHours)
     record_budget: int = Field(RECORD_BUDGET, gt=ENVELOPE)
     explicit_budget: int = Field(EXPLICIT_BUDGET, gt=ENVELOPE)
     history_max_months: int = Field(24, ge=1)
+    closed_day_fresh: float = Field(365 * DAY, gt=0)
+    flows_max_days: int = Field(20, ge=1)
+    flows_max_range_days: int = Field(92, ge=1)
+    margin_lookback: int = Field(7, ge=1)

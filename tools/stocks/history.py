@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 
 from cache import CacheMeta, CachePolicy, TieredCache, make_key
+from tools.stocks.adjust import yahoo_corporate
 from tools.stocks.config import StocksConfig
 from tools.stocks.models import DailyBar, Market, MonthBars
 from tools.stocks.progress import Progress, Steps
@@ -42,6 +43,8 @@ class Bars:
     metas: list[CacheMeta]
     name: str | None = None
     currency: str | None = None
+    corporate: dict[str, Any] | None = None
+    """Yahoo only: events and adjusted closes (:func:`tools.stocks.adjust.yahoo_corporate`)."""
 
 
 def months_between(start: date, end: date) -> list[tuple[int, int]]:
@@ -88,12 +91,23 @@ class HistoryDesk:
         return MonthBars.model_validate(result.value), result.meta
 
     async def taiwan(
-        self, market: Market, code: str, start: date, end: date, on_progress: Progress | None = None
+        self,
+        market: Market,
+        code: str,
+        start: date,
+        end: date,
+        on_progress: Progress | None = None,
+        traded: Callable[[date, date], bool] | None = None,
     ) -> Bars:
         """Bars of ``code`` from ``start`` to ``end`` inclusive, months fetched concurrently;
-        ``on_progress`` hears of each month as it is read (total: the months of the range)."""
+        ``on_progress`` hears of each month as it is read (total: the months of the range).
+        ``traded(first, last)``: False for a part of a month with no session (not requested)."""
         gate = asyncio.Semaphore(self._config.month_concurrency)
-        wanted = months_between(start, end)
+        wanted = [
+            (year, month)
+            for year, month in months_between(start, end)
+            if traded is None or traded(*_clip(year, month, start, end))
+        ]
         steps = Steps(on_progress, len(wanted))
 
         async def one(year: int, month: int) -> tuple[MonthBars, CacheMeta]:
@@ -119,7 +133,9 @@ class HistoryDesk:
         fresh = self._config.ttl.stocks_closed_month_fresh if closed else self._config.ttl.stocks_open_month_fresh
         stale = self._config.closed_month_stale if closed else self._config.open_month_stale
         policy = CachePolicy(YAHOO_NAMESPACE, fresh_ttl=fresh, stale_ttl=max(stale, fresh))
-        key = make_key(YAHOO_NAMESPACE, {"symbol": symbol, "start": start.isoformat(), "end": end.isoformat()})
+        # "format" 2: values carry the events and adjusted closes (older entries do not).
+        asked = {"symbol": symbol, "start": start.isoformat(), "end": end.isoformat(), "format": 2}
+        key = make_key(YAHOO_NAMESPACE, asked)
         result = await self._cache.get_or_fetch(key, load, policy)
         return yahoo_bars(result.value, [result.meta])
 
@@ -127,14 +143,28 @@ class HistoryDesk:
         """The chart of a Yahoo symbol from ``start`` to ``end`` as a JSON-able value (no cache:
         for loaders; :func:`yahoo_bars` reads it back)."""
         chart = await self._yahoo.fetch(symbol, period1=_epoch(start), period2=_epoch(end + timedelta(days=1)))
-        bars = [bar.model_dump(mode="json") for bar in daily_bars(chart) if start <= bar.date <= end]
-        return {"currency": chart.meta.get("currency"), "name": chart.meta.get("longName"), "bars": bars}
+        bars = [bar for bar in daily_bars(chart) if start <= bar.date <= end]
+        return {
+            "currency": chart.meta.get("currency"),
+            "name": chart.meta.get("longName"),
+            "bars": [bar.model_dump(mode="json") for bar in bars],
+            "corporate": yahoo_corporate(chart, bars, start, end),
+        }
 
 
 def yahoo_bars(value: dict[str, Any], metas: list[CacheMeta]) -> Bars:
     """:class:`Bars` from a :meth:`HistoryDesk.yahoo_range` value."""
     bars = [DailyBar.model_validate(bar) for bar in value["bars"]]
-    return Bars(bars=bars, metas=metas, name=value.get("name"), currency=value.get("currency"))
+    return Bars(
+        bars=bars, metas=metas, name=value.get("name"), currency=value.get("currency"), corporate=value.get("corporate")
+    )
+
+
+def _clip(year: int, month: int, start: date, end: date) -> tuple[date, date]:
+    """The part of ``year-month`` inside ``start..end``."""
+    first = date(year, month, 1)
+    following = date(year + 1, 1, 1) if month == 12 else date(year, month + 1, 1)
+    return max(first, start), min(following - timedelta(days=1), end)
 
 
 def _epoch(day: date) -> int:

@@ -1,8 +1,9 @@
 """``get_stock_info`` through the cache: what a symbol is, from MIS (Taiwan) or Yahoo.
 
-One entry per symbol (``stocks.info``). A Taiwan entry holds today's price limits and previous
-close, so it lasts until the next Taipei open (capped by ``stocks_quote_max_closed``); a Yahoo
-entry lasts ``stocks_quote_max_closed``.
+One entry per symbol (``stocks.info``). An entry holds the session's figures (Taiwan: today's
+price limits and previous close; Yahoo: the previous close), so it lasts until the next session
+of the symbol's exchange opens (its trading calendar, holidays included: XTAI for Taiwan codes),
+capped by ``stocks_quote_max_closed`` only when the exchange's holidays are unknown.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from tools.freshness import CacheInfo
 from tools.stocks import mis as mis_api
 from tools.stocks.config import StocksConfig
 from tools.stocks.errors import UnknownSymbol
+from tools.stocks.exchanges import TAIWAN
 from tools.stocks.models import StockInfo, StockInfoData
 from tools.stocks.quotes import QuoteDesk
 from tools.stocks.symbols import Resolved
@@ -46,7 +48,7 @@ class InfoDesk:
         async def load() -> dict[str, Any]:
             return (await loader(item)).model_dump(mode="json")
 
-        result = await self._cache.get_or_fetch(key, load, self.policy(item))
+        result = await self._cache.get_or_fetch(key, load, await self.policy(item))
         return StockInfo.model_validate({**result.value, "cache": CacheInfo.from_meta(result.meta)})
 
     async def _taiwan_info(self, item: Resolved) -> StockInfoData:
@@ -58,12 +60,16 @@ class InfoDesk:
         return mis_api.to_info(entry)
 
     async def _yahoo_info(self, item: Resolved) -> StockInfoData:
-        return yahoo_info(await self._yahoo.fetch(item.symbol, range_="1d"))
+        chart = await self._yahoo.fetch(item.symbol, range_="1d")
+        self._quotes.exchanges.learn(item.symbol, chart.meta)  # the next lifetimes follow its exchange
+        return yahoo_info(chart)
 
-    def policy(self, item: Resolved) -> CachePolicy:
-        """Taiwan: valid until the next Taipei open (capped), as limits and previous close are
-        daily; Yahoo: the closed-market cap (``stocks_quote_max_closed``)."""
-        now = self._clock()
-        cap = self._config.ttl.stocks_quote_max_closed
-        fresh = cap if item.source == "yahoo" else max(1.0, min(self._config.hours.next_open(now) - now, cap))
+    async def policy(self, item: Resolved) -> CachePolicy:
+        """Valid until the next session open of the symbol's exchange (see the module docstring)."""
+        calendars = self._quotes.calendars
+        if item.source == "taiwan":
+            calendar = await calendars.get(TAIWAN)
+        else:
+            calendar = await calendars.get(*self._quotes.exchanges.of(item.symbol))
+        fresh = calendar.until_open(self._clock(), self._config.ttl.stocks_quote_max_closed)
         return CachePolicy(INFO_NAMESPACE, fresh_ttl=fresh, stale_ttl=fresh + 86_400.0)

@@ -58,6 +58,22 @@ class DailyBar(Compact):
         exclude_if=_not_true,
         description="Present (true) when the exchange marked the change 'X' (ex-dividend/ex-rights).",
     )
+    adj_close: Number | None = Field(None, description="Split- and dividend-adjusted close.")
+
+
+ActionKind = Literal["dividend", "split", "rights", "rights_dividend"]
+
+
+class CorporateAction(Compact):
+    """A dividend, split or ex-rights day."""
+
+    date: date
+    kind: ActionKind
+    amount: Number | None = Field(None, description="Per share.")
+    ratio: str | None = Field(None, description="Split, e.g. '4:1'.")
+    previous_close: Number | None = None
+    reference_price: Number | None = None
+    factor: Number | None = Field(None, description="reference_price / previous_close.")
 
 
 class MonthBars(BaseModel):
@@ -82,6 +98,8 @@ class PriceHistory(Compact):
     bars: list[DailyBar]
     months_requested: int = Field(0, description="Exchange months the range covers (TWSE/TPEx only).")
     months_from_cache: int = Field(0, description="How many of those months came from the cache.")
+    events: list[CorporateAction] | None = Field(None, description="With events or adjusted; oldest first.")
+    adjustment: str | None = Field(None, description="How adj_close was computed.")
     truncated: Truncated = None
     cuts: Cuts = None
     cache: CacheInfo

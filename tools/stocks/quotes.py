@@ -12,7 +12,8 @@ per-symbol error: it never sinks the others. Yahoo symbols are read the same way
 A quote is keyed by its code alone, whichever market it came from; a caller naming the other
 market than the cached quote's asks MIS again under a key of that market.
 
-Quote lifetime follows Taipei trading hours (:meth:`TradingHours.quote_ttl`).
+Quote lifetime follows the exchange's calendar (:meth:`Calendar.quote_ttl`): Taiwan quotes the
+``XTAI`` sessions, Yahoo ones their exchange's (:mod:`tools.stocks.exchanges`), holidays included.
 """
 
 from __future__ import annotations
@@ -26,12 +27,14 @@ from tools.freshness import CacheInfo
 from tools.http.errors import UpstreamError
 from tools.stocks.config import StocksConfig
 from tools.stocks.errors import UnknownSymbol
+from tools.stocks.exchanges import TAIWAN, ExchangeBook
 from tools.stocks.mis import MisRealtime, to_quote
 from tools.stocks.mis_batch import MisBatcher, Ticket
 from tools.stocks.models import Market, Quote, QuoteBatch, SymbolError
 from tools.stocks.paging import bound_quotes
 from tools.stocks.progress import Progress, Steps
 from tools.stocks.symbols import MarketBook, Resolved
+from tools.stocks.trading_calendar import Calendar, TradingCalendars
 from tools.stocks.yahoo import YahooChart
 from tools.stocks.yahoo import to_quote as yahoo_quote
 
@@ -55,16 +58,21 @@ class QuoteDesk:
         book: MarketBook,
         config: StocksConfig,
         clock: Callable[[], float],
+        calendars: TradingCalendars,
     ) -> None:
         self._yahoo, self._cache = yahoo, cache
         self._config, self._clock = config, clock
+        self.calendars, self.exchanges = calendars, ExchangeBook()
         self.batcher = MisBatcher(mis, book, max_channels=config.mis_max_channels, window=config.mis_batch_window)
 
-    def quote_policy(self, namespace: str = QUOTE_NAMESPACE) -> CachePolicy:
-        """The quote policy for now: its lifetime depends on the Taipei session."""
-        lifetimes = self._config.ttl
-        ttl = self._config.hours.quote_ttl(
-            self._clock(), lifetimes.stocks_quote_fresh, lifetimes.stocks_quote_max_closed
+    async def quote_policy(self, namespace: str = QUOTE_NAMESPACE) -> CachePolicy:
+        """The Taiwan quote policy for now: its lifetime follows the XTAI sessions."""
+        calendar = await self.calendars.get(TAIWAN)
+        return self._policy(namespace, calendar, self._config.ttl.stocks_quote_fresh)
+
+    def _policy(self, namespace: str, calendar: Calendar, in_session: float) -> CachePolicy:
+        ttl = calendar.quote_ttl(
+            self._clock(), in_session, self._config.ttl.stocks_quote_max_closed, self._config.hours.settle_seconds
         )
         return CachePolicy(namespace, fresh_ttl=ttl, stale_ttl=ttl + self._config.quote_stale_window)
 
@@ -98,7 +106,7 @@ class QuoteDesk:
         """The quote of a Taiwan code through the cache; UnknownSymbol when MIS has no entry for
         it (on ``item.market`` when explicit), the upstream error when MIS failed and no stale
         quote is left. ``ticket``: the caller's announcement, told when the cache has answered."""
-        policy = self.quote_policy()
+        policy = await self.quote_policy()
         try:
             result = await self._cache.get_or_fetch(quote_key(item.symbol), self._taiwan_loader(item), policy)
         finally:
@@ -127,14 +135,13 @@ class QuoteDesk:
         return load
 
     async def _yahoo_one(self, item: Resolved) -> Quote | SymbolError:
-        policy = CachePolicy(
-            YAHOO_QUOTE_NAMESPACE,
-            fresh_ttl=self._config.yahoo_quote_fresh,
-            stale_ttl=self._config.yahoo_quote_fresh + self._config.quote_stale_window,
-        )
+        code, zone = self.exchanges.of(item.symbol)
+        calendar = await self.calendars.get(code, zone)
+        policy = self._policy(YAHOO_QUOTE_NAMESPACE, calendar, self._config.yahoo_quote_fresh)
 
         async def load() -> dict[str, Any]:
             chart = await self._yahoo.fetch(item.symbol, range_="1d")
+            self.exchanges.learn(item.symbol, chart.meta)
             return yahoo_quote(chart).model_dump(mode="json")
 
         try:

@@ -31,18 +31,21 @@ def period_start(period: Period, today: date) -> date:
     return months_back(today, _MONTHS[period])
 
 
-def resolve_range(start: date | None, end: date | None, period: Period | None, today: date) -> tuple[date, date]:
+def resolve_range(
+    start: date | None, end: date | None, period: Period | None, today: date, session: date | None = None
+) -> tuple[date, date]:
     """(start, end) with end clipped to ``today``; InvalidInput for contradictory arguments.
 
     Rules: ``period`` excludes ``start_date``/``end_date``; neither given -> the last month;
-    only ``end_date`` -> the month before it; ``start_date`` after today or
-    ``end_date`` before ``start_date`` -> rejected.
+    a period ends on ``session`` (the exchange's last session on or before today; default
+    today) and counts back from it; only ``end_date`` -> the month before it; ``start_date``
+    after today or ``end_date`` before ``start_date`` -> rejected.
     """
     if period is not None and (start is not None or end is not None):
         raise InvalidInput("period", "give either period or start_date/end_date, not both")
     if start is None and end is None:
-        period = period or DEFAULT_PERIOD
-        return period_start(period, today), today
+        period, last = period or DEFAULT_PERIOD, session or today
+        return period_start(period, last), last
     end = end or today
     start = start or months_back(end, 1)
     if start > today:

@@ -50,6 +50,7 @@ class Recent:
     months: int  # exchange months the range covers (Taiwan), 0 for Yahoo
     months_cached: int  # how many of them came from the cache
     cache: CacheInfo
+    corporate: dict[str, Any] | None = None  # Yahoo: events and adjusted closes (tools.stocks.adjust)
 
     @classmethod
     def of(cls, item: Resolved, bars: Bars, market: Market, start: date, end: date) -> Recent:
@@ -64,6 +65,7 @@ class Recent:
             months=months,
             months_cached=sum(meta.hit for meta in bars.metas) if months else 0,
             cache=CacheInfo.combine(bars.metas),
+            corporate=bars.corporate,
         )
 
 
@@ -105,6 +107,7 @@ class RecentRanges:
                 "months": span.months,
                 "months_cached": span.months_cached,
                 "metas": [list(meta) for meta in bars.metas],  # how its months were read
+                "corporate": span.corporate,
             }
 
         explicit = item.market if item.explicit else None
@@ -120,6 +123,7 @@ class RecentRanges:
             months=value["months"],
             months_cached=value["months"] if meta.hit else value["months_cached"],
             cache=_freshness(meta, value.get("metas")),
+            corporate=value.get("corporate"),
         )
 
 

@@ -1,15 +1,17 @@
-"""Taipei trading hours and the quote lifetime that follows from them.
+"""Taipei trading hours on weekdays: the fallback of the trading calendars.
 
 All computations take an epoch time (from the injected clock) and read it in the exchange's
 time zone, ``Asia/Taipei`` (UTC+8, no daylight saving): the server's local time zone never
 matters. The regular session is 09:00-13:30, Monday to Friday. Exchange holidays are not
-known here: on a holiday a weekday looks like a session day, which only makes quotes expire
-sooner than necessary.
+known here: :mod:`tools.stocks.trading_calendar` knows them (quote and info lifetimes, the
+closing-auction settle window, periods, flows days all go through it) and falls back to these
+hours, with a logged warning, for dates outside its tables or exchanges it does not know. The
+session-close watch uses these hours until a tool call has built the XTAI calendar (it never
+builds it: start-up stays light).
 
-Quote lifetime (:meth:`TradingHours.quote_ttl`): ``in_session`` seconds during the session and
-during a short settle window after the close (the closing auction's result is published
-around 13:30, so a quote fetched just before it must not live until the next morning);
-outside that, until the next session opens, capped at ``closed_cap`` seconds.
+``settle_seconds``: the window after the close during which a quote keeps its in-session
+lifetime (the closing auction's result is published around 13:30, so a quote fetched just
+before it must not live until the next morning; :meth:`Calendar.quote_ttl`).
 """
 
 from __future__ import annotations
@@ -20,7 +22,6 @@ from zoneinfo import ZoneInfo
 
 TAIPEI = ZoneInfo("Asia/Taipei")
 _WEEKEND = (5, 6)
-_MIN_TTL = 1.0  # a positive TTL even a moment before the open
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,10 +66,3 @@ class TradingHours:
             if self.is_trading_day(day) and opening > now:
                 return opening.timestamp()
         raise AssertionError("a weekday always occurs within 8 days")  # pragma: no cover
-
-    def quote_ttl(self, epoch: float, in_session: float, closed_cap: float) -> float:
-        """Seconds a quote fetched at ``epoch`` stays fresh (see the module docstring)."""
-        if self.is_open(epoch) or self.in_settle_window(epoch):
-            return in_session
-        until_open = self.next_open(epoch) - epoch
-        return max(_MIN_TTL, min(until_open, closed_cap))

@@ -15,6 +15,8 @@ from pydantic import Field
 
 from tools.registry import BATCH_DEADLINE, READ_ONLY, Tool, ToolContext, domain_tool, progress_of, services_of
 from tools.stocks.analysis_models import StockAnalysis
+from tools.stocks.compare_models import Comparison, Currency
+from tools.stocks.flows_models import InstitutionalFlows, MarginBalance
 from tools.stocks.models import MarketOverview, PriceHistory, QuoteBatch, StockInfo
 from tools.stocks.ranges import Period
 from tools.stocks.symbols import MarketChoice
@@ -53,15 +55,25 @@ async def get_price_history(
     end_date: EndDate = None,
     period: Annotated[Period | None, Field(description="Instead of dates.")] = None,
     market: MarketArg = "auto",
+    events: Annotated[bool, Field(strict=True, description="Add dividends, splits, ex-rights.")] = False,
+    adjusted: Annotated[bool, Field(strict=True, description="Add adj_close to bars (and events).")] = False,
 ) -> PriceHistory:
     """Daily bars (open, high, low, close, volume, turnover, change) of one symbol, oldest first.
 
     Give start_date/end_date or a period; neither: the last month. Taiwan bars start
     2010-01-04. A long range comes in parts: call again with cuts[].next for the rest.
+    events/adjusted: TWSE codes and Yahoo symbols, not TPEx codes.
     """
     stocks = services_of(ctx).stocks
     return await stocks.get_history(
-        symbol, start=start_date, end=end_date, period=period, market=market, on_progress=progress_of(ctx)
+        symbol,
+        start=start_date,
+        end=end_date,
+        period=period,
+        market=market,
+        on_progress=progress_of(ctx),
+        events=events,
+        adjusted=adjusted,
     )
 
 
@@ -80,9 +92,30 @@ async def analyze_stock(
     days: Annotated[int, Field(ge=1, le=60, description="Trading days to report signals for.")] = 10,
     end_date: EndDate = None,
 ) -> StockAnalysis:
-    """Moving averages (5, 10, 20, 60 days) and BestFourPoint buy/sell signals of the last
-    `days` trading days, with the rules that held and the numbers they compared. Not advice."""
+    """Moving averages (5, 10, 20, 60 days), RSI(14), MACD(12, 26, 9), Bollinger(20, 2) and
+    BestFourPoint buy/sell signals of the last `days` trading days, with the rules that held
+    and the numbers they compared. Not advice."""
     return await services_of(ctx).stocks.analyze(symbol, market, days, end_date)
+
+
+@domain_tool(deadline=BATCH_DEADLINE)
+async def compare_stocks(
+    ctx: ToolContext,
+    symbols: Annotated[
+        list[Annotated[str, Field(min_length=1, max_length=32)]],
+        Field(min_length=2, max_length=10, description="2-10 distinct symbols, any markets."),
+    ],
+    period: Annotated[Period | None, Field(description="Default 1y; or start_date/end_date.")] = None,
+    start_date: Annotated[date | None, Field(description="First day.")] = None,
+    end_date: EndDate = None,
+    currency: Annotated[Currency | None, Field(description="Convert all closes (Yahoo FX).")] = None,
+) -> Comparison:
+    """Closes of 2-10 symbols aligned on common trading days; each one's total and annualised
+    return, volatility, max drawdown; correlation of daily returns."""
+    stocks = services_of(ctx).stocks
+    return await stocks.compare(
+        symbols, start=start_date, end=end_date, period=period, currency=currency, on_progress=progress_of(ctx)
+    )
 
 
 @domain_tool()
@@ -91,10 +124,39 @@ async def get_market_overview(ctx: ToolContext) -> MarketOverview:
     return await services_of(ctx).stocks.market_overview()
 
 
+@domain_tool(deadline=BATCH_DEADLINE)
+async def get_institutional_flows(
+    ctx: ToolContext,
+    symbol: Symbol,
+    start_date: Annotated[date | None, Field(description="Default: 6 days before end_date.")] = None,
+    end_date: EndDate = None,
+    market: MarketArg = "auto",
+) -> InstitutionalFlows:
+    """Daily net buy/sell in shares of foreign investors, investment trusts and dealers in one
+    Taiwan stock, with totals. At most 92 days a call; over 20 sessions is cut (cuts[].next)."""
+    flows = services_of(ctx).stocks.flows
+    return await flows.flows(symbol, start_date, end_date, market, progress_of(ctx))
+
+
+@domain_tool()
+async def get_margin_balance(
+    ctx: ToolContext,
+    symbol: Symbol,
+    date: Annotated[date | None, Field(description="A session day; default the latest published.")] = None,
+    market: MarketArg = "auto",
+) -> MarginBalance:
+    """Margin purchase and short sale balances (lots) of one Taiwan stock on one day: previous,
+    bought, sold, repaid, current, limit, usage; plus the market's totals."""
+    return await services_of(ctx).stocks.flows.margin(symbol, date, market)
+
+
 TOOLS: list[Tool] = [
     (get_stock_quote, READ_ONLY),
     (get_price_history, READ_ONLY),
     (get_stock_info, READ_ONLY),
     (analyze_stock, READ_ONLY),
+    (compare_stocks, READ_ONLY),
     (get_market_overview, READ_ONLY),
+    (get_institutional_flows, READ_ONLY),
+    (get_margin_balance, READ_ONLY),
 ]

@@ -12,7 +12,7 @@ nulls are kept as gaps (a bar with null prices), never dropped or filled. Failur
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 from urllib.parse import quote as urlquote
@@ -48,6 +48,8 @@ class Chart:
     symbol: str
     meta: dict[str, Any]
     bars: list[ChartBar]
+    events: dict[str, Any] = field(default_factory=dict)
+    """``result.events`` as sent: ``dividends`` / ``splits`` by epoch (:mod:`tools.stocks.adjust`)."""
 
     @property
     def tz(self) -> ZoneInfo:
@@ -90,7 +92,13 @@ def parse_chart(payload: Any, symbol: str) -> Chart:
     if not results or not isinstance(results[0], dict):
         raise UnknownSymbol(UPSTREAM, symbol, "Yahoo returned no result")
     result = results[0]
-    return Chart(symbol=symbol, meta=dict(result.get("meta") or {}), bars=_bars(result))
+    events = result.get("events")
+    return Chart(
+        symbol=symbol,
+        meta=dict(result.get("meta") or {}),
+        bars=_bars(result),
+        events=events if isinstance(events, dict) else {},
+    )
 
 
 def _bars(result: dict[str, Any]) -> list[ChartBar]:

@@ -51,6 +51,19 @@ async def test_lock_expires_with_its_ttl(backend: RedisBackend) -> None:
     assert 2_000 < await backend.client.pttl("lk:lock:{k}") <= 2_500
 
 
+async def test_extend_renews_only_the_holders_lock(backend: RedisBackend) -> None:
+    locker = RedisLocker(backend)
+    token = await locker.acquire("k", ttl=1)
+    assert token is not None
+    assert await locker.extend("k", "not-the-token", ttl=30) is False
+    assert await backend.client.pttl("lk:lock:{k}") <= 1_000  # a stranger's extension changed nothing
+    assert await locker.extend("k", token, ttl=30) is True
+    assert 29_000 < await backend.client.pttl("lk:lock:{k}") <= 30_000
+    assert await locker.release("k", token) is True
+    assert await locker.extend("k", token, ttl=30) is False  # a released lock is not brought back
+    assert await backend.client.exists("lk:lock:{k}") == 0
+
+
 async def test_release_script_is_registered_once(backend: RedisBackend) -> None:
     locker = RedisLocker(backend)
     cluster = isinstance(backend.client, RedisCluster)

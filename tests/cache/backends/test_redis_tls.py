@@ -91,11 +91,13 @@ async def test_a_node_that_answers_ping_but_refuses_writes_is_not_healthy(
     reply = server.command("ACL", "SETUSER", "probe", "on", ">probe-pw", "~*", "&*", "+@all", "-@write")
     assert reply.startswith(b"+OK"), reply
     replica = spawn_redis(extra_args=["--replicaof", "127.0.0.1", str(server.port)])  # read-only by default
-    backends = {
-        "writer": RedisBackend.from_url(server.url),
-        "acl without writes": RedisBackend.from_url(f"redis://probe:probe-pw@127.0.0.1:{server.port}/0"),
-        "read-only replica": RedisBackend.from_url(replica.url),
+    # A generous connect timeout: this is about health, not about a busy machine's slow connects.
+    urls = {
+        "writer": server.url,
+        "acl without writes": f"redis://probe:probe-pw@127.0.0.1:{server.port}/0",
+        "read-only replica": replica.url,
     }
+    backends = {name: RedisBackend.from_url(url, connect_timeout=5.0, socket_timeout=5.0) for name, url in urls.items()}
     try:
         for backend in backends.values():
             assert await backend.client.ping() is True  # PING alone would call all of them healthy

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from cache.backends.sqlite import SqliteBackend
+from cache.backends.sqlite_lru import ACCESS_RESOLUTION
 from cache.entry import Record
 from tests.support.clock import ManualClock
 from tests.support.sqlite_files import stored
@@ -36,6 +37,7 @@ async def test_lru_eviction_keeps_recently_read_entries(small: SqliteBackend, cl
     for i in range(10):
         clock.advance(1)
         await small.set_many([Record(f"k{i}", b"v", clock() + 3600)])
+    clock.advance(ACCESS_RESOLUTION)  # a read moves last_access only when it is older than this
     for i in range(5):  # read the five oldest: they become the most recently used
         clock.advance(1)
         assert await small.get_many([f"k{i}"]) == {f"k{i}": b"v"}
@@ -47,6 +49,23 @@ async def test_lru_eviction_keeps_recently_read_entries(small: SqliteBackend, cl
     assert sorted(survivors) == sorted([f"k{i}" for i in range(5)] + [f"new{i}" for i in range(5)])
     assert small.counters.evicted == 5
     assert (await small.check())["entries"] == 10
+
+
+async def test_rereads_within_the_resolution_write_nothing(tmp_path: Path, clock: ManualClock) -> None:
+    path = tmp_path / "c.sqlite3"
+    backend = await SqliteBackend.open(path, clock=clock, access_flush_size=25)
+    try:
+        await backend.set_many([Record(f"k{i}", b"v", clock() + 3600) for i in range(100)])
+        await backend.flush()
+        written = clock()
+        clock.advance(ACCESS_RESOLUTION - 1)
+        for i in range(100):
+            await backend.get_many([f"k{i}"])
+        await backend.flush()
+    finally:
+        await backend.aclose()
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT count(*) FROM entries WHERE last_access = ?", (written,)).fetchone()[0] == 100
 
 
 async def test_expired_rows_are_evicted_before_live_ones(small: SqliteBackend, clock: ManualClock) -> None:
@@ -100,7 +119,7 @@ async def test_access_buffer_flushes_in_one_batch_at_its_size(tmp_path: Path, cl
         await backend.set_many([Record(f"k{i}", b"v", clock() + 3600) for i in range(100)])
         await backend.flush()
         writes = backend.counters.write_transactions
-        clock.advance(10)
+        clock.advance(ACCESS_RESOLUTION + 10)
         for i in range(100):
             await backend.get_many([f"k{i}"])
         await backend.flush()  # the writer writes what the reads asked for

@@ -23,6 +23,7 @@ class TableLocker:
         self.table = table
         self.fail = False
         self.released: list[str] = []
+        self.extended: list[str] = []
 
     async def acquire(self, key: str, ttl: float) -> str | None:
         if self.fail:
@@ -39,10 +40,18 @@ class TableLocker:
             return True
         return False
 
+    async def extend(self, key: str, token: str, ttl: float) -> bool:
+        self.extended.append(key)
+        return self.table.get(key) == token
 
-def _engine(shared: MemoryBackend, locker: TableLocker, clock: ManualClock, lock_wait: float = 5.0) -> TieredCache:
+
+def _engine(
+    shared: MemoryBackend, locker: TableLocker, clock: ManualClock, lock_wait: float = 5.0, lock_ttl: float = 30.0
+) -> TieredCache:
     memory = MemoryBackend(max_entries=100, max_bytes=1_000_000, clock=clock)
-    return build_engine(memory, redis=shared, clock=clock, locker=locker, lock_wait=lock_wait, lock_poll=0.001)
+    return build_engine(
+        memory, redis=shared, clock=clock, locker=locker, lock_wait=lock_wait, lock_ttl=lock_ttl, lock_poll=0.001
+    )
 
 
 async def test_two_processes_five_hundred_callers_each_load_once(clock: ManualClock, policy: CachePolicy) -> None:
@@ -72,6 +81,48 @@ async def test_waiter_loads_itself_when_the_holder_never_writes(clock: ManualClo
     async with asyncio.timeout(5):
         result = await engine.get_or_fetch("ns:k", loader, policy)
     assert (result.value, loader.calls) == ("mine", 1)
+    await engine.aclose()
+
+
+async def test_a_waiter_takes_over_as_soon_as_a_dead_holders_lock_lapses(
+    clock: ManualClock, policy: CachePolicy
+) -> None:
+    shared = MemoryBackend(max_entries=100, max_bytes=1_000_000, clock=clock)
+    table = {"lock:ns:k": "held-by-a-dead-process"}
+    locker = TableLocker(table)
+    # A wait far longer than the test's timeout: only the takeover can finish the call in time.
+    engine = _engine(shared, locker, clock, lock_wait=3600, lock_ttl=0.09)
+    loader = LoaderSpy("mine")
+    call = asyncio.create_task(engine.get_or_fetch("ns:k", loader, policy))
+    await asyncio.sleep(0.05)
+    assert not call.done() and loader.calls == 0  # still waiting on the held lock
+    del table["lock:ns:k"]  # the dead holder's lock lapses
+    async with asyncio.timeout(5):
+        result = await call
+    assert (result.value, loader.calls) == ("mine", 1)
+    assert table == {} and locker.released == ["lock:ns:k"]  # it loaded under the lock, then let go
+    await engine.aclose()
+
+
+async def test_the_holder_extends_its_lock_while_its_load_runs(clock: ManualClock, policy: CachePolicy) -> None:
+    shared = MemoryBackend(max_entries=100, max_bytes=1_000_000, clock=clock)
+    table: dict[str, str] = {}
+    locker = TableLocker(table)
+    engine = _engine(shared, locker, clock, lock_ttl=0.03)
+    gate = asyncio.Event()
+    loader = LoaderSpy("slow", gate=gate)
+    call = asyncio.create_task(engine.get_or_fetch("ns:k", loader, policy))
+    await loader.started.wait()
+    async with asyncio.timeout(5):
+        while len(locker.extended) < 3:  # several lifetimes pass under one load
+            await asyncio.sleep(0.01)
+    assert "lock:ns:k" in table  # still held: the extensions kept it
+    gate.set()
+    async with asyncio.timeout(5):
+        assert (await call).value == "slow"
+    extended = len(locker.extended)
+    await asyncio.sleep(0.05)
+    assert len(locker.extended) == extended and table == {}  # released, and no longer extended
     await engine.aclose()
 
 

@@ -54,8 +54,15 @@ def test_the_default_file_ships_in_the_package_with_the_agreed_calls() -> None:
     assert [(c.tool, c.arguments) for c in stocks[1:]] == [
         ("get_price_history", {"symbol": code, "period": "3mo"}) for code in ("2330", "2317", "2454", "0050")
     ]
+    flows = strategies["taiwan-flows"]
+    assert [(c.tool, c.arguments) for c in flows.calls] == [
+        (tool, {"symbol": code})
+        for tool in ("get_institutional_flows", "get_margin_balance")
+        for code in ("2330", "2317", "2454", "0050")
+    ]
+    assert flows.concurrency == 1  # the calls share day tables: the later ones are cache hits
     assert strategies["trending"].kind == "trending"
-    assert mutations.priority > strategies["taiwan-stocks"].priority > strategies["trending"].priority
+    assert mutations.priority > strategies["taiwan-stocks"].priority > flows.priority > strategies["trending"].priority
 
 
 def test_every_field_is_read() -> None:

@@ -20,7 +20,12 @@ import orjson
 from tests.support.replay_routes import Reply, Route, RouteRequest
 
 VERSION = {"apiVersion": "2.0.3", "dataTimestamp": "2026-08-11T23:00:00"}
-EGFR_PHRASE = 'AREA[EligibilityCriteria]("EGFR L858R")'
+#: A mutation search is told apart by the first phrase of its eligibility OR group (the
+#: canonical notation: any spelling of EGFR L858R leads with "EGFR L858R", a gene-less one with
+#: "L858R"). The recorded page answers both: it was reduced to two studies that name EGFR L858R,
+#: a subset of what either phrase finds upstream.
+EGFR_PHRASES = ("EGFR L858R", "L858R")
+_FIRST_PHRASE = re.compile(r'AREA\[EligibilityCriteria\]\("([^"]+)"')
 SYNTHESISED_EMPTY = ("KRAS G12C", "BRAF V600E")
 _SEARCH_KEYS = (
     "query.cond",
@@ -33,6 +38,8 @@ _SEARCH_KEYS = (
     "filter.geo",
     "filter.advanced",
     "filter.ids",
+    "aggFilters",
+    "sort",
     "pageToken",
 )
 
@@ -51,7 +58,7 @@ def routes(fixtures_dir: Path) -> list[Route]:
         Route(
             "/api/v2/studies",
             page("search_nsclc_egfr_l858r"),
-            when=lambda q: EGFR_PHRASE in q.get("query.term", "") and "pageToken" not in q,
+            when=lambda q: first_phrase(q) in EGFR_PHRASES and "pageToken" not in q,
         ),
         # The default warming strategies' other mutations: an empty page in the recorded shape
         # (no recording exists for them); any other phrase falls through to a 404.
@@ -59,9 +66,7 @@ def routes(fixtures_dir: Path) -> list[Route]:
             Route(
                 "/api/v2/studies",
                 Reply.json({"studies": [], "totalCount": 0}),
-                when=lambda q, phrase=phrase: (
-                    f'AREA[EligibilityCriteria]("{phrase}")' in q.get("query.term", "") and "pageToken" not in q
-                ),
+                when=lambda q, phrase=phrase: first_phrase(q) == phrase and "pageToken" not in q,
             )
             for phrase in SYNTHESISED_EMPTY
         ),
@@ -82,6 +87,12 @@ def routes(fixtures_dir: Path) -> list[Route]:
         Route("/api/v2/studies", page("search_age_count"), when=lambda q: _only(q)),
         *_study_routes(ctgov),
     ]
+
+
+def first_phrase(query: Mapping[str, str]) -> str | None:
+    """The first phrase searched in EligibilityCriteria by a mutation search, or None."""
+    found = _FIRST_PHRASE.search(query.get("query.term", ""))
+    return found.group(1) if found else None
 
 
 def _only(query: Mapping[str, str], **expected: str) -> bool:

@@ -13,14 +13,19 @@ else is SYNTHESISED in the recorded shape, and says so here:
   (no recording exists) are the recorded 2330 entry with other values; a wrong-prefix channel
   of a known code gets an empty placeholder entry; no entry at all -> rtcode 5001 "Empty Query."
   (the shape twstock's issues #52/#74 show);
-- Yahoo: an unknown symbol gets a 404 in the recorded MDLY shape.
+- Yahoo: an unknown symbol gets a 404 in the recorded MDLY shape;
+- Yahoo ``USDTWD=X`` (no recording exists): SYNTHESISED in the shape of the recorded
+  ``chart-eurusd-x-...`` (its meta with currency TWD), one bar per weekday of the requested
+  period at 00:00 UTC, closes ``29.4 + 0.3 * sin(ordinal / 9)`` rounded to 4 places
+  (:func:`synthesised_usdtwd`); ``range=`` requests get the week before 2026-09-05.
 """
 
 from __future__ import annotations
 
 import calendar
+import math
 import re
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -200,6 +205,8 @@ class _Yahoo:
 
     def __call__(self, request: RouteRequest) -> Reply:
         symbol = (request.match["symbol"] if request.match else "").lower().replace("=", "-")
+        if symbol == "usdtwd-x":
+            return Reply.json(synthesised_usdtwd(self.files["chart-eurusd-x-2020-01-01-to-2020-01-03.json"], request))
         path = self._pick(symbol, request.query.get("interval", "1d"))
         if path is None:
             body = {
@@ -225,3 +232,30 @@ class _Yahoo:
             name for name in self.files if name == f"chart-{symbol}.json" or name.startswith(f"chart-{symbol}-")
         )
         return self.files[matches[0]] if matches else None
+
+
+def usdtwd_rate(day: date) -> float:
+    """The SYNTHESISED USDTWD=X close of ``day`` (see the module docstring)."""
+    return round(29.4 + 0.3 * math.sin(day.toordinal() / 9), 4)
+
+
+def synthesised_usdtwd(eurusd: Path, request: RouteRequest) -> dict[str, Any]:
+    """A USDTWD=X chart in the recorded EURUSD=X shape (SYNTHESISED; see the module docstring)."""
+    body = orjson.loads(eurusd.read_bytes())["response"]["bodyJson"]
+    if "period1" in request.query:
+        first = datetime.fromtimestamp(int(request.query["period1"]), UTC).date()
+        after = datetime.fromtimestamp(int(request.query["period2"]), UTC).date()
+    else:
+        first, after = date(2026, 8, 29), date(2026, 9, 5)
+    days = [first + timedelta(days=n) for n in range((after - first).days)]
+    days = [day for day in days if day.weekday() < 5]
+    closes = [usdtwd_rate(day) for day in days]
+    (result,) = body["chart"]["result"]
+    meta = {**result["meta"], "currency": "TWD", "symbol": "USDTWD=X", "longName": "USD/TWD", "shortName": "USD/TWD"}
+    meta["regularMarketPrice"] = closes[-1] if closes else 29.4
+    stamps = [int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp()) for day in days]
+    quote = {"open": closes, "high": closes, "low": closes, "close": closes, "volume": [0] * len(days)}
+    indicators = {"quote": [quote], "adjclose": [{"adjclose": closes}]}
+    return {
+        "chart": {"result": [{**result, "meta": meta, "timestamp": stamps, "indicators": indicators}], "error": None}
+    }

@@ -94,8 +94,8 @@ def test_a_record_with_hundreds_of_sites_stays_within_budget_and_says_so() -> No
     assert size(detail) <= RECORD_BUDGET
     cut = {c.list: c for c in detail.cuts or []}["trial.locations.shown"]
     assert (cut.returned, cut.dropped) == (10, 171)
-    # Shown reordered (recruiting first), so the rest is the whole upstream list, in its order.
-    assert cut.next == {"path": "protocolSection.contactsLocationsModule.locations"}
+    # Shown recruiting first: the rest continues in the sites view, which keeps that order.
+    assert cut.next == {"sites": {"offset": 10}}
 
 
 def test_central_contacts_and_site_order_of_a_not_yet_recruiting_study() -> None:

@@ -6,6 +6,7 @@ import pytest
 from pydantic import TypeAdapter, ValidationError
 
 from tests.support.fixtures import load_json
+from tools.clinical_trials.filters import ADVANCED_ARGUMENTS
 from tools.clinical_trials.models import OPEN_STATUSES, Near
 from tools.clinical_trials.params import Mutations, Statuses, build_criteria
 from tools.clinical_trials.rejection import argument_for
@@ -102,10 +103,13 @@ def test_every_recorded_400_body_maps_to_an_argument_or_is_left_alone() -> None:
             "condition",
             "query.cond",
         ),
-        "Error parsing query in advanced filter: Unknown area name: `NotARealField`": ("phases", "filter.advanced"),
+        "Error parsing query in advanced filter: Unknown area name: `NotARealField`": (
+            ADVANCED_ARGUMENTS,
+            "filter.advanced",
+        ),
         "`filter.phase` is unknown parameter": None,
         "Parameter 'fields' contains invalid field name: 'StudyDesign'": None,
-        "Item 1 in parameter `sort` has incorrect format": None,
+        "Item 1 in parameter `sort` has incorrect format": ("sort", "sort"),
     }
     bodies = {entry["body"] for entry in load_json("ctgov/error_bodies.json")}
     for body, argument in expected.items():

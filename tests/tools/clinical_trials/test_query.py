@@ -54,13 +54,23 @@ def test_status_and_intervention_reproduce_recorded_requests() -> None:
 
 
 def test_mutation_query_reproduces_the_recorded_egfr_request_byte_for_byte() -> None:
-    base = query.criteria_params(Criteria(condition="non-small cell lung cancer"), query.mutation_term("EGFR L858R"))
+    # One phrase (a mutation the synonyms cannot read gives exactly one) is the recorded query.
+    base = query.criteria_params(Criteria(condition="non-small cell lung cancer"), query.phrases_term(["EGFR L858R"]))
     params = query.page_params(base, 50, None, query.mutation_fields())
     assert_reproduces(params, "search_nsclc_egfr_l858r_20260811.json")
     # The encoded query string (as httpx sends it) matches the receipt up to the field list.
     sent = httpx.Request("GET", "https://clinicaltrials.gov/api/v2/studies", params=params).url.query.decode()
     receipt_query = urlsplit(RECEIPTS["search_nsclc_egfr_l858r_20260811.json"]).query
     assert sent.split("&fields=")[0] == receipt_query.split("&fields=")[0]
+
+
+def test_mutation_term_sends_the_synonyms_as_one_or_group_per_area() -> None:
+    term = query.mutation_term("EGFR p.Leu858Arg")
+    group = (
+        '("EGFR L858R" OR "EGFR Leu858Arg" OR "EGFR p.L858R" OR "EGFR p.Leu858Arg" OR "HER1 L858R" OR "ERBB1 L858R")'
+    )
+    assert term == "(" + " OR ".join(f"AREA[{area}]{group}" for area in query.MUTATION_AREAS) + ")"
+    assert query.mutation_term("ALK fusion") == query.phrases_term(["ALK fusion"])
 
 
 def test_mutation_and_free_text_terms_are_combined_with_and() -> None:

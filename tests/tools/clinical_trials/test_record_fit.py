@@ -40,7 +40,9 @@ def test_a_bloated_record_fits_and_every_cut_points_at_the_rest() -> None:
         shown = select(payload.record, name.removeprefix("trial."))
         upstream = select(study, path)
         assert cut.returned == len(shown)
-        if ordered:
+        if name == "trial.locations.shown":  # continued in get_trial's sites view, same order
+            assert cut.next == {"sites": {"offset": len(shown)}} and cut.returned + cut.dropped == len(upstream)
+        elif ordered:
             assert cut.next == {"path": path, "offset": len(shown)}
             assert cut.returned + cut.dropped == len(upstream)
         else:

@@ -11,6 +11,7 @@ from tests.support.cuts import splice
 from tests.support.fixtures import load_json
 from tools.budget import EXPLICIT_BUDGET, RECORD_BUDGET, json_size
 from tools.clinical_trials.service import TrialsService
+from tools.clinical_trials.site_models import SiteQuery
 from tools.errors import InvalidInput
 from tools.shrink import select
 
@@ -93,8 +94,13 @@ async def test_the_record_cuts_lead_to_the_rest(service: TrialsService) -> None:
     upstream = actt()["protocolSection"]["outcomesModule"]["secondaryOutcomes"]
     assert rest.part == upstream[10:]
     assert [o.measure for o in detail.trial.secondary_outcomes] == [o["measure"] for o in upstream[:10]]
-    sites = await service.get_trial(ACTT, **cuts["trial.locations.shown"].next)  # type: ignore[arg-type]
-    assert len(sites.part) + sum(c.dropped for c in sites.cuts or []) == 60  # every site, from the first
+    site_cut = cuts["trial.locations.shown"]
+    assert site_cut.next == {"sites": {"offset": 10}}
+    sites = await service.get_trial(ACTT, sites=SiteQuery.model_validate(site_cut.next["sites"]))
+    assert sites.sites is not None and sites.sites.offset == 10 and sites.sites.matching == 60
+    shown = [(s.facility, s.city) for s in detail.trial.locations.shown]
+    rest = [(s.facility, s.city) for s in sites.sites.sites]
+    assert not set(shown) & set(rest) and len(shown) + len(rest) + sum(c.dropped for c in sites.cuts or []) == 60
 
 
 async def test_every_recorded_study_fits_the_record_budget(service: TrialsService) -> None:
@@ -102,6 +108,9 @@ async def test_every_recorded_study_fits_the_record_budget(service: TrialsServic
         detail = await service.get_trial(nct)
         assert json_size(detail) <= RECORD_BUDGET
         for cut in detail.cuts or []:
+            if cut.list == "trial.locations.shown":
+                assert cut.next == {"sites": {"offset": cut.returned}}
+                continue
             assert select(actt_or(nct), cut.next["path"]) is not None  # type: ignore[arg-type]
 
 

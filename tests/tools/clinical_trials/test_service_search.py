@@ -12,7 +12,7 @@ from tests.support.recorded_upstream import RecordedUpstream, ctgov_upstream
 from tests.support.trials import BASE_URL, build_client, build_service
 from tools.clinical_trials.config import TrialsCacheConfig, TrialsConfig
 from tools.clinical_trials.models import Criteria
-from tools.clinical_trials.paging import encode_token
+from tools.clinical_trials.paging import decode_token, encode_token
 from tools.clinical_trials.service import TrialsService
 from tools.errors import InvalidInput, to_tool_error
 from tools.http.config import HttpPolicy
@@ -31,7 +31,7 @@ async def test_paging_follows_the_token_with_the_recorded_parameters(
     assert [t.nct_id for t in first.trials] == [
         s["protocolSection"]["identificationModule"]["nctId"] for s in recorded["studies"]
     ]
-    assert first.total_count == 21 and first.next_page_token == encode_token(recorded["nextPageToken"], 0)
+    assert first.total_count == 21 and decode_token(first.next_page_token) == (recorded["nextPageToken"], 0)
     second = await service.search(PHELAN, page_size=5, page_token=first.next_page_token)
     assert second.total_count is None  # the API counts on the first page only
     assert second.trials[0].nct_id == "NCT05187377" and second.next_page_token
@@ -73,7 +73,7 @@ async def test_an_empty_page_with_a_token_is_followed(service: TrialsService, up
         "EMPTY2",
     ]
     assert len(page.trials) == 3 and page.total_count == 480  # the first page's total is kept
-    assert page.next_page_token == encode_token("ZVt07cGHkvI2wRk2CJf6_LLq14bEL8swd7KrgP4ZmTmRvvE", 0)
+    assert decode_token(page.next_page_token) == ("ZVt07cGHkvI2wRk2CJf6_LLq14bEL8swd7KrgP4ZmTmRvvE", 0)
 
 
 async def test_the_last_empty_page_is_returned_without_a_token(

@@ -52,7 +52,7 @@ async def test_arguments_validated_as_a_request_would_be(services: Services) -> 
     """validate_arguments applies the input types (here: NCT id and status spelling, a JSON text
     for a list) and the defaults, as the SDK does for a request."""
     arguments = validate_arguments(get_trial, {"nct_id": "nct04280705"})
-    assert arguments == {"nct_id": "NCT04280705", "sections": None, "path": None, "offset": None}
+    assert arguments == {"nct_id": "NCT04280705", "sections": None, "path": None, "offset": None, "sites": None}
     record = await get_trial(services, **arguments)
     assert record.trial.nct_id == "NCT04280705"
     arguments = validate_arguments(

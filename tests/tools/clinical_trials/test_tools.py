@@ -13,14 +13,16 @@ from tests.support.recorded_upstream import RecordedUpstream
 from tests.support.trials import mcp_server
 from tools.clinical_trials.service import TrialsService
 
-TOOLS = {
+# the published order of tools/list (tools.py and search_tools.py hold them; TOOLS orders them)
+TOOLS = (
     "search_trials",
     "get_trial",
     "get_trial_results",
     "search_trials_by_mutation",
     "search_trials_for_mutations",
+    "find_trials_for_patient",
     "count_trials",
-}
+)
 
 
 async def call(service: TrialsService, name: str, args: dict[str, Any], **kwargs: Any) -> Any:
@@ -36,7 +38,7 @@ def error_text(result: Any) -> str:
 async def test_tools_are_listed_read_only_with_schemas(service: TrialsService) -> None:
     async with Client(mcp_server(service)) as client:
         tools = {tool.name: tool for tool in (await client.list_tools()).tools}
-    assert set(tools) == TOOLS
+    assert tuple(tools) == TOOLS
     for tool in tools.values():
         assert tool.annotations is not None
         assert (

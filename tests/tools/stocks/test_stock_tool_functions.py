@@ -32,8 +32,8 @@ async def test_quote_and_its_failures(services: Services) -> None:
     batch = await get_stock_quote(services, ["2330", "NOSUCH"])
     assert isinstance(batch, QuoteBatch)
     assert [quote.symbol for quote in batch.quotes] == ["2330"] and batch.quotes[0].market == "TWSE"
-    # after the close: fresh until the next open, capped at 12 h
-    assert batch.quotes[0].cache == CacheInfo(hit=False, age_seconds=0.0, stale=False, fresh_for_seconds=43_200.0)
+    # Friday after the close: fresh until Monday's open (67 h; holidays are known, so no cap)
+    assert batch.quotes[0].cache == CacheInfo(hit=False, age_seconds=0.0, stale=False, fresh_for_seconds=241_200.0)
     assert [error.symbol for error in batch.errors] == ["NOSUCH"]
     assert batch.failures() == [f"NOSUCH: {batch.errors[0].error}"]
 

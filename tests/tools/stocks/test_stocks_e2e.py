@@ -1,4 +1,4 @@
-"""The five stock tools through a real MCP client, the service talking HTTP to the replay server.
+"""The six stock tools through a real MCP client, the service talking HTTP to the replay server.
 
 Replay data: recorded 2330/6488 months, MIS 2330 quote and Yahoo charts; the other months, the
 6488 and index MIS entries are synthesised (tests/support/replay_routes/stocks.py).
@@ -28,7 +28,16 @@ from tools.stocks.service import StocksService
 from tools.stocks.tools import TOOLS as STOCK_TOOLS
 
 STOCK_DAY = "/rwd/zh/afterTrading/STOCK_DAY"
-TOOLS = {"get_stock_quote", "get_price_history", "get_stock_info", "analyze_stock", "get_market_overview"}
+TOOLS = {
+    "get_stock_quote",
+    "get_price_history",
+    "get_stock_info",
+    "analyze_stock",
+    "compare_stocks",
+    "get_market_overview",
+    "get_institutional_flows",
+    "get_margin_balance",
+}
 
 
 @asynccontextmanager
@@ -140,6 +149,46 @@ async def test_info_analysis_overview(replay: ReplayServer, clock: ManualClock, 
     assert [day["date"] for day in analysis.structured_content["signals"]] == ["2026-09-02", "2026-09-03", "2026-09-04"]
     assert analysis.structured_content["moving_averages"]["ma60"] is not None
     assert [index["code"] for index in overview.structured_content["indices"]] == ["t00", "o00"]
+
+
+async def test_events_and_adjusted_closes_over_the_wire(
+    replay: ReplayServer, clock: ManualClock, cache: TieredCache
+) -> None:
+    taiwan_args = {"symbol": "3443", "market": "twse", "start_date": "2026-06-01", "end_date": "2026-06-10"}
+    async with stocks_server(replay, cache, clock) as server:
+        taiwan = await call(server, "get_price_history", {**taiwan_args, "adjusted": True})
+        yahoo = await call(
+            server,
+            "get_price_history",
+            {"symbol": "AAPL", "start_date": "2020-08-31", "end_date": "2020-11-06", "events": True},
+        )
+        loose = await call(server, "get_price_history", {**taiwan_args, "events": "true"})
+    assert not taiwan.is_error and not yahoo.is_error
+    answer = taiwan.structured_content
+    assert [event["date"] for event in answer["events"]] == ["2026-06-08"]
+    assert answer["bars"][4]["adj_close"] == 4390 and answer["bars"][-1]["adj_close"] == answer["bars"][-1]["close"]
+    assert replay.request_times("/rwd/zh/exRight/TWT49U")  # asked through the TWSE client
+    assert [event["kind"] for event in yahoo.structured_content["events"]] == ["split", "dividend"]
+    assert loose.is_error and "events" in error_text(loose)  # strict: a string is not a boolean
+
+
+async def test_indicators_over_the_wire_and_their_nulls(
+    replay: ReplayServer, clock: ManualClock, cache: TieredCache
+) -> None:
+    async with stocks_server(replay, cache, clock) as server:
+        full = await call(server, "analyze_stock", {"symbol": "2330", "days": 1})
+        few = await call(server, "analyze_stock", {"symbol": "2330", "days": 1, "end_date": "2010-01-06"})
+    assert not full.is_error and not few.is_error  # the nulls pass the published output schema
+    indicators = full.structured_content["indicators"]
+    assert indicators["rsi"]["params"] == {"period": 14} and 0 <= indicators["rsi"]["values"]["rsi"] <= 100
+    assert indicators["macd"]["values"]["histogram"] is not None
+    assert indicators["bollinger"]["params"] == {"period": 20, "width": 2}
+    short = few.structured_content["indicators"]
+    assert short["macd"] == {
+        "params": {"fast": 12, "slow": 26, "signal": 9},
+        "values": {"macd": None, "signal": None, "histogram": None},
+        "reason": "needs 34 closes, 3 available",
+    }
 
 
 @pytest.mark.parametrize(

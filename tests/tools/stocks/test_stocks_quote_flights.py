@@ -1,8 +1,8 @@
 """Taiwan quotes through the engine: one MIS request per symbol for concurrent callers, one
 request for a caller's cold symbols, stale quotes answered without waiting for MIS.
 
-The clock is Friday 2026-09-04 14:00 Taipei (after the close: a quote lives 12 h, then 900 s
-stale). MIS answers come from the replay route table (2330 on TWSE, 6488 on TPEx).
+The clock is Friday 2026-09-04 14:00 Taipei (after the close: a quote lives until Monday's
+09:00 open, 67 h, then 900 s stale). MIS answers come from the replay route table (2330 on TWSE, 6488 on TPEx).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from tools.stocks.models import QuoteBatch
 from tools.stocks.quotes import quote_key
 
 BOUND = 10.0  # a bound for waits that the fix makes immediate (never reached when it works)
-TWELVE_HOURS = 12 * 3600
+UNTIL_MONDAY_OPEN = 67 * 3600  # Friday 14:00 -> Monday 09:00 Taipei
 
 
 async def test_twenty_concurrent_cold_callers_make_one_mis_request(harness: Harness) -> None:
@@ -56,7 +56,7 @@ async def test_cold_symbols_of_one_call_leave_together_over_sqlite(
 
 async def test_stale_quote_answered_while_mis_is_held(harness: Harness, clock: ManualClock) -> None:
     await harness.service.get_quotes(["2330"])
-    clock.advance(TWELVE_HOURS + 10)  # past fresh, inside the stale window
+    clock.advance(UNTIL_MONDAY_OPEN + 10)  # past fresh, inside the stale window
     harness.transport.held.add("mis")
     call = asyncio.ensure_future(harness.service.get_quotes(["2330"]))
     await asyncio.wait_for(harness.transport.first_held(), BOUND)  # the refresh is at MIS...
@@ -72,7 +72,7 @@ async def test_stale_quote_answered_while_mis_is_held(harness: Harness, clock: M
 
 async def test_stale_quote_served_at_once_when_mis_is_down(harness: Harness, clock: ManualClock) -> None:
     await harness.service.get_quotes(["2330", "6488"])
-    clock.advance(TWELVE_HOURS + 10)
+    clock.advance(UNTIL_MONDAY_OPEN + 10)
     harness.transport.down.add("mis")
     batches = await asyncio.gather(*(harness.service.get_quotes(["6488", "2330"]) for _ in range(10)))
     assert all(len(batch.quotes) == 2 and all(q.cache and q.cache.stale for q in batch.quotes) for batch in batches)

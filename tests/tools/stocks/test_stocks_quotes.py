@@ -30,7 +30,7 @@ async def test_second_batch_fetches_only_the_missing_symbol(harness: Harness) ->
 
 async def test_learned_markets_need_one_channel(harness: Harness, clock: ManualClock) -> None:
     await harness.service.get_quotes(["2330", "6488"])
-    clock.advance(13 * 3600)  # both quotes expired (12 h cap), markets remembered
+    clock.advance(68 * 3600)  # past Monday's open: both quotes expired, markets remembered
     await harness.service.get_quotes(["6488", "2330"])
     assert sorted(harness.transport.channels()[-1]) == ["otc_6488.tw", "tse_2330.tw"]
 
@@ -54,7 +54,7 @@ async def test_explicit_market_packs_one_channel_per_code(harness: Harness) -> N
 
 async def test_stale_quote_served_when_mis_is_down(harness: Harness, clock: ManualClock) -> None:
     await harness.service.get_quotes(["2330"])
-    clock.advance(12 * 3600 + 10)  # past fresh, inside the stale window
+    clock.advance(67 * 3600 + 10)  # past Monday's open (fresh), inside the stale window
     harness.transport.down.add("mis")
     batch = await harness.service.get_quotes(["2330", "6488"])
     (quote,) = batch.quotes

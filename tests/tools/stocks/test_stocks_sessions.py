@@ -1,4 +1,5 @@
-"""Taipei trading hours and the quote lifetime, with fixed clocks around 13:30 and a weekend.
+"""Taipei trading hours and the quote lifetime (the weekday fallback, then through the service),
+with fixed clocks around 13:30 and a weekend.
 
 2026-09-04 is a Friday; 2026-09-07 a Monday. All times are Asia/Taipei wall-clock times turned
 into epochs, so the server's own time zone plays no part.
@@ -13,6 +14,7 @@ from tests.support.engine import CacheFactory, bounded_memory
 from tests.support.recorded_upstream import stocks_upstream
 from tests.support.stocks import Harness, taipei
 from tools.stocks.sessions import TradingHours
+from tools.stocks.trading_calendar import Calendar
 
 HOURS = TradingHours()
 CAP = 12 * 3600
@@ -30,8 +32,9 @@ CAP = 12 * 3600
         (taipei(2026, 9, 6, 22, 0, 0), 11 * 3600),  # Sunday night: until Monday 09:00
     ],
 )
-def test_quote_ttl(when: float, expected: float) -> None:
-    assert HOURS.quote_ttl(when, in_session=60, closed_cap=CAP) == expected
+def test_quote_ttl_of_the_weekday_fallback(when: float, expected: float) -> None:
+    weekdays = Calendar("XTAI", HOURS)  # no session table: these hours, holidays unknown (capped)
+    assert weekdays.quote_ttl(when, in_session=60, closed_cap=CAP, settle=HOURS.settle_seconds) == expected
 
 
 def test_session_edges_and_next_open() -> None:
@@ -62,13 +65,13 @@ async def test_cached_quote_lifetime_follows_the_session(make_cache: CacheFactor
         clock.advance(2)  # 13:30:01: 61 s old, in the settle window: refreshed
         await quote_once(harness)
         assert len(transport.to("mis")) == 2
-        clock.set(taipei(2026, 9, 1, 13, 40, 0))  # after the close: kept until the next open (12 h cap)
+        clock.set(taipei(2026, 9, 1, 13, 40, 0))  # after the close: kept until the next open
         await quote_once(harness)
         assert len(transport.to("mis")) == 3
-        clock.set(taipei(2026, 9, 2, 1, 39, 0))  # 11h59m later: still the same quote
+        clock.set(taipei(2026, 9, 2, 8, 59, 0))  # 19h19m later: still the same quote (XTAI known: no cap)
         await quote_once(harness)
         assert len(transport.to("mis")) == 3
-        clock.set(taipei(2026, 9, 2, 1, 41, 0))  # past the cap
+        clock.set(taipei(2026, 9, 2, 9, 0, 30))  # Wednesday's session open: refreshed
         await quote_once(harness)
         assert len(transport.to("mis")) == 4
     finally:
