@@ -52,10 +52,8 @@ uses httpx2), `cache/` and `server/`; and registers 16 tools and prompts instead
 SDK builds a pydantic model and a JSON schema for each tool's input and output at registration
 (cProfile of `build_app`: ~60% of it is `TypeAdapter.json_schema` of the output models).
 
-Done (issue 19): over stdio the state (SQLite open and quick_check, five pooled HTTP clients,
-services, background work) is no longer built before the handshake: `initialize` and
-`tools/list` answer from what registration built, the build starts once the first catalog
-answer has left (`server/state_gate.py`), and a request that needs the state waits for it.
+Tried (issue 19) and withdrawn: building the state after the handshake released every early
+request at once and broke the 800-call burst guarantee (docs/benchmarks.md says how much).
 The modules only the state needs are a few ms of imports, so they stay eager. What would close
 the rest: import each domain's models lazily (the tool modules; not touched here), and an SDK
 that builds output schemas on the first `tools/list` rather than at registration."""

@@ -136,7 +136,7 @@ async def main(quick: bool = False) -> None:
     )
     print(
         f"  app_state (lifespan: cache tiers, HTTP clients, services) {_median(state) * 1000:7.1f} ms"
-        " - over stdio built after the first catalog answer, not before it (server.state_gate)\n"
+        " - built before the first answer\n"
     )
     print_targets(
         [Target(f"first tools/list within {TARGET}x of the trivial server", f"{row.ratio:.2f}x", row.ratio <= TARGET)]

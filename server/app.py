@@ -23,7 +23,6 @@ from server.prompts import add_prompts
 from server.resources import add_resources
 from server.results import answer, failure, failure_of
 from server.settings import Settings
-from server.state_gate import StateGate
 from server.tool_runner import ArgumentLimit, UsageMiddleware
 from server.toolset import TOOLS
 from tools.arguments import closest
@@ -132,7 +131,7 @@ def build_app(
         lifespan=lifespan,
         log_level=settings.log_level,
         cache_hints=CACHE_HINTS,
-        middleware=[ArgumentLimit(settings.transport.max_argument_bytes), StateGate(lifespan), UsageMiddleware(TOOLS)],
+        middleware=[ArgumentLimit(settings.transport.max_argument_bytes), UsageMiddleware(TOOLS)],
         tools=TOOLS,
     )
     status.add_stats_resource(mcp, lambda: lifespan.current.services)

@@ -106,11 +106,6 @@ class SharedLifespan:
 
     The SDK enters the lifespan once for streamable HTTP but once per connection for stdio, SSE
     and in-process clients; sharing keeps one cache and one set of HTTP pools per process.
-
-    stdio holds the state for the process with :meth:`held_lazily`: it is built after the
-    handshake, not before it (nothing the catalog methods answer needs it), in one background
-    task that also closes it. Connections entered meanwhile get a :class:`StateHandle`;
-    :class:`server.state_gate.StateGate` awaits :meth:`ready` before any request that reads it.
     """
 
     def __init__(self, factory: Callable[[], AbstractAsyncContextManager[AppState]]) -> None:
@@ -120,10 +115,6 @@ class SharedLifespan:
         self._users = 0
         self._stack: AsyncExitStack | None = None
         self._state: AppState | None = None
-        self._lazy = False
-        self._holder: asyncio.Task[None] | None = None
-        self._built: asyncio.Future[AppState] | None = None
-        self._release = asyncio.Event()
 
     @property
     def current(self) -> AppState:
@@ -135,9 +126,6 @@ class SharedLifespan:
     @asynccontextmanager
     async def __call__(self, server: object) -> AsyncIterator[AppState]:
         """The SDK's lifespan hook (``server`` is the MCPServer entering it)."""
-        if self._lazy:  # the process holds the state; it is built on demand (see the class)
-            yield StateHandle(self)  # type: ignore[misc]  # reads through to the AppState
-            return
         async with self._lock:
             if self._users == 0:
                 stack = AsyncExitStack()
@@ -152,72 +140,3 @@ class SharedLifespan:
                 if self._users == 0 and self._stack is not None:
                     stack, self._stack, self._state = self._stack, None, None
                     await stack.aclose()
-
-    @asynccontextmanager
-    async def held_lazily(self) -> AsyncIterator[None]:
-        """Hold the state for the life of the process without building it yet; close it on exit
-        (a build still running is cancelled)."""
-        self._lazy = True
-        try:
-            yield
-        finally:
-            holder, self._holder = self._holder, None
-            if holder is not None:
-                if self._state is None:
-                    holder.cancel()
-                self._release.set()
-                await asyncio.gather(holder, return_exceptions=True)
-            self._lazy = False
-
-    def start(self) -> None:
-        """Begin building the held state in the background (once; no-op unless held lazily)."""
-        if self._lazy and self._holder is None:
-            self._built = asyncio.get_running_loop().create_future()
-            self._holder = asyncio.create_task(self._hold(self._built), name="trialstock-state")
-
-    def start_later(self, delay: float) -> None:
-        """:meth:`start` in ``delay`` seconds: after the answer being sent has left."""
-        if self._lazy and self._holder is None:
-            asyncio.get_running_loop().call_later(delay, self.start)
-
-    async def ready(self) -> AppState:
-        """The state, built first if it is held lazily and not built yet; raises what the build
-        raised."""
-        if self._state is not None or not self._lazy:
-            return self.current
-        self.start()
-        assert self._built is not None
-        return await asyncio.shield(self._built)
-
-    async def _hold(self, built: asyncio.Future[AppState]) -> None:
-        try:
-            async with self._factory() as state:
-                self._state = state
-                built.set_result(state)
-                await self._release.wait()
-        except BaseException as exc:
-            if not built.done():
-                if isinstance(exc, asyncio.CancelledError):
-                    built.cancel()
-                else:
-                    built.set_exception(exc)
-            raise
-        finally:
-            self._state = None
-
-
-class StateHandle:
-    """A connection's lifespan state while the process holds the state lazily: attributes read
-    through to the built :class:`AppState` (``ctx.request_context.lifespan_context.services``
-    works as before); before it is built, every attribute is missing."""
-
-    __slots__ = ("_lifespan",)
-
-    def __init__(self, lifespan: SharedLifespan) -> None:
-        self._lifespan = lifespan
-
-    def __getattr__(self, name: str) -> object:
-        state = self._lifespan._state
-        if state is None:
-            raise AttributeError(f"{name!r}: the server state is not built yet")
-        return getattr(state, name)

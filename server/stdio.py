@@ -6,10 +6,8 @@ Ctrl-C waited for the next input line (three presses and a traceback), and a ser
 client had died kept working on the requests in flight. Here stdin is read by a daemon thread
 that never holds the process, and the protocol loop runs in a cancel scope that a signal or the
 end of stdin cancels at once. The process's state (cache, HTTP clients, background tasks) is
-held for the process and closed after the loop, outside that scope, within ``SHUTDOWN_TIMEOUT``
-seconds. It is built after the handshake, not before it: ``initialize`` and ``tools/list`` need
-only what registration built, and requests that need the state wait for it
-(:mod:`server.state_gate` says when the build starts).
+entered before the loop and closed after it, outside that scope, within
+``SHUTDOWN_TIMEOUT`` seconds.
 """
 
 from __future__ import annotations
@@ -76,7 +74,7 @@ class StdinLines:
 async def serve_stdio(app: App, stdin_fd: int = 0) -> int:
     """Serve until stdin ends (exit 0), SIGTERM (0) or SIGINT (130)."""
     stack = AsyncExitStack()
-    await stack.enter_async_context(app.lifespan.held_lazily())  # one state for the process, built on demand
+    await stack.enter_async_context(app.lifespan(app.mcp))  # one state for the process
     exit_code = 0
     try:
         with anyio.CancelScope() as scope, anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
