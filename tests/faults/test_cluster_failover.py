@@ -117,8 +117,24 @@ async def test_killing_the_hot_slots_primary_under_load_fails_no_call(
             await asyncio.sleep(1)
             stop.set()
             await asyncio.gather(*workers)
-            marker = {"condition": condition(0, "after-failover-")}
-            fresh = await clients[0].call_tool("search_trials", marker)
+            # A second server (empty memory, its own SQLite file) finds an entry written after
+            # the failover in Redis: the cluster serves reads again, not only writes. A write
+            # that met a Redis timeout on the loaded machine is skipped (degrade, never fail),
+            # so a few fresh markers are tried, each after the tier's recovery time.
+            (tmp_path / "other").mkdir()
+            other_settings = fault_settings(
+                replay.url, tmp_path / "other", redis=topology.model_dump(mode="python") | {"url": topology.url}
+            )
+            for attempt in range(5):
+                marker = {"condition": condition(attempt, "after-failover-")}
+                fresh = await clients[0].call_tool("search_trials", marker)
+                assert not fresh.is_error, fresh.content
+                requests = replay.count("/api/v2/studies")
+                async with Client(build_app(other_settings).mcp) as other:
+                    again = await other.call_tool("search_trials", marker)
+                if again.structured_content["cache"].get("tier") == "redis":
+                    break
+                await asyncio.sleep(RECOVERY)
     finally:
         stop.set()
         for worker in workers:
@@ -135,16 +151,5 @@ async def test_killing_the_hot_slots_primary_under_load_fails_no_call(
     assert tally.failed == 0 and tally.lost == 0, figures
     assert calls_to_promotion > 0, figures  # the load really ran through the outage
     assert to_used is not None, figures  # written to the promoted node within 10 s
-    assert not fresh.is_error, fresh.content
-
-    # A second server (empty memory, its own SQLite file) finds the entry written after the
-    # failover in Redis: the cluster serves reads again, not only writes.
-    (tmp_path / "other").mkdir()
-    other_settings = fault_settings(
-        replay.url, tmp_path / "other", redis=topology.model_dump(mode="python") | {"url": topology.url}
-    )
-    requests = replay.count("/api/v2/studies")
-    async with Client(build_app(other_settings).mcp) as client:
-        again = await client.call_tool("search_trials", marker)
-    assert again.structured_content["cache"]["tier"] == "redis", again.structured_content["cache"]
+    assert again.structured_content["cache"].get("tier") == "redis", (attempt, again.structured_content["cache"])
     assert replay.count("/api/v2/studies") == requests
