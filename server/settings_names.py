@@ -23,7 +23,7 @@ log = logging.getLogger("server.settings")
 
 PREFIX = "TRIALSTOCK_"
 #: Read by the test suite and CI, not by the program.
-OTHER_NAMES = frozenset({"TRIALSTOCK_REQUIRE_REDIS"})
+OTHER_NAMES = frozenset({"TRIALSTOCK_REQUIRE_REDIS", "TRIALSTOCK_REQUIRE_HAPROXY"})
 
 
 @cache

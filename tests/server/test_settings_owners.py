@@ -15,6 +15,7 @@ from cache import CachePolicy, EngineConfig, RedisConfig, RefreshConfig, SqliteC
 from server.lifespan import app_state
 from server.settings import CacheSettings, Settings, TrialsSettings, WorkerSettings
 from server.settings_errors import describe_settings_error
+from server.settings_names import OTHER_NAMES
 from tests.support.clock import ManualClock
 from tools.clinical_trials import TrialsCacheConfig, TrialsConfig
 from tools.http.config import HttpPolicy
@@ -32,7 +33,7 @@ BORROWING = {
 @pytest.fixture(autouse=True)
 def no_trialstock_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in list(os.environ):
-        if name.startswith("TRIALSTOCK_") and name != "TRIALSTOCK_REQUIRE_REDIS":
+        if name.startswith("TRIALSTOCK_") and name not in OTHER_NAMES:
             monkeypatch.delenv(name)
 
 
