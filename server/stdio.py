@@ -13,9 +13,11 @@ entered before the loop and closed after it, outside that scope, within
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
 import os
 import signal
+import sys
 import threading
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
@@ -88,18 +90,33 @@ async def serve_stdio(app: App, stdin_fd: int = 0) -> int:
                     return
 
             lines = StdinLines(stdin_fd)
-            async with anyio.create_task_group() as tasks:
-                tasks.start_soon(stop_on_signal)
-                # The SDK types stdin as anyio.AsyncFile[str] but only iterates it, as StdinLines allows.
-                async with stdio_server(stdin=lines) as (read_stream, write_stream):  # type: ignore[arg-type]
-                    # The SDK runs a connection only through its low-level server object.
-                    lowlevel = app.mcp._lowlevel_server
-                    await lowlevel.run(read_stream, write_stream, lowlevel.create_initialization_options())
-                log.info("the client closed stdin; stopping")
-                scope.cancel()  # work still in flight has nobody to answer to
+            try:
+                async with anyio.create_task_group() as tasks:
+                    tasks.start_soon(stop_on_signal)
+                    # The SDK types stdin as anyio.AsyncFile[str] but only iterates it, as StdinLines allows.
+                    async with stdio_server(stdin=lines) as (read_stream, write_stream):  # type: ignore[arg-type]
+                        # The SDK runs a connection only through its low-level server object.
+                        lowlevel = app.mcp._lowlevel_server
+                        await lowlevel.run(read_stream, write_stream, lowlevel.create_initialization_options())
+                    log.info("the client closed stdin; stopping")
+                    scope.cancel()  # work still in flight has nobody to answer to
+            except* BrokenPipeError:
+                log.info("the client closed stdout; stopping")
+                _silence_stdout()
     finally:
         with anyio.move_on_after(SHUTDOWN_TIMEOUT, shield=True) as closing:
             await stack.aclose()
         if closing.cancelled_caught:
             log.warning("shutdown took longer than %.0f s; exiting without waiting further", SHUTDOWN_TIMEOUT)
     return exit_code
+
+
+def _silence_stdout() -> None:
+    """Point fd 1 at /dev/null, so that the interpreter's last flush of the dead pipe does not
+    print "Exception ignored ... BrokenPipeError" on the way out (as the Python docs advise)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, io.UnsupportedOperation):  # no real stdout (captured): nothing to flush
+        pass

@@ -27,6 +27,28 @@ def test_a_closed_stdout_ends_the_command_without_a_traceback(tmp_path: Path, ar
     assert code in (0, 141)
 
 
+def test_a_client_that_closes_stdout_ends_the_stdio_server_quietly(tmp_path: Path) -> None:
+    initialize = (
+        '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18",'
+        '"capabilities":{},"clientInfo":{"name":"gone","version":"1"}}}\n'
+    )
+    with subprocess.Popen(
+        [CONSOLE_SCRIPT, "serve"],
+        env=server_env(tmp_path),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    ) as proc:
+        assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
+        proc.stdout.close()  # the client stops reading before the server's first answer
+        proc.stdin.write(initialize.encode())
+        proc.stdin.flush()  # stdin stays open: only the broken stdout may end the server
+        stderr = proc.stderr.read().decode()
+        code = proc.wait(timeout=60)
+    assert "Traceback" not in stderr and "BrokenPipeError" not in stderr, stderr
+    assert code == 0
+
+
 def test_tools_name_shows_the_arguments_of_one_tool(tmp_path: Path) -> None:
     result = subprocess.run(
         [CONSOLE_SCRIPT, "tools", "get_price_history"],
