@@ -71,10 +71,10 @@ class LockedLoader:
                 return await self._hold(lock_key, token, key, load, newer_than)
             # Held elsewhere: wait for that process's value, a lock check at a time.
             step = min(deadline - loop.time(), max(self._poll, self._ttl / 3))
-            hit = await self._reader.wait_for_fresh(key, step, self._poll, newer_than)
+            hit, answered = await self._reader.wait_for_fresh(key, step, self._poll, newer_than)
             if hit is not None:
                 return self._result(hit)
-            if loop.time() >= deadline:
+            if not answered or loop.time() >= deadline:  # nowhere to read it from, or waited enough
                 return await load()
 
     async def _hold(

@@ -96,11 +96,13 @@ class TierReader:
             above.append(guard)
         return None
 
-    async def wait_for_fresh(self, key: str, wait: float, poll: float, newer_than: float | None = None) -> Found | None:
+    async def wait_for_fresh(
+        self, key: str, wait: float, poll: float, newer_than: float | None = None
+    ) -> tuple[Found | None, bool]:
         """Poll the lower tiers every ``poll`` s for a fresh entry (created after ``newer_than``
-        when given), up to ``wait`` s (loop time).
+        when given), up to ``wait`` s (loop time): (hit or None, whether a tier still answers).
 
-        Returns None at the deadline, or at once when no lower tier answers any more.
+        Returns (None, True) at the deadline, and at once when no lower tier answers any more.
         """
         loop = asyncio.get_running_loop()
         deadline = loop.time() + wait
@@ -108,8 +110,8 @@ class TierReader:
             await asyncio.sleep(poll)
             hit, answered = await self.find_fresh(key, newer_than)
             if hit is not None or not answered:
-                return hit
-        return None
+                return hit, answered
+        return None, True
 
     async def find_fresh(self, key: str, newer_than: float | None = None) -> tuple[Found | None, bool]:
         """One pass over the lower tiers for a fresh entry created after ``newer_than`` (any, when

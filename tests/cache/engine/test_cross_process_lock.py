@@ -13,7 +13,7 @@ from cache.engine.tiered import TieredCache
 from cache.policy import CachePolicy
 from tests.support.clock import ManualClock
 from tests.support.engine import build_engine
-from tests.support.faults import LoaderSpy
+from tests.support.faults import FaultyBackend, LoaderSpy
 
 
 class TableLocker:
@@ -101,6 +101,18 @@ async def test_a_waiter_takes_over_as_soon_as_a_dead_holders_lock_lapses(
         result = await call
     assert (result.value, loader.calls) == ("mine", 1)
     assert table == {} and locker.released == ["lock:ns:k"]  # it loaded under the lock, then let go
+    await engine.aclose()
+
+
+async def test_a_waiter_loads_at_once_when_no_lower_tier_answers(clock: ManualClock, policy: CachePolicy) -> None:
+    shared = FaultyBackend(MemoryBackend(max_entries=100, max_bytes=1_000_000, clock=clock), "redis")
+    table = {"lock:ns:k": "held-by-another-process"}
+    engine = _engine(shared, TableLocker(table), clock, lock_wait=3600)  # type: ignore[arg-type]
+    shared.mode = "fail"  # the lock store answers, the tier the holder would write to does not
+    loader = LoaderSpy("mine")
+    async with asyncio.timeout(5):  # far below lock_wait: only "nowhere to read it" ends the wait
+        result = await engine.get_or_fetch("ns:k", loader, policy)
+    assert (result.value, loader.calls) == ("mine", 1)
     await engine.aclose()
 
 
