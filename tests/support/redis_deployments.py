@@ -73,33 +73,45 @@ class ClusterServers:
 
     def __init__(self, *, primaries: int = 3, replicas: int = 1, node_timeout_ms: int = 1000) -> None:
         self.primaries, self.replicas = primaries, replicas
+        self.node_timeout_ms = node_timeout_ms
         self.nodes: list[RedisServer] = []
-        for _ in range(primaries * (1 + replicas)):
-            self.nodes.append(
-                RedisServer(
-                    extra_args=[
-                        "--cluster-enabled",
-                        "yes",
-                        "--cluster-config-file",
-                        "nodes.conf",
-                        "--cluster-node-timeout",
-                        str(node_timeout_ms),
-                        "--cluster-port",
-                        str(free_port()),
-                        "--cluster-replica-validity-factor",
-                        "0",  # a replica may always take over (tests kill primaries at will)
-                        *FAST_SYNC,
-                    ]
-                )
-            )
+
+    def _node(self) -> RedisServer:
+        return RedisServer(
+            extra_args=[
+                "--cluster-enabled",
+                "yes",
+                "--cluster-config-file",
+                "nodes.conf",
+                "--cluster-node-timeout",
+                str(self.node_timeout_ms),
+                "--cluster-port",
+                str(free_port()),
+                "--cluster-replica-validity-factor",
+                "0",  # a replica may always take over (tests kill primaries at will)
+                *FAST_SYNC,
+            ]
+        )
+
+    def _start_node(self, attempts: int = 5) -> RedisServer:
+        """A started node on fresh ports. A port that was free when picked can be taken before
+        the node binds it (an outgoing connection's ephemeral port): then pick again."""
+        for attempt in range(attempts):
+            node = self._node()
+            try:
+                return node.start()
+            except RedisServerError as exc:
+                if "Address already in use" not in str(exc) or attempt == attempts - 1:
+                    raise
+        raise AssertionError("unreachable")
 
     @property
     def ports(self) -> list[int]:
         return [node.port for node in self.nodes]
 
     def start(self) -> ClusterServers:
-        for node in self.nodes:
-            node.start()
+        while len(self.nodes) < self.primaries * (1 + self.replicas):
+            self.nodes.append(self._start_node())  # kept as they start, so close() stops them all
         addresses = [f"127.0.0.1:{port}" for port in self.ports]
         cli(
             self.ports[0],
@@ -189,7 +201,11 @@ class ClusterServers:
             node.close()
 
     def __enter__(self) -> ClusterServers:
-        return self.start()
+        try:
+            return self.start()
+        except BaseException:
+            self.close()  # the nodes that did start
+            raise
 
     def __exit__(self, *exc: object) -> None:
         self.close()
