@@ -4,37 +4,19 @@ API pages); the recorded patient query, the cursor walked to the end, refusals."
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from mcp import Client
 
 from server.app import build_server
-from server.settings import Settings
 from tests.support.replay import ReplayServer
 from tests.support.replay_routes import cohorts
+from tests.support.trials_e2e import settings_for, size, text_of
 from tools.budget import RECORD_BUDGET
 
 HOUSTON = {"latitude": 29.7604, "longitude": -95.3698, "radius": 50}
 WOMAN_58 = {"mutations": ["EGFR L858R"], "age": 58, "sex": "female", "near": HOUSTON}
-
-
-def settings_for(replay: ReplayServer, tmp_path: Path) -> Settings:
-    return Settings(
-        _env_file=None,
-        sqlite_path=str(tmp_path / "cache.sqlite3"),
-        ctgov_base_url=replay.base_url("ctgov"),
-        upstreams={"ctgov_rate": "1000/1"},
-    )
-
-
-def size(value: Any) -> int:
-    return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
-
-
-def text_of(result: Any) -> str:
-    return " ".join(getattr(block, "text", "") for block in result.content)
 
 
 async def test_the_recorded_patient_and_a_cursor_to_the_end(replay: ReplayServer, tmp_path: Path) -> None:

@@ -8,8 +8,8 @@ from urllib.parse import parse_qsl
 from mcp import Client
 
 from server.app import build_server
-from tests.e2e.test_trials_contract import settings_for, text_of
 from tests.support.replay import ReplayServer
+from tests.support.trials_e2e import settings_for, text_of
 
 AGE_58 = (
     "(AREA[MinimumAge]RANGE[MIN, 58 years] OR AREA[MinimumAge]MISSING) AND "

@@ -3,35 +3,16 @@ on 127.0.0.1 serving the recorded ACTT study; the digest, its cuts, the cache, t
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any
 
 from mcp import Client
 
 from server.app import build_server
-from server.settings import Settings
 from tests.support.replay import ReplayServer
+from tests.support.trials_e2e import settings_for, size, text_of
 from tools.budget import RECORD_BUDGET
 
 ACTT = "NCT04280705"
-
-
-def settings_for(replay: ReplayServer, tmp_path: Path) -> Settings:
-    return Settings(
-        _env_file=None,
-        sqlite_path=str(tmp_path / "cache.sqlite3"),
-        ctgov_base_url=replay.base_url("ctgov"),
-        upstreams={"ctgov_rate": "1000/1"},
-    )
-
-
-def size(value: Any) -> int:
-    return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
-
-
-def text_of(result: Any) -> str:
-    return " ".join(getattr(block, "text", "") for block in result.content)
 
 
 async def test_the_digest_through_the_mcp_client(replay: ReplayServer, tmp_path: Path) -> None:

@@ -4,30 +4,16 @@ upstream read, the cuts walked to the end; bad arguments refused by name."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from mcp import Client
 
 from server.app import build_server
-from server.settings import Settings
 from tests.support.replay import ReplayServer
 from tests.support.replay_routes import cohorts
+from tests.support.trials_e2e import settings_for, size
 from tools.budget import RECORD_BUDGET
-
-
-def settings_for(replay: ReplayServer, tmp_path: Path) -> Settings:
-    return Settings(
-        _env_file=None,
-        sqlite_path=str(tmp_path / "cache.sqlite3"),
-        ctgov_base_url=replay.base_url("ctgov"),
-        upstreams={"ctgov_rate": "1000/1"},
-    )
-
-
-def size(value: Any) -> int:
-    return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
 
 
 async def test_six_hundred_sites_through_the_mcp_client(replay: ReplayServer, tmp_path: Path) -> None:

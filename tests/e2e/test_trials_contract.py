@@ -13,9 +13,9 @@ from typing import Any
 from mcp import Client
 
 from server.app import build_server
-from server.settings import Settings
 from tests.support.fixtures import load_json
 from tests.support.replay import ReplayServer
+from tests.support.trials_e2e import settings_for, size, text_of
 from tools.budget import EXPLICIT_BUDGET, RECORD_BUDGET
 
 TRIAL_TOOLS = (
@@ -34,23 +34,6 @@ TRIAL_TOOLS = (
 # Little headroom on purpose: a longer description must be paid for by a shorter one.
 CATALOG_BUDGET = 9_000
 BARE_FILTERS = ("search_trials_by_mutation", "search_trials_for_mutations", "count_trials")
-
-
-def settings_for(replay: ReplayServer, tmp_path: Path) -> Settings:
-    return Settings(
-        _env_file=None,
-        sqlite_path=str(tmp_path / "cache.sqlite3"),
-        ctgov_base_url=replay.base_url("ctgov"),
-        upstreams={"ctgov_rate": "1000/1"},
-    )
-
-
-def size(value: Any) -> int:
-    return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
-
-
-def text_of(result: Any) -> str:
-    return " ".join(getattr(block, "text", "") for block in result.content)
 
 
 async def test_trial_answers_are_bounded_and_their_cuts_continue(replay: ReplayServer, tmp_path: Path) -> None:
