@@ -4,8 +4,16 @@ The SDK derives each tool's input and output JSON schema from pydantic, which ad
 to every property and model and copies every field description into the output schema. A
 model reads the name, the description and the input schema; the output schema is for clients
 that validate results. So :func:`lean_tool` keeps the input schema's descriptions but drops
-its titles, and reduces the output schema to its shape (types, required fields, enums): field
-meanings live in the input descriptions and in docs/tools.md. The catalog is built once per
+its titles, and publishes the output schema as an outline (:func:`outline`): the answer's
+top-level fields with their types, enums and required keys, one level deep. The full nested
+shape lives in docs/tools.md and in the result models, which the tests check every answer
+against (tests/server/test_output_shapes.py).
+
+Why one level: the SDK's Python client checks every structured result against the published
+schema with ``jsonschema`` (pure Python, per node of the answer) and compiles each tool's
+schema on a connection's first call of it. With the full nested schema that check cost ~2.5 ms
+of a ~5 ms warm ``get_trial`` over stdio and ~40 ms on the first call; the outline costs
+~0.05 ms (``python -m benchmarks.floor``, docs/benchmarks.md). The catalog is built once per
 server (tools are registered at start-up and never change), in registration order.
 """
 
@@ -28,18 +36,55 @@ CACHE_HINTS: dict[CacheableMethod, CacheHint] = {
 }
 """The 2026-07-28 protocol's freshness hints for the catalog methods (older clients ignore them)."""
 
-_SHAPE_ONLY = ("title", "description", "examples")
 _NAMED_CHILDREN = ("properties", "$defs", "definitions", "patternProperties")
 
 
 def lean_tool(tool: Tool) -> Tool:
-    """``tool`` with titles dropped from its input schema and its output schema reduced to shape."""
+    """``tool`` with titles dropped from its input schema and its output schema outlined."""
     return tool.model_copy(
         update={
             "input_schema": lean_schema(tool.input_schema, drop=("title",)),
-            "output_schema": None if tool.output_schema is None else lean_schema(tool.output_schema, drop=_SHAPE_ONLY),
+            "output_schema": None if tool.output_schema is None else outline(tool.output_schema),
         }
     )
+
+
+def outline(schema: dict[str, Any]) -> dict[str, Any]:
+    """The top level of object schema ``schema``: each property's type (a ``$ref`` followed),
+    enum and required keys, without what lies below them (nested properties, array items);
+    the top level's own ``required`` and ``additionalProperties`` kept."""
+    defs: dict[str, Any] = schema.get("$defs", {})
+    top = _followed(schema, defs)
+    out: dict[str, Any] = {"type": "object"}
+    if "properties" in top:
+        out["properties"] = {name: _kinds(child, defs) for name, child in top["properties"].items()}
+    for key in ("required", "additionalProperties"):
+        if key in top and not isinstance(top[key], dict):
+            out[key] = top[key]
+    return out
+
+
+_OUTLINED = ("type", "enum", "const", "required", "format")
+
+
+def _kinds(schema: Any, defs: dict[str, Any]) -> Any:
+    """A property's outline: its kind keywords, through ``$ref`` and ``anyOf``/``oneOf``."""
+    if not isinstance(schema, dict):
+        return schema
+    schema = _followed(schema, defs)
+    out = {key: schema[key] for key in _OUTLINED if key in schema}
+    for key in ("anyOf", "oneOf"):
+        if key in schema:
+            out[key] = [_kinds(choice, defs) for choice in schema[key]]
+    return out
+
+
+def _followed(schema: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
+    """``schema``, or the ``$defs`` entry its local ``$ref`` points at."""
+    ref = schema.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/$defs/"):
+        return _followed(defs[ref.removeprefix("#/$defs/")], defs)
+    return schema
 
 
 def lean_schema(schema: Any, drop: tuple[str, ...]) -> Any:

@@ -12,10 +12,12 @@ from typing import Any
 import httpx
 import orjson
 import pytest
+from jsonschema import Draft202012Validator, ValidationError
 from mcp import Client
 from mcp.types import CallToolResult
 
 from server.app import build_app
+from server.catalog import outline
 from server.results import answer, failure_of
 from server.settings import Settings
 from tests.support.recorded_upstream import RecordedUpstream, ctgov_upstream, stocks_upstream
@@ -186,6 +188,53 @@ async def test_the_catalog_is_lean_ordered_and_hinted(tmp_path: Path) -> None:
     for tool in first.tools:
         assert "title" not in keywords(tool.input_schema)
         assert tool.output_schema is None or not {"title", "description"} & keywords(tool.output_schema)
+
+
+async def test_output_schemas_are_one_level_outlines_that_the_answers_pass(tmp_path: Path) -> None:
+    async with connected(tmp_path) as (client, _, _):
+        tools = {tool.name: tool for tool in (await client.list_tools()).tools}
+        answer = await client.call_tool("get_trial", {"nct_id": "NCT06604689"})  # the client checks it
+    for tool in tools.values():
+        schema = tool.output_schema
+        assert schema is not None and schema["type"] == "object" and "$defs" not in schema, tool.name
+        for name, field in schema["properties"].items():
+            assert not {"properties", "items", "$ref"} & keywords(field), (tool.name, name, field)
+    trial = tools["get_trial"].output_schema
+    assert trial is not None and trial["required"] == ["cache"]
+    assert trial["properties"]["trial"] == {"type": "object", "required": ["nct_id", "url", "locations"]}
+    assert not answer.is_error and answer.structured_content is not None
+    Draft202012Validator(trial).validate(answer.structured_content)
+    with pytest.raises(ValidationError, match="'nct_id' is a required property"):
+        Draft202012Validator(trial).validate({**answer.structured_content, "trial": {"url": "y", "locations": []}})
+
+
+def test_an_outline_follows_refs_and_choices_and_stops_one_level_down() -> None:
+    schema = {
+        "$defs": {
+            "Inner": {"type": "object", "properties": {"x": {"type": "integer"}}, "required": ["x"]},
+            "Kind": {"enum": ["a", "b"], "type": "string"},
+        },
+        "type": "object",
+        "properties": {
+            "inner": {"$ref": "#/$defs/Inner", "description": "dropped"},
+            "kind": {"$ref": "#/$defs/Kind"},
+            "either": {"anyOf": [{"$ref": "#/$defs/Inner"}, {"type": "array", "items": {"type": "string"}}]},
+            "when": {"type": "string", "format": "date", "title": "When"},
+        },
+        "required": ["inner"],
+        "additionalProperties": False,
+    }
+    assert outline(schema) == {
+        "type": "object",
+        "properties": {
+            "inner": {"type": "object", "required": ["x"]},
+            "kind": {"type": "string", "enum": ["a", "b"]},
+            "either": {"anyOf": [{"type": "object", "required": ["x"]}, {"type": "array"}]},
+            "when": {"type": "string", "format": "date"},
+        },
+        "required": ["inner"],
+        "additionalProperties": False,
+    }
 
 
 def keywords(schema: Any) -> set[str]:
