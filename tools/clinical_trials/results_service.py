@@ -18,6 +18,7 @@ from tools.clinical_trials.config import CACHE_FORMAT, NS_RESULTS, TrialsConfig
 from tools.clinical_trials.results_digest import digest
 from tools.clinical_trials.results_fit import answer, check_arguments
 from tools.clinical_trials.results_models import ResultsDigest, ResultsPart, TrialResults
+from tools.decoded import decoded
 from tools.freshness import CacheInfo
 
 #: What the digest reads upstream (piece names of the v2 data structure).
@@ -43,7 +44,7 @@ class ResultsDigests:
 
         key = make_key(NS_RESULTS, {"nct": nct_id}, CACHE_FORMAT)
         result = await self._cache.get_or_fetch(key, load, self._policy)
-        return answer(ResultsDigest.model_validate(result.value), CacheInfo.from_meta(result.meta), part, offset)
+        return answer(decoded(ResultsDigest, result.value), CacheInfo.from_meta(result.meta), part, offset)
 
 
 def _digest_tags(value: dict[str, Any]) -> Iterable[str]:

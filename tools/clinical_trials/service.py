@@ -59,6 +59,7 @@ from tools.clinical_trials.sections import fit_part, fit_sections, section_of
 from tools.clinical_trials.site_models import SiteQuery
 from tools.clinical_trials.sites_service import TrialSites
 from tools.clinical_trials.version import DataVersionWatch
+from tools.decoded import decoded
 from tools.errors import InvalidInput
 from tools.freshness import CacheInfo
 from tools.http.errors import BadPayload
@@ -119,7 +120,7 @@ class TrialsService:
 
         key = make_key(NS_SEARCH, {"params": params}, CACHE_FORMAT)
         result = await self._cache.get_or_fetch(key, load, self._search_policy)
-        page = TrialPage.model_validate(result.value)
+        page = decoded(TrialPage, result.value)
         answer = TrialSearchResult(
             trials=[],
             total_count=page.total_count if upstream is None and offset == 0 else None,
@@ -175,9 +176,9 @@ class TrialsService:
         result = await self._cache.get_or_fetch(
             self._record_key(nct_id), lambda: self._load_record(nct_id), self._record_policy
         )
-        payload = RecordPayload.model_validate(result.value)
+        payload = decoded(RecordPayload, result.value)
         metas = [result.meta] if full is None else [result.meta, full[1]]
-        detail = TrialDetail(trial=TrialRecord.model_validate(payload.record), cache=CacheInfo.combine(metas))
+        detail = TrialDetail(trial=decoded(TrialRecord, payload.record), cache=CacheInfo.combine(metas))
         if full is None:
             return _with_cuts(detail, payload.cuts)
         return _within(detail, payload.cuts, lambda room: fit_sections(full[0], room), "sections")

@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 
 from cache import CacheMeta, CachePolicy, TieredCache, make_key
+from tools.decoded import decoded
 from tools.stocks.adjust import yahoo_corporate
 from tools.stocks.config import StocksConfig
 from tools.stocks.models import DailyBar, Market, MonthBars
@@ -88,7 +89,7 @@ class HistoryDesk:
 
         key = make_key(MONTH_NAMESPACE, {"market": market, "code": code, "month": f"{year:04d}-{month:02d}"})
         result = await self._cache.get_or_fetch(key, load, self.month_policy(code, year, month))
-        return MonthBars.model_validate(result.value), result.meta
+        return decoded(MonthBars, result.value), result.meta
 
     async def taiwan(
         self,
