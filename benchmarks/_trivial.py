@@ -6,15 +6,26 @@ same way the real server runs)::
 
     python -m benchmarks._trivial              # stdio; stdout carries only the protocol
     python -m benchmarks._trivial --http 8123  # streamable HTTP on 127.0.0.1:8123/mcp (+ /healthz)
+    python -m benchmarks._trivial --payloads answers.json   # plus one constant-answer tool per entry
 
 Both transports use the SDK defaults and ``log_level="WARNING"``, like the real server.
+
+With ``payloads`` (tool name -> a structured answer), each named tool answers that object as
+it is, with its compact JSON as the text, built once: what the SDK costs to carry an answer of
+exactly that size, with no server work at all (and no output schema, so the client checks
+nothing). The real tool's gap over it is the server's own work plus the client's check.
 """
 
 from __future__ import annotations
 
 import argparse
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
 
+import orjson
 from mcp.server.mcpserver import MCPServer
+from mcp.types import CallToolResult, TextContent
 from pydantic import BaseModel, Field
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -32,14 +43,18 @@ class Constant(BaseModel):
 _CONSTANT = Constant()
 
 
-def build_trivial() -> MCPServer:
-    """A server with the single tool ``constant`` (no arguments, returns :class:`Constant`)."""
+def build_trivial(payloads: Mapping[str, dict[str, Any]] | None = None) -> MCPServer:
+    """A server with the tool ``constant`` (no arguments, returns :class:`Constant`) and one
+    constant-answer tool per entry of ``payloads`` (see the module doc)."""
     mcp = MCPServer("trivial-baseline", log_level="WARNING")
 
     @mcp.tool()
     async def constant() -> Constant:
         """Return a constant object (benchmark baseline)."""
         return _CONSTANT
+
+    for name, payload in (payloads or {}).items():
+        mcp.add_tool(_constant_answer(payload), name=name, description="Return a constant answer (benchmark baseline).")
 
     @mcp.custom_route("/healthz", methods=["GET"])
     async def healthz(_request: Request) -> Response:
@@ -48,11 +63,23 @@ def build_trivial() -> MCPServer:
     return mcp
 
 
+def _constant_answer(payload: dict[str, Any]) -> Any:
+    result = CallToolResult(
+        content=[TextContent(type="text", text=orjson.dumps(payload).decode())], structured_content=payload
+    )
+
+    async def answer() -> CallToolResult:
+        return result
+
+    return answer
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks._trivial", description=__doc__.splitlines()[0])
     parser.add_argument("--http", type=int, metavar="PORT", help="serve streamable HTTP on 127.0.0.1:PORT")
+    parser.add_argument("--payloads", type=Path, metavar="FILE", help="JSON object: tool name -> constant answer")
     args = parser.parse_args(argv)
-    mcp = build_trivial()
+    mcp = build_trivial(orjson.loads(args.payloads.read_bytes()) if args.payloads else None)
     if args.http is None:
         mcp.run()
         return

@@ -10,6 +10,11 @@ same two sent with ``client.session.send_request``, which skips the SDK client's
 of the structured result against the tool's output schema (jsonschema, client side): the gap
 between the two is what the client spends, the rest is transport plus server.
 
+An 8 KB record costs the SDK more to carry than the trivial tool's two fields whatever the
+server does, so two more rows send each tool's real answer (taken from the server in this run)
+from a constant tool of the trivial server: the SDK's cost for those bytes, no server work. The
+warm tool's ratio to that row is the part the server can still act on.
+
 Targets: warm cached calls reach >= 90% of the trivial tool's calls per second over stdio and
 >= 75% in memory (calls per second = calls / the time they took, per subject).
 """
@@ -21,6 +26,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+import orjson
 from mcp import Client, types
 
 from benchmarks._harness import SEARCH, TRIAL, ToolCall, bench_settings, child_env, quick_flag, scratch, stdio_params
@@ -65,8 +71,13 @@ async def warm(client: Client, call: ToolCall, times: int = 20) -> None:
         raise RuntimeError(f"{call[0]} is not a memory-tier hit after warming: {cache}")
 
 
+SAME_BYTES = {"same_trial": TRIAL, "same_search": SEARCH}
+"""The trivial server's constant-answer tools and the real call whose answer each sends."""
+
+
 async def measure(trivial: Client, real: Client, *, rounds: int, samples: int) -> list[list[float]]:
-    """Samples for [trivial, get_trial, search_trials, get_trial unvalidated, search unvalidated]."""
+    """Samples for [trivial, get_trial, search_trials, get_trial unvalidated, search unvalidated,
+    get_trial's answer as a constant, search_trials' answer as a constant]."""
     for client, call in ((trivial, (TOOL, {})), (real, TRIAL), (real, SEARCH)):
         await warm(client, call)
     fns = [
@@ -75,6 +86,7 @@ async def measure(trivial: Client, real: Client, *, rounds: int, samples: int) -
         sdk_call(real, SEARCH),
         unvalidated_call(real, TRIAL),
         unvalidated_call(real, SEARCH),
+        *(sdk_call(trivial, (name, {})) for name in SAME_BYTES),
     ]
     for fn in fns:  # untimed warm-up of every path (imports, caches, branch predictors)
         for _ in range(50):
@@ -82,15 +94,35 @@ async def measure(trivial: Client, real: Client, *, rounds: int, samples: int) -
     return await interleaved(fns, rounds=rounds, samples=samples, keep_gc=True)
 
 
-async def in_memory(replay: ReplayServer, folder: Path, *, rounds: int, samples: int) -> list[list[float]]:
+async def warm_answers(replay: ReplayServer, folder: Path) -> dict[str, dict[str, Any]]:
+    """The structured answers of the calls in SAME_BYTES, warm, from a server in this process."""
+    server = build_server(bench_settings(replay.url, folder / "answers.sqlite3"))
+    answers: dict[str, dict[str, Any]] = {}
+    async with Client(server, cache=None) as client:
+        for name, call in SAME_BYTES.items():
+            await warm(client, call, times=2)
+            result = await client.call_tool(*call)
+            assert result.structured_content is not None and not result.is_error, result.content
+            answers[name] = result.structured_content
+    return answers
+
+
+async def in_memory(
+    replay: ReplayServer, folder: Path, answers: dict[str, dict[str, Any]], *, rounds: int, samples: int
+) -> list[list[float]]:
     server = build_server(bench_settings(replay.url, folder / "memory.sqlite3"))
-    async with Client(build_trivial(), cache=None) as trivial, Client(server, cache=None) as real:
+    async with Client(build_trivial(answers), cache=None) as trivial, Client(server, cache=None) as real:
         return await measure(trivial, real, rounds=rounds, samples=samples)
 
 
-async def over_stdio(replay: ReplayServer, folder: Path, *, rounds: int, samples: int) -> list[list[float]]:
+async def over_stdio(
+    replay: ReplayServer, folder: Path, answers: dict[str, dict[str, Any]], *, rounds: int, samples: int
+) -> list[list[float]]:
     env = child_env(replay.url, folder)
+    payloads = folder / "answers.json"
+    payloads.write_bytes(orjson.dumps(answers))
     trivial_params, real_params = stdio_params("trivial", env, folder), stdio_params("trialstock", env, folder)
+    trivial_params.args = [*trivial_params.args, "--payloads", str(payloads)]
     async with (
         Client(trivial_params, cache=None, read_timeout_seconds=60) as trivial,
         Client(real_params, cache=None, read_timeout_seconds=60) as real,
@@ -100,7 +132,7 @@ async def over_stdio(replay: ReplayServer, folder: Path, *, rounds: int, samples
 
 def report(transport: str, samples: Sequence[list[float]]) -> list[Target]:
     """Print the table for one transport; return its two targets."""
-    trivial, trial, search, trial_raw, search_raw = samples
+    trivial, trial, search, trial_raw, search_raw, same_trial, same_search = samples
     share = TARGET_SHARE[transport]
     base = f"trivial tool ({transport})"
     rows = [
@@ -132,6 +164,18 @@ def report(transport: str, samples: Sequence[list[float]]) -> list[Target]:
             trivial,
             note="session.send_request: transport + server only",
         ),
+        Row(
+            "get_trial's answer, constant (SDK only)", same_trial, base, trivial, note="the SDK's cost for those bytes"
+        ),
+        Row("search_trials' answer, constant (SDK only)", same_search, base, trivial),
+        Row(
+            f"get_trial warm ({transport})",
+            trial,
+            "its answer as a constant",
+            same_trial,
+            note="what the server and the client's schema check add to carrying the bytes",
+        ),
+        Row(f"search_trials warm ({transport})", search, "its answer as a constant", same_search),
     ]
     print_table(rows, title=f"Tool-call floor, sequential SDK client calls, {transport}")
     targets = []
@@ -150,8 +194,9 @@ def report(transport: str, samples: Sequence[list[float]]) -> list[Target]:
 async def main(quick: bool = False) -> None:
     rounds, memory_samples, stdio_samples = (3, 100, 100) if quick else (5, 400, 300)
     with ReplayServer() as replay, scratch() as folder:
-        memory = await in_memory(replay, folder, rounds=rounds, samples=memory_samples)
-        stdio = await over_stdio(replay, folder, rounds=rounds, samples=stdio_samples)
+        answers = await warm_answers(replay, folder)
+        memory = await in_memory(replay, folder, answers, rounds=rounds, samples=memory_samples)
+        stdio = await over_stdio(replay, folder, answers, rounds=rounds, samples=stdio_samples)
     targets = report("in-memory", memory) + report("stdio", stdio)
     print_targets(targets)
 
