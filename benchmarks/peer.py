@@ -51,7 +51,7 @@ import re
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TextIO
 
@@ -177,6 +177,7 @@ class Measured:
     upstream: dict[str, int]  # phase -> requests the replay saw
     list_bytes: int = 0
     tools: int = 0
+    answer_bytes: dict[str, int] = field(default_factory=dict)  # kind -> one warm answer (JSON-RPC result)
 
 
 async def one_round(subject: Subject, replay: ReplayServer, folder: Path, warm_calls: int) -> Measured:
@@ -227,6 +228,9 @@ async def first_process(
                 [await timed(subject, client, subject.calls[kind], "memory") for _ in range(warm_calls)]
             )
         out.upstream["warm calls"] = replay.count() - before
+        for kind in KINDS:  # untimed: what a client receives per call
+            result = await client.call_tool(*subject.calls[kind])
+            out.answer_bytes[kind] = len(result.model_dump_json(by_alias=True, exclude_none=True).encode())
 
 
 async def measure(
@@ -297,15 +301,17 @@ def report(results: dict[str, list[Measured]], names: list[str], peers: list[str
         if name != trivial_name
     ]
     print_table(startup, title="Start-up over stdio, baseline the trivial Python MCP server", unit="ms")
-    print("tools/list answer (JSON, bytes) and upstream requests per round (median; first process = 2 primers +")
-    print("2 cold calls + any start-up checks; warm calls; restarted process = 2 primers + 2 calls):")
+    print("Answer sizes (JSON-RPC results, bytes: tools/list; one search; one record) and upstream requests per")
+    print("round (median; first process = 2 primers + 2 cold calls + any start-up check; then the warm calls;")
+    print("restarted process = 2 primers + 2 calls; 0 means answered from its cache):")
     for name in names:
         runs = results[name]
+        sizes = " ".join(f"{runs[-1].answer_bytes.get(kind, 0):7,}" for kind in KINDS)
         phases = ", ".join(
             f"{phase} {median([float(run.upstream.get(phase, 0)) for run in runs]):.0f}"
             for phase in ("first process", "warm calls", "restarted process")
         )
-        print(f"  {name:28} {runs[-1].list_bytes:8,} B, {runs[-1].tools:2} tools;  {phases}")
+        print(f"  {name:22} {runs[-1].list_bytes:7,} ({runs[-1].tools:2} tools) {sizes};  {phases}")
     print()
     targets = []
     for kind in KINDS:
@@ -359,7 +365,7 @@ async def run(binary: Path | None, cache_control: bool, rounds: int, warm_calls:
 
 def main(argv: list[str] | None = None) -> None:
     args = parse(argv)
-    rounds, warm_calls = (3, 10) if args.quick else (5, 30)
+    rounds, warm_calls = (3, 10) if args.quick else (7, 30)
     header = f"CT.gov answers carry Cache-Control: max-age={MAX_AGE}." if args.cache_control else "No Cache-Control."
     print(f"Peer: {PEER_SPEC} (a throwaway environment). Replay latency 0 ms. {header}")
     print(f"{rounds} alternating rounds, {warm_calls} warm calls per tool per round; the machine may be shared.")
@@ -375,7 +381,7 @@ def main(argv: list[str] | None = None) -> None:
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.peer", description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="3 rounds of 10 warm calls (default 5 of 30)")
+    parser.add_argument("--quick", action="store_true", help="3 rounds of 10 warm calls (default 7 of 30)")
     parser.add_argument(
         "--no-cache-control",
         dest="cache_control",
