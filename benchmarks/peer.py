@@ -330,6 +330,8 @@ def report(results: dict[str, list[Measured]], names: list[str], peers: list[str
                         mine <= theirs,
                     )
                 )
+    if not peers:
+        print("The targets against the peer are not checked: the peer rows were skipped (see above).\n")
     for kind in KINDS:
         restart = median(pooled(results[ours_name], f"restart {kind}"))
         warm = median(pooled(results[ours_name], f"warm {kind}"))
