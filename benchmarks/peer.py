@@ -10,8 +10,8 @@ Side by side over stdio, with the SDK client, against one replay upstream at 0 m
   folder, so its disk HTTP cache (``$XDG_CACHE_HOME/biomcp/http``) starts empty each round and
   "after restart" is a new process on the same cache directory. Any other host it might try
   goes to a dead proxy on 127.0.0.1 (``HTTPS_PROXY``; ``NO_PROXY`` exempts the replay). Its
-  per-host request pacing (~100 ms between ClinicalTrials.gov requests) is off for the replay
-  (``BIOMCP_TEST_UNPACED_ORIGIN=<replay>/``), as our server's rate limits are relaxed;
+  per-host request pacing (left on, it held uncached calls ~100 ms apart here) is off for the
+  replay (``BIOMCP_TEST_UNPACED_ORIGIN=<replay>/``), as our server's rate limits are relaxed;
 - the floor: ``benchmarks._cacheless``, a cacheless MCPServer whose two tools each do one
   ``httpx`` GET to the replay and return the JSON. It is the floor of the upstream path (a
   cold call), not of answer size: it returns the whole upstream body, so for the record (the
@@ -20,7 +20,8 @@ Side by side over stdio, with the SDK client, against one replay upstream at 0 m
 The peer's default mode caches only what the upstream marks cacheable: by default the replay
 adds ``Cache-Control: max-age=86400`` to every ClinicalTrials.gov answer in this benchmark, so
 both of the peer's modes cache. ``--no-cache-control`` leaves the header off: the default
-mode then asks the upstream on every call (and paces its own requests).
+mode then asks the upstream on every call. Every server's stderr goes to a log file in its
+round folder (the peer prints one line there when its stdin closes).
 
 Calls: a search for :data:`benchmarks._harness.SEARCH`'s condition (5 results) and the
 record :data:`benchmarks._harness.TRIAL`; the peer's equivalents are its ``search`` and
