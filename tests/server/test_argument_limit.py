@@ -66,6 +66,19 @@ async def test_only_validated_calls_of_real_tools_are_recorded_by_canonical_argu
     assert usage.held_bytes < 100 and len(orjson.dumps(export(usage))) < 200  # what would reach Redis
 
 
+async def test_repeated_calls_are_each_counted_and_a_refused_one_never_is(tmp_path: Path) -> None:
+    """The middleware remembers the canonical form of arguments it has seen (server.tool_runner):
+    a repeat is counted again under the same canonical call, a refused repeat stays unrecorded,
+    and other arguments are validated on their own."""
+    async with connected(tmp_path, stocks_upstream()) as (client, usage):
+        for _ in range(3):
+            assert not (await client.call_tool("get_stock_quote", {"symbols": 2330})).is_error
+            assert (await client.call_tool("get_trial", {"nct_id": "NCT123"})).is_error
+        assert not (await client.call_tool("get_stock_quote", {"symbols": ["2330"], "market": "twse"})).is_error
+    counts = {orjson.dumps(dict(spec.arguments), option=orjson.OPT_SORT_KEYS): n for spec, n in usage.top(10, 3600)}
+    assert counts == {b'{"market":"auto","symbols":["2330"]}': 3, b'{"market":"twse","symbols":["2330"]}': 1}
+
+
 async def test_the_limit_is_a_setting(tmp_path: Path) -> None:
     async with connected(tmp_path, stocks_upstream(), transport={"max_argument_bytes": 2048}) as (client, usage):
         refused = await client.call_tool("get_stock_quote", {"symbols": ["2330"], "extra": "y" * 3000})
