@@ -68,7 +68,8 @@ def shrink(
     start: int = 0,
     can_cut: Callable[[str], bool] | None = None,
 ) -> tuple[Any, list[ListCut]]:
-    """A copy of ``value`` within ``budget`` bytes of compact JSON, and the lists cut to get there.
+    """``value`` within ``budget`` bytes of compact JSON, and the lists cut to get there: ``value``
+    itself when it fits already (a read-only view: callers never change it), else a cut copy.
 
     While over budget, the list that costs the most bytes (among those with two or more items,
     else any) is cut to the prefix that lets the whole fit (at least one item is dropped each
@@ -76,6 +77,8 @@ def shrink(
     item when it is a list shown from an offset; ``can_cut`` limits which lists may be cut.
     The value returned may still be over budget when no list is left to cut (a long string).
     """
+    if json_size(value) <= budget:
+        return value, []
     value = copy.deepcopy(value)
     shown: dict[str, tuple[int, int]] = {}  # path -> (first index, original length)
     while (excess := json_size(value) - budget) > 0:

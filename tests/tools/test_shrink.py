@@ -40,8 +40,15 @@ def test_a_bad_path_names_where_it_failed_and_what_is_valid_there(path: str, mes
 
 
 def test_a_value_within_budget_is_left_whole() -> None:
-    value, cuts = shrink(sample(), 1_000_000)
-    assert value == sample() and cuts == []
+    original = sample()
+    value, cuts = shrink(original, 1_000_000)
+    assert value is original and value == sample() and cuts == []  # not copied: nothing to cut
+
+
+def test_a_value_over_budget_is_cut_in_a_copy_never_in_place() -> None:
+    original = sample()
+    value, cuts = shrink(original, 2_000)
+    assert cuts and value is not original and original == sample()
 
 
 def test_the_costliest_list_is_cut_to_a_prefix_that_fits() -> None:
