@@ -33,8 +33,6 @@ import asyncio
 import importlib
 import multiprocessing
 import os
-import pstats
-import sys
 import time
 from collections import defaultdict
 from collections.abc import Callable
@@ -49,6 +47,7 @@ from mcp import Client, types
 from mcp.client.streamable_http import streamable_http_client
 
 from benchmarks._harness import MIXED, QUOTE, HttpProcess, ToolCall, child_env, cpu_seconds, http_command, scratch
+from benchmarks._profiled import print_by_layer, print_top, profiled_command, start_profiling
 from benchmarks._table import Target, percentile, print_targets
 from benchmarks._trivial import TOOL
 from tests.support.replay import ReplayServer
@@ -76,6 +75,11 @@ class Tally:
     @property
     def throughput(self) -> float:
         return len(self.latencies) / self.wall if self.wall else 0.0
+
+    @property
+    def calls(self) -> int:
+        """Calls the server answered (an isError answer included)."""
+        return len(self.latencies)
 
     def quantile(self, q: float) -> float:
         return percentile(self.latencies, q)
@@ -229,56 +233,28 @@ class Level:
         return self.real.throughput / self.trivial.throughput if self.trivial.throughput else 0.0
 
 
-PROFILED_SERVER = """\
-import cProfile, signal, sys
-from server.cli import main
-out, sys.argv = sys.argv[1], ["trialstock-mcp", *sys.argv[2:]]
-def stop(*_):
-    raise SystemExit(0)
-signal.signal(signal.SIGTERM, stop)  # uvicorn re-raises SIGTERM after its graceful stop: exit, then dump
-profiler = cProfile.Profile()
-try:
-    profiler.runcall(main)
-except SystemExit:
-    pass
-finally:
-    profiler.dump_stats(out)
-"""
-
-
-def profiled(command: list[str], output: Path) -> list[str]:
-    """``command`` (``http_command("trialstock")``) as ``server.cli.main`` under cProfile, dumped to ``output``."""
-    serve = command.index("serve")
-    return [sys.executable, "-c", PROFILED_SERVER, str(output), *command[serve:]]
-
-
-def print_profile(output: Path, entries: int = 25) -> None:
-    """The top entries of the real server's profile, by own time and by cumulative time."""
-    if not output.exists():
-        print(f"no profile written to {output} (the server did not exit cleanly)")
-        return
-    for key in ("tottime", "cumulative"):
-        print(f"\ncProfile of the real server (start-up, warm-up and all its load segments), by {key}:")
-        pstats.Stats(str(output), stream=sys.stdout).sort_stats(key).print_stats(entries)
-
-
 def main(args: argparse.Namespace) -> None:
     headers = {"Authorization": f"Bearer {TOKEN}"}
     levels = [Level(n) for n in args.clients]
     segment = args.duration / args.rounds
-    command = http_command("trialstock")
+    commands = {kind: http_command(kind) for kind in ("trivial", "trialstock")}
     if args.profile is not None:
-        command = profiled(command, args.profile.resolve())
+        args.profile.mkdir(parents=True, exist_ok=True)
+        commands = {kind: profiled_command(kind, args.profile.resolve() / f"{kind}.prof") for kind in commands}
     print(
         f"load average at start (1/5/15 min): {' / '.join(f'{x:.2f}' for x in os.getloadavg())}; cores: {os.cpu_count()}"
     )
     with ReplayServer(latency=args.latency) as replay, scratch() as folder:
         env = child_env(replay.url, folder, TRIALSTOCK_AUTH_TOKEN=TOKEN)
         with (
-            HttpProcess(http_command("trivial"), child_env(replay.url, folder), folder) as trivial,
-            HttpProcess(command, env, folder) as server,
+            HttpProcess(commands["trivial"], child_env(replay.url, folder), folder) as trivial,
+            HttpProcess(commands["trialstock"], env, folder) as server,
         ):
             asyncio.run(warm(server.url, headers, WORKLOAD))
+            if args.profile is not None:
+                for process in (trivial, server):
+                    assert process.proc is not None
+                    start_profiling(process.proc.pid)
             warmed = replay.count()
             for level in levels:
                 processes = min(args.client_processes, level.clients)
@@ -289,7 +265,14 @@ def main(args: argparse.Namespace) -> None:
         upstream = replay.count() - warmed
     report(levels, args, upstream)
     if args.profile is not None:
-        print_profile(args.profile.resolve())
+        folder = args.profile.resolve()
+        print_by_layer(
+            {
+                "trivial": (folder / "trivial.prof", sum(level.trivial.calls for level in levels)),
+                "warm": (folder / "trialstock.prof", sum(level.real.calls for level in levels)),
+            }
+        )
+        print_top(folder / "trialstock.prof", "cProfile of the real server during the load segments")
 
 
 def _row(clients: int, name: str, tally: Tally) -> str:
@@ -371,7 +354,10 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--latency", type=float, default=0.1, help="replay upstream latency for the warm-up (0.1 s)")
     parser.add_argument("--quick", action="store_true", help="4 s per server and number of clients, one round")
     parser.add_argument(
-        "--profile", type=Path, metavar="FILE", help="run the real server under cProfile, write FILE, print its top"
+        "--profile",
+        type=Path,
+        metavar="DIR",
+        help="run both servers under cProfile during the load (files in DIR); print CPU per call by layer",
     )
     args = parser.parse_args(argv)
     if args.quick:
