@@ -79,24 +79,39 @@ every flush rewrote whole rows; a read now moves `last_access` only when it is o
 is dominated by the aiosqlite thread hop (~100 us here under load) and is noise-level."""
 
 LOAD_MISSED = """\
-Errors: any error here is a bug to chase (the workload is warm and the upstream is local); the
-first few are printed above the verdicts.
+Errors: any error is a bug to chase (the workload is warm and the upstream is local); the first
+few are printed above the verdicts.
 
-Throughput: the server is one process with one event loop, and on this 2-core machine it shares
-the cores with the client processes (and, while the machine is shared, with other work): calls/s
-is set by the CPU each call costs the server plus the clients, not by waiting. A warm call
-costs the server roughly twice the trivial tool's CPU (see "server CPU" / calls/s), and the
-client more, because the answer is larger (a record is ~8 KB against two fields). The cProfile
-of the server under 32 clients (`python -m benchmarks.load --clients 32 --profile FILE`) puts
-most of a warm call in the SDK and the HTTP stack (uvicorn/h11, starlette, the SDK's request
-handling, pydantic serialization of the result, the stdlib `json.dumps` of the response body,
-and the SDK walking the tool's input schema for `x-mcp-header` parameters on every call) and
-about an eighth in our code (the cache hit, the tool, the usage record). The ratio therefore
-falls with payload size, not with concurrency; what would close it is a smaller default
-record and text copy (the agent-contract work) and an SDK that caches its per-tool work.
+Throughput: nothing waits on a warm call (no upstream request, every answer from the memory
+tier), so calls/s is set by CPU: the server is one process with one event loop, and it shares
+the machine's 2 cores with the client processes (and, when the machine is shared, with other
+work: then neither the server nor the clients reach a full core and the figures move a lot
+between runs). A warm call costs the server about twice the trivial tool's CPU (server CPU
+divided by calls/s in the table) and the clients more too, because the answers are larger (a
+record is ~8 KB, the constant two fields). `python -m benchmarks.load --clients 32 --profile
+DIR` profiles both servers during the load (CPU time) and splits CPU per call by layer; in one
+run (profiler on, microseconds per call, trivial vs warm): our code 0 vs 912, the SDK 647 vs
+1,067, pydantic 285 vs 686, the HTTP stack 1,178 vs 1,387, the event loop 1,128 vs 1,464,
+stdlib json 69 vs 185, other 1,025 vs 1,637. What a warm call adds is spread out: pydantic
+serializing the larger result (with a Python `exclude_if` callback per optional field,
+`tools/compact.py`), the SDK walking the tool's input schema for `x-mcp-header` parameters on
+every call with arguments (`mcp/shared/inbound.py`, `_walk_schema_positions`; the trivial tool
+has none), the stdlib `json.dumps` of the response body, the SDK's second validation of the
+arguments and budget fitting. Fixed here: `cache_stats` took
+eight statistics snapshots per call (now one: 1.39 -> 0.84 ms in process). Left: a warm
+`get_price_history` sizes every bar as JSON to fit the record budget on every call
+(`tools/stocks/paging.py`, `bound_bars`: ~1 ms of profiled CPU per call); the SDK's per-call
+schema walk (cacheable per tool, SDK side); a smaller default record (the agent-contract work).
 
-Tail: p99/p50 at 32 clients reflects the scheduler of a shared 2-core machine as much as the
-server: the server's event loop queues the calls, so a descheduled server delays all of them."""
+Tail: `get_stock_quote` and `get_price_history` wait twice as long as the other tools once
+several clients are connected, because they `asyncio.gather` their parts even when there is
+one (a quote of one symbol, one month of bars): each part becomes a task, and the caller
+waits one more turn of an event loop that is serving every other call. That is 2 calls in 11
+at twice the median, and it pushes p99 towards 3x p50 on its own; awaiting a single part
+directly (tried: both tools' p50 fell to the others') is the fix, in `tools/stocks`. The rest
+of the tail is the scheduler of a shared 2-core machine: a descheduled server delays every
+call queued on its loop. At 128 clients both servers lose throughput to 128 SDK sessions in
+two client processes."""
 
 STAMPEDE_MISSED = """\
 More than one upstream request for one key means single-flight did not coalesce the burst
@@ -252,8 +267,8 @@ BENCHMARKS: tuple[Benchmark, ...] = (
         "load",
         "Under load",
         "19.5",
-        "1, 8, 32 and 128 concurrent clients (each its own SDK session, spread over 2 client "
-        "processes) over streamable HTTP on a warm mixed workload (records, searches, a count, "
+        "1, 8, 32 and 128 concurrent SDK clients (each its own connection pool, spread over 2 "
+        "client processes) over streamable HTTP on a warm mixed workload (records, searches, a count, "
         "TWSE bars, stock info and a quote, cache statistics), with the trivial tool under the "
         "same load in alternating rounds: calls/s, p50/p99/max, errors, server and client CPU. "
         "Targets: warm calls/s >= 0.8x the trivial tool's at every concurrency, p99 <= 3x p50 at "

@@ -11,10 +11,11 @@ For each number of clients in ``--clients``, the trivial and the real server are
 turn, ``--rounds`` times each in the order T R R T T R ... (so drift of the shared machine hits
 both alike), ``--duration`` seconds per server in all. A load segment is run by client
 processes (``--client-processes``, default 2; never more than the clients): one Python event
-loop driving 128 SDK sessions would be the bottleneck and the figures would measure the
-client. Each client is its own SDK streamable-HTTP session with its own connection pool; the
-sessions are opened before the clock starts, then every client calls its workload round-robin,
-back to back. Calls go through ``session.send_request``: the SDK client's per-result
+loop driving 128 SDK clients would be the bottleneck and the figures would measure the
+client. Each client is its own SDK ``Client`` over streamable HTTP with its own connection
+pool (the SDK client speaks the 2026-07-28 revision: every call is one self-contained POST, no
+``Mcp-Session-Id``); the clients connect before the clock starts, then each calls its workload
+round-robin, back to back. Calls go through ``session.send_request``: the SDK client's per-result
 output-schema check is client CPU that would compete with the server for the machine's cores
 (see ``benchmarks.floor`` for its size); every answer is still checked for ``isError``.
 
@@ -23,7 +24,9 @@ of the server process and of the client processes together (CPU seconds per wall
 = one core busy). The server is one process with one event loop, so ~1.0 server CPU is its
 ceiling; when server and clients add up to the machine's cores, the machine is the limit.
 Targets: the warm workload's calls/s >= 0.8x the trivial tool's at every number of clients,
-p99 <= 3x p50 at 32 clients, zero errors.
+p99 <= 3x p50 at 32 clients, zero errors. ``--profile DIR`` runs both servers under a CPU-time
+cProfile switched on after the warm-up (``benchmarks._profiled``) and prints the server CPU per
+call by layer and the real server's top entries (the profiler slows both servers).
 """
 
 from __future__ import annotations
