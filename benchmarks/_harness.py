@@ -5,7 +5,7 @@
 - :func:`child_env` / :func:`stdio_params`: the same configuration for a server started as a
   process (``trialstock-mcp serve`` or the trivial baseline, ``benchmarks._trivial``);
 - :class:`HttpProcess`: a server process on streamable HTTP, started and stopped cleanly;
-- the tool calls the benchmarks make (:data:`TRIAL`, :data:`SEARCH`, :data:`MIXED`), all of
+- the tool calls the benchmarks make (:data:`TRIAL`, :data:`SEARCH`, :data:`MIXED`, :data:`QUOTE`), all of
   them answered by recorded responses of the replay upstream.
 
 Nothing here reaches beyond 127.0.0.1.
@@ -49,6 +49,8 @@ MIXED: tuple[ToolCall, ...] = (
     ("get_stock_info", {"symbol": "AAPL"}),
     ("cache_stats", {}),
 )
+QUOTE: ToolCall = ("get_stock_quote", {"symbols": ["AAPL"]})
+"""A Yahoo quote (its lifetime follows the exchange's hours: 60 s while trading, else until the open)."""
 
 
 def relaxed_rates() -> dict[str, str]:

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 from pydantic import Field, JsonValue
 
-from cache.observe import Analytics, Figures, Recommendation, recommend, window_label
+from cache.observe import Figures, Recommendation, Views, recommend, window_label
 from tools.budget import RECORD_BUDGET, Cut, Cuts, Truncated, fit, json_size
 from tools.compact import Compact
 from tools.errors import InvalidInput, translate_errors
@@ -78,10 +78,11 @@ def cache_view(services: Services, namespace: str = "", offset: int = 0, budget:
     if namespace and not names:
         known = ", ".join(list(counters)[:KNOWN_SHOWN]) or "none yet"
         raise InvalidInput("namespace", f"no namespace {namespace!r} has statistics; known: {known}")
+    views = analytics.views(snapshot)  # every figure from the one snapshot
     longest = analytics.windows[-1]
-    hour = analytics.window(longest)
-    advice = recommend(hour, analytics.facts())
-    lifetime = analytics.lifetime().namespaces
+    hour = views.windows[longest]
+    advice = recommend(hour, views.facts)
+    lifetime = views.lifetime.namespaces
     label = window_label(longest)
     entries = [
         _entry(name, counters[name], lifetime.get(name, Figures()), hour.namespaces.get(name), label, advice)
@@ -90,7 +91,7 @@ def cache_view(services: Services, namespace: str = "", offset: int = 0, budget:
     view = CacheStats(
         tiers=snapshot["tiers"],
         totals=snapshot["totals"],
-        windows=_windows(analytics),
+        windows=_windows(views),
         sections={k: v for k, v in snapshot.items() if k not in ("tiers", "namespaces", "totals")},
         recommendations=[r.message for r in advice if r.namespace is None],
         namespaces=[],
@@ -132,10 +133,9 @@ def _entry(
     )
 
 
-def _windows(analytics: Analytics) -> dict[str, dict[str, Any]]:
+def _windows(views: Views) -> dict[str, dict[str, Any]]:
     windows = {}
-    for seconds in analytics.windows:
-        window = analytics.window(seconds)
+    for seconds, window in views.windows.items():
         figures = window.total.to_dict()
         figures.update(
             covered=round(window.covered, 1),

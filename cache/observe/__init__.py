@@ -3,7 +3,7 @@
 (``board``) and the Prometheus text exposition (``prometheus``).
 """
 
-from cache.observe.analytics import Analytics, Figures, window_label
+from cache.observe.analytics import Analytics, Figures, Views, window_label
 from cache.observe.board import StatsBoard, merge_namespaces
 from cache.observe.prometheus import CONTENT_TYPE, render_metrics
 from cache.observe.recommendations import Recommendation, recommend
@@ -14,6 +14,7 @@ __all__ = [
     "Figures",
     "Recommendation",
     "StatsBoard",
+    "Views",
     "merge_namespaces",
     "recommend",
     "render_metrics",

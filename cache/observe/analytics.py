@@ -121,6 +121,16 @@ class _Mark:
     flat: dict[str, float]
 
 
+@dataclass(frozen=True)
+class Views:
+    """Every window (by its length, shortest first), the lifetime figures and the facts, all
+    read from one reading of the counters (:meth:`Analytics.views`)."""
+
+    windows: dict[float, Window]
+    lifetime: Window
+    facts: Facts
+
+
 class Analytics:
     """Windows and recommendations over ``cache``'s statistics (see module doc)."""
 
@@ -148,19 +158,51 @@ class Analytics:
 
     def window(self, seconds: float) -> Window:
         """The figures of the last ``seconds`` (as far back as the marks reach)."""
-        self.tick()
-        now = self._take()
-        start = now.at - seconds
-        base = min(self._marks, key=lambda mark: abs(mark.at - start))  # the nearest bucket boundary
-        return _difference(seconds, base, now, self._cache.stats.namespace_counters())
+        now = self._now()
+        return self._window(seconds, now, self._cache.stats.namespace_counters())
 
     def lifetime(self) -> Window:
-        now = self._take()
-        return _difference(math.inf, _Mark(-math.inf, {}, {}), now, self._cache.stats.namespace_counters())
+        return _difference(math.inf, _BIRTH, self._take(), self._cache.stats.namespace_counters())
 
     def facts(self) -> Facts:
+        return self._facts(self._cache.stats.snapshot())
+
+    def views(self, snapshot: Mapping[str, Any] | None = None) -> Views:
+        """Every window, the lifetime figures and the facts from ONE statistics snapshot
+        (``snapshot``: the ``cache.stats.snapshot()`` the caller already took, if any). A report
+        wants them together; read one by one, each would take a snapshot of its own."""
+        snapshot = self._cache.stats.snapshot() if snapshot is None else snapshot
+        now = self._now(snapshot)
+        live = self._cache.stats.namespace_counters()
+        windows = {seconds: self._window(seconds, now, live) for seconds in self.windows}
+        return Views(windows, _difference(math.inf, _BIRTH, now, live), self._facts(snapshot))
+
+    def report(self) -> dict[str, Any]:
+        """JSON-able: every window, the lifetime figures and the recommendations."""
+        views = self.views()
+        longest = views.windows[self.windows[-1]]
+        return {
+            "efficiency_definition": "time saved / (time saved + time spent loading)",
+            "windows": {window_label(seconds): w.to_dict() for seconds, w in views.windows.items()},
+            "lifetime": {k: v for k, v in views.lifetime.to_dict().items() if k not in ("seconds", "covered")},
+            "recommendations": [r.message for r in recommend(longest, views.facts)],
+        }
+
+    def _now(self, snapshot: Mapping[str, Any] | None = None) -> _Mark:
+        """A mark of the counters now, kept as the next mark when one is due (as :meth:`tick`)."""
+        now = self._take(snapshot)
+        if now.at - self._marks[-1].at >= self._mark_every:
+            self._marks.append(now)
+        return now
+
+    def _window(self, seconds: float, now: _Mark, live: Mapping[str, NamespaceCounters]) -> Window:
+        start = now.at - seconds
+        base = min(self._marks, key=lambda mark: abs(mark.at - start))  # the nearest bucket boundary
+        return _difference(seconds, base, now, live)
+
+    def _facts(self, snapshot: Mapping[str, Any]) -> Facts:
         memory = self._cache.memory
-        section = self._cache.stats.snapshot().get("refresh_ahead") or {}
+        section = snapshot.get("refresh_ahead") or {}
         cutoff = section.get("cutoff") if section else None
         return Facts(
             memory.max_bytes,
@@ -170,18 +212,7 @@ class Analytics:
             refresh_tracked=section.get("tracked", 0),
         )
 
-    def report(self) -> dict[str, Any]:
-        """JSON-able: every window, the lifetime figures and the recommendations."""
-        windows = {window_label(seconds): self.window(seconds) for seconds in self.windows}
-        longest = windows[window_label(self.windows[-1])]
-        return {
-            "efficiency_definition": "time saved / (time saved + time spent loading)",
-            "windows": {label: w.to_dict() for label, w in windows.items()},
-            "lifetime": {k: v for k, v in self.lifetime().to_dict().items() if k not in ("seconds", "covered")},
-            "recommendations": [r.message for r in recommend(longest, self.facts())],
-        }
-
-    def _take(self) -> _Mark:
+    def _take(self, snapshot: Mapping[str, Any] | None = None) -> _Mark:
         stats = self._cache.stats
         namespaces = {
             name: tuple(float(getattr(c, f)) for f in NS_FIELDS) for name, c in stats.namespace_counters().items()
@@ -189,12 +220,15 @@ class Analytics:
         flat: dict[str, float] = {}
         for name, tier in stats.tier_counters().items():
             flat[f"tier:{name}"] = float(tier.errors + tier.timeouts)
-        snapshot_memory = stats.snapshot()
+        snapshot_memory = stats.snapshot() if snapshot is None else snapshot
         flat["evicted_refetched"] = float(snapshot_memory["tiers"].get("memory", {}).get("evicted_refetched", 0))
         refresh = snapshot_memory.get("refresh_ahead") or {}
         flat["refreshes"] = float(refresh.get("refreshed", 0))
         flat["refresh_failures"] = float(refresh.get("failed", 0))
         return _Mark(self._clock(), namespaces, flat)
+
+
+_BIRTH = _Mark(-math.inf, {}, {})  # the base of the lifetime figures
 
 
 def _difference(seconds: float, base: _Mark, now: _Mark, live: Mapping[str, NamespaceCounters]) -> Window:
