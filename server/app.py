@@ -17,7 +17,7 @@ from mcp.types import Tool as ListedTool
 
 from server import __version__, status
 from server.background import Role, load_warming
-from server.catalog import CACHE_HINTS, lean_tool
+from server.catalog import CACHE_HINTS, lean_tool, result_model
 from server.lifespan import SharedLifespan, app_state
 from server.prompts import add_prompts
 from server.resources import add_resources
@@ -59,11 +59,13 @@ class TrialstockServer(MCPServer):
         super().__init__(*args, **kwargs)
         tools = list(tools)
         self._functions = {tool_name(fn): fn for fn, _ in tools}
-        register_all(self, tools)
+        register_all(self, tools, structured_output=False)  # answers are rendered by server.results
 
     async def list_tools(self) -> list[ListedTool]:
         if self._catalog is None:
-            self._catalog = [lean_tool(tool) for tool in await super().list_tools()]
+            self._catalog = [
+                lean_tool(tool, result_model(self._functions[tool.name])) for tool in await super().list_tools()
+            ]
         return self._catalog
 
     async def get_prompt(self, name: str, arguments: dict[str, Any] | None = None, context: Any = None) -> Any:

@@ -1,13 +1,18 @@
 """The tool catalog as agents receive it: lean schemas, a fixed order, cache hints.
 
-The SDK derives each tool's input and output JSON schema from pydantic, which adds a ``title``
-to every property and model and copies every field description into the output schema. A
-model reads the name, the description and the input schema; the output schema is for clients
-that validate results. So :func:`lean_tool` keeps the input schema's descriptions but drops
-its titles, and publishes the output schema as an outline (:func:`outline`): the answer's
+The SDK derives each tool's input JSON schema from pydantic, which adds a ``title`` to every
+property and model. A model reads the name, the description and the input schema; the output
+schema is for clients that validate results. So :func:`lean_tool` keeps the input schema's
+descriptions but drops its titles, and publishes the output schema as an outline: the answer's
 top-level fields with their types, enums and required keys, one level deep. The full nested
 shape lives in docs/tools.md and in the result models, which the tests check every answer
-against (tests/server/test_output_shapes.py).
+against (tests/e2e/test_agent_contract.py).
+
+The outline is read off the result model's fields (:func:`outline_of`), not cut from its JSON
+schema: tools are registered without the SDK's structured output (it would build a validator
+and the whole JSON schema of every result model at start-up, about half of building the
+server), and the result models are built on their first use. :func:`outline` cuts a whole JSON
+schema the same way; the tests check that both agree for every tool.
 
 Why one level: the SDK's Python client checks every structured result against the published
 schema with ``jsonschema`` (pure Python, per node of the answer) and compiles each tool's
@@ -19,10 +24,18 @@ server (tools are registered at start-up and never change), in registration orde
 
 from __future__ import annotations
 
-from typing import Any
+import datetime
+import enum
+import inspect
+import types
+import typing
+from collections import abc
+from collections.abc import Callable
+from typing import Annotated, Any, Literal, Union
 
 from mcp.server.caching import CacheableMethod, CacheHint
 from mcp.types import Tool
+from pydantic import BaseModel
 
 CATALOG_TTL_MS = 3_600_000
 """How long a client may reuse tools/list, prompts/list and the resource lists: they are fixed
@@ -39,14 +52,85 @@ CACHE_HINTS: dict[CacheableMethod, CacheHint] = {
 _NAMED_CHILDREN = ("properties", "$defs", "definitions", "patternProperties")
 
 
-def lean_tool(tool: Tool) -> Tool:
-    """``tool`` with titles dropped from its input schema and its output schema outlined."""
+def lean_tool(tool: Tool, result: type[BaseModel]) -> Tool:
+    """``tool`` with titles dropped from its input schema and the outline of ``result`` (the
+    model it answers with) as its output schema."""
     return tool.model_copy(
-        update={
-            "input_schema": lean_schema(tool.input_schema, drop=("title",)),
-            "output_schema": None if tool.output_schema is None else outline(tool.output_schema),
-        }
+        update={"input_schema": lean_schema(tool.input_schema, drop=("title",)), "output_schema": outline_of(result)}
     )
+
+
+def result_model(fn: Callable[..., Any]) -> type[BaseModel]:
+    """The model a tool function answers with (its return annotation)."""
+    annotation = inspect.signature(fn, eval_str=True).return_annotation
+    if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+        raise TypeError(f"tool {fn.__name__} must be annotated to return a pydantic model, not {annotation!r}")
+    return annotation
+
+
+def outline_of(model: type[BaseModel]) -> dict[str, Any]:
+    """:func:`outline` of ``model``'s serialized JSON schema, read off its fields (by alias).
+    A field that may be None is optional: :class:`tools.compact.Compact` leaves None out."""
+    properties = {
+        field.serialization_alias or field.alias or name: _kind_of(field.annotation)
+        for name, field in model.model_fields.items()
+        if not field.exclude
+    }
+    required = [
+        field.serialization_alias or field.alias or name
+        for name, field in model.model_fields.items()
+        if field.is_required() and not field.exclude
+    ]
+    out: dict[str, Any] = {"type": "object", "properties": properties}
+    if required:
+        out["required"] = required
+    if model.model_config.get("extra") == "forbid":
+        out["additionalProperties"] = False
+    return out
+
+
+_JSON_TYPES: dict[type, dict[str, Any]] = {
+    str: {"type": "string"},
+    bool: {"type": "boolean"},
+    int: {"type": "integer"},
+    float: {"type": "number"},
+    datetime.date: {"type": "string", "format": "date"},
+    datetime.datetime: {"type": "string", "format": "date-time"},
+}
+
+
+def _kind_of(annotation: Any) -> dict[str, Any]:
+    """The outline of one field's type (see :func:`_kinds`), from its annotation."""
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin is Annotated:
+        return _kind_of(args[0])
+    if origin in (Union, types.UnionType):
+        kept = [arg for arg in args if arg is not type(None)]
+        return _kind_of(kept[0]) if len(kept) == 1 else {"anyOf": [_kind_of(arg) for arg in kept]}
+    if origin is Literal:
+        values = list(args)
+        kinds = {type(value) for value in values}
+        out = {"const": values[0]} if len(values) == 1 else {"enum": values}
+        return {**_JSON_TYPES[kinds.pop()], **out} if len(kinds) == 1 else out
+    if annotation is Any or annotation is object:
+        return {}
+    if origin in (list, tuple, set, frozenset, abc.Sequence):
+        return {"type": "array"}
+    if origin in (dict, abc.Mapping) or annotation is dict:
+        return {"type": "object"}
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        required = [
+            field.serialization_alias or field.alias or name
+            for name, field in annotation.model_fields.items()
+            if field.is_required() and not field.exclude
+        ]
+        return {"type": "object", "required": required} if required else {"type": "object"}
+    if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
+        return {"enum": [member.value for member in annotation]}
+    for kind, schema in _JSON_TYPES.items():
+        if annotation is kind:
+            return dict(schema)
+    raise TypeError(f"no outline for the output type {annotation!r}")
 
 
 def outline(schema: dict[str, Any]) -> dict[str, Any]:

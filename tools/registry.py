@@ -115,11 +115,14 @@ def tool_name(fn: ToolFunction) -> str:
     return fn.__name__
 
 
-def register_all(mcp: MCPServer[Any], tools: Iterable[Tool]) -> None:
-    """Publish every tool of ``tools`` on ``mcp``, in order, under its function's name."""
+def register_all(mcp: MCPServer[Any], tools: Iterable[Tool], *, structured_output: bool | None = None) -> None:
+    """Publish every tool of ``tools`` on ``mcp``, in order, under its function's name.
+
+    ``structured_output=False`` leaves the SDK's result conversion out (no output validator or
+    output JSON schema built at registration) for a server that renders answers itself."""
     for fn, hints in tools:
         _check_signature(fn)
-        mcp.add_tool(fn, annotations=hints)
+        mcp.add_tool(fn, annotations=hints, structured_output=structured_output)
 
 
 def normalize(fn: ToolFunction, arguments: Mapping[str, Any]) -> dict[str, Any]:

@@ -13,13 +13,11 @@ from typing import Any
 import jsonschema
 import orjson
 from mcp import Client, StdioServerParameters
-from mcp.server.mcpserver import MCPServer
 from mcp.types import CallToolResult
 
-from server.app import build_app
-from server.settings import Settings
 from server.toolset import TOOLS
 from tests.support.console_script import CONSOLE_SCRIPT, server_env, upstream_env
+from tests.support.output_schemas import full_output_schemas
 from tools.budget import EXPLICIT_BUDGET, RECORD_BUDGET
 from tools.errors import ERROR_KINDS
 from tools.registry import tool_name
@@ -113,17 +111,9 @@ async def test_every_answer_is_bounded_compact_and_says_how_fresh(replay_process
     for result in explicit:
         assert not result.is_error and structured_size(result) <= EXPLICIT_BUDGET
         assert len(text_of(result).encode()) <= 1.1 * structured_size(result)
-    full = await full_output_schemas(tmp_path)
+    full = full_output_schemas()
     for name, result in [*answers.items(), *((name, result) for (name, _), result in zip(EXPLICIT, explicit))]:
         jsonschema.validate(result.structured_content, full[name])  # the whole nested shape, not the outline
-
-
-async def full_output_schemas(tmp_path: Path) -> dict[str, dict[str, Any]]:
-    """Each tool's whole output schema as the SDK derives it from the result model (the catalog
-    publishes only its outline: server.catalog)."""
-    app = build_app(Settings(_env_file=None, sqlite_path=str(tmp_path / "schemas.sqlite3")), role="cli")
-    tools = await MCPServer.list_tools(app.mcp)
-    return {tool.name: tool.output_schema for tool in tools if tool.output_schema is not None}
 
 
 async def test_a_cut_answer_says_so_and_its_next_arguments_get_the_rest(replay_process: str, tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ a kind, the hard cap on an answer's size, the lean catalog."""
 
 from __future__ import annotations
 
+import typing
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -15,15 +16,19 @@ import pytest
 from jsonschema import Draft202012Validator, ValidationError
 from mcp import Client
 from mcp.types import CallToolResult
+from pydantic import BaseModel
 
 from server.app import build_app
-from server.catalog import outline
+from server.catalog import outline, outline_of, result_model
 from server.results import answer, failure_of
 from server.settings import Settings
+from server.toolset import TOOLS
+from tests.support.output_schemas import full_output_schemas
 from tests.support.recorded_upstream import RecordedUpstream, ctgov_upstream, stocks_upstream
 from tools.budget import HARD_CAP, Cut, Cuts, Truncated
 from tools.compact import Compact
 from tools.errors import ERROR_KINDS
+from tools.registry import tool_name
 
 FAST = {f"{name}_rate": "1000/1" for name in ("ctgov", "twse", "tpex", "mis", "yahoo")}
 
@@ -206,6 +211,45 @@ async def test_output_schemas_are_one_level_outlines_that_the_answers_pass(tmp_p
     Draft202012Validator(trial).validate(answer.structured_content)
     with pytest.raises(ValidationError, match="'nct_id' is a required property"):
         Draft202012Validator(trial).validate({**answer.structured_content, "trial": {"url": "y", "locations": []}})
+
+
+@pytest.mark.parametrize("name", sorted(full_output_schemas()))
+def test_the_published_outline_read_off_the_fields_is_the_outline_of_the_whole_schema(name: str) -> None:
+    functions = {tool_name(fn): fn for fn, _ in TOOLS}
+    assert outline_of(result_model(functions[name])) == outline(full_output_schemas()[name])
+
+
+def test_no_required_output_field_can_be_none() -> None:
+    """Answers leave None fields out (tools.compact.Compact), so a required field that admits
+    None would break the published schema's promise the first time it was None."""
+    offenders = [
+        f"{model.__name__}.{name}"
+        for model in output_models()
+        for name, field in model.model_fields.items()
+        if field.is_required() and _admits_none(field.annotation)
+    ]
+    assert offenders == []
+
+
+def output_models() -> set[type[BaseModel]]:
+    """Every model reachable from the tools' result models."""
+    found: set[type[BaseModel]] = set()
+    todo: list[Any] = [result_model(fn) for fn, _ in TOOLS]
+    while todo:
+        item = todo.pop()
+        if isinstance(item, type) and issubclass(item, BaseModel):
+            if item not in found:
+                found.add(item)
+                todo += [field.annotation for field in item.model_fields.values()]
+        else:
+            todo += list(typing.get_args(item))
+    return found
+
+
+def _admits_none(annotation: Any) -> bool:
+    if typing.get_origin(annotation) is typing.Annotated:
+        return _admits_none(typing.get_args(annotation)[0])
+    return annotation is Any or annotation is None or type(None) in typing.get_args(annotation)
 
 
 def test_an_outline_follows_refs_and_choices_and_stops_one_level_down() -> None:

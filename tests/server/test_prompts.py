@@ -14,6 +14,7 @@ from mcp.types import INVALID_PARAMS
 
 from server.app import build_server
 from server.settings import Settings
+from tests.support.output_schemas import full_output_schemas
 
 CALL = re.compile(r"\b([a-z_]+)\(([^()]*)\)")
 NAMED = re.compile(r"`([A-Za-z_0-9]+)`")
@@ -79,7 +80,7 @@ async def test_every_tool_and_argument_named_is_published(
     tools = {tool.name: tool for tool in await server.list_tools()}
     inputs = {tool: set(properties(t.input_schema)) for tool, t in tools.items()}
     # the whole output shapes, as derived from the result models (tools/list publishes outlines)
-    outputs = {field for t in await MCPServer.list_tools(server) for field in properties(t.output_schema or {})}
+    outputs = {field for schema in full_output_schemas().values() for field in properties(schema)}
     text = await text_of(server, name, arguments)
     calls = CALL.findall(text)
     assert calls
