@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 from cache import CacheMeta, CachePolicy, TieredCache, make_key
 from tools.decoded import decoded
+from tools.gathering import gather
 from tools.stocks.adjust import yahoo_corporate
 from tools.stocks.config import StocksConfig
 from tools.stocks.models import DailyBar, Market, MonthBars
@@ -118,7 +119,7 @@ class HistoryDesk:
             await steps.step(f"{code} {year:04d}-{month:02d}: {told}")
             return found
 
-        months = await asyncio.gather(*(one(year, month) for year, month in wanted))
+        months = await gather(*(one(year, month) for year, month in wanted))
         bars = [bar for month_bars, _ in months for bar in month_bars.bars if start <= bar.date <= end]
         name = next((month_bars.name for month_bars, _ in reversed(months) if month_bars.name), None)
         return Bars(bars=bars, metas=[meta for _, meta in months], name=name, currency="TWD")

@@ -18,12 +18,12 @@ Quote lifetime follows the exchange's calendar (:meth:`Calendar.quote_ttl`): Tai
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from cache import CachePolicy, CacheResult, Loader, TieredCache, make_key
 from tools.freshness import CacheInfo
+from tools.gathering import gather
 from tools.http.errors import UpstreamError
 from tools.stocks.config import StocksConfig
 from tools.stocks.errors import UnknownSymbol
@@ -91,7 +91,7 @@ class QuoteDesk:
             return found
 
         with self.batcher.expect(item.symbol for item in taiwan) as ticket:
-            found = await asyncio.gather(
+            found = await gather(
                 *(told(item, self._taiwan_answer(item, ticket)) for item in taiwan),
                 *(told(item, self._yahoo_one(item)) for item in yahoo),
             )
