@@ -8,12 +8,15 @@ server process, read from this process; every figure has the trivial server
    SQLite tiers, as ``benchmarks.load`` starts it) after its first ``tools/list`` answer.
 2. Per session: ``--sessions`` official SDK clients (each its own streamable-HTTP session and
    connection pool) are opened concurrently and held open, each initialized and having made one
-   warm tool call (``get_trial`` NCT04280705, warmed beforehand; the trivial server's
-   ``constant``); then all are closed (the client sends DELETE) and the server's memory is
+   warm tool call (``get_trial`` NCT04280705; the trivial server's ``constant``); then all are
+   closed (the client sends DELETE) and the server's memory is
    polled until it settles. Three open/close cycles: memory that grows from one cycle's closed
    figure to the next is held per session and never returned (a leak); the first cycle's
    retention also holds what the allocators keep for reuse (arenas, free lists) and what the
    first sessions warmed once. Target: growth after the first cycle <= 10 KB per closed session.
+   The record is fetched by a first server process, stopped before the measured one starts on the
+   same SQLite file: the measured process never parses the 466 KB upstream body, whose freed
+   memory would be reused by the sessions and hide their cost. Its first call is a SQLite hit.
 3. Per 10,000 memory-tier entries: in a fresh child process (a clean heap), 10,000 distinct
    values are stored through ``TieredCache`` (memory tier only, the engine's default serializer)
    and the resident growth is split into the encoded payload (``MemoryBackend.bytes_used``),
@@ -154,7 +157,7 @@ async def measure_server(
     pid, run = server.proc.pid, SessionRun(name)
     await hold_sessions(server.url, headers, None, 1, pid)  # the first tools/list
     run.idle = await asyncio.to_thread(settled_rss, pid)
-    await hold_sessions(server.url, headers, call, 1, pid)  # warm the call (cold: fetched and cached)
+    await hold_sessions(server.url, headers, call, 1, pid)  # the call's first time (a SQLite hit, promoted)
     run.before = await asyncio.to_thread(settled_rss, pid)
     for _ in range(CYCLES):
         opened = await hold_sessions(server.url, headers, call, sessions, pid)
@@ -163,14 +166,23 @@ async def measure_server(
     return run
 
 
-async def sessions_part(sessions: int) -> tuple[SessionRun, SessionRun]:
+async def sessions_part(sessions: int) -> tuple[SessionRun, SessionRun, int]:
+    """Both servers' runs, and the upstream requests the measured real server made (0 expected:
+    a first process, stopped before, fetched the record into the SQLite file both share, so the
+    measured one never parses an upstream body, whose freed memory would hide the sessions')."""
+    headers = {"Authorization": f"Bearer {TOKEN}"}
     with ReplayServer() as replay, scratch() as folder:
         env = child_env(replay.url, folder, TRIALSTOCK_AUTH_TOKEN=TOKEN)
+        with HttpProcess(http_command("trialstock"), env, folder) as primer:
+            assert primer.proc is not None
+            await hold_sessions(primer.url, headers, TRIAL, 1, primer.proc.pid)
+        primed = replay.count()
         with HttpProcess(http_command("trialstock"), env, folder) as server:
-            real = await measure_server("trialstock-mcp", server, {"Authorization": f"Bearer {TOKEN}"}, TRIAL, sessions)
+            real = await measure_server("trialstock-mcp", server, headers, TRIAL, sessions)
+        upstream = replay.count() - primed
         with HttpProcess(http_command("trivial"), child_env(replay.url, folder), folder) as trivial:
             base = await measure_server("trivial server", trivial, {}, (TOOL, {}), sessions)
-    return real, base
+    return real, base, upstream
 
 
 def kb(value: float) -> str:
@@ -183,7 +195,7 @@ def leak_per_session(run: SessionRun, sessions: int) -> float:
     return (last - first) / (sessions * (len(run.cycles) - 1))
 
 
-def report_sessions(runs: tuple[SessionRun, SessionRun], sessions: int) -> list[Target]:
+def report_sessions(runs: tuple[SessionRun, SessionRun], sessions: int, upstream: int) -> list[Target]:
     real, base = runs
     print("\nResident memory, idle (after the first tools/list, streamable HTTP)")
     for run in runs:
@@ -205,7 +217,8 @@ def report_sessions(runs: tuple[SessionRun, SessionRun], sessions: int) -> list[
         print(f"{'':18}before the cycles {kb(run.before).strip()} KB; a leak shows as growth in every cycle")
     print(
         "open/retained per session: against the memory before the cycles; growth per session: "
-        "against the previous cycle's closed figure.\n"
+        "against the previous cycle's closed figure. Upstream requests by the measured "
+        f"trialstock-mcp process: {upstream} (its record came from the SQLite file a first process filled).\n"
     )
     leak, base_leak = leak_per_session(real, sessions), leak_per_session(base, sessions)
     return [
@@ -333,8 +346,10 @@ def report_tier(rows: list[TierFigures]) -> None:
     print(
         "beyond payload = RSS per entry - encoded bytes (the decoded value the tier keeps next to its "
         "bytes, plus the tier's own cost); decoded value = the same values held in a list, measured "
-        "in a process of its own; tier own cost = the rest (benchmarks.scale measures it with tracemalloc, target < 400 B; "
-        "RSS adds allocator slack).\n"
+        "in a process of its own; tier own cost = the rest (benchmarks.scale measures it with tracemalloc, target < 400 B). "
+        "RSS adds what tracemalloc does not see: allocator slack, and the holes left by the transient "
+        "copies of every store (the caller's value and the encoded JSON are freed; the tier keeps a "
+        "value decoded again from the bytes, as a reader sees it).\n"
     )
 
 
@@ -345,8 +360,8 @@ async def main(sessions: int, entries: int) -> None:
             run_tier_child("get_trial record (real, cached)", record, entries, folder),
             run_tier_child("trial summary (~2 KB, synthetic)", _value(0), entries, folder),
         ]
-    runs = await sessions_part(sessions)
-    targets = report_sessions(runs, sessions)
+    real, base, upstream = await sessions_part(sessions)
+    targets = report_sessions((real, base), sessions, upstream)
     report_tier(tier_rows)
     per_payload, overhead, _top = await memory_bytes_per_entry(2_000)
     print(
