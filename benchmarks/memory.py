@@ -349,7 +349,12 @@ def report_tier(rows: list[TierFigures]) -> None:
         "in a process of its own; tier own cost = the rest (benchmarks.scale measures it with tracemalloc, target < 400 B). "
         "RSS adds what tracemalloc does not see: allocator slack, and the holes left by the transient "
         "copies of every store (the caller's value and the encoded JSON are freed; the tier keeps a "
-        "value decoded again from the bytes, as a reader sees it).\n"
+        "value decoded again from the bytes, as a reader sees it)."
+    )
+    print(
+        "The tier's byte bound (memory_max_bytes, 64 MB by default) counts encoded bytes (plus keys): "
+        + "; ".join(f"{row.label.split(' (')[0]} resident {row.tier / row.encoded:.1f}x what it counts" for row in rows)
+        + "\n"
     )
 
 
