@@ -370,9 +370,11 @@ BENCHMARKS: tuple[Benchmark, ...] = (
     ),
     Benchmark(
         "profile_warm",
-        "Profile of the slowest warm path",
-        "acceptance",
-        "The slowest warm tool call of the mixed workload, peeled layer by layer and profiled.",
+        "Profile of the warm path",
+        "19.1",
+        "Every warm tool of the mixed workload timed (the slowest named); then the warm `get_trial`, "
+        "peeled layer by layer and profiled, with its own time split by area (client schema check, "
+        "pydantic, MCP SDK, event loop, our server/, tools/ and cache/).",
     ),
 )
 
