@@ -37,6 +37,7 @@ from typing import Annotated, Any, Literal, Union
 from mcp.server.caching import CacheableMethod, CacheHint
 from mcp.types import Tool
 from pydantic import BaseModel
+from pydantic.fields import FieldInfo
 
 CATALOG_TTL_MS = 3_600_000
 """How long a client may reuse tools/list, prompts/list and the resource lists: they are fixed
@@ -101,24 +102,24 @@ async def build_models(models: Iterable[type[BaseModel]], *, delay: float = MODE
 
 
 def outline_of(model: type[BaseModel]) -> dict[str, Any]:
-    """:func:`outline` of ``model``'s serialized JSON schema, read off its fields (by alias).
-    A field that may be None is optional: :class:`tools.compact.Compact` leaves None out."""
-    properties = {
-        field.serialization_alias or field.alias or name: _kind_of(field.annotation)
-        for name, field in model.model_fields.items()
-        if not field.exclude
-    }
-    required = [
-        field.serialization_alias or field.alias or name
-        for name, field in model.model_fields.items()
-        if field.is_required() and not field.exclude
-    ]
+    """:func:`outline` of ``model``'s JSON schema, read off its fields (named as serialized)."""
+    properties = {name: _kind_of(field.annotation) for name, field in _published(model)}
     out: dict[str, Any] = {"type": "object", "properties": properties}
-    if required:
+    if required := _required(model):
         out["required"] = required
     if model.model_config.get("extra") == "forbid":
         out["additionalProperties"] = False
     return out
+
+
+def _published(model: type[BaseModel]) -> list[tuple[str, FieldInfo]]:
+    """The fields of ``model`` that its answers carry, under the names they carry them by."""
+    fields = model.model_fields.items()
+    return [(field.serialization_alias or field.alias or name, field) for name, field in fields if not field.exclude]
+
+
+def _required(model: type[BaseModel]) -> list[str]:
+    return [name for name, field in _published(model) if field.is_required()]
 
 
 _JSON_TYPES: dict[type, dict[str, Any]] = {
@@ -151,11 +152,7 @@ def _kind_of(annotation: Any) -> dict[str, Any]:
     if origin in (dict, abc.Mapping) or annotation is dict:
         return {"type": "object"}
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        required = [
-            field.serialization_alias or field.alias or name
-            for name, field in annotation.model_fields.items()
-            if field.is_required() and not field.exclude
-        ]
+        required = _required(annotation)
         return {"type": "object", "required": required} if required else {"type": "object"}
     if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
         return {"enum": [member.value for member in annotation]}
