@@ -15,9 +15,8 @@ from dataclasses import dataclass
 
 import httpx
 
-from cache import build_cache, stop_tasks
+from cache import build_cache
 from server.background import Background, Role, background
-from server.catalog import build_models, output_models, result_model
 from server.settings import Settings
 from server.tool_runner import ToolRunner
 from server.toolset import TOOLS
@@ -57,9 +56,6 @@ async def app_state(
         services = await stack.enter_async_context(build_services(settings, transports=transports, clock=clock))
         runner = ToolRunner(services, tools)
         parts = await stack.enter_async_context(background(settings, services, runner=runner, role=role))
-        if role != "cli":  # a long-lived process: its tools' result models are built while it idles
-            models = asyncio.create_task(build_models(output_models(result_model(fn) for fn, _ in tools)))
-            stack.push_async_callback(stop_tasks, [models])
         yield AppState(settings, services, parts)
 
 

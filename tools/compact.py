@@ -18,7 +18,11 @@ class Compact(BaseModel):
 
     Since a value is never ``null`` on the wire, the published JSON schema says so too: an
     optional field is "absent or of its type", not "null or its type". Besides being exact,
-    that halves the work of clients that validate results against the output schema."""
+    that halves the work of clients that validate results against the output schema.
+
+    Subclasses are built on first use (``defer_build``): a server imports some seventy of them
+    and publishes its tools without building any (server.catalog reads their fields), so its
+    start-up does not pay for them; each is built once, by the first call that needs it."""
 
     model_config = ConfigDict(defer_build=True)
 
