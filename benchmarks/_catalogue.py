@@ -29,20 +29,22 @@ the warm tool's answer (taken from the real server in this run) from a constant 
 work, no output schema. Its ratio to the trivial tool is what the SDK costs to carry those
 bytes: a `get_trial` answer is ~8 KB of structured content plus the same again as its text copy
 (the spec's backwards-compatible text block), ~16 KB on the wire against the trivial tool's two
-fields, parsed and validated into protocol models on both sides. Over stdio that row alone is
-most of the gap, and the warm tool's ratio to it ("vs its answer as a constant") is near 1: the
-server's own work (cache hit, answer rendering, middleware) is within the noise of a stdio call.
-In memory, without a transport to hide it, the server's share shows: `profile_warm` puts our
-code (server/, tools/, cache/) at ~12% of a warm in-memory call, pydantic ~25% (most of it the
-SDK validating and dumping the result and the request), the MCP SDK's dispatch ~20%, and the
-event loop and streams ~16%.
+fields, parsed and validated into protocol models on both sides. The warm tool's ratio to that
+row ("vs its answer as a constant") is what the server and the client's check of the result
+add; the gap between the "no client-side schema check" row and the full call is the client's
+part. In memory, without a transport to hide it, the server's share shows: `profile_warm` puts
+our code (server/, tools/, cache/) at ~11% of a warm in-memory call's own time, pydantic ~26%
+(most of it the SDK validating and dumping the result and the request), the MCP SDK's dispatch
+~20% and the event loop and streams ~15%.
 
 Done (issue 19, see "Changes"): output schemas are one-level outlines (the client's jsonschema
-walk of a full nested schema was ~2.5 ms of a ~5 ms warm `get_trial`); a warm hit reuses the
-validated model of the cached object; the usage log stops re-validating repeated arguments.
-What is left is the payload: the only ways to close it are fewer bytes (a smaller default
-record, or no text copy, which the spec asks for) or a faster SDK; the answer's content is the
-product, so the record stays as it is."""
+walk of a full nested schema was ~1.5 ms of a warm `get_trial`, and ~40 ms on a connection's
+first call); a warm hit reuses the validated model of the cached object; the usage log stops
+re-validating repeated arguments. Over stdio a warm call went from 33% / 44% of the trivial
+tool's calls/s (the 2026-12-06 04:23 report) to about 80%. What is left: the payload (fewer
+bytes would need a smaller default record or no text copy, which the spec asks for), the SDK's
+per-call work, and ~100-150 us of ours (answer rendering: one model dump and one JSON encoding
+of ~8 KB; middleware; the tool wrapper's deadline)."""
 
 STARTUP_MISSED = """\
 Why: both servers pay for starting Python and importing the SDK (nearly all of the trivial
@@ -103,8 +105,16 @@ ROWID for the entries table was measured again and rejected: 138.6 us against 33
 at 1M rows (~1.1 KB rows fill its leaves; the rowid table keeps them out of the key index). LRU
 bookkeeping never writes on the read path (reads are buffered and flushed by the writer), but
 every flush rewrote whole rows; a read now moves `last_access` only when it is over
-`ACCESS_RESOLUTION` (60 s) old. No schema change, so no migration. The row through the engine
-is dominated by the aiosqlite thread hop (~100 us here under load) and is noise-level."""
+`ACCESS_RESOLUTION` (60 s) old. No schema change, so no migration.
+
+Not explained yet (2026-12-07, a quiet machine): through `SqliteBackend` a 1M-row read took
+~149 us against ~50 us at 1K (2.97x), while plain sqlite3 with the backend's settings read the
+same files in 11.7 and 7.7 us (1.52x, "SQLite page reads" in the same run). So SQLite's own
+page work at 1M costs ~4 us more, and ~95 us are added somewhere in the backend's path at 1M
+only. The 1.37x of the earlier runs was measured under load, where the 1K baseline (~100 us)
+hid it. Suspect, unverified: the buffered access-time flushes (one UPDATE per key read, on the
+writer's connection) doing index lookups in the 1.48 GB file while the reads run; to check,
+run `benchmarks.scale` with the flushes turned off."""
 
 LOAD_MISSED = """\
 Errors: any error is a bug to chase (the workload is warm and the upstream is local); the first
@@ -172,7 +182,14 @@ hop dominates and moves with the machine's load) that fixed cost is 1.2x-1.7x; a
 GET over loopback (~120-150 us) 1.15x-1.5x. The raw baselines neither decode nor promote. A
 lower-tier hit is already read inline by the caller (no task unless the loader must run) under
 one shared timer per tier; what would close the rest is flattening those layers into one
-function, which we judged not worth the loss of their separate tests for ~5-8 us."""
+function, which we judged not worth the loss of their separate tests for ~5-8 us.
+
+Open (2026-12-07, a quiet machine): `SqliteBackend.get_many([k])` itself took ~110-140 us
+against a raw aiosqlite read of ~30-50 us (2.6x-4x, in this run and in four runs of the same
+script after it, and the same at commit 4793da5), where loaded runs had shown 1.07x-1.14x
+(the raw read was then ~100 us as well). The raw baseline reuses one connection's thread; the
+backend reads on its reader connection and buffers access times that its writer connection
+flushes. Where the ~80 us go is not known yet; the same gap shows at 1,000,000 rows ("Scale")."""
 
 SQLITE_BURST_MISSED = """\
 Lost answers mean queued writes did not reach the file before the engine closed (aclose must
