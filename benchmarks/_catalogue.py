@@ -110,11 +110,10 @@ every flush rewrote whole rows; a read now moves `last_access` only when it is o
 Not explained yet (2026-12-07, a quiet machine): through `SqliteBackend` a 1M-row read took
 ~149 us against ~50 us at 1K (2.97x), while plain sqlite3 with the backend's settings read the
 same files in 11.7 and 7.7 us (1.52x, "SQLite page reads" in the same run). So SQLite's own
-page work at 1M costs ~4 us more, and ~95 us are added somewhere in the backend's path at 1M
-only. The 1.37x of the earlier runs was measured under load, where the 1K baseline (~100 us)
-hid it. Suspect, unverified: the buffered access-time flushes (one UPDATE per key read, on the
-writer's connection) doing index lookups in the 1.48 GB file while the reads run; to check,
-run `benchmarks.scale` with the flushes turned off."""
+page work at 1M costs ~4 us more; the other ~95 us are not SQLite's. The 1.37x of the earlier runs was measured under load, where the 1K baseline (~100 us)
+was slow too. Not resolved: see "Cache tiers" for a check in which raw aiosqlite reads were as
+slow as the backend's (aiosqlite's thread wake-ups); turning the access-time flushes off changed
+nothing in that check."""
 
 LOAD_MISSED = """\
 Errors: any error is a bug to chase (the workload is warm and the upstream is local); the first
@@ -189,7 +188,11 @@ against a raw aiosqlite read of ~30-50 us (2.6x-4x, in this run and in four runs
 script after it, and the same at commit 4793da5), where loaded runs had shown 1.07x-1.14x
 (the raw read was then ~100 us as well). The raw baseline reuses one connection's thread; the
 backend reads on its reader connection and buffers access times that its writer connection
-flushes. Where the ~80 us go is not known yet; the same gap shows at 1,000,000 rows ("Scale")."""
+flushes. But a direct check in one process (the backend, raw aiosqlite, and raw SQL on the
+backend's own reader connection, 1,500 reads each, three alternating rounds) gave 130-210 us
+for all three: the raw read is not always fast, and the gap may be the state of aiosqlite's
+worker threads (a thread woken from its queue wait costs ~100 us on this VM) rather than work in
+the backend. Not resolved; the same swing shows at 1,000,000 rows ("Scale")."""
 
 SQLITE_BURST_MISSED = """\
 Lost answers mean queued writes did not reach the file before the engine closed (aclose must
