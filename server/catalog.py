@@ -13,8 +13,8 @@ schema: tools are registered without the SDK's structured output (it would build
 and the whole JSON schema of every result model at start-up, about half of building the
 server), and the result models are built on their first use (:class:`tools.compact.Compact`:
 ~10 ms on the first call of each tool in a process, instead of ~150 ms for all of them before
-the first tools/list). :func:`outline` cuts a whole JSON schema the same way; the tests check
-that both agree for every tool.
+the first tools/list). The tests cut the outline from each tool's whole JSON schema too
+(tests/support/output_schemas.py) and check that both agree.
 
 Why one level: the SDK's Python client checks every structured result against the published
 schema with ``jsonschema`` (pure Python, per node of the answer) and compiles each tool's
@@ -103,7 +103,7 @@ _JSON_TYPES: dict[type, dict[str, Any]] = {
 
 
 def _kind_of(annotation: Any) -> dict[str, Any]:
-    """The outline of one field's type (see :func:`_kinds`), from its annotation."""
+    """The outline of one field's type: its JSON type, enum or const, and a model's required keys."""
     origin, args = typing.get_origin(annotation), typing.get_args(annotation)
     if origin is Annotated:
         return _kind_of(args[0])
@@ -130,44 +130,6 @@ def _kind_of(annotation: Any) -> dict[str, Any]:
         if annotation is kind:
             return dict(schema)
     raise TypeError(f"no outline for the output type {annotation!r}")
-
-
-def outline(schema: dict[str, Any]) -> dict[str, Any]:
-    """The top level of object schema ``schema``: each property's type (a ``$ref`` followed),
-    enum and required keys, without what lies below them (nested properties, array items);
-    the top level's own ``required`` and ``additionalProperties`` kept."""
-    defs: dict[str, Any] = schema.get("$defs", {})
-    top = _followed(schema, defs)
-    out: dict[str, Any] = {"type": "object"}
-    if "properties" in top:
-        out["properties"] = {name: _kinds(child, defs) for name, child in top["properties"].items()}
-    for key in ("required", "additionalProperties"):
-        if key in top and not isinstance(top[key], dict):
-            out[key] = top[key]
-    return out
-
-
-_OUTLINED = ("type", "enum", "const", "required", "format")
-
-
-def _kinds(schema: Any, defs: dict[str, Any]) -> Any:
-    """A property's outline: its kind keywords, through ``$ref`` and ``anyOf``/``oneOf``."""
-    if not isinstance(schema, dict):
-        return schema
-    schema = _followed(schema, defs)
-    out = {key: schema[key] for key in _OUTLINED if key in schema}
-    for key in ("anyOf", "oneOf"):
-        if key in schema:
-            out[key] = [_kinds(choice, defs) for choice in schema[key]]
-    return out
-
-
-def _followed(schema: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
-    """``schema``, or the ``$defs`` entry its local ``$ref`` points at."""
-    ref = schema.get("$ref")
-    if isinstance(ref, str) and ref.startswith("#/$defs/"):
-        return _followed(defs[ref.removeprefix("#/$defs/")], defs)
-    return schema
 
 
 def lean_schema(schema: Any, drop: tuple[str, ...]) -> Any:

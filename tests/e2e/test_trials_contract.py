@@ -17,16 +17,10 @@ from tests.support.fixtures import load_json
 from tests.support.replay import ReplayServer
 from tests.support.trials_e2e import settings_for, size, text_of
 from tools.budget import EXPLICIT_BUDGET, RECORD_BUDGET
+from tools.clinical_trials.tools import TOOLS
+from tools.registry import tool_name
 
-TRIAL_TOOLS = (
-    "search_trials",
-    "get_trial",
-    "get_trial_results",
-    "search_trials_by_mutation",
-    "search_trials_for_mutations",
-    "find_trials_for_patient",
-    "count_trials",
-)
+TRIAL_TOOLS = tuple(tool_name(fn) for fn, _ in TOOLS)  # the trial tools, in published order
 # Model-visible bytes of the seven trial tools together: name + description + input schema of
 # each, compact JSON, as tools/list publishes them (what an agent reads to choose and call a
 # tool; output schemas are not counted). Measured 8,962 B (benchmarks.contract_sizes, same

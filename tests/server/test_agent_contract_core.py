@@ -19,11 +19,11 @@ from mcp.types import CallToolResult
 from pydantic import BaseModel
 
 from server.app import build_app
-from server.catalog import outline, outline_of, result_model
+from server.catalog import outline_of, result_model
 from server.results import answer, failure_of
 from server.settings import Settings
 from server.toolset import TOOLS
-from tests.support.output_schemas import full_output_schemas
+from tests.support.output_schemas import full_output_schemas, outline
 from tests.support.recorded_upstream import RecordedUpstream, ctgov_upstream, stocks_upstream
 from tools.budget import HARD_CAP, Cut, Cuts, Truncated
 from tools.compact import Compact
