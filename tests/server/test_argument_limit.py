@@ -13,7 +13,10 @@ from mcp import Client
 from cache.warming import UsageLog, export
 from server.app import build_app
 from server.settings import Settings
+from server.tool_runner import MEMO_KEY_BYTES, MEMO_SIZE, UsageMiddleware
+from server.toolset import TOOLS
 from tests.support.recorded_upstream import RecordedUpstream, ctgov_upstream, stocks_upstream
+from tools.registry import tool_name
 
 MEGABYTE = "x" * 1_000_000
 
@@ -83,3 +86,14 @@ async def test_the_limit_is_a_setting(tmp_path: Path) -> None:
     async with connected(tmp_path, stocks_upstream(), transport={"max_argument_bytes": 2048}) as (client, usage):
         refused = await client.call_tool("get_stock_quote", {"symbols": ["2330"], "extra": "y" * 3000})
     assert refused.is_error and "2,048" in text_of(refused) and len(usage) == 0
+
+
+def test_the_remembered_canonical_forms_are_bounded() -> None:
+    middleware = UsageMiddleware(TOOLS)
+    (quote,) = [fn for fn, _ in TOOLS if tool_name(fn) == "get_stock_quote"]
+    for i in range(MEMO_SIZE + 100):
+        assert middleware._canonical_of(quote, {"symbols": [str(1000 + i)]}) is not None
+    long_symbols = {"symbols": [str(1000 + i) for i in range(30)], "market": "twse" + " " * MEMO_KEY_BYTES}
+    middleware._canonical_of(quote, long_symbols)  # refused or not, an oversized key is never kept
+    assert len(middleware._canonical) == MEMO_SIZE
+    assert all(len(sent) <= MEMO_KEY_BYTES for _, sent in middleware._canonical)
