@@ -60,11 +60,12 @@ Done (issue 19): tools are registered without the SDK's structured output, which
 validator and the whole output JSON schema of every tool at registration (`build_server`
 ~210 ms -> ~60 ms; the published outline is read off the model fields); result models are no
 longer built twice at import (they were rebuilt after setting their None exclusion) but once,
-in the background after start-up or on first use. Tried and withdrawn earlier: building the
-state after the handshake (it broke the 800-call burst guarantee). What would close the rest:
-importing each domain's models on first use, which the catalog cannot wait for (tools/list
-needs every tool's argument types and result fields), or an SDK that registers tools from a
-prebuilt catalog."""
+by the first call that needs them (~10 ms, once per tool; building them in the background
+after start-up competed with a process's first calls and was withdrawn). Tried and withdrawn
+earlier: building the state after the handshake (it broke the 800-call burst guarantee).
+What would close the rest: importing each domain's models on first use, which the catalog
+cannot wait for (tools/list needs every tool's argument types and result fields), or an SDK
+that registers tools from a prebuilt catalog."""
 
 PEER_MISSED = """\
 What the peer does differently (same run, same client, same replay): it is a compiled binary,
@@ -425,7 +426,7 @@ runs of the old and the new code on this machine (medians); the issue-19 rows co
 | `cache/policy.py`: `CacheMeta`/`CacheResult` are named tuples instead of frozen dataclasses | ~0.8 us per hit to build them | a fraction of that |
 | `server/catalog.py` (issue 19): output schemas published as one-level outlines (top-level fields, their types, enums and required keys); tests check every answer against the whole model schema | client check of a warm `get_trial` 1,503 us, `search_trials` 690 us; compile on a connection's first call 39 / 13 ms; `tools/list` 51,078 B | 26 us, 35 us; 2.9 / 3.2 ms; 24,543 B |
 | `tools/decoded.py` (issue 19): a memory-tier hit reuses the model validated from the same cached object | warm `get_trial` tool function 97 us | 39 us (3 A/B rounds) |
-| `server/app.py`, `tools/compact.py` (issue 19): tools registered without the SDK's structured output (outline read off the model fields); result models built once, lazily or in the background, not twice at import | `build_server` 208 ms, `import server.serve` 1,140 ms, first `tools/list` 1.57x the trivial server | 59 ms, 875 ms, ~1.5x (see Start-up) |
+| `server/app.py`, `tools/compact.py` (issue 19): tools registered without the SDK's structured output (outline read off the model fields); result models built once, on first use, not twice at import | `build_server` 208 ms, `import server.serve` 1,140 ms, first `tools/list` 1.57x the trivial server | 59 ms, 875 ms, ~1.5x (see Start-up) |
 | `pyproject.toml` (issue 19): `sniffio` installed; httpcore imports it on every request and each failed import searched `sys.path` | 70 us per failed import, ~4 per upstream request | 0.2 us |
 | `tools/shrink.py` (issue 19): a value that already fits its budget is not deep-copied | cold `get_trial` tool function 8.0 ms (with the two changes above) | 6.1 ms (3 A/B rounds) |
 | `server/tool_runner.py` (issue 19): the usage log remembers the canonical form of arguments it has seen | 10-22 us per call re-validating the arguments | one dict lookup |
