@@ -20,7 +20,9 @@ Contract (on top of :class:`cache.backends.base.Backend`):
   its write queue; maintenance is :class:`~cache.backends.sqlite_maintenance.SqliteMaintenance`'s.
 
 aiosqlite runs each connection on its own thread and every awaited call is a thread hop, so
-reads are one statement (``WHERE key IN (...)``) and writes one transaction of executemany.
+reads are one statement (``WHERE key IN (...)``) and writes one transaction of executemany; a
+read of at most :data:`~cache.backends.sqlite_inline.MAX_KEYS` keys runs in the caller's thread
+without a hop while the file answers at once (:mod:`cache.backends.sqlite_inline`).
 """
 
 from __future__ import annotations
@@ -37,6 +39,8 @@ from cache.backends.base import BackendError
 from cache.backends.glob import glob_regex, sqlite_glob
 from cache.backends.sqlite_delegation import SqliteDelegation
 from cache.backends.sqlite_file import SqliteCounters, SqliteFile
+from cache.backends.sqlite_inline import MAX_KEYS as INLINE_KEYS
+from cache.backends.sqlite_inline import InlineCounters
 from cache.backends.sqlite_lru import AccessTimes, Bounds
 from cache.backends.sqlite_maintenance import SqliteMaintenance
 from cache.backends.sqlite_meta import SqliteMeta
@@ -121,6 +125,12 @@ class SqliteBackend(SqliteDelegation):
         return self._file.counters
 
     @property
+    def inline_reads(self) -> InlineCounters:
+        """How small reads went since the file was (re)opened: answered in the caller's thread,
+        or sent to the reader's thread (:mod:`cache.backends.sqlite_inline`)."""
+        return self._file.inline.counters
+
+    @property
     def queued_writes(self) -> int:
         """Writes queued and not yet committed."""
         return len(self._queue)
@@ -144,15 +154,18 @@ class SqliteBackend(SqliteDelegation):
         file = self._file
         if file.closed:
             raise BackendError(f"SQLite cache {file.path} is closed")
-        now, fetch = self._clock(), file.reader.execute_fetchall
+        now, fetch, count = self._clock(), file.reader.execute_fetchall, len(keys)
         queued = self._queue
         overlay = queued.overlay(keys) if queued else None
-        # The hot path: one statement, no generator or context manager around it. aiosqlite types
-        # rows as sqlite3.Row; without a row factory they are (key, data) tuples (hence the ignores).
+        # The hot path: one statement, no generator or context manager around it, read in this
+        # thread when it is small and the file answers at once (cache.backends.sqlite_inline).
+        # Without a row factory rows are (key, data) tuples (aiosqlite types them as sqlite3.Row).
         found: dict[str, bytes]
         try:
-            if len(keys) <= CHUNK:
-                found = dict(await fetch(select_sql(len(keys)), (*keys, now)))  # type: ignore[arg-type]
+            if count <= INLINE_KEYS and (rows := file.inline.fetch(select_sql(count), (*keys, now))) is not None:
+                found = dict(rows)  # type: ignore[arg-type]
+            elif count <= CHUNK:
+                found = dict(await fetch(select_sql(count), (*keys, now)))  # type: ignore[arg-type]
             else:
                 found = {}
                 for chunk in chunks(keys):

@@ -5,7 +5,9 @@
 
 - ONE writer connection: writes are serialised in-process by a lock and across processes by
   ``BEGIN IMMEDIATE`` + busy_timeout, with a short retry (:data:`BUSY_ATTEMPTS`) when the lock
-  is still busy; a separate read-only reader connection (WAL readers never wait for writers);
+  is still busy; a separate read-only reader connection (WAL readers never wait for writers),
+  and for small reads a third one used in the loop's own thread
+  (:mod:`cache.backends.sqlite_inline`);
 - :meth:`SqliteFile.write` runs a unit of work in one transaction, rolled back on any failure
   (cancellation included);
 - every failure surfaces as :class:`~cache.backends.base.BackendError` with the file name and
@@ -37,6 +39,7 @@ import aiosqlite
 
 from cache.backends.base import BackendError
 from cache.backends.sqlite_errors import is_busy
+from cache.backends.sqlite_inline import InlineReads
 from cache.backends.sqlite_schema import SetAside, connect, open_writer
 
 log = logging.getLogger(__name__)
@@ -72,6 +75,7 @@ class SqliteFile:
         path: Path,
         writer: aiosqlite.Connection,
         reader: aiosqlite.Connection,
+        inline: InlineReads,
         *,
         busy_timeout_ms: int,
         clock: Callable[[], float],
@@ -81,6 +85,7 @@ class SqliteFile:
         self.set_aside = set_aside
         """The bad file found at the path and moved away when this file was (last) opened, if any."""
         self.reader = reader
+        self.inline = inline
         self.counters = SqliteCounters()
         self._writer = writer
         self._lock = asyncio.Lock()
@@ -96,8 +101,8 @@ class SqliteFile:
     async def open(cls, path: Path, busy_timeout_ms: int, clock: Callable[[], float]) -> SqliteFile:
         """Open the writer (checking the file, setting a bad one aside) and the reader.
         BackendError when no usable file can be opened."""
-        writer, reader, set_aside = await _connections(path, busy_timeout_ms, clock)
-        return cls(path, writer, reader, busy_timeout_ms=busy_timeout_ms, clock=clock, set_aside=set_aside)
+        writer, reader, inline, set_aside = await _connections(path, busy_timeout_ms, clock)
+        return cls(path, writer, reader, inline, busy_timeout_ms=busy_timeout_ms, clock=clock, set_aside=set_aside)
 
     def moved(self) -> str | None:
         """Why the open file is not the file at the path any more ("deleted", "replaced by
@@ -131,7 +136,9 @@ class SqliteFile:
                 problem,
             )
         await self._let_go()
-        self._writer, self.reader, self.set_aside = await _connections(self.path, self._busy_timeout_ms, self._clock)
+        self._writer, self.reader, self.inline, self.set_aside = await _connections(
+            self.path, self._busy_timeout_ms, self._clock
+        )
         self._identity = _identity(self.path)
         self._sidecars = _sidecar_identities(self.path)
         self._lost = None
@@ -156,6 +163,7 @@ class SqliteFile:
             await self._writer.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         except Exception as exc:  # noqa: BLE001 - best effort: the old file is gone either way
             log.debug("checkpointing the old %s failed: %s", self.path, exc)
+        self.inline.close()
         for conn in (self.reader, self._writer):
             try:
                 await conn.close()
@@ -241,6 +249,7 @@ class SqliteFile:
         if self.closed:
             return
         self.closed = True
+        self.inline.close()
         for conn in (self.reader, self._writer):
             try:
                 await conn.close()
@@ -250,19 +259,24 @@ class SqliteFile:
 
 async def _connections(
     path: Path, busy_timeout_ms: int, clock: Callable[[], float]
-) -> tuple[aiosqlite.Connection, aiosqlite.Connection, SetAside | None]:
-    """The writer (on a checked file, a bad one set aside), the reader, and what was set aside;
-    BackendError when no usable file can be opened."""
+) -> tuple[aiosqlite.Connection, aiosqlite.Connection, InlineReads, SetAside | None]:
+    """The writer (on a checked file, a bad one set aside), the reader, the inline reads, and
+    what was set aside; BackendError when no usable file can be opened."""
     try:
         writer, set_aside = await open_writer(path, busy_timeout_ms, clock)
         try:
             reader = await connect(path, busy_timeout_ms, reader=True)
+            try:
+                inline = InlineReads.open(path)
+            except BaseException:
+                await reader.close()
+                raise
         except BaseException:
             await writer.close()
             raise
     except (sqlite3.Error, OSError) as exc:
         raise BackendError(f"cannot open SQLite cache {path}: {exc}") from exc
-    return writer, reader, set_aside
+    return writer, reader, inline, set_aside
 
 
 def _identity(path: Path) -> tuple[int, int]:
