@@ -99,22 +99,24 @@ SQLite at 1,000,000 rows (issue 19, explained and fixed): the read is one primar
 row by rowid: two B-tree descents, ~6 pages). SQLite's default page cache is 2 MB per
 connection: the whole 1,000-entry file (1.1 MB) fits, but at 1,000,000 entries (361,506 pages
 of 4 KB) even the interior pages of the two trees do not, so most pages of each read were a
-`pread` and a copy out of the OS cache. Raw sqlite3, same process, 1M/1K: SQLite defaults
-2.02x; `mmap_size` 2 GB 1.37x; a 64 MB page cache alone 2.09x (it cannot hold the leaves).
-Connections now map the file (`MMAP_BYTES`) with a 16 MB page cache (`CACHE_KIB`). WITHOUT
-ROWID for the entries table was measured again and rejected: 138.6 us against 33.2 us per read
-at 1M rows (~1.1 KB rows fill its leaves; the rowid table keeps them out of the key index). LRU
-bookkeeping never writes on the read path (reads are buffered and flushed by the writer), but
-every flush rewrote whole rows; a read now moves `last_access` only when it is over
-`ACCESS_RESOLUTION` (60 s) old. No schema change, so no migration.
+`pread` and a copy out of the OS cache. Connections now map the file (`MMAP_BYTES`) with a
+16 MB page cache (`CACHE_KIB`); see "SQLite page reads" for plain sqlite3 under each setting.
+WITHOUT ROWID for the entries table was measured and rejected: 138.6 us against 33.2 us per
+read at 1M rows (~1.1 KB rows fill its leaves; the rowid table keeps them out of the key
+index). LRU bookkeeping never writes on the read path (reads are buffered and flushed by the
+writer), and a read moves `last_access` only when it is over `ACCESS_RESOLUTION` (60 s) old.
 
-Not explained yet (2026-12-07, a quiet machine): through `SqliteBackend` a 1M-row read took
-~149 us against ~50 us at 1K (2.97x), while plain sqlite3 with the backend's settings read the
-same files in 11.7 and 7.7 us (1.52x, "SQLite page reads" in the same run). So SQLite's own
-page work at 1M costs ~4 us more; the other ~95 us are not SQLite's. The 1.37x of the earlier runs was measured under load, where the 1K baseline (~100 us)
-was slow too. Not resolved: see "Cache tiers" for a check in which raw aiosqlite reads were as
-slow as the backend's (aiosqlite's thread wake-ups); turning the access-time flushes off changed
-nothing in that check."""
+The rest of the gap was not SQLite's: a read through aiosqlite is a thread hop of 30-150 us
+(see "Cache tiers"), larger than the read and swinging with the machine. Small reads now run
+in the loop's thread (`cache/backends/sqlite_inline.py`): A/B against commit cbd0b03 in the
+same minutes, 1M / 1K through the backend 101.7 / 87.9 us -> 24.2 / 14.7 us, through the engine
+147.2 / 145.7 us -> 57.4 / 52.5 us (the machine was loaded; the earlier quiet run of cbd0b03
+measured 148.6 / 50.0 us, 2.97x). With the hop gone, the backend's row is SQLite's own page work
+plus ~2 us: its ratio is that of plain sqlite3 on the same files (1.5x-1.6x in "SQLite page
+reads": one more B-tree level and pages of a 1.5 GB file against a 1 MB file that stays in the
+CPU's caches). Through the engine, where a hit also decodes and promotes, 1M is within 1.1x of 1K. Closing the
+backend row further would take a different layout (a larger page size, or the key's hash as
+the rowid so a read is one B-tree descent), which needs a migration of existing files."""
 
 LOAD_MISSED = """\
 Errors: any error is a bug to chase (the workload is warm and the upstream is local); the first
@@ -174,26 +176,31 @@ OTHERS_MISSED = "See the script's docstring: the target and its rationale belong
 CACHE_TIERS_MISSED = """\
 The rows "TieredCache hit, memory bypassed" are the path a restarted server takes (memory
 empty, a lower tier answers). The row "engine CPU" measures what the engine adds to ANY
-lower-tier read with the I/O taken out (a tier answering from a dict): ~18-20 us on this
+lower-tier read with the I/O taken out (a tier answering from a dict): ~12-20 us on this
 machine, of which decoding the value (orjson, ~2 KB) is ~5 us and the rest is spread over the
 tier guard (timeout and breaker), the single-flight claim, the promotion to memory and the
-statistics, none above ~4 us (cProfile). Against a raw aiosqlite read of 30-100 us (the thread
-hop dominates and moves with the machine's load) that fixed cost is 1.2x-1.7x; against a Redis
-GET over loopback (~120-150 us) 1.15x-1.5x. The raw baselines neither decode nor promote. A
-lower-tier hit is already read inline by the caller (no task unless the loader must run) under
-one shared timer per tier; what would close the rest is flattening those layers into one
-function, which we judged not worth the loss of their separate tests for ~5-8 us.
+statistics, none above ~4 us (cProfile). The raw baselines neither decode nor promote.
 
-Open (2026-12-07, a quiet machine): `SqliteBackend.get_many([k])` itself took ~110-140 us
-against a raw aiosqlite read of ~30-50 us (2.6x-4x, in this run and in four runs of the same
-script after it, and the same at commit 4793da5), where loaded runs had shown 1.07x-1.14x
-(the raw read was then ~100 us as well). The raw baseline reuses one connection's thread; the
-backend reads on its reader connection and buffers access times that its writer connection
-flushes. But a direct check in one process (the backend, raw aiosqlite, and raw SQL on the
-backend's own reader connection, 1,500 reads each, three alternating rounds) gave 130-210 us
-for all three: the raw read is not always fast, and the gap may be the state of aiosqlite's
-worker threads (a thread woken from its queue wait costs ~100 us on this VM) rather than work in
-the backend. Not resolved; the same swing shows at 1,000,000 rows ("Scale")."""
+SQLite (issue 19, explained and fixed): every awaited aiosqlite call is a hop to the
+connection's thread and back, 30-150 us on this VM depending on whether the sleeping thread and
+the loop have to be woken (why the raw baseline swings between ~40 and ~140 us from run to
+run), where the read itself, a primary-key lookup in the mapped file, takes 5-15 us. A read of
+at most 32 keys now runs in the loop's own thread on a third, read-only connection whose
+`busy_timeout` is 0 (`cache/backends/sqlite_inline.py`); a locked file, or three slow reads in
+a row (a cold disk), send reads back to the reader's thread, so the loop never waits for a lock
+or a disk. A/B against commit cbd0b03, alternated in the same minutes (two rounds):
+`SqliteBackend.get_many([k])` 46 / 152 us -> 8.3 / 8.6 us; the engine hit 75 / 201 us -> 27 / 26
+us, now below one raw aiosqlite read.
+
+Redis: `RedisBackend.get_many([k])` is within 1.1x of a raw GET, and the engine adds its ~15-25
+us on top (measured in-process: a hit through the engine minus the same call's `get_many`, 24 us
+median), against a ~100-150 us loopback round trip: 1.2x-1.4x, with this row's run-to-run swing.
+Part of the backend's own cost is redis-py's: with a `socket_timeout` set (ours is, so a dead
+Redis cannot hang a call) it wraps every command's write in `asyncio.wait_for`, which on Python
+3.11 creates a task per command (29 us per GET in an A/B of the same backend with and without
+the timeout; the raw baseline sets none). Python 3.12's `wait_for` creates none. Replacing
+redis-py's connection classes (plain, TLS, cluster, sentinel) to avoid it was judged not worth
+owning a copy of their write path."""
 
 SQLITE_BURST_MISSED = """\
 Lost answers mean queued writes did not reach the file before the engine closed (aclose must
@@ -432,6 +439,7 @@ runs of the old and the new code on this machine (medians); the issue-19 rows co
 | `server/tool_runner.py` (issue 19): the usage log remembers the canonical form of arguments it has seen | 10-22 us per call re-validating the arguments | one dict lookup |
 | `tools/gathering.py` (issue 19): a batch of one part (one quote, one month) is awaited in place | `get_stock_quote` / `get_price_history` p50 twice the other tools' under load | level with the others (load benchmark) |
 | `cache/observe/analytics.py` (issue 19): `cache_stats` takes one statistics snapshot per call instead of eight | `cache_view` 1.39 ms | 0.84 ms |
+| `cache/backends/sqlite_inline.py` (issue 19): a SQLite read of at most 32 keys runs in the loop's thread (no aiosqlite thread hop) while the file answers at once; a lock or slow reads send it back to the thread | `SqliteBackend.get_many([k])` 46-152 us, engine hit from SQLite 75-201 us (cbd0b03, two A/B rounds) | 8.3-8.6 us, 26-27 us |
 
 What is left on the warm path is outside the cache: carrying the answer's bytes through the SDK
 (structured content plus its text copy, parsed into protocol models on both sides) and the
