@@ -91,6 +91,7 @@ async def test_readyz_is_503_once_every_upstream_circuit_is_open(tmp_path: Path)
         "TRIALSTOCK_HTTP__MAX_ATTEMPTS": "1",
         "TRIALSTOCK_HTTP__BREAKER_FAILURE_THRESHOLD": "1",
         "TRIALSTOCK_HTTP__BREAKER_RECOVERY_TIME": "600",
+        "TRIALSTOCK_HTTP__BREAKER_FIRST_RECOVERY": "600",
         **QUIET,
     }
     calls: list[tuple[str, str, dict[str, Any]]] = [

@@ -1,9 +1,14 @@
 """Async circuit breaker with an injectable clock.
 
 States: ``closed`` (calls pass) -> ``open`` after ``failure_threshold`` consecutive failed
-calls (calls fail fast with ``Unavailable(retry_in=...)``) -> ``half_open`` once
-``recovery_time`` has passed (exactly one probe call goes through) -> ``closed`` when the
-probe succeeds, ``open`` again when it fails.
+calls (calls fail fast with ``Unavailable(retry_in=...)``) -> ``half_open`` once the open
+period has passed (exactly one probe call goes through) -> ``closed`` when the probe succeeds,
+``open`` again when it fails.
+
+The open period starts at ``first_recovery`` and doubles after every failed probe, up to
+``recovery_time``: an outage of a few seconds is over for the callers a few seconds after it
+ends (not a whole ``recovery_time`` later), while a long one costs the upstream one probe per
+``recovery_time``. A successful probe starts the next outage's periods from the first again.
 
 Calls that arrive while the probe is in flight wait for its outcome, at most ``max_wait``
 seconds (what is left of their deadline): when the probe succeeds they proceed, when it fails
@@ -61,13 +66,19 @@ class CircuitBreaker:
         *,
         failure_threshold: int,
         recovery_time: float,
+        first_recovery: float | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        if failure_threshold < 1 or recovery_time <= 0:
-            raise ValueError("failure_threshold must be >= 1 and recovery_time > 0")
+        """``recovery_time``: the longest open period; ``first_recovery`` (capped by it, by
+        default equal to it): the first open period of an outage (see the module doc)."""
+        first = recovery_time if first_recovery is None else min(first_recovery, recovery_time)
+        if failure_threshold < 1 or first <= 0:
+            raise ValueError("failure_threshold must be >= 1 and recovery times > 0")
         self._upstream = upstream
         self._threshold = failure_threshold
-        self._recovery = recovery_time
+        self._longest = recovery_time
+        self._first = first
+        self._recovery = first  # the open period in force
         self._clock = clock
         self._opened_at: float | None = None
         self._probing = False
@@ -157,6 +168,8 @@ class CircuitBreaker:
         self._consecutive += 1
         self._total += 1
         self._last_error = str(exc) or type(exc).__name__
+        if probe:
+            self._recovery = min(self._recovery * 2, self._longest)
         if probe or self._consecutive >= self._threshold:
             self._opened_at = self._clock()
 
@@ -166,6 +179,7 @@ class CircuitBreaker:
         if probe or self._opened_at is None:
             self._opened_at = None
             self._consecutive = 0
+            self._recovery = self._first
 
     def _retry_in(self) -> float:
         assert self._opened_at is not None

@@ -77,6 +77,7 @@ class UpstreamClient:
             name,
             failure_threshold=policy.breaker_failure_threshold,
             recovery_time=policy.breaker_recovery_time,
+            first_recovery=policy.breaker_first_recovery,
             clock=clock,
         )
         self._requests = 0

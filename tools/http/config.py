@@ -23,7 +23,8 @@ class HttpPolicy(BaseModel):
     ``retry_budget_floor`` + ``retry_budget_ratio`` x the calls begun in it. At most
     ``rate_limit_queue`` calls wait for an upstream's rate limit. A breaker opens after
     ``breaker_failure_threshold`` consecutive failed calls and lets one probe through
-    ``breaker_recovery_time`` seconds later.
+    ``breaker_first_recovery`` seconds later, twice as long after each failed probe, at most
+    ``breaker_recovery_time``.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -54,4 +55,12 @@ class HttpPolicy(BaseModel):
         100, ge=0, description="Calls that may wait for one upstream's rate limit; more are turned away at once."
     )
     breaker_failure_threshold: int = Field(5, ge=1, description="Consecutive failures that open a breaker.")
-    breaker_recovery_time: float = Field(30.0, gt=0, description="Seconds an open breaker waits before a probe.")
+    breaker_recovery_time: float = Field(
+        30.0, gt=0, description="Longest wait of an open breaker before a probe, seconds (a long outage's)."
+    )
+    breaker_first_recovery: float = Field(
+        1.0,
+        gt=0,
+        description="First wait of an open breaker before a probe, seconds; doubled after each failed probe, "
+        "up to breaker_recovery_time.",
+    )

@@ -151,12 +151,72 @@ async def test_client_breaker_blocks_requests_and_recovers(clock: ManualClock) -
         with pytest.raises(Unavailable, match="circuit open") as caught:
             await client.get_json("/studies")
         assert len(script.requests) == 2  # nothing reached the transport
-        assert caught.value.retry_in == 30.0 and client.status().retry_in == 30.0
-        clock.advance(30)
+        # The first open period of an outage is breaker_first_recovery (1 s by default).
+        assert caught.value.retry_in == 1.0 and client.status().retry_in == 1.0
+        clock.advance(1)
         script.default = json_response({"ok": 1})
         assert await client.get_json("/studies") == {"ok": 1}
         status = client.status()
     assert status.state == "closed" and status.total_failures == 2 and status.total_requests == 3
+
+
+def open_for(breaker: CircuitBreaker) -> float | None:
+    status = breaker.status()
+    return status.retry_in if status.state == "open" else None
+
+
+async def test_the_open_period_doubles_after_each_failed_probe_up_to_the_longest(clock: ManualClock) -> None:
+    breaker = CircuitBreaker("ctgov", failure_threshold=2, recovery_time=5.0, first_recovery=1.0, clock=clock)
+    await trip(breaker, 2)
+    periods = [open_for(breaker)]
+    for _ in range(4):
+        clock.advance(periods[-1] or 0.0)
+        assert breaker.status().state == "half_open"
+        await trip(breaker, 1)  # the probe fails
+        periods.append(open_for(breaker))
+    assert periods == [1.0, 2.0, 4.0, 5.0, 5.0]
+    with pytest.raises(Unavailable, match="circuit open"):
+        await breaker.call(ok)
+
+
+async def test_a_successful_probe_starts_the_next_outage_from_the_first_period(clock: ManualClock) -> None:
+    breaker = CircuitBreaker("ctgov", failure_threshold=1, recovery_time=30.0, first_recovery=1.0, clock=clock)
+    await trip(breaker, 1)
+    for wait in (1.0, 2.0, 4.0):
+        clock.advance(wait)
+        await trip(breaker, 1)
+    assert open_for(breaker) == 8.0
+    clock.advance(8.0)
+    assert await breaker.call(ok) == "ok"
+    assert breaker.status().state == "closed"
+    await trip(breaker, 1)
+    assert open_for(breaker) == 1.0
+
+
+async def test_a_late_failure_while_open_restarts_the_period_without_doubling_it(clock: ManualClock) -> None:
+    breaker = CircuitBreaker("ctgov", failure_threshold=1, recovery_time=30.0, first_recovery=2.0, clock=clock)
+    started = asyncio.Event()
+
+    async def slow_failure() -> str:
+        started.set()
+        await asyncio.sleep(0)
+        raise Unavailable("ctgov", "HTTP 503")
+
+    late = asyncio.create_task(breaker.call(slow_failure))  # admitted while closed
+    await started.wait()
+    await trip(breaker, 1)  # opens the breaker: 2 s
+    clock.advance(1.5)
+    with pytest.raises(Unavailable):
+        await late  # fails while the breaker is open
+    assert open_for(breaker) == 2.0
+
+
+async def test_the_first_period_is_capped_by_the_longest(clock: ManualClock) -> None:
+    breaker = CircuitBreaker("ctgov", failure_threshold=1, recovery_time=3.0, first_recovery=10.0, clock=clock)
+    await trip(breaker, 1)
+    assert open_for(breaker) == 3.0
+    with pytest.raises(ValueError, match="recovery times"):
+        CircuitBreaker("ctgov", failure_threshold=1, recovery_time=3.0, first_recovery=0.0, clock=clock)
 
 
 async def test_bad_payload_on_json_counts_for_the_client_breaker(clock: ManualClock) -> None:
