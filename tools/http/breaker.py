@@ -93,22 +93,30 @@ class CircuitBreaker:
             return "closed"
         return "half_open" if self._clock() - self._opened_at >= self._recovery else "open"
 
-    async def call(self, fn: Callable[[], Awaitable[T]], max_wait: float | None = None) -> T:
+    async def call(
+        self,
+        fn: Callable[[], Awaitable[T]],
+        max_wait: float | None = None,
+        *,
+        probe: Callable[[], Awaitable[T]] | None = None,
+    ) -> T:
         """Run ``fn()`` under the breaker; raise ``Unavailable`` at once when it is open.
 
-        While a half-open probe is in flight, wait for its outcome at most ``max_wait`` seconds."""
-        probe = self._admit()
-        if probe is None:  # a probe is in flight: wait for its outcome, then decide again
+        While a half-open probe is in flight, wait for its outcome at most ``max_wait`` seconds.
+        ``probe``: what to run instead of ``fn`` when this call is the half-open probe (the
+        client's makes one attempt, no retries)."""
+        probing = self._admit()
+        if probing is None:  # a probe is in flight: wait for its outcome, then decide again
             until = None if max_wait is None else asyncio.get_running_loop().time() + max_wait
-            while probe is None:
+            while probing is None:
                 await self._await_probe(until)
-                probe = self._admit()
+                probing = self._admit()
         try:
-            result = await fn()
+            result = await (probe if probing and probe is not None else fn)()
         except BaseException as exc:
-            self._settle(probe, exc)
+            self._settle(probing, exc)
             raise
-        self._settle(probe, None)
+        self._settle(probing, None)
         return result
 
     def status(self) -> UpstreamHealth:

@@ -24,7 +24,8 @@ import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 
 import httpx
 
@@ -39,6 +40,8 @@ from tools.http.retry import MIN_ATTEMPT, RetryOutcome, send_with_retry
 from tools.http.retry_budget import RetryBudget
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 Params = Mapping[str, Any] | None
 Headers = Mapping[str, str] | None
@@ -66,6 +69,7 @@ class UpstreamClient:
         self.base_url = base_url if base_url is not None else str(http.base_url)
         self._http = http
         self._policy = policy
+        self._probe_policy = policy.model_copy(update={"max_attempts": 1})
         self._limiter = limiter
         self._clock = clock
         self._sleep = sleep
@@ -84,13 +88,11 @@ class UpstreamClient:
 
     async def get_json(self, path: str, params: Params = None, headers: Headers = None) -> Any:
         """GET ``path`` (relative to the base URL) and parse the body as JSON (orjson)."""
-        deadline = self._deadline()
-        return await self._breaker.call(lambda: self._fetch_json(path, params, headers, deadline), deadline.remaining())
+        return await self._guarded(path, params, headers, partial(decode_json, self.name))
 
     async def get_text(self, path: str, params: Params = None, headers: Headers = None) -> str:
         """GET ``path`` and return the decoded body text of a 2xx answer."""
-        deadline = self._deadline()
-        return await self._breaker.call(lambda: self._fetch_text(path, params, headers, deadline), deadline.remaining())
+        return await self._guarded(path, params, headers, _text)
 
     def status(self) -> UpstreamHealth:
         """This upstream's health: its circuit, failures, the requests sent since start, its rate
@@ -119,14 +121,23 @@ class UpstreamClient:
         """The tool call's deadline, or one of this call's own outside any (background work)."""
         return current_deadline() or Deadline(self._policy.background_deadline, clock=self._clock)
 
-    async def _fetch_json(self, path: str, params: Params, headers: Headers, deadline: Deadline) -> Any:
-        return decode_json(self.name, await self._fetch(path, params, headers, deadline))
+    async def _guarded(self, path: str, params: Params, headers: Headers, read: Callable[[httpx.Response], T]) -> T:
+        """The GET and ``read`` of its answer (a bad payload counts for the breaker), under the
+        breaker. A half-open breaker's probe makes ONE attempt: retrying it through an outage
+        would hold the calls waiting for its outcome for the whole deadline."""
+        deadline = self._deadline()
 
-    async def _fetch_text(self, path: str, params: Params, headers: Headers, deadline: Deadline) -> str:
-        return (await self._fetch(path, params, headers, deadline)).text
+        async def under(policy: HttpPolicy) -> T:
+            return read(await self._fetch(path, params, headers, deadline, policy))
 
-    async def _fetch(self, path: str, params: Params, headers: Headers, deadline: Deadline) -> httpx.Response:
-        """The retried GET; returns a 2xx response or raises the mapped UpstreamError."""
+        return await self._breaker.call(
+            lambda: under(self._policy), deadline.remaining(), probe=lambda: under(self._probe_policy)
+        )
+
+    async def _fetch(
+        self, path: str, params: Params, headers: Headers, deadline: Deadline, policy: HttpPolicy
+    ) -> httpx.Response:
+        """The GET retried under ``policy``; returns a 2xx response or raises the mapped UpstreamError."""
 
         async def attempt() -> httpx.Response:
             if self._limiter is not None:
@@ -145,7 +156,7 @@ class UpstreamClient:
         try:
             response = await send_with_retry(
                 attempt,
-                self._policy,
+                policy,
                 deadline,
                 budget=self._budget,
                 clock=self._clock,
@@ -185,6 +196,10 @@ class UpstreamClient:
             tries = f"{outcome.attempts} attempt{'s' if outcome.attempts != 1 else ''}"
             return DeadlineExceeded(self.name, deadline.seconds, tries, retry_in=deadline.seconds)
         return to_upstream_error(self.name, exc)
+
+
+def _text(response: httpx.Response) -> str:
+    return response.text
 
 
 def _clean(params: Params) -> dict[str, Any] | None:

@@ -219,6 +219,24 @@ async def test_the_first_period_is_capped_by_the_longest(clock: ManualClock) -> 
         CircuitBreaker("ctgov", failure_threshold=1, recovery_time=3.0, first_recovery=0.0, clock=clock)
 
 
+async def test_the_half_open_probe_makes_one_attempt_where_calls_retry(clock: ManualClock) -> None:
+    script = Script(default=httpx.Response(503, text="down"))
+    policy = HttpPolicy(max_attempts=3, breaker_failure_threshold=1, breaker_first_recovery=1.0)
+    async with mock_client(script, clock, policy=policy) as client:
+        with pytest.raises(Unavailable, match="503"):
+            await client.get_json("/studies")
+        assert len(script.requests) == 3  # an ordinary call retried
+        clock.advance(1.0)
+        with pytest.raises(Unavailable, match="503"):
+            await client.get_json("/studies")  # the probe
+        assert len(script.requests) == 4
+        assert client.status().state == "open" and client.status().retry_in == 2.0
+        clock.advance(2.0)
+        script.default = json_response({"ok": 1})
+        assert await client.get_json("/studies") == {"ok": 1}
+        assert client.status().state == "closed" and len(script.requests) == 5
+
+
 async def test_bad_payload_on_json_counts_for_the_client_breaker(clock: ManualClock) -> None:
     script = Script(default=httpx.Response(200, text="<html>maintenance</html>"))
     policy = HttpPolicy(breaker_failure_threshold=2)
