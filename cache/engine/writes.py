@@ -2,8 +2,9 @@
 
 A value is wrapped in an :class:`~cache.entry.Entry` timed by the engine's clock and the
 policy's TTLs, encoded once, and written to memory (the encoded entry itself: one object per
-item) and to every lower tier in one batch each, concurrently. A lower tier that fails is
-skipped and counted by its guard; writes never raise for it.
+item) and to every lower tier in one batch each, concurrently (a single lower tier is awaited in
+the caller's task: a task of its own would cost the caller a loop turn, on a cold call's answer
+path). A lower tier that fails is skipped and counted by its guard; writes never raise for it.
 """
 
 from __future__ import annotations
@@ -70,7 +71,11 @@ class TierWriter:
         if not self._guards:
             return
         records = [Record(key, data, entry.stale_until, entry.tags, entry.created_at) for key, entry, data in items]
-        outcomes = await asyncio.gather(*(g.call(g.backend.set_many, records) for g in self._guards))
+        guards = self._guards
+        if len(guards) == 1:  # one lower tier (SQLite alone): awaited here, no task and loop turn of its own
+            outcomes = [await guards[0].call(guards[0].backend.set_many, records)]
+        else:
+            outcomes = await asyncio.gather(*(g.call(g.backend.set_many, records) for g in guards))
         for guard, outcome in zip(self._guards, outcomes, strict=True):
             if outcome is not SKIPPED:
                 guard.counters.writes += len(records)

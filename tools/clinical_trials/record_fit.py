@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from tools.budget import Cut, json_size
+from tools.budget import json_size
 from tools.clinical_trials.record_models import RecordPayload, TrialRecord
 from tools.shrink import select, shrink
 
@@ -53,14 +53,17 @@ def fit_record(record: TrialRecord, totals: Mapping[str, int], budget: int) -> R
     full = record.model_dump(mode="json")
     room = budget - ENVELOPE
     while True:
-        payload = _fit(full, totals, room)
-        excess = json_size(payload.record) + json_size(payload.cuts) + ENVELOPE - budget
+        data, cuts = _fit(full, totals, room)
+        excess = json_size(data) + json_size(cuts) + ENVELOPE - budget
         if excess <= 0 or room <= 0:
-            return payload
+            # Cuts as dicts, checked by the payload's validator: Cut's own (built on first use,
+            # ~1 ms) is not needed for them.
+            return RecordPayload.model_validate({"record": data, "cuts": cuts})
         room -= excess
 
 
-def _fit(full: dict[str, Any], given: Mapping[str, int], room: int) -> RecordPayload:
+def _fit(full: dict[str, Any], given: Mapping[str, int], room: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The record cut to ``room`` bytes, and a cut (as Cut's fields) per list it shortened."""
     data: dict[str, Any] = {**full}
     totals = dict(given)
     for name in UPSTREAM:
@@ -71,7 +74,7 @@ def _fit(full: dict[str, Any], given: Mapping[str, int], room: int) -> RecordPay
         if len(full.get(name) or []) > cap:
             data[name] = full[name][:cap]
     data, _ = shrink(data, room, can_cut=UPSTREAM.__contains__)
-    cuts = []
+    cuts: list[dict[str, Any]] = []
     for name, (path, ordered) in UPSTREAM.items():
         shown = _list(data, name)
         returned = len(shown) if shown is not None else 0
@@ -80,8 +83,8 @@ def _fit(full: dict[str, Any], given: Mapping[str, int], room: int) -> RecordPay
             step: dict[str, Any] = {"path": path, "offset": returned} if ordered else {"path": path}
             if name == SITES:  # get_trial's sites view lists them in the same order, with contacts
                 step = {"sites": {"offset": returned}}
-            cuts.append(Cut(list=f"trial.{name}", returned=returned, dropped=total - returned, next=step))
-    return RecordPayload(record=data, cuts=cuts)
+            cuts.append({"list": f"trial.{name}", "returned": returned, "dropped": total - returned, "next": step})
+    return data, cuts
 
 
 def _list(data: dict[str, Any], name: str) -> list[Any] | None:
