@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from server import __version__
+from server import __version__, start_up_gc
 from server.cli_args import build_parser
 from server.cli_errors import UsageError
 
@@ -27,6 +27,8 @@ EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a tool stopped
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if (args.command or "serve") == "serve":
+        start_up_gc.pause()  # resumed once the server is built (serve), or on the way out
     try:
         if args.command == "version":  # answered before settings and the heavy imports
             print(__version__)
@@ -40,6 +42,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_BROKEN_PIPE
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
+    finally:
+        start_up_gc.resume()
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -14,6 +14,7 @@ import ipaddress
 import logging
 import socket
 
+from server import start_up_gc
 from server.app import build_app
 from server.cli_errors import UsageError
 from server.settings import Settings, TransportSettings
@@ -41,7 +42,9 @@ def serve(
 
         from server.stdio import serve_stdio
 
-        return anyio.run(serve_stdio, build_app(settings))
+        app = build_app(settings)
+        start_up_gc.resume()
+        return anyio.run(serve_stdio, app)
     check_exposure(settings, allow_unauthenticated=allow_unauthenticated or settings.auth.allow_unauthenticated)
     sock = listening_socket(settings.transport.host, settings.transport.port)
     try:
@@ -56,6 +59,7 @@ def _serve_http(settings: Settings, kind: str, sock: socket.socket) -> int:
     from server.http_app import build_http_app
 
     asgi = build_http_app(build_app(settings), settings, kind="http" if kind == "http" else "sse")
+    start_up_gc.resume()
     config = uvicorn.Config(
         asgi,
         host=settings.transport.host,
