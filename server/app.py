@@ -27,6 +27,7 @@ from server.tool_runner import ArgumentLimit, UsageMiddleware
 from server.toolset import TOOLS
 from tools.arguments import closest
 from tools.errors import InvalidInput, ToolFailure, to_tool_error
+from tools.http.tls import TlsContext
 from tools.registry import Tool, normalize, register_all, tool_name
 
 INSTRUCTIONS = (
@@ -123,8 +124,9 @@ def build_app(
     """The server with every tool registered; ``role`` (server, worker or cli) says which
     background schedules its state runs. Bad warming strategies fail here."""
     load_warming(settings)  # fail at start-up, not at the first connection
+    tls = TlsContext()  # the CA bundle loads on a thread while the tools are registered
     lifespan = SharedLifespan(
-        functools.partial(app_state, settings, transports=transports, clock=clock, tools=TOOLS, role=role)
+        functools.partial(app_state, settings, transports=transports, clock=clock, tools=TOOLS, role=role, tls=tls)
     )
     mcp = TrialstockServer(
         "trialstock-mcp",

@@ -23,6 +23,7 @@ from server.toolset import TOOLS
 from tools.clinical_trials import CtgovClient, TrialsConfig, TrialsService
 from tools.http.client import UpstreamClient
 from tools.http.factory import build_upstream
+from tools.http.tls import TlsContext
 from tools.registry import Tool
 from tools.services import Services
 from tools.stocks import StocksConfig, StocksService
@@ -47,13 +48,16 @@ async def app_state(
     clock: Callable[[], float] = time.time,
     tools: Sequence[Tool] = TOOLS,
     role: Role = "cli",
+    tls: TlsContext | None = None,
 ) -> AsyncIterator[AppState]:
     """Build AppState from settings; close every client, task and connection on exit.
 
     ``tools`` are what warming can run; ``role`` says which background schedules run here (see
-    :mod:`server.background`)."""
+    :mod:`server.background`); ``tls`` is a TLS context already loading (else one is loaded here)."""
     async with AsyncExitStack() as stack:
-        services = await stack.enter_async_context(build_services(settings, transports=transports, clock=clock))
+        services = await stack.enter_async_context(
+            build_services(settings, transports=transports, clock=clock, tls=tls)
+        )
         runner = ToolRunner(services, tools)
         parts = await stack.enter_async_context(background(settings, services, runner=runner, role=role))
         yield AppState(settings, services, parts)
@@ -65,10 +69,11 @@ async def build_services(
     *,
     transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
     clock: Callable[[], float] = time.time,
+    tls: TlsContext | None = None,
 ) -> AsyncIterator[Services]:
     """The cache, one HTTP client per upstream and the domain services; all closed on exit."""
     transports = transports or {}
-    ssl_context = httpx.create_ssl_context()  # one CA bundle load for every upstream client
+    ssl_context = await (tls or TlsContext()).get()  # one CA bundle load for every upstream client
     async with AsyncExitStack() as stack:
         cache = await build_cache(settings.cache, sqlite=settings.sqlite, redis=settings.redis, clock=clock)
         stack.push_async_callback(cache.aclose)
