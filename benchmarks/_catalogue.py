@@ -53,19 +53,28 @@ against the trivial server (issue 19): ~240 ms of imports the trivial server doe
 (336 modules: `tools/` ~100 ms, mostly pydantic creating the domain model classes, ~10 ms a
 models file; `cache/` ~38 ms; `server/` ~24 ms; pydantic-settings ~20 ms; the httpx stack
 ~35 ms), then `build_server` (~60 ms: the SDK builds an argument model and input schema per
-tool) and the lifespan (~40 ms: cache tiers, SQLite, five HTTP clients), all before the first
-`tools/list` can be answered.
+tool; about a quarter of it is pydantic building a TypeAdapter for each of ~135 parameter
+defaults, inside the SDK) and the lifespan (~40 ms: cache tiers, SQLite, five HTTP clients),
+all before the first `tools/list` can be answered.
 
 Done (issue 19): tools are registered without the SDK's structured output, which built a
 validator and the whole output JSON schema of every tool at registration (`build_server`
-~210 ms -> ~60 ms; the published outline is read off the model fields); result models are no
-longer built twice at import (they were rebuilt after setting their None exclusion) but once,
-by the first call that needs them (~10 ms, once per tool; building them in the background
-after start-up competed with a process's first calls and was withdrawn). Tried and withdrawn
-earlier: building the state after the handshake (it broke the 800-call burst guarantee).
-What would close the rest: importing each domain's models on first use, which the catalog
-cannot wait for (tools/list needs every tool's argument types and result fields), or an SDK
-that registers tools from a prebuilt catalog."""
+~210 ms -> ~60 ms; the published outline is read off the model fields); result models are
+built once, by the first call that needs them (~10 ms, once per tool). Then
+(`server/start_up_gc.py`): `serve` pauses the cyclic garbage collector from the start of the
+command line until the server is built, then freezes what start-up built; the collections
+walked the start-up objects again and again, 160-180 ms of them before the first `tools/list`
+(~13 ms now), freeing next to nothing (peak RSS unchanged). httpx's command-line module is kept
+out of the process (`server/__init__.py`: httpx imports it, with click and pygments' lexer table,
+wherever pygments is installed: 25-40 ms). The CA bundle loads on a thread from `build_app` on
+(`tools/http/tls.py`; OpenSSL runs without the GIL), so the lifespan no longer waits 30-80 ms
+for it. Tried and not taken: building the state after the first `tools/list` (answering the
+handshake without it, holding stdin behind the first request that needs it so a burst still
+reaches the upstream as it is read; ~40-60 ms more) works, but adds a gate on every request and
+a parse of every stdin line until the state exists; building it at once in the background was
+slower (its CPU competed with the handshake). What would close the rest: importing each
+domain's models on first use, which the catalog cannot wait for (tools/list needs every tool's
+argument types and result fields), or an SDK that registers tools from a prebuilt catalog."""
 
 PEER_MISSED = """\
 What the peer does differently (same run, same client, same replay): it is a compiled binary,
@@ -489,6 +498,9 @@ runs of the old and the new code on this machine (medians); the issue-19 rows co
 | `tools/gathering.py` (issue 19): a batch of one part (one quote, one month) is awaited in place | `get_stock_quote` / `get_price_history` p50 twice the other tools' under load | level with the others (load benchmark) |
 | `cache/observe/analytics.py` (issue 19): `cache_stats` takes one statistics snapshot per call instead of eight | `cache_view` 1.39 ms | 0.84 ms |
 | `cache/backends/sqlite_inline.py` (issue 19): a SQLite read of at most 32 keys runs in the loop's thread (no aiosqlite thread hop) while the file answers at once; a lock or slow reads send it back to the thread | `SqliteBackend.get_many([k])` 46-152 us, engine hit from SQLite 75-201 us (cbd0b03, two A/B rounds) | 8.3-8.6 us, 26-27 us |
+| `tools/clinical_trials/compact.py`, `record_fit.py`, `cache/engine/writes.py`, `tools/http/retry.py` (issue 19): a cold record and its cuts validated as one model (its parts build no validators of their own); a write to a single lower tier awaited in place (no task); the retry loop's first attempt without tenacity | a process's first cold `get_trial`: compaction 1.6 ms, fit 0.9 ms; every cold call: cache write 0.27 ms, ~0.09 ms of retry set-up per request (`profile_cold`) | 0.5 ms, 0.17 ms; 0.08 ms, none |
+| `server/start_up_gc.py`, `server/__init__.py`, `tools/http/tls.py` (issue 19): `serve` pauses the cyclic GC until the server is built, then freezes what start-up built; httpx's command-line module kept out; the CA bundle loads on a thread | first `tools/list` 1.49x / 1.65x the trivial server (cbd0b03, two A/B pairs, 2026-12-07 02:53) | 1.36x / 1.46x |
+| `tools/http/breaker.py`, `tools/http/client.py` (issue 19): an open breaker's period starts at 1 s and doubles per failed probe up to 30 s (was a flat 30 s); the probe is one request without retries | soak: 11,696 of 73,662 calls refused after the outages had ended (16%) | 501 of 21,144 (2.4%; loaded machine) |
 
 What is left on the warm path is outside the cache: carrying the answer's bytes through the SDK
 (structured content plus its text copy, parsed into protocol models on both sides) and the
