@@ -30,7 +30,7 @@ import logging
 import os
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -262,20 +262,16 @@ async def _connections(
 ) -> tuple[aiosqlite.Connection, aiosqlite.Connection, InlineReads, SetAside | None]:
     """The writer (on a checked file, a bad one set aside), the reader, the inline reads, and
     what was set aside; BackendError when no usable file can be opened."""
-    try:
-        writer, set_aside = await open_writer(path, busy_timeout_ms, clock)
+    async with AsyncExitStack() as opened:  # what opened is closed again if a later step fails
         try:
+            writer, set_aside = await open_writer(path, busy_timeout_ms, clock)
+            opened.push_async_callback(writer.close)
             reader = await connect(path, busy_timeout_ms, reader=True)
-            try:
-                inline = InlineReads.open(path)
-            except BaseException:
-                await reader.close()
-                raise
-        except BaseException:
-            await writer.close()
-            raise
-    except (sqlite3.Error, OSError) as exc:
-        raise BackendError(f"cannot open SQLite cache {path}: {exc}") from exc
+            opened.push_async_callback(reader.close)
+            inline = InlineReads.open(path)
+        except (sqlite3.Error, OSError) as exc:
+            raise BackendError(f"cannot open SQLite cache {path}: {exc}") from exc
+        opened.pop_all()
     return writer, reader, inline, set_aside
 
 

@@ -4,9 +4,8 @@ Every awaited aiosqlite call is a hop to the connection's thread and back: 30-15
 2-core VM (the thread is woken from its queue, the loop from its selector), where a point read
 of a mapped, cached file takes 5-15 us (docs/benchmarks.md, "Cache tiers"). So a read of at
 most :data:`MAX_KEYS` keys (the backend's choice to ask) runs on a plain sqlite3 connection in
-the caller's thread.
-:meth:`InlineReads.fetch` answers None (the caller then reads on the threaded reader) instead of
-ever holding the loop:
+the caller's thread. :meth:`InlineReads.fetch` answers None (the caller then reads on the
+threaded reader) instead of ever holding the loop:
 
 - when the file is locked: the connection's ``busy_timeout`` is 0, so a lock is never waited
   for here (WAL readers rarely meet one: recovery of the WAL index, another process in
