@@ -18,6 +18,7 @@ from mcp.types import Tool as ListedTool
 from server import __version__, status
 from server.background import Role, load_warming
 from server.catalog import CACHE_HINTS, lean_tool, result_model
+from server.header_schema import header_schema
 from server.lifespan import SharedLifespan, app_state
 from server.prompts import add_prompts
 from server.resources import add_resources
@@ -60,7 +61,20 @@ class TrialstockServer(MCPServer):
         super().__init__(*args, **kwargs)
         tools = list(tools)
         self._functions = {tool_name(fn): fn for fn, _ in tools}
+        self._header_schemas: dict[str, dict[str, Any]] = {}
         register_all(self, tools, structured_output=False)  # answers are rendered by server.results
+
+    def _tool_input_schema(self, name: str) -> dict[str, Any] | None:
+        """What the SDK checks a ``tools/call``'s ``Mcp-Param-*`` headers against, before
+        middleware: the tool's input schema reduced to its header annotations
+        (:mod:`server.header_schema`), worked out once per tool instead of walked per call."""
+        if (known := self._header_schemas.get(name)) is not None:
+            return known
+        schema = super()._tool_input_schema(name)
+        if schema is None:
+            return None
+        self._header_schemas[name] = header_schema(schema)
+        return self._header_schemas[name]
 
     async def list_tools(self) -> list[ListedTool]:
         if self._catalog is None:
