@@ -14,8 +14,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Annotated, Any, Literal, TypeVar
 
-import orjson
 from pydantic import Field, JsonValue
+from pydantic_core import to_json
 
 from tools.compact import Compact
 
@@ -50,26 +50,23 @@ Cuts = Annotated[list[Cut] | None, Field(description="Each list that was cut, an
 
 
 def json_size(value: Any) -> int:
-    """Bytes of ``value`` as compact JSON (pydantic models, dates and the like included)."""
-    return len(orjson.dumps(value, default=_plain))
+    """Bytes of ``value`` as compact JSON, as the answer will carry it (pydantic models with
+    their own serialization, dates and the like included); pydantic's serializer, in Rust."""
+    return len(to_json(value))
 
 
 def fit(items: Sequence[T], budget: int, size: Callable[[T], int] = json_size, *, minimum: int = 1) -> int:
     """How many leading ``items`` fit in ``budget`` bytes (a comma between items counted); at
     least ``minimum`` (by default 1 when there are items, so a caller paging through always
-    moves on)."""
+    moves on).
+
+    Most lists fit whole: sized as JSON in one pass (the brackets only make the test stricter),
+    they are not sized item by item (a warm price history spent ~30 us a call on that)."""
+    if size is json_size and json_size(items) <= budget:
+        return len(items)
     used = 0
     for count, item in enumerate(items):
         used += size(item) + (1 if count else 0)
         if used > budget:
             return max(count, minimum)
     return len(items)
-
-
-def _plain(value: Any) -> Any:
-    dump = getattr(value, "model_dump", None)
-    if dump is not None:
-        return dump(mode="json")
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    raise TypeError(f"cannot size a {type(value).__name__}")
