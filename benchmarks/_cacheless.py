@@ -18,6 +18,9 @@ import httpx
 from mcp.server.mcpserver import MCPServer
 
 BASE_ENV = "CACHELESS_CTGOV_BASE"
+RECORD_FIELDS = "ProtocolSection,HasResults"
+"""What a record asks for: ``tools.clinical_trials.service.RECORD_FIELDS`` (checked by
+``tests/test_benchmark_floor.py``), written out so the floor imports nothing of ours."""
 
 
 def build_cacheless(base_url: str) -> MCPServer:
@@ -41,8 +44,9 @@ def build_cacheless(base_url: str) -> MCPServer:
 
     @mcp.tool()
     async def get_trial(nct_id: str) -> dict[str, Any]:
-        """One ClinicalTrials.gov study by NCT id (one upstream GET, no cache)."""
-        return await fetch(f"/studies/{nct_id}")
+        """One ClinicalTrials.gov study by NCT id (one upstream GET, no cache): the pieces the
+        real server asks for."""
+        return await fetch(f"/studies/{nct_id}", {"fields": RECORD_FIELDS})
 
     return mcp
 

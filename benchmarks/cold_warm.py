@@ -39,6 +39,7 @@ from mcp import Client
 from benchmarks._harness import SEARCH, TRIAL, ToolCall, child_env, scratch, stdio_params
 from benchmarks._table import Row, print_table
 from tests.support.replay import ReplayServer
+from tools.clinical_trials.service import RECORD_FIELDS
 
 CALLS = (TRIAL, SEARCH)
 # Same tools, other arguments: each connection's first call of a tool also pays the SDK client's
@@ -48,8 +49,8 @@ PRIMERS = {
     "get_trial": ("get_trial", {"nct_id": "NCT02576665"}),
     "search_trials": ("search_trials", {"condition": "melanoma", "statuses": ["RECRUITING"], "page_size": 3}),
 }
-RAW = {
-    "get_trial": "/api/v2/studies/NCT04280705",
+RAW = {  # what the server asks the upstream for (a record: its protocol section and hasResults)
+    "get_trial": f"/api/v2/studies/NCT04280705?fields={','.join(RECORD_FIELDS)}",
     "search_trials": "/api/v2/studies?query.cond=Phelan-McDermid+Syndrome&pageSize=5",
 }
 Samples = dict[tuple[str, str], list[float]]  # (phase, tool name) -> seconds

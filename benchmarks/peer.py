@@ -13,9 +13,10 @@ Side by side over stdio, with the SDK client, against one replay upstream at 0 m
   per-host request pacing (left on, it held uncached calls ~100 ms apart here) is off for the
   replay (``BIOMCP_TEST_UNPACED_ORIGIN=<replay>/``), as our server's rate limits are relaxed;
 - the floor: ``benchmarks._cacheless``, a cacheless MCPServer whose two tools each do one
-  ``httpx`` GET to the replay and return the JSON. It is the floor of the upstream path (a
-  cold call), not of answer size: it returns the whole upstream body, so for the record (the
-  466 KB ACTT study with results) it is slower than any server that returns a compact answer.
+  ``httpx`` GET to the replay (asking for the record's pieces our server asks for) and return
+  the JSON. It is the floor of the upstream path (a cold call), not of answer size: it returns
+  the whole upstream body (for the record, the ACTT study's protocol section, ~47 KB), so it
+  is slower there than any server that returns a compact answer.
 
 The peer's default mode caches only what the upstream marks cacheable: by default the replay
 adds ``Cache-Control: max-age=86400`` to every ClinicalTrials.gov answer in this benchmark, so

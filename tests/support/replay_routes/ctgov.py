@@ -3,7 +3,11 @@
 Searches are matched on the parameters that tell the recorded requests apart (see
 ``biomcp_capture_receipts_ctgov.json``); ``fields`` is ignored, so a client asking for more
 pieces still gets the recorded (trimmed) page. Single studies are served by NCT id from the
-``biomcp_get_*`` and ``aact_study_*`` files and from the one-study ACTT page. ``/version``
+``biomcp_get_*`` and ``aact_study_*`` files (recorded with ``fields``, served as recorded) and
+from the one-study ACTT page, which was recorded with every field (466 KB): that one is
+narrowed to the ``fields`` asked for, as the API does (:func:`narrowed`; a ``get_trial`` asks
+for the protocol section and ``hasResults``, about 50 KB of it), when each piece names a key of
+the study. ``/version``
 is synthesised in the spec's shape (no recording exists), and so is an empty page for the two
 other mutations of the default warming strategies (KRAS G12C, BRAF V600E). Anything else falls through to the
 replay server's 404.
@@ -14,6 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import orjson
 
@@ -113,9 +118,42 @@ def _study_routes(ctgov: Path) -> list[Route]:
 
     def study(request: RouteRequest) -> Reply:
         assert request.match is not None
-        reply = bodies.get(request.match[1].upper())
+        nct = request.match[1].upper()
+        reply = bodies.get(nct)
         if reply is None:
             raise FileNotFoundError(request.path)
+        if nct == "NCT04280705" and (pieces := request.query.get("fields")):
+            return Reply.json(narrowed(actt, pieces.split(",")))
         return reply
 
     return [Route(re.compile(r"/api/v2/studies/([Nn][Cc][Tt]\d{8})"), study)]
+
+
+def narrowed(study: Mapping[str, Any], pieces: list[str]) -> Mapping[str, Any]:
+    """``study`` with only the ``fields`` pieces asked for: each piece (``ProtocolSection``,
+    ``HasResults``, ``ContactsLocationsModule``, ``NCTId``...) is the first key of that name, in
+    any letter case, found walking the study's objects (not its lists), kept with the path to it.
+    When a piece names no such key (a field inside a list, a name we cannot map), the whole
+    study is sent, as before."""
+    kept: dict[str, Any] = {}
+    for piece in pieces:
+        path = _path_to(study, piece.strip().lower())
+        if path is None:
+            return study
+        source, target = study, kept
+        for key in path[:-1]:
+            source, target = source[key], target.setdefault(key, {})
+        target[path[-1]] = source[path[-1]]
+    return kept
+
+
+def _path_to(node: Mapping[str, Any], name: str) -> list[str] | None:
+    """The keys leading to the first key called ``name`` (lower case) in ``node``, breadth first."""
+    queue: list[tuple[list[str], Mapping[str, Any]]] = [([], node)]
+    while queue:
+        path, here = queue.pop(0)
+        for key in here:
+            if key.lower() == name:
+                return [*path, key]
+        queue.extend(([*path, key], value) for key, value in here.items() if isinstance(value, dict))
+    return None

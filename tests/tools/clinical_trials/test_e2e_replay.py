@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+import httpx
 from mcp import Client
 
 from cache.backends.sqlite import SqliteBackend
@@ -121,3 +122,24 @@ async def test_egfr_l858r_end_to_end(replay: ReplayServer, tmp_path: Path) -> No
     exclusion = record["trial"]["eligibility"]["exclusion"]
     assert any("EGFR L858R" in item for item in exclusion)
     assert not any("EGFR L858R" in item for item in record["trial"]["eligibility"]["inclusion"])
+
+
+def test_the_study_recorded_with_every_field_is_narrowed_to_the_fields_asked_for(replay: ReplayServer) -> None:
+    """As the API does: a record's request gets its protocol section and hasResults (~50 KB of
+    the 212 KB study), a piece the replay cannot place gets the whole study, no fields all."""
+    url = f"{replay.url}{STUDIES}/NCT04280705"
+    whole = httpx.get(url).json()
+    record = httpx.get(url, params={"fields": "ProtocolSection,HasResults"}).json()
+    results = httpx.get(url, params={"fields": "NCTId,BriefTitle,HasResults,ResultsSection"}).json()
+    assert set(whole) > {"protocolSection", "resultsSection", "derivedSection", "hasResults"}
+    assert record == {"protocolSection": whole["protocolSection"], "hasResults": whole["hasResults"]}
+    identification = whole["protocolSection"]["identificationModule"]
+    assert results["protocolSection"] == {
+        "identificationModule": {"nctId": identification["nctId"], "briefTitle": identification["briefTitle"]}
+    }
+    assert results["resultsSection"] == whole["resultsSection"] and set(results) == {
+        "protocolSection",
+        "hasResults",
+        "resultsSection",
+    }
+    assert httpx.get(url, params={"fields": "InterventionName"}).json() == whole
