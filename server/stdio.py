@@ -14,7 +14,8 @@ started is never answered. So :class:`Unanswered` sits between the transport and
 counts the requests read and the answers written, and holds the end of stdin back from the loop
 until every request read is answered (or cancelled by the client), for at most the drain timeout
 (``TRIALSTOCK_TRANSPORT__STDIO_DRAIN_TIMEOUT``); what still runs then gets the SDK's
-"Connection closed". The process's state (cache, HTTP clients, background tasks) is entered
+"Connection closed". A signal during that wait still stops the server at once, and a closed
+stdout ends it quietly as before. The process's state (cache, HTTP clients, background tasks) is entered
 before the loop and closed after it, outside the cancel scope, within ``SHUTDOWN_TIMEOUT`` seconds.
 """
 
