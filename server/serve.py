@@ -38,13 +38,15 @@ def serve(
     settings = with_transport(settings, transport=transport, host=host, port=port)
     kind = settings.transport.transport
     if kind == "stdio":
+        import functools
+
         import anyio
 
         from server.stdio import serve_stdio
 
         app = build_app(settings)
         start_up_gc.resume()
-        return anyio.run(serve_stdio, app)
+        return anyio.run(functools.partial(serve_stdio, app, drain_timeout=settings.transport.stdio_drain_timeout))
     check_exposure(settings, allow_unauthenticated=allow_unauthenticated or settings.auth.allow_unauthenticated)
     sock = listening_socket(settings.transport.host, settings.transport.port)
     try:

@@ -107,6 +107,12 @@ class TransportSettings(BaseModel):
     session_idle_timeout: float = Field(
         1800.0, gt=0, allow_inf_nan=False, description="Seconds before an idle streamable HTTP session is closed."
     )
+    stdio_drain_timeout: float = Field(
+        5.0,
+        ge=0,
+        allow_inf_nan=False,
+        description="Seconds a stdio server keeps answering the requests already read once the client closes stdin.",
+    )
 
     @field_validator("allowed_hosts", mode="before")
     @classmethod

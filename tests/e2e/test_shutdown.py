@@ -1,5 +1,6 @@
-"""Every process ends: one signal stops a server, a closed stdin stops a stdio server, and short
-CLI commands never hang on Redis, even when Redis itself hangs."""
+"""Every process ends: one signal stops a server, a closed stdin stops a stdio server once the
+requests it has read are answered (within the drain timeout), and short CLI commands never hang
+on Redis, even when Redis itself hangs."""
 
 from __future__ import annotations
 
@@ -79,30 +80,95 @@ def test_one_signal_stops_a_stdio_server(tmp_path: Path, signum: int, expected: 
     assert "Traceback" not in stderr
 
 
-def test_a_closed_stdin_stops_the_work_in_flight(tmp_path: Path) -> None:
+def _call(request_id: int, tool: str, arguments: dict[str, object]) -> dict[str, object]:
+    return {
+        "jsonrpc": "2.0",
+        "id": request_id,
+        "method": "tools/call",
+        "params": {"name": tool, "arguments": arguments},
+    }
+
+
+def _piped(env: dict[str, str], messages: list[dict[str, object]], wait: float) -> tuple[int, dict[int, dict], str]:
+    """``printf '<messages>' | trialstock-mcp serve``: every message written, then stdin closed at
+    once; the exit code, the answers by id (every stdout line must be a JSON-RPC message) and stderr.
+    Fails if the server is still running ``wait`` seconds later."""
+    stdin = b"".join(json.dumps(message).encode() + b"\n" for message in messages)
+    try:
+        done = subprocess.run([CONSOLE_SCRIPT, "serve"], input=stdin, env=env, capture_output=True, timeout=wait)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"still running {wait} s after stdin closed")
+    lines = [json.loads(line) for line in done.stdout.splitlines()]
+    assert all(line.get("jsonrpc") == "2.0" for line in lines), lines
+    answers = {line["id"]: line for line in lines if "result" in line or "error" in line}
+    assert len(answers) == len(lines), lines  # one answer per request, nothing else
+    return done.returncode, answers, done.stderr.decode()
+
+
+STUDIES = ["NCT04280705", "NCT02576665", "NCT06382129", "NCT00763412", "NCT03630471"]
+
+
+def test_a_closed_stdin_answers_every_request_already_read(tmp_path: Path) -> None:
+    """The client writes its requests and closes stdin at once: each upstream answer takes a second,
+    so every get_trial is still in flight when the server reads the end of stdin."""
+    calls = [_call(2 + i, "get_trial", {"nct_id": nct}) for i, nct in enumerate(STUDIES)]
+    calls += [_call(10, "service_status", {}), {"jsonrpc": "2.0", "id": 11, "method": "tools/list"}]
+    with ReplayServer(latency=1.0) as slow:
+        env = server_env(tmp_path, **upstream_env(slow.url))
+        code, answers, stderr = _piped(env, [INITIALIZE, INITIALIZED, *calls], wait=60)
+        assert [slow.count(f"/api/v2/studies/{nct}") for nct in STUDIES] == [1] * len(STUDIES)
+    assert code == 0
+    assert "Traceback" not in stderr
+    assert sorted(answers) == [1, *range(2, 2 + len(STUDIES)), 10, 11]
+    assert all("result" in answer for answer in answers.values()), answers
+    for i, nct in enumerate(STUDIES):
+        result = answers[2 + i]["result"]
+        assert not result.get("isError"), result
+        assert result["structuredContent"]["trial"]["nct_id"] == nct
+    assert not answers[10]["result"].get("isError")
+    assert answers[11]["result"]["tools"]
+
+
+def test_a_closed_stdin_does_not_wait_past_the_drain_timeout(tmp_path: Path) -> None:
+    """A call whose upstream holds it for a minute (and whose own deadline is a minute) does not keep
+    the server: the drain timeout (0.5 s here) ends it, the call is answered "Connection closed",
+    the quick requests read with it are answered, and nothing is retried after the client left."""
+    calls = [
+        _call(2, "get_trial", {"nct_id": "NCT04280705"}),
+        _call(3, "service_status", {}),
+        {"jsonrpc": "2.0", "id": 4, "method": "tools/list"},
+    ]
     with ReplayServer(latency=60) as hung:  # accepts and never answers in time
-        with _stdio_server(server_env(tmp_path, **upstream_env(hung.url))) as proc:
-            _send(
-                proc,
-                {
-                    "jsonrpc": "2.0",
-                    "id": 2,
-                    "method": "tools/call",
-                    "params": {"name": "get_trial", "arguments": {"nct_id": "NCT04280705"}},
-                },
-            )
-            deadline = time.monotonic() + 10
-            while hung.count(TRIAL_PATH) == 0 and time.monotonic() < deadline:
-                time.sleep(0.02)
-            assert hung.count(TRIAL_PATH) == 1  # the call is waiting on the upstream
-            assert proc.stdin is not None
-            proc.stdin.close()  # the client is gone
-            code, elapsed, stderr = _stopped_within(proc, 8)
-        assert code == 0
-        assert elapsed < 6
-        assert "Traceback" not in stderr
+        env = server_env(
+            tmp_path,
+            **upstream_env(hung.url),
+            TRIALSTOCK_TRANSPORT__STDIO_DRAIN_TIMEOUT="0.5",
+            TRIALSTOCK_HTTP__CALL_DEADLINE="120",
+            TRIALSTOCK_HTTP__TIMEOUT="120",
+        )
+        code, answers, stderr = _piped(env, [INITIALIZE, INITIALIZED, *calls], wait=40)  # < the upstream's 60 s
         time.sleep(0.5)
         assert hung.count(TRIAL_PATH) == 1  # no retry went out after the client left
+    assert code == 0
+    assert "Traceback" not in stderr
+    assert sorted(answers) == [1, 2, 3, 4]
+    assert answers[2].get("error", {}).get("code") == -32000, answers[2]  # CONNECTION_CLOSED
+    assert not answers[3]["result"].get("isError")
+    assert answers[4]["result"]["tools"]
+
+
+def test_a_request_the_client_cancelled_does_not_hold_the_drain(tmp_path: Path) -> None:
+    """The server never answers a cancelled request, so the end of stdin must not wait for it: with a
+    drain timeout of two minutes the server still ends well before its upstream would answer."""
+    cancel = {"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": 2, "reason": "gone"}}
+    with ReplayServer(latency=60) as hung:
+        env = server_env(tmp_path, **upstream_env(hung.url), TRIALSTOCK_TRANSPORT__STDIO_DRAIN_TIMEOUT="120")
+        code, answers, stderr = _piped(
+            env, [INITIALIZE, INITIALIZED, _call(2, "get_trial", {"nct_id": "NCT04280705"}), cancel], wait=40
+        )
+    assert code == 0
+    assert "Traceback" not in stderr
+    assert sorted(answers) == [1]  # the cancelled call is not answered (the spec forbids it)
 
 
 def test_a_worker_stops_on_sigterm_while_redis_hangs(tmp_path: Path) -> None:

@@ -49,6 +49,32 @@ def test_a_client_that_closes_stdout_ends_the_stdio_server_quietly(tmp_path: Pat
     assert code == 0
 
 
+def test_a_client_that_closes_both_pipes_with_requests_unanswered_ends_the_stdio_server_quietly(
+    tmp_path: Path,
+) -> None:
+    """stdin ends with requests unanswered (the server would answer them first) and stdout is gone:
+    the broken pipe still ends it at once, quietly."""
+    requests = [
+        '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18",'
+        '"capabilities":{},"clientInfo":{"name":"gone","version":"1"}}}',
+        '{"jsonrpc":"2.0","method":"notifications/initialized"}',
+        '{"jsonrpc":"2.0","id":2,"method":"tools/list"}',
+        '{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"service_status","arguments":{}}}',
+    ]
+    env = server_env(tmp_path, TRIALSTOCK_TRANSPORT__STDIO_DRAIN_TIMEOUT="120")
+    with subprocess.Popen(
+        [CONSOLE_SCRIPT, "serve"], env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    ) as proc:
+        assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
+        proc.stdout.close()
+        proc.stdin.write("".join(line + "\n" for line in requests).encode())
+        proc.stdin.close()
+        stderr = proc.stderr.read().decode()
+        code = proc.wait(timeout=60)
+    assert "Traceback" not in stderr and "BrokenPipeError" not in stderr, stderr
+    assert code == 0
+
+
 def test_tools_name_shows_the_arguments_of_one_tool(tmp_path: Path) -> None:
     result = subprocess.run(
         [CONSOLE_SCRIPT, "tools", "get_price_history"],
