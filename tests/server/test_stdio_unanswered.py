@@ -1,4 +1,4 @@
-"""The end of stdin waits for the answers to the requests already read (server.stdio.Unanswered),
+"""The end of stdin waits for the answers to the requests already read (server.stdio_drain.Unanswered),
 through the SDK's own context-aware memory streams, as the stdio transport hands them over."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from mcp.shared._context_streams import create_context_streams
 from mcp.shared.message import SessionMessage
 from mcp.types import JSONRPCError, JSONRPCNotification, JSONRPCRequest, JSONRPCResponse
 
-from server.stdio import Unanswered
+from server.stdio_drain import Unanswered
 
 BOUND = 10  # seconds: a bound on a wait that must end, never a measure of speed
 
