@@ -10,10 +10,12 @@ written at once and ``drain`` is bounded by ``asyncio.timeout`` (a timer, no tas
 some are still buffered; otherwise it returns at once (or raises for a lost connection).
 
 What stays redis-py's: connecting and the health check before a command, the reply read (under
-its own ``asyncio.timeout`` of ``socket_timeout``), and what a failed write does: a timeout
-disconnects and raises redis-py's ``TimeoutError``, an ``OSError`` disconnects and raises its
-``ConnectionError``, and any other exception (a cancellation among them) disconnects before
-propagating, so a half-sent command never goes back to the pool.
+its own ``asyncio.timeout`` of ``socket_timeout``, disconnecting on timeout and cancellation),
+and what a failed write does: a timeout disconnects and raises redis-py's ``TimeoutError``, an
+``OSError`` disconnects and raises its ``ConnectionError``, and any other exception (a
+cancellation among them) disconnects before propagating, so a half-sent command never goes back
+to the pool. Unlike redis-py, a failed write also aborts the transport: bytes a frozen server
+never took are dropped with the socket instead of holding it open.
 
 :func:`quick_writes` swaps a pool's connection class for its counterpart here (plain TCP, TLS,
 unix socket, sentinel-managed); an unknown class is left alone. Cluster clients keep redis-py's
@@ -60,15 +62,22 @@ async def send_packed(
         else:
             await writer.drain()  # nothing buffered: the transport is not paused, no wait
     except TimeoutError:
-        await conn.disconnect(nowait=True)
+        await _drop(conn, writer)
         raise RedisTimeoutError("Timeout writing to socket") from None
     except OSError as exc:
-        await conn.disconnect(nowait=True)
+        await _drop(conn, writer)
         err_no, message = ("UNKNOWN", exc.args[0]) if len(exc.args) == 1 else exc.args[:2]
         raise RedisConnectionError(f"Error {err_no} while writing to socket. {message}.") from exc
     except BaseException:  # cancelled mid-write: the command may be half sent, never reuse it
-        await conn.disconnect(nowait=True)
+        await _drop(conn, writer)
         raise
+
+
+async def _drop(conn: AbstractConnection, writer: asyncio.StreamWriter) -> None:
+    """Close the connection now, discarding what is still buffered (redis-py's ``close`` alone
+    would keep the socket open until a stuck server took those bytes)."""
+    writer.transport.abort()
+    await conn.disconnect(nowait=True)
 
 
 class QuickConnection(Connection):
