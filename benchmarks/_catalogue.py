@@ -232,15 +232,30 @@ or a disk. A/B against commit cbd0b03, alternated in the same minutes (two round
 `SqliteBackend.get_many([k])` 46 / 152 us -> 8.3 / 8.6 us; the engine hit 75 / 201 us -> 27 / 26
 us, now below one raw aiosqlite read.
 
-Redis: `RedisBackend.get_many([k])` is within 1.1x of a raw GET, and the engine adds its ~15-25
-us on top (measured in-process: a hit through the engine minus the same call's `get_many`, 24 us
-median), against a ~100-150 us loopback round trip: 1.2x-1.4x, with this row's run-to-run swing.
-Part of the backend's own cost is redis-py's: with a `socket_timeout` set (ours is, so a dead
-Redis cannot hang a call) it wraps every command's write in `asyncio.wait_for`, which on Python
-3.11 creates a task per command (29 us per GET in an A/B of the same backend with and without
-the timeout; the raw baseline sets none). Python 3.12's `wait_for` creates none. Replacing
-redis-py's connection classes (plain, TLS, cluster, sentinel) to avoid it was judged not worth
-owning a copy of their write path."""
+Redis (issue 19): the row is a loopback round trip through redis-py (~60-110 us on this VM)
+plus the engine's own ~15 us (a hit through the engine minus the same call's `get_many`,
+measured in-process: 16-18 us; ~10 us in the "engine CPU" row, where the same code runs warm,
+with no socket round trip in between). Two costs of ours were removed; A/B against commit
+66b89d0, three alternated runs each: engine row 1.55x / 1.48x / 1.49x -> 1.30x / 1.24x / 1.23x,
+`get_many([k])` 1.16x / 1.09x / 1.25x -> 0.91x / 0.92x / 0.75x.
+- redis-py 8.1 bounds each command's write with `asyncio.wait_for` whenever `socket_timeout`
+  is set (ours is; so is the raw baseline's: redis-py's default is 5 s), and on Python 3.11
+  `wait_for` runs the write in a task of its own: three more event-loop rounds per command
+  (cProfile: 4.9 loop iterations per engine hit before, 2.0 after). The single-server and
+  sentinel pools now open the connections of `cache/backends/redis_connection.py`, which write
+  at once and bound `drain` with `asyncio.timeout` only when bytes stay buffered. Reads keep
+  redis-py's own `asyncio.timeout` (a timer, no task; it disconnects on timeout and on
+  cancellation), so a frozen Redis still fails a call within the socket timeout and a
+  cancelled command never goes back to the pool (`tests/cache/backends/test_redis_connection.py`,
+  against a SIGSTOPped server). Cluster nodes keep redis-py's classes (RedisCluster sets them
+  itself), and with them the task per command.
+- `get_many` called `client.mget()`, whose argument copy, per-call import and options cost
+  ~4 us per call; it sends the same MGET through `execute_command`.
+What is left is the engine's ~15 us against a ~60 us round trip: ~1.25x, a few hundredths under
+the target, so a noisy run can still print 1.30x (one of the three above). cProfile shows no
+single part of it above ~2 us: decoding (orjson, ~2 KB), the tier guard's deadline and latency
+sample, the single-flight claim, the promotion to memory, the connection slot, and redis-py's
+timer per read (~1.5 us, kept: it is what bounds a read)."""
 
 SQLITE_BURST_MISSED = """\
 Lost answers mean queued writes did not reach the file before the engine closed (aclose must
@@ -501,6 +516,7 @@ runs of the old and the new code on this machine (medians); the issue-19 rows co
 | `tools/clinical_trials/compact.py`, `record_fit.py`, `cache/engine/writes.py`, `tools/http/retry.py` (issue 19): a cold record and its cuts validated as one model (its parts build no validators of their own); a write to a single lower tier awaited in place (no task); the retry loop's first attempt without tenacity | a process's first cold `get_trial`: compaction 1.6 ms, fit 0.9 ms; every cold call: cache write 0.27 ms, ~0.09 ms of retry set-up per request (`profile_cold`) | 0.5 ms, 0.17 ms; 0.08 ms, none |
 | `server/start_up_gc.py`, `server/__init__.py`, `tools/http/tls.py` (issue 19): `serve` pauses the cyclic GC until the server is built, then freezes what start-up built; httpx's command-line module kept out; the CA bundle loads on a thread | first `tools/list` 1.49x / 1.65x the trivial server (cbd0b03, two A/B pairs, 2026-12-07 02:53) | 1.36x / 1.46x |
 | `tools/http/breaker.py`, `tools/http/client.py` (issue 19): an open breaker's period starts at 1 s and doubles per failed probe up to 30 s (was a flat 30 s); the probe is one request without retries | soak: 11,696 of 73,662 calls refused after the outages had ended (16%) | 501 of 21,144 (2.4%; loaded machine) |
+| `cache/backends/redis_connection.py`, `cache/backends/redis.py` (issue 19): Redis commands written without redis-py's `asyncio.wait_for` (a task per command on Python 3.11), drain timed only when bytes stay buffered; `get_many` sends MGET through `execute_command` | Redis hit through the engine 1.55x / 1.48x / 1.49x a raw GET (66b89d0, three A/B runs) | 1.30x / 1.24x / 1.23x |
 
 What is left on the warm path is outside the cache: carrying the answer's bytes through the SDK
 (structured content plus its text copy, parsed into protocol models on both sides) and the

@@ -152,8 +152,9 @@ class RedisBackend:
         await self._slots.take("get_many")
         try:
             # Built without decode_responses, the client answers MGET with bytes (or None), never str.
+            # execute_command, not mget(): the same MGET without its argument copy and options.
             values: list[bytes | None] = (
-                await self._cluster_mget(names) if self.cluster else await self.client.mget(names)  # type: ignore[assignment]
+                await self._cluster_mget(names) if self.cluster else await self.client.execute_command("MGET", *names)
             )
         except (RedisError, OSError) as exc:
             raise failure("get_many", exc) from exc

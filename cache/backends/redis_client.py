@@ -6,6 +6,8 @@
 - ``sentinel``: :class:`redis.asyncio.sentinel.Sentinel` ``master_for(service_name)``: every
   new connection asks the sentinels for the current primary, so the client follows a failover.
 
+Single-server and sentinel pools open :mod:`cache.backends.redis_connection`'s connections,
+whose write timeout costs no task per command (cluster nodes keep redis-py's own).
 No connection is made until the first command. A broken pooled connection is retried once on a
 fresh one; timeouts are not retried, so a dead or slow server fails within about the socket
 timeouts. Idle connections are PINGed before reuse after ``health_check_interval`` seconds.
@@ -24,6 +26,7 @@ from redis.asyncio.sentinel import Sentinel
 from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 
+from cache.backends.redis_connection import quick_writes
 from cache.config import host_port
 
 POOL_HEADROOM = 8  # pooled connections beyond max_connections, for pub/sub and other users of .client
@@ -64,6 +67,7 @@ def connect(
     if url is None:
         raise ValueError("a Redis URL is required")
     pool = ConnectionPool.from_url(url, max_connections=max_connections + POOL_HEADROOM, **options)
+    quick_writes(pool)
     return Redis.from_pool(pool)
 
 
@@ -123,6 +127,7 @@ def _sentinel(
         **credentials,
         **ssl,
     )
+    quick_writes(client.connection_pool)
     client.sentinel_clients = list(watchers.sentinels)
     return client
 

@@ -6,10 +6,10 @@ import asyncio
 from collections.abc import AsyncIterator, Callable
 
 import pytest
-from redis.asyncio.connection import Connection, SSLConnection
 
 from cache.backends.base import BackendError
 from cache.backends.redis import RedisBackend
+from cache.backends.redis_connection import QuickConnection, QuickSSLConnection
 from cache.entry import Record
 from tests.support.clock import ManualClock
 from tests.support.redis_server import RedisServer
@@ -25,7 +25,7 @@ async def test_rediss_url_builds_an_ssl_pool_with_auth() -> None:
     )
     try:
         pool = backend.client.connection_pool
-        assert pool.connection_class is SSLConnection
+        assert pool.connection_class is QuickSSLConnection  # TLS, writing without a task
         assert pool.max_connections >= 7
         kwargs = pool.connection_kwargs
         assert (kwargs["host"], kwargs["port"], kwargs["db"], kwargs["password"]) == (
@@ -44,7 +44,7 @@ async def test_plain_url_builds_a_tcp_pool() -> None:
     backend = RedisBackend.from_url("redis://user:pw@127.0.0.1:6390/0")
     try:
         pool = backend.client.connection_pool
-        assert pool.connection_class is Connection
+        assert pool.connection_class is QuickConnection
         assert (pool.connection_kwargs["username"], pool.connection_kwargs["password"]) == ("user", "pw")
     finally:
         await backend.aclose()
