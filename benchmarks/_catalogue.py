@@ -84,9 +84,11 @@ and its tools declare no output schema. This server answers structured JSON plus
 outlines, so the client's check of a result costs ~0.03 ms instead of 0.7-1.5 ms and its
 one-time compile ~3 ms instead of 13-40 ms, and `tools/list` is ~24.5 KB instead of ~51 KB.
 The peer's cache is an HTTP cache: every hit re-reads and re-renders the cached upstream body,
-which is why we are ahead on the warm record and after a restart (the recorded ACTT study is a
-466 KB body that we serve compacted), and close on the small search page, where carrying a
-larger answer is most of a warm call.
+which is why we are ahead on the warm record and after a restart (the recorded ACTT study's
+protocol section is a 47 KB body that we serve compacted), and close on the small search page,
+where carrying a larger answer is most of a warm call: our search answer is ~5.6 KB of JSON
+plus its text copy against the peer's ~1.2 KB of Markdown, and the Python SDK client parses and
+validates ours in the same process that times it.
 
 Cold calls: the peer's cold call is one GET plus a native parse; ours adds the parse and
 compaction of the upstream body and the cache writes (`cold_warm`, and "Cold versus warm"). A
@@ -100,16 +102,15 @@ import (the trivial server's whole time), see "Start-up" for where our remaining
 
 COLD_NOTES = """\
 Where a cold `get_trial` goes (`profile_cold`, in process, upstream without latency; a process's
-first cold call of the large record, then the median of later ones): the upstream GET ~2.6 ms
-(the recorded ACTT study: the replay ignores `fields`, so it sends all of it, 466 KB recorded
-and ~200 KB as compact JSON, of which the results section we do not ask for is ~170 KB; the
-real API answers the same request with the protocol section and `hasResults`, ~50 KB); its JSON
-parse ~1.5 ms (a new process's first large body: 3-5 ms over stdio, with a generation-1
-collection of ~1.4 ms inside it, the parsed body being ~3,300 GC-tracked objects); our HTTP
-layers (breaker, retry loop, rate limiter, deadline, error mapping) ~0.1 ms;
-compaction 0.45 ms; the budget fit 0.17; the cache's encoding 0.08 and writes 0.08 (SQLite:
-queued; its writer commits after the answer); the answer model 0.1; rendering 0.1. The SDK adds
-~1.3 ms in process, as on a warm call. A cold `search_trials` is the GET plus ~0.7 ms of ours.
+first cold call of the record, then the median of later ones): the upstream GET ~1.7 ms (the
+replay runs in the same process; it sends the recorded ACTT study narrowed to the `fields` the
+server asks for, the protocol section and `hasResults`, 47 KB as compact JSON, as the real API
+does); its JSON parse ~0.1 ms; our HTTP layers (breaker, retry loop, rate limiter, deadline,
+error mapping) ~0.05 ms; compaction 0.3 ms; the budget fit 0.1; the cache's encoding 0.05 and
+writes 0.03 (SQLite: queued; its writer commits after the answer); the answer model 0.05;
+rendering 0.05. The SDK adds ~0.8 ms in process, as on a warm call. A cold `search_trials` is
+the GET plus ~0.5 ms of ours; httpx's building of its long request URL (the `fields` list) is
+~0.12 ms of it.
 
 Done (issue 19 item 1): a process's first cold `get_trial` built the validators of `Arm`,
 `Outcome` and `Cut` on first use (`defer_build`): compaction 1.6 ms and fit 0.9 ms in that pass,
@@ -119,15 +120,14 @@ was gathered into a task of its own, which cost every cold call a loop turn befo
 0.27 -> 0.08 ms, and nothing else runs in between any more. The retry loop's first attempt
 runs without tenacity (its set-up was ~0.09 ms per upstream request).
 
-Left, and why: the parse of the body the replay sends (4x what the real API returns to the same
-request; a new process's first large parse also pays for its heap growth and a young-generation
-collection: raising the collector's generation-0 threshold for the server process would take
-the ~1.4 ms collection out of it, a process-wide setting not made here); the SDK's per-call
-work (as warm); and the spread of single cold calls on a shared 2-core machine: 8 samples per
-run, and the same build measured 1.14-1.22x on `get_trial` in consecutive minutes. Nine runs
-alternated with the build before these changes (2026-12-07, load average 3-4): medians of the
-runs' medians `get_trial` 130.4 -> 128.3 ms (1.23x -> 1.20x), `search_trials` 115.2 -> 114.2 ms
-(1.11x -> 1.09x): the ~3 ms saved are inside that spread."""
+Until 2026-12-07 the replay ignored `fields` and sent the whole 212 KB study (its results
+section included, which no record asks for), and the raw GET of the baseline asked for all of
+it too: the parse of 4x the real body was most of a cold `get_trial`'s overhead (1.12x in the
+02:57 report; 1.06-1.07x once both ask for the record's fields, same build, same machine).
+Left, and why: the SDK's per-call work (as warm) and the stdio round trip, ~4 ms of a cold call
+here, are 4% of a 100 ms upstream on their own, so a 1.05x target leaves ~1 ms for everything
+else; a cold `search_trials` measured 1.05-1.07x in three runs (2026-12-07, helpers running).
+Single cold calls also spread on a shared 2-core machine: 8 samples per run."""
 
 SCALE_MISSED = """\
 Memory tier (met since the one-object-per-entry change, see "Changes"): what remains beyond the
@@ -173,25 +173,26 @@ DIR` profiles both servers during the load (CPU time) and splits CPU per call by
 run (profiler on, microseconds per call, trivial vs warm): our code 0 vs 912, the SDK 647 vs
 1,067, pydantic 285 vs 686, the HTTP stack 1,178 vs 1,387, the event loop 1,128 vs 1,464,
 stdlib json 69 vs 185, other 1,025 vs 1,637. What a warm call adds is spread out: pydantic
-serializing the larger result (with a Python `exclude_if` callback per optional field,
-`tools/compact.py`), the SDK walking the tool's input schema for `x-mcp-header` parameters on
-every call with arguments (`mcp/shared/inbound.py`, `_walk_schema_positions`; the trivial tool
-has none), the stdlib `json.dumps` of the response body, the SDK's second validation of the
-arguments and budget fitting. Fixed here: `cache_stats` took
-eight statistics snapshots per call (now one: 1.39 -> 0.84 ms in process). Left: a warm
-`get_price_history` sizes every bar as JSON to fit the record budget on every call
-(`tools/stocks/paging.py`, `bound_bars`: ~1 ms of profiled CPU per call); the SDK's per-call
-schema walk (cacheable per tool, SDK side); a smaller default record (the agent-contract work).
+serializing the larger result, the stdlib `json.dumps` of the response body (SDK), the SDK's
+second validation of the arguments, and budget fitting. Fixed (issue 19): `cache_stats` took
+eight statistics snapshots per call (now one: 1.39 -> 0.84 ms in process); the SDK walked the
+tool's whole input schema twice per call with arguments to check `Mcp-Param-*` headers against
+its `x-mcp-header` annotations (6-35 us of CPU a call; the largest single item a warm call
+added in the profile): it now gets a per-tool view with only the annotations, worked out once
+(`server/header_schema.py`; our tools declare none, so the verdicts are the same); a warm
+`get_price_history` sized each bar with a `model_dump` to fit its budget (the list is now sized
+in one pass of pydantic's serializer: 55 -> 30 us); the `None` test pydantic calls for every
+optional field dumped is a C partial instead of a Python function (35 -> 15 ns a field).
+Sequential calls over streamable HTTP on a quiet machine (one client, median of 500,
+2026-12-07): trivial 1.95 ms, `count_trials` 2.20, `get_trial` 2.61, `cache_stats` 2.80: what
+is left above the trivial tool grows with the answer's size (the SDK's dumps and `json.dumps`
+on the server, the parse, validation and schema check on the client). Left: a smaller default
+record (the agent-contract work) and the SDK's per-call work.
 
-Tail: `get_stock_quote` and `get_price_history` wait twice as long as the other tools once
-several clients are connected, because they `asyncio.gather` their parts even when there is
-one (a quote of one symbol, one month of bars): each part becomes a task, and the caller
-waits one more turn of an event loop that is serving every other call. That is 2 calls in 11
-at twice the median, and it pushes p99 towards 3x p50 on its own; awaiting a single part
-directly (tried: both tools' p50 fell to the others') is the fix, in `tools/stocks`. The rest
-of the tail is the scheduler of a shared 2-core machine: a descheduled server delays every
-call queued on its loop. At 128 clients both servers lose throughput to 128 SDK sessions in
-two client processes."""
+Tail: the rest of the tail is the scheduler of a shared 2-core machine: a descheduled server
+delays every call queued on its loop (`get_stock_quote` and `get_price_history` no longer wait
+a loop turn more than the others: a batch of one part is awaited in place, see "Changes"). At
+128 clients both servers lose throughput to 128 SDK sessions in two client processes."""
 
 STAMPEDE_MISSED = """\
 More than one upstream request for one key means single-flight did not coalesce the burst
@@ -517,6 +518,9 @@ runs of the old and the new code on this machine (medians); the issue-19 rows co
 | `server/start_up_gc.py`, `server/__init__.py`, `tools/http/tls.py` (issue 19): `serve` pauses the cyclic GC until the server is built, then freezes what start-up built; httpx's command-line module kept out; the CA bundle loads on a thread | first `tools/list` 1.49x / 1.65x the trivial server (cbd0b03, two A/B pairs, 2026-12-07 02:53) | 1.36x / 1.46x |
 | `tools/http/breaker.py`, `tools/http/client.py` (issue 19): an open breaker's period starts at 1 s and doubles per failed probe up to 30 s (was a flat 30 s); the probe is one request without retries | soak: 11,696 of 73,662 calls refused after the outages had ended (16%) | 501 of 21,144 (2.4%; loaded machine) |
 | `cache/backends/redis_connection.py`, `cache/backends/redis.py` (issue 19): Redis commands written without redis-py's `asyncio.wait_for` (a task per command on Python 3.11), drain timed only when bytes stay buffered; `get_many` sends MGET through `execute_command` | Redis hit through the engine 1.55x / 1.48x / 1.49x a raw GET (66b89d0, three A/B runs) | 1.30x / 1.24x / 1.23x |
+| `server/header_schema.py`, `server/app.py` (issue 19): the SDK checks `Mcp-Param-*` headers against a per-tool view of the input schema with only its `x-mcp-header` annotations, worked out once | two walks of the whole input schema per `tools/call` with arguments: 6-35 us of server CPU | one dict lookup |
+| `tools/budget.py`, `tools/compact.py` (issue 19): lists sized by pydantic's serializer in one pass when they fit whole; the `None` test of optional fields is a C partial | warm `get_price_history` budget fit 55 us; 35 ns per optional field dumped | 30 us; 15 ns |
+| `tests/support/replay_routes/ctgov.py`, `benchmarks/cold_warm.py`, `benchmarks/_cacheless.py` (issue 19): the replay narrows the ACTT study to the `fields` asked for, as the API does, and the baselines ask for the record's fields as the server does | cold `get_trial` 1.12x one raw GET (02:57 report; the body 212 KB) | 1.06-1.07x (47 KB) |
 
 What is left on the warm path is outside the cache: carrying the answer's bytes through the SDK
 (structured content plus its text copy, parsed into protocol models on both sides) and the
