@@ -56,23 +56,21 @@ async def spied(spawn_redis: Callable[..., RedisServer]) -> AsyncIterator[tuple[
         await backend.aclose()
 
 
-def _spy(backend: RedisBackend) -> type[SpiedConnection]:
-    return backend.client.connection_pool.connection_class  # type: ignore[no-any-return]
-
-
-def _reset(spy: type[SpiedConnection]) -> None:
+def _frozen(spied: tuple[RedisServer, RedisBackend]) -> tuple[RedisServer, RedisBackend, type[SpiedConnection]]:
+    """The server paused (SIGSTOP), the backend, and its connection spy with nothing seen yet."""
+    server, backend = spied
+    spy: type[SpiedConnection] = backend.client.connection_pool.connection_class
     spy.writing.clear()
     spy.reading.clear()
     spy.seen.clear()
+    server.pause()
+    return server, backend, spy
 
 
 async def test_a_frozen_server_fails_a_read_within_the_socket_timeout(
     spied: tuple[RedisServer, RedisBackend],
 ) -> None:
-    server, backend = spied
-    spy = _spy(backend)
-    _reset(spy)
-    server.pause()
+    server, backend, spy = _frozen(spied)
     async with asyncio.timeout(BOUND):
         with pytest.raises(BackendError, match="Timeout reading"):
             await backend.get_many(["a"])
@@ -84,10 +82,7 @@ async def test_a_frozen_server_fails_a_read_within_the_socket_timeout(
 async def test_a_write_that_cannot_drain_fails_within_the_socket_timeout(
     spied: tuple[RedisServer, RedisBackend],
 ) -> None:
-    server, backend = spied
-    spy = _spy(backend)
-    _reset(spy)
-    server.pause()
+    server, backend, spy = _frozen(spied)
     async with asyncio.timeout(BOUND):
         with pytest.raises(BackendError, match="Timeout writing"):
             await backend.set_many([Record("big", b"x" * BIG, 4e9)])
@@ -99,10 +94,7 @@ async def test_a_write_that_cannot_drain_fails_within_the_socket_timeout(
 async def test_a_read_cancelled_while_the_reply_is_due_leaves_no_reply_behind(
     spied: tuple[RedisServer, RedisBackend],
 ) -> None:
-    server, backend = spied
-    spy = _spy(backend)
-    _reset(spy)
-    server.pause()
+    server, backend, spy = _frozen(spied)
     read = asyncio.create_task(backend.get_many(["a"]))
     await spy.reading.wait()
     read.cancel()
@@ -117,10 +109,7 @@ async def test_a_read_cancelled_while_the_reply_is_due_leaves_no_reply_behind(
 async def test_a_write_cancelled_half_way_does_not_go_back_to_the_pool(
     spied: tuple[RedisServer, RedisBackend],
 ) -> None:
-    server, backend = spied
-    spy = _spy(backend)
-    _reset(spy)
-    server.pause()
+    server, backend, spy = _frozen(spied)
     write = asyncio.create_task(backend.set_many([Record("big", b"x" * BIG, 4e9)]))
     await spy.writing.wait()  # the task runs on into drain, which waits: the server reads nothing
     write.cancel()
