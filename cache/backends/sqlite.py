@@ -32,6 +32,7 @@ import sqlite3
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import aiosqlite
 
@@ -41,7 +42,7 @@ from cache.backends.sqlite_delegation import SqliteDelegation
 from cache.backends.sqlite_file import SqliteCounters, SqliteFile
 from cache.backends.sqlite_inline import MAX_KEYS as INLINE_KEYS
 from cache.backends.sqlite_inline import InlineCounters
-from cache.backends.sqlite_lru import AccessTimes, Bounds
+from cache.backends.sqlite_lru import ACCESS_RESOLUTION, AccessTimes, Bounds
 from cache.backends.sqlite_maintenance import SqliteMaintenance
 from cache.backends.sqlite_meta import SqliteMeta
 from cache.backends.sqlite_queue import WriteQueue, apply_overlay
@@ -159,22 +160,29 @@ class SqliteBackend(SqliteDelegation):
         overlay = queued.overlay(keys) if queued else None
         # The hot path: one statement, no generator or context manager around it, read in this
         # thread when it is small and the file answers at once (cache.backends.sqlite_inline).
-        # Without a row factory rows are (key, data) tuples (aiosqlite types them as sqlite3.Row).
-        found: dict[str, bytes]
+        # Without a row factory rows are (key, data, last_access) tuples.
+        rows: list[Any]
         try:
-            if count <= INLINE_KEYS and (rows := file.inline.fetch(select_sql(count), (*keys, now))) is not None:
-                found = dict(rows)  # type: ignore[arg-type]
+            if count <= INLINE_KEYS and (inline := file.inline.fetch(select_sql(count), (*keys, now))) is not None:
+                rows = inline
             elif count <= CHUNK:
-                found = dict(await fetch(select_sql(count), (*keys, now)))  # type: ignore[arg-type]
+                rows = list(await fetch(select_sql(count), (*keys, now)))
             else:
-                found = {}
+                rows = []
                 for chunk in chunks(keys):
-                    found.update(await fetch(select_sql(len(chunk)), (*chunk, now)))  # type: ignore[arg-type]
+                    rows.extend(await fetch(select_sql(len(chunk)), (*chunk, now)))
         except (sqlite3.Error, ValueError) as exc:
             raise BackendError(f"SQLite cache {file.path}: get_many failed: {exc}") from exc
+        found: dict[str, bytes] = {key: data for key, data, _ in rows}
+        # Read times are buffered only where they would move last_access (sqlite_lru): a row
+        # read again within ACCESS_RESOLUTION costs the writer nothing. Queued writes are newer
+        # than the file, so theirs always are.
+        due = now - ACCESS_RESOLUTION
+        read = [key for key, _, at in rows if at is None or at < due]
         if overlay:
             apply_overlay(found, overlay, now)
-        if found and self._access.read(found, now):
+            read.extend(key for key in overlay if key in found)
+        if read and self._access.read(read, now):
             queued.kick()  # the writer writes them: a read never waits for the write lock
         return found
 

@@ -29,7 +29,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from cache.backends.sqlite_errors import is_busy
 from cache.backends.sqlite_schema import CACHE_KIB, MMAP_BYTES, file_uri
@@ -93,7 +93,7 @@ class InlineReads:
             raise
         return cls(conn)
 
-    def fetch(self, sql: str, parameters: Sequence[object]) -> list[object] | None:
+    def fetch(self, sql: str, parameters: Sequence[object]) -> list[Any] | None:
         """The rows of ``sql`` read now, or None when the read belongs on the threaded reader
         (cooling off after a slow read, the file locked)."""
         timer = self._timer

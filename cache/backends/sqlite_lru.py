@@ -3,7 +3,8 @@
 Reads do not write: :class:`AccessTimes` buffers read times in memory; they are written in one
 batch (:func:`flush_access`) at the next write, when ``flush_size`` keys are buffered, before
 maintenance that needs them, and at close. A row's read time moves only when it is more than
-``ACCESS_RESOLUTION`` seconds old: updating ``last_access`` rewrites the whole row (value
+``ACCESS_RESOLUTION`` seconds old (a read returns the row's ``last_access``, and only a time
+that would move it is buffered at all): updating ``last_access`` rewrites the whole row (value
 included) and its index entry, so re-reading the same keys must not turn into a stream of page
 writes (and WAL growth that every reader then consults); LRU order to the minute is enough. :class:`Bounds` evicts when the file holds more than
 ``max_entries`` rows or ``max_bytes`` (key + data): expired rows first, then the least recently

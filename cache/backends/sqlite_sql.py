@@ -23,8 +23,9 @@ UPSERT = (
 
 @lru_cache(maxsize=64)
 def select_sql(count: int) -> str:
-    """Read ``count`` live entries by key (bind the keys, then the clock's now)."""
-    return f"SELECT key, data FROM entries WHERE key IN ({marks(count)}) AND {LIVE}"
+    """Read ``count`` live entries by key (bind the keys, then the clock's now): rows of
+    ``(key, data, last_access)``."""
+    return f"SELECT key, data, last_access FROM entries WHERE key IN ({marks(count)}) AND {LIVE}"
 
 
 @lru_cache(maxsize=64)
