@@ -152,9 +152,11 @@ in the loop's thread (`cache/backends/sqlite_inline.py`): A/B against commit cbd
 same minutes, 1M / 1K through the backend 101.7 / 87.9 us -> 24.2 / 14.7 us, through the engine
 147.2 / 145.7 us -> 57.4 / 52.5 us (the machine was loaded; the earlier quiet run of cbd0b03
 measured 148.6 / 50.0 us, 2.97x). With the hop gone, the backend's row is SQLite's own page work
-plus ~2 us: its ratio is that of plain sqlite3 on the same files (1.5x-1.6x in "SQLite page
-reads": one more B-tree level and pages of a 1.5 GB file against a 1 MB file that stays in the
-CPU's caches). Through the engine, where a hit also decodes and promotes, 1M is within 1.1x of 1K.
+plus ~2 us: its ratio follows that of plain sqlite3 on the same files ("SQLite page reads",
+same run: 1.5x-1.6x on a loaded machine, ~2x on a quiet one, where the fixed costs that dilute
+it are smaller): one more B-tree level and pages of a 1.5 GB file against a 1 MB file that stays
+in the CPU's caches. Through the engine, where a hit also decodes and promotes, 1M is within
+~1.2x of 1K.
 
 What a layout change would buy was measured (issue 19, "SQLite page reads", second table):
 larger pages do not help (8 and 16 KB pages: 1.87x and 1.90x against 1.97x for 4 KB, the
