@@ -102,10 +102,16 @@ def build_layout(path: Path, count: int, data: bytes, page_size: int, hashed: bo
 
 
 def median_pair(
-    paths: dict[str, Path], keys: dict[str, list[str]], now: float, read: Callable[..., float]
+    paths: dict[str, Path],
+    keys: dict[str, list[str]],
+    now: float,
+    read: Callable[..., float] = per_read_us,
+    cache: int = -CACHE_KIB,
+    mmap: int = MMAP_BYTES,
 ) -> tuple[float, float]:
-    """Median per-read microseconds on each file (small, large), alternated 7 times."""
-    conns = {name: reader(path, -CACHE_KIB, MMAP_BYTES) for name, path in paths.items()}
+    """Median per-read microseconds on each file (small, large) under the page settings
+    ``cache`` / ``mmap``, the files alternated 7 times."""
+    conns = {name: reader(path, cache, mmap) for name, path in paths.items()}
     try:
         for name, conn in conns.items():  # warm both alike
             read(conn, keys[name][:5000], now)
@@ -136,18 +142,10 @@ async def main(quick: bool = False) -> None:
         keys = {name: [key_of(rng.randrange(count)) for _ in range(20_000)] for name, count in sizes.items()}
         now = time.time()
         print(f"{'point read, plain sqlite3 (us, median of 7)':44s} {'1,000':>8s} {large:>10,}  ratio")
+        files = {name: folder / f"{name}.sqlite3" for name in sizes}
         for label, cache, mmap in SETTINGS:
-            conns = {name: reader(folder / f"{name}.sqlite3", cache, mmap) for name in sizes}
-            for name, conn in conns.items():  # warm both alike
-                per_read_us(conn, keys[name][:5000], now)
-            runs: dict[str, list[float]] = {name: [] for name in sizes}
-            for _ in range(7):
-                for name, conn in conns.items():
-                    runs[name].append(per_read_us(conn, keys[name], now))
-            small_us, large_us = (sorted(runs[name])[3] for name in sizes)
+            small_us, large_us = median_pair(files, keys, now, cache=cache, mmap=mmap)
             print(f"{label:44s} {small_us:8.1f} {large_us:10.1f}  {large_us / small_us:.2f}x")
-            for conn in conns.values():
-                conn.close()
         print(f"\n{'other layouts, backend settings (us)':44s} {'1,000':>8s} {large:>10,}  ratio")
         for label, page_size, hashed in LAYOUTS:
             paths = {name: folder / f"{name}-{page_size}-{hashed}.sqlite3" for name in sizes}
