@@ -72,8 +72,10 @@ async def test_an_unreachable_redis_raises_lease_error() -> None:
 
 @pytest.fixture
 async def keepers(client: RedisClient) -> AsyncIterator[tuple[LeaseKeeper, LeaseKeeper]]:
-    a = LeaseKeeper(Lease(client, NAME, ttl=0.5, holder_id="a"), renew_every=0.1)
-    b = LeaseKeeper(Lease(client, NAME, ttl=0.5, holder_id="b"), renew_every=0.1)
+    # Each attempt is bounded by renew_every: 0.25 s leaves a busy CI machine room for a stall
+    # (at 0.1 s one stalled renewal cost the leadership and flipped it twice, under sentinel).
+    a = LeaseKeeper(Lease(client, NAME, ttl=1.0, holder_id="a"), renew_every=0.25)
+    b = LeaseKeeper(Lease(client, NAME, ttl=1.0, holder_id="b"), renew_every=0.25)
     yield a, b
     await a.aclose()
     await b.aclose()
@@ -88,7 +90,7 @@ async def test_two_keepers_one_leader_and_renewal_keeps_it(
     await a.wait_for(True)
     await b.start()
     await b.wait_until(lambda: b.attempts >= 2)
-    # a renews every 0.1 s: after b's attempts span more than the 0.5 s ttl, a still leads
+    # a renews every 0.25 s: after b's attempts span more than the 1 s ttl, a still leads
     await b.wait_until(lambda: b.attempts >= 8)
     assert (a.is_leader, b.is_leader, a.changes, b.changes) == (True, False, 1, 0)
     assert await client.get(NAME) == b"a"
