@@ -109,6 +109,8 @@ def _kind_of(annotation: Any) -> dict[str, Any]:
         return _kind_of(args[0])
     if origin in (Union, types.UnionType):
         kept = [arg for arg in args if arg is not type(None)]
+        if set(kept) == {int, float}:  # every JSON integer is a number
+            return {"type": "number"}
         return _kind_of(kept[0]) if len(kept) == 1 else {"anyOf": [_kind_of(arg) for arg in kept]}
     if origin is Literal:
         values = list(args)

@@ -25,7 +25,9 @@ Recommendations are plain sentences derived from the longest window by
 
 from __future__ import annotations
 
+import functools
 import math
+import operator
 import time
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
@@ -46,7 +48,8 @@ NS_FIELDS = (
     "time_saved",
     "load_seconds",
 )
-_SECONDS = ("time_saved", "load_seconds")  # the fields of NS_FIELDS that are not counts
+_COUNTS = 6  # NS_FIELDS[:6] are counts, the rest seconds; Figures starts with NS_FIELDS, in order
+_ZERO = (0.0,) * len(NS_FIELDS)
 
 
 @dataclass(frozen=True)
@@ -95,7 +98,7 @@ class Window:
     refreshes: int = 0  # refresh-ahead runs that stored a value
     refresh_failures: int = 0
 
-    @property
+    @functools.cached_property
     def total(self) -> Figures:
         figures = self.namespaces.values()
         sums = {name: sum(getattr(f, name) for f in figures) for name in NS_FIELDS}
@@ -234,16 +237,13 @@ _BIRTH = _Mark(-math.inf, {}, {})  # the base of the lifetime figures
 def _difference(seconds: float, base: _Mark, now: _Mark, live: Mapping[str, NamespaceCounters]) -> Window:
     namespaces = {}
     for name, current in now.namespaces.items():
-        before = base.namespaces.get(name, (0.0,) * len(NS_FIELDS))
-        if any(c < b for c, b in zip(current, before)):  # the counters were reset meanwhile
-            before = (0.0,) * len(NS_FIELDS)
-        delta = {f: c - b for f, c, b in zip(NS_FIELDS, current, before)}
-        counts = {f: int(v) for f, v in delta.items() if f not in _SECONDS}
+        delta = tuple(map(operator.sub, current, base.namespaces.get(name, _ZERO)))
+        if min(delta) < 0:  # a counter went down: the counters were reset meanwhile
+            delta = current
         counters = live.get(name)
         namespaces[name] = Figures(
-            **counts,
-            time_saved=delta["time_saved"],
-            load_seconds=delta["load_seconds"],
+            *map(int, delta[:_COUNTS]),
+            *delta[_COUNTS:],
             fresh_ttl=None if counters is None else counters.fresh_ttl,
             max_fetch_cost=0.0 if counters is None else counters.max_fetch_cost,
         )

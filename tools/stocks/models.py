@@ -11,9 +11,9 @@ descriptions are written for the agent that reads the tools' output schema.
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, PlainSerializer, WithJsonSchema
+from pydantic import AfterValidator, BaseModel, Field, WithJsonSchema
 
 from tools.budget import Cuts, Truncated
 from tools.compact import Compact
@@ -25,16 +25,16 @@ Market = Literal["TWSE", "TPEx", "Yahoo"]
 PriceSource = Literal["last_trade", "bid_ask_mid", "previous_close", "regular_market"]
 
 
-def _short(value: float) -> float | int:
-    return int(value) if value.is_integer() else value
+def _short(value: int | float) -> int | float:
+    return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
-Number = Annotated[
-    float,
-    PlainSerializer(_short, return_type=Any, when_used="json"),
-    WithJsonSchema({"type": "number"}, mode="serialization"),
-]
-"""A float written as ``2390`` rather than ``2390.0`` in JSON (bars are most of a history's bytes)."""
+Number = Annotated[int | float, AfterValidator(_short), WithJsonSchema({"type": "number"})]
+"""A number written as ``2390`` rather than ``2390.0`` in JSON (bars are most of a history's bytes).
+
+A whole float becomes an int when the model is built, not when it is written: a month of bars
+is dumped twice per call (its size, then the answer), and a Python serializer per field cost
+~250 callbacks a call; the validator runs once per value, when the model is built or decoded."""
 
 
 def _not_true(value: bool) -> bool:
