@@ -48,7 +48,6 @@ NS_FIELDS = (
     "time_saved",
     "load_seconds",
 )
-_COUNTS = 6  # NS_FIELDS[:6] are counts, the rest seconds; Figures starts with NS_FIELDS, in order
 _ZERO = (0.0,) * len(NS_FIELDS)
 
 
@@ -240,10 +239,17 @@ def _difference(seconds: float, base: _Mark, now: _Mark, live: Mapping[str, Name
         delta = tuple(map(operator.sub, current, base.namespaces.get(name, _ZERO)))
         if min(delta) < 0:  # a counter went down: the counters were reset meanwhile
             delta = current
+        hits, misses, stale_serves, refreshed_ahead, loader_calls, loader_errors, time_saved, load_seconds = delta
         counters = live.get(name)
         namespaces[name] = Figures(
-            *map(int, delta[:_COUNTS]),
-            *delta[_COUNTS:],
+            hits=int(hits),
+            misses=int(misses),
+            stale_serves=int(stale_serves),
+            refreshed_ahead=int(refreshed_ahead),
+            loader_calls=int(loader_calls),
+            loader_errors=int(loader_errors),
+            time_saved=time_saved,
+            load_seconds=load_seconds,
             fresh_ttl=None if counters is None else counters.fresh_ttl,
             max_fetch_cost=0.0 if counters is None else counters.max_fetch_cost,
         )

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import orjson
 
 from cache.backends.memory import MemoryBackend
 from cache.coordination.shared_store import MemoryStore
 from cache.coordination.tunables import Tunables
 from cache.engine.tiered import TieredCache
-from cache.observe.analytics import NS_FIELDS, Analytics, Figures
+from cache.observe.analytics import Analytics
 from cache.policy import CachePolicy
 from cache.warming.refresh_ahead import RefreshAhead
 from tests.support.clock import ManualClock
@@ -130,10 +128,3 @@ async def test_values_too_large_for_memory_are_not_counted_as_evictions(
     assert cache.stats.namespace_counters()["trials"].misses == 2  # never stored in memory
     assert cache.stats.snapshot()["tiers"]["memory"]["evicted_refetched"] == 0
     await cache.aclose()
-
-
-def test_figures_start_with_the_counter_fields_in_order() -> None:
-    """Windows build Figures positionally from the counter tuples (counts, then seconds)."""
-    names = [f.name for f in dataclasses.fields(Figures)]
-    assert names[: len(NS_FIELDS)] == list(NS_FIELDS)
-    assert [f.type for f in dataclasses.fields(Figures)][:8] == ["int"] * 6 + ["float"] * 2
