@@ -29,7 +29,9 @@ record :data:`benchmarks._harness.TRIAL`; the peer's equivalents are its ``searc
 ``get`` tools with ``entity: trial`` (its default Markdown output). For each server, in turn
 (the order rotates each round), one round times: start-up (spawn + initialize handshake +
 first ``tools/list``, and the ``tools/list`` size in bytes); the cold first call; warm calls
-(p50); then, in a new process on the same cache, the first call after the restart.
+(p50); then, in a new process on the same cache, the first call after the restart; then, in a
+third process, a cached search as the process's second call against the same call repeated
+after it (what a fresh process's warm-up costs each server, the floor included).
 
 A connection's first call of a tool makes the SDK client check the tool's output schema once
 (client side; ~40 ms for ``get_trial``). So for EVERY server alike, an untimed call of the
@@ -77,6 +79,8 @@ MAX_AGE = 86400
 SEARCH_CONDITION, SEARCH_SIZE = SEARCH[1]["condition"], SEARCH[1]["page_size"]
 NCT_ID = TRIAL[1]["nct_id"]
 KINDS = ("search", "record")
+REPEATS = 10
+"""Later calls timed in the warm-up process (see :func:`warm_up`); their median is its steady state."""
 PHASES = ("cold", "warm", "restart")
 PHASE_LABELS = {"cold": "cold (first call)", "warm": "warm p50", "restart": "first call after restart"}
 Samples = dict[str, list[float]]  # "<phase> <kind>" or "startup"/"handshake" -> seconds
@@ -199,7 +203,21 @@ async def one_round(subject: Subject, replay: ReplayServer, folder: Path, warm_c
                 add(f"primer {kind}", []).append(await timed(subject, client, subject.primers[kind], "sqlite"))
                 add(f"restart {kind}", []).append(await timed(subject, client, subject.calls[kind], "sqlite"))
         out.upstream["restarted process"] = replay.count() - before
+        await warm_up(subject, client_of(params, log), out)
     return out
+
+
+async def warm_up(subject: Subject, connect: Client, out: Measured) -> None:
+    """A third process on the same cache: its first call (the search primer), the same call
+    again as its second call, then :data:`REPEATS` more. The timed calls after a restart are a
+    process's second calls; this shows what being second costs a server when its answer comes
+    from its cache (ours: the memory tier) against the same call once the process has run a while."""
+    add = out.samples.setdefault
+    primer = subject.primers["search"]
+    async with connect as client:
+        await timed(subject, client, primer, "sqlite")
+        add("second call", []).append(await timed(subject, client, primer, "memory"))
+        add("steady", []).extend([await timed(subject, client, primer, "memory") for _ in range(REPEATS)])
 
 
 def client_of(params: StdioServerParameters, log: TextIO) -> Client:
@@ -296,6 +314,21 @@ def report(results: dict[str, list[Measured]], names: list[str], peers: list[str
         primers,
         title="The restarted process's first call of each tool (the untimed primer above; includes the SDK client's"
         " one-time output-schema check where the tool has an output schema)",
+        unit="ms",
+    )
+    warm_ups = [
+        Row(
+            f"{name}: a fresh process's second call",
+            pooled(results[name], "second call"),
+            "its steady state",
+            pooled(results[name], "steady"),
+        )
+        for name in [ours_name, floor_name, *peers]
+    ]
+    print_table(
+        warm_ups,
+        title="A fresh process's second call (a cached search, the same as its first) against the same call"
+        f" repeated {REPEATS} times after it (the floor asks the upstream every time)",
         unit="ms",
     )
     startup = [
