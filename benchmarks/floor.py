@@ -15,6 +15,13 @@ server does, so two more rows send each tool's real answer (taken from the serve
 from a constant tool of the trivial server: the SDK's cost for those bytes, no server work. The
 warm tool's ratio to that row is the part the server can still act on.
 
+In memory, that part is split once more: a second copy of our server whose domain service
+answers every ``get_trial`` and ``search_trials`` with the result it computed first (the tool's
+own work, cache lookup included, replaced by a prebuilt answer; everything else as in the real
+server: middleware, argument normalisation and validation, the deadline, rendering the answer,
+the client's check). Its ratio to the trivial tool is the most a server of this shape can reach
+with a free tool; the warm row's ratio to it is what the tool's own work adds.
+
 Targets: warm cached calls reach >= 90% of the trivial tool's calls per second over stdio and
 >= 75% in memory (calls per second = calls / the time they took, per subject).
 """
@@ -32,7 +39,7 @@ from mcp import Client, types
 from benchmarks._harness import SEARCH, TRIAL, ToolCall, bench_settings, child_env, quick_flag, scratch, stdio_params
 from benchmarks._table import Row, Target, calls_per_second, interleaved, print_table, print_targets
 from benchmarks._trivial import TOOL, build_trivial
-from server.app import build_server
+from server.app import build_app, build_server
 from tests.support.replay import ReplayServer
 
 TARGET_SHARE = {"in-memory": 0.75, "stdio": 0.90}
@@ -75,10 +82,18 @@ SAME_BYTES = {"same_trial": TRIAL, "same_search": SEARCH}
 """The trivial server's constant-answer tools and the real call whose answer each sends."""
 
 
-async def measure(trivial: Client, real: Client, *, rounds: int, samples: int) -> list[list[float]]:
+async def measure(
+    trivial: Client, real: Client, *, rounds: int, samples: int, framework: Client | None = None
+) -> list[list[float]]:
     """Samples for [trivial, get_trial, search_trials, get_trial unvalidated, search unvalidated,
-    get_trial's answer as a constant, search_trials' answer as a constant]."""
-    for client, call in ((trivial, (TOOL, {})), (real, TRIAL), (real, SEARCH)):
+    get_trial's answer as a constant, search_trials' answer as a constant], then with
+    ``framework`` (the server of :func:`prebuilt_services`) its get_trial and search_trials."""
+    extra = [] if framework is None else [framework]
+    for client, call in (
+        (trivial, (TOOL, {})),
+        *((c, TRIAL) for c in (real, *extra)),
+        *((c, SEARCH) for c in (real, *extra)),
+    ):
         await warm(client, call)
     fns = [
         sdk_call(trivial, (TOOL, {})),
@@ -87,6 +102,7 @@ async def measure(trivial: Client, real: Client, *, rounds: int, samples: int) -
         unvalidated_call(real, TRIAL),
         unvalidated_call(real, SEARCH),
         *(sdk_call(trivial, (name, {})) for name in SAME_BYTES),
+        *(sdk_call(client, call) for client in extra for call in (TRIAL, SEARCH)),
     ]
     for fn in fns:  # untimed warm-up of every path (imports, caches, branch predictors)
         for _ in range(50):
@@ -107,12 +123,36 @@ async def warm_answers(replay: ReplayServer, folder: Path) -> dict[str, dict[str
     return answers
 
 
+def prebuilt(owner: object, method: str) -> None:
+    """``owner.method`` answers every call with what its first call returned (an instance
+    attribute over the real method: this benchmark's servers only)."""
+    real = getattr(owner, method)
+    kept: list[Any] = []
+
+    async def first_answer(*args: Any, **kwargs: Any) -> Any:
+        if not kept:
+            kept.append(await real(*args, **kwargs))
+        return kept[0]
+
+    setattr(owner, method, first_answer)
+
+
 async def in_memory(
     replay: ReplayServer, folder: Path, answers: dict[str, dict[str, Any]], *, rounds: int, samples: int
 ) -> list[list[float]]:
     server = build_server(bench_settings(replay.url, folder / "memory.sqlite3"))
-    async with Client(build_trivial(answers), cache=None) as trivial, Client(server, cache=None) as real:
-        return await measure(trivial, real, rounds=rounds, samples=samples)
+    framework = build_app(bench_settings(replay.url, folder / "framework.sqlite3"))
+    async with (
+        Client(build_trivial(answers), cache=None) as trivial,
+        Client(server, cache=None) as real,
+        Client(framework.mcp, cache=None) as free,
+    ):
+        for call in (TRIAL, SEARCH):  # the answers kept below are then memory-tier hits
+            await warm(free, call)
+        trials = framework.lifespan.current.services.trials
+        prebuilt(trials, "get_trial")
+        prebuilt(trials, "search")
+        return await measure(trivial, real, rounds=rounds, samples=samples, framework=free)
 
 
 async def over_stdio(
@@ -132,7 +172,7 @@ async def over_stdio(
 
 def report(transport: str, samples: Sequence[list[float]]) -> list[Target]:
     """Print the table for one transport; return its two targets."""
-    trivial, trial, search, trial_raw, search_raw, same_trial, same_search = samples
+    trivial, trial, search, trial_raw, search_raw, same_trial, same_search, *free = samples
     share = TARGET_SHARE[transport]
     base = f"trivial tool ({transport})"
     rows = [
@@ -177,6 +217,26 @@ def report(transport: str, samples: Sequence[list[float]]) -> list[Target]:
         ),
         Row(f"search_trials warm ({transport})", search, "its answer as a constant", same_search),
     ]
+    if free:
+        free_trial, free_search = free
+        rows += [
+            Row(
+                "get_trial, the tool's work prebuilt",
+                free_trial,
+                base,
+                trivial,
+                note="our server with a free tool: the most this shape can reach",
+            ),
+            Row("search_trials, the tool's work prebuilt", free_search, base, trivial),
+            Row(
+                f"get_trial warm ({transport})",
+                trial,
+                "the tool's work prebuilt",
+                free_trial,
+                note="what the tool's own work (service, cache lookup) adds",
+            ),
+            Row(f"search_trials warm ({transport})", search, "the tool's work prebuilt", free_search),
+        ]
     print_table(rows, title=f"Tool-call floor, sequential SDK client calls, {transport}")
     targets = []
     for name, subject in (("get_trial", trial), ("search_trials", search)):
