@@ -84,7 +84,7 @@ class Tunables:
             async with asyncio.timeout(self._timeout):
                 await self.store.write(name, repr(float(value)))
         except Exception as exc:  # any store failure becomes one typed error
-            raise TunableStoreError(f"could not store tunable {name} in {self.where}: {exc}") from exc
+            raise TunableStoreError(f"could not store tunable {name} in {self.where}: {self._reason(exc)}") from exc
         self._values[name] = value
 
     async def values(self) -> dict[str, dict[str, Any]]:
@@ -106,6 +106,12 @@ class Tunables:
     async def set_cost_cutoff(self, seconds: float) -> None:
         await self.set(COST_CUTOFF, seconds)
 
+    def _reason(self, exc: Exception) -> str:
+        """Why the store failed, in words (a timeout's own text is empty)."""
+        if isinstance(exc, TimeoutError):
+            return f"no answer within {self._timeout:g} s"
+        return str(exc) or type(exc).__name__
+
     async def _reload(self, now: float) -> None:
         self._read_at = now
         try:
@@ -113,7 +119,9 @@ class Tunables:
                 raw = await self.store.read_all()
         except Exception as exc:  # reading degrades to the last known values
             if not self._failing:
-                log.warning("cannot read tunables from %s (%s); using the last known values", self.where, exc)
+                log.warning(
+                    "cannot read tunables from %s (%s); using the last known values", self.where, self._reason(exc)
+                )
             self._failing = True
             return
         self._failing = False

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import math
 from pathlib import Path
 
@@ -66,6 +68,28 @@ async def test_a_failing_store_keeps_the_last_values_for_reads_and_fails_writes(
     await tunables.get_cost_cutoff()
     assert store.reads == 2
     with pytest.raises(TunableStoreError, match="a store that is down"):
+        await tunables.set_cost_cutoff(1.0)
+
+
+class HungStore(BrokenStore):
+    where = "a store that never answers"
+
+    async def read_all(self) -> dict[str, str]:
+        await asyncio.Event().wait()
+        raise AssertionError("unreachable")
+
+    async def write(self, name: str, value: str) -> None:
+        await asyncio.Event().wait()
+
+
+async def test_a_store_that_never_answers_is_named_with_the_wait_given_up(
+    clock: ManualClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    tunables = Tunables(HungStore(), clock=clock, timeout=0.01, defaults={COST_CUTOFF: 0.7})
+    with caplog.at_level(logging.WARNING, logger="cache.coordination.tunables"):
+        assert await tunables.get_cost_cutoff() == 0.7
+    assert "cannot read tunables from a store that never answers (no answer within 0.01 s)" in caplog.text
+    with pytest.raises(TunableStoreError, match=r"a store that never answers: no answer within 0.01 s$"):
         await tunables.set_cost_cutoff(1.0)
 
 
