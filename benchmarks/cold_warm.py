@@ -5,7 +5,9 @@ Each round starts a fresh server process (``trialstock-mcp serve`` over stdio, t
 memory + SQLite tiers on a new file) and times:
 
 - the first ``get_trial`` / ``search_trials`` call (cold: one upstream fetch, then cached);
-- the same calls again (warm: memory-tier hits);
+- the same calls again (warm: memory-tier hits), then a few more each after an idle pause as
+  long as the upstream's latency (warm after idle: what waking an idle server process and its
+  client costs, which a cold call pays too: both wait out the upstream);
 - the first call after a restart: a new server process on the same SQLite file (its memory
   is empty, so SQLite answers and promotes the entry to memory).
 
@@ -69,7 +71,11 @@ async def timed(client: Client, call: ToolCall, want_tier: str | None) -> float:
     return elapsed
 
 
-async def one_round(replay: ReplayServer, folder: Path, warm_calls: int) -> Samples:
+IDLE_CALLS = 3
+"""Warm calls per tool and round made after an idle pause (see the module doc)."""
+
+
+async def one_round(replay: ReplayServer, folder: Path, warm_calls: int, idle: float) -> Samples:
     folder.mkdir()
     params = stdio_params("trialstock", child_env(replay.url, folder), folder)
     out: Samples = {}
@@ -79,6 +85,10 @@ async def one_round(replay: ReplayServer, folder: Path, warm_calls: int) -> Samp
             out[("cold", call[0])] = [await timed(client, call, None)]
         for call in CALLS:
             out[("warm", call[0])] = [await timed(client, call, "memory") for _ in range(warm_calls)]
+        for call in CALLS:
+            for _ in range(IDLE_CALLS):
+                await asyncio.sleep(idle)
+                out.setdefault(("idle", call[0]), []).append(await timed(client, call, "memory"))
     async with Client(params, cache=None, read_timeout_seconds=60) as client:  # a new process, same file
         for call in CALLS:
             out[("first", call[0])] = [await timed(client, PRIMERS[call[0]], "sqlite")]
@@ -102,11 +112,11 @@ async def main(latency: float, rounds: int, warm_calls: int) -> None:
     samples: Samples = {}
     upstream_requests: list[int] = []
     with ReplayServer(latency=latency) as replay, scratch() as folder:
-        await one_round(replay, folder / "warmup", 2)  # OS file cache and first connections, untimed
+        await one_round(replay, folder / "warmup", 2, latency)  # OS file cache and first connections, untimed
         raw: dict[str, list[float]] = {name: [] for name in RAW}
         for index in range(rounds):
             before = replay.count()
-            for key, values in (await one_round(replay, folder / f"round-{index}", warm_calls)).items():
+            for key, values in (await one_round(replay, folder / f"round-{index}", warm_calls, latency)).items():
                 samples.setdefault(key, []).extend(values)
             upstream_requests.append(replay.count() - before)
             for name, values in (await raw_fetches(replay, 2)).items():
@@ -123,6 +133,13 @@ async def main(latency: float, rounds: int, warm_calls: int) -> None:
                 note="fetch + parse + cache write",
             ),
             Row(f"{name}: warm (memory tier)", samples[("warm", name)], base, raw[name]),
+            Row(
+                f"{name}: warm, after {latency * 1000:.0f} ms idle",
+                samples[("idle", name)],
+                "warm (memory tier), back to back",
+                samples[("warm", name)],
+                note="waking an idle server and client, which a cold call pays too",
+            ),
             Row(f"{name}: after restart (SQLite tier)", samples[("restart", name)], base, raw[name]),
             Row(
                 f"{name}: new connection's first call (SQLite)",
