@@ -15,7 +15,14 @@ loop driving 128 SDK clients would be the bottleneck and the figures would measu
 client. Each client is its own SDK ``Client`` over streamable HTTP with its own connection
 pool (the SDK client speaks the 2026-07-28 revision: every call is one self-contained POST, no
 ``Mcp-Session-Id``); the clients connect before the clock starts, then each calls its workload
-round-robin, back to back. Calls go through ``session.send_request``: the SDK client's per-result
+round-robin, back to back.
+
+A third server carries the same bytes without doing anything: the trivial server started with
+``--payloads``, one constant-answer tool per workload call answering exactly what the real
+server answered it after the warm-up (:data:`SAME`). Its calls/s against the trivial tool's
+is what the SDK and the HTTP stack cost to carry these answers under the same load; the warm
+workload's against it is what the server's own work costs. The three are loaded in the order
+T R S S R T per pair of rounds. Calls go through ``session.send_request``: the SDK client's per-result
 output-schema check is client CPU that would compete with the server for the machine's cores
 (see ``benchmarks.floor`` for its size); every answer is still checked for ``isError``.
 
@@ -46,6 +53,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx2
+import orjson
 from mcp import Client, types
 from mcp.client.streamable_http import streamable_http_client
 
@@ -58,6 +66,8 @@ from tests.support.replay import ReplayServer
 TOKEN = "bench-token-0123456789"
 WORKLOAD: tuple[ToolCall, ...] = (*MIXED, QUOTE)
 TRIVIAL: tuple[ToolCall, ...] = ((TOOL, {}),)
+SAME: tuple[ToolCall, ...] = tuple((f"same_{index}", {}) for index in range(len(WORKLOAD)))
+"""The constant-answer tools of the same-bytes server, one per workload call, in order."""
 THROUGHPUT_TARGET = 0.8  # warm calls/s against the trivial tool's, at every number of clients
 TAIL_TARGET = 3.0  # p99 / p50 of the warm workload
 TAIL_CLIENTS = 32  # ... at this number of clients
@@ -213,14 +223,19 @@ def run_segment(
                 proc.join(timeout=10)
 
 
-async def warm(url: str, headers: dict[str, str], calls: tuple[ToolCall, ...]) -> None:
-    """Call every tool of the workload once (cold: fetched and cached)."""
+async def warm(url: str, headers: dict[str, str], calls: tuple[ToolCall, ...]) -> list[dict[str, Any]]:
+    """Call every tool of the workload once (cold: fetched and cached), then once more; the
+    structured answers of that second, warm round, in order."""
     share: dict[str, Any] = {"latencies": [], "by_tool": {}, "errors": []}
     async with AsyncExitStack() as stack:
         client = await _open(stack, url, headers)
         await client_loop(client, calls, 0, time.perf_counter() + 120, share, max_calls=len(calls))
-    if share["errors"] or len(share["latencies"]) != len(calls):
-        raise RuntimeError(f"warming failed: {share['errors']}")
+        if share["errors"] or len(share["latencies"]) != len(calls):
+            raise RuntimeError(f"warming failed: {share['errors']}")
+        answers = [await client.session.send_request(request_for(call), types.CallToolResult) for call in calls]
+    if any(answer.is_error or answer.structured_content is None for answer in answers):
+        raise RuntimeError("a warm answer was an error or had no structured content")
+    return [answer.structured_content or {} for answer in answers]
 
 
 @dataclass
@@ -230,10 +245,19 @@ class Level:
     clients: int
     trivial: Tally = field(default_factory=Tally)
     real: Tally = field(default_factory=Tally)
+    same: Tally = field(default_factory=Tally)
 
     @property
     def ratio(self) -> float:
-        return self.real.throughput / self.trivial.throughput if self.trivial.throughput else 0.0
+        return _ratio(self.real, self.trivial)
+
+
+def _ratio(subject: Tally, base: Tally) -> float:
+    return subject.throughput / base.throughput if base.throughput else 0.0
+
+
+ORDER = ("trivial", "real", "same", "same", "real", "trivial")
+"""The servers loaded in one pair of rounds (drift of a shared machine hits all three alike)."""
 
 
 def main(args: argparse.Namespace) -> None:
@@ -249,22 +273,32 @@ def main(args: argparse.Namespace) -> None:
     )
     with ReplayServer(latency=args.latency) as replay, scratch() as folder:
         env = child_env(replay.url, folder, TRIALSTOCK_AUTH_TOKEN=TOKEN)
-        with (
-            HttpProcess(commands["trivial"], child_env(replay.url, folder), folder) as trivial,
-            HttpProcess(commands["trialstock"], env, folder) as server,
-        ):
-            asyncio.run(warm(server.url, headers, WORKLOAD))
-            if args.profile is not None:
-                for process in (trivial, server):
-                    assert process.proc is not None
-                    start_profiling(process.proc.pid)
-            warmed = replay.count()
-            for level in levels:
-                processes = min(args.client_processes, level.clients)
-                for index in range(args.rounds * 2):
-                    real = index % 4 in (1, 2)  # T R R T T R R T ...
-                    which, tally, auth = (server, level.real, headers) if real else (trivial, level.trivial, {})
-                    run_segment(which, auth, WORKLOAD if real else TRIVIAL, level.clients, processes, segment, tally)
+        with HttpProcess(commands["trialstock"], env, folder) as server:
+            payloads = folder / "answers.json"
+            answers = asyncio.run(warm(server.url, headers, WORKLOAD))
+            payloads.write_bytes(orjson.dumps(dict(zip((name for name, _ in SAME), answers, strict=True))))
+            with (
+                HttpProcess(commands["trivial"], child_env(replay.url, folder), folder) as trivial,
+                HttpProcess(  # never profiled: its profile would overwrite the trivial server's
+                    [*http_command("trivial"), "--payloads", str(payloads)], child_env(replay.url, folder), folder
+                ) as same,
+            ):
+                subjects = {
+                    "trivial": (trivial, {}, TRIVIAL),
+                    "real": (server, headers, WORKLOAD),
+                    "same": (same, {}, SAME),
+                }
+                if args.profile is not None:
+                    for process in (trivial, server):
+                        assert process.proc is not None
+                        start_profiling(process.proc.pid)
+                warmed = replay.count()
+                for level in levels:
+                    processes = min(args.client_processes, level.clients)
+                    for index in range(args.rounds * 3):
+                        kind = ORDER[index % len(ORDER)]
+                        which, auth, calls = subjects[kind]
+                        run_segment(which, auth, calls, level.clients, processes, segment, getattr(level, kind))
         upstream = replay.count() - warmed
     report(levels, args, upstream)
     if args.profile is not None:
@@ -300,8 +334,13 @@ def report(levels: list[Level], args: argparse.Namespace, upstream: int) -> None
     print("-" * len(header))
     for level in levels:
         print(_row(level.clients, "trivial", level.trivial))
+        print(_row(level.clients, "same", level.same))
         print(_row(level.clients, "warm", level.real))
-        print(f"{'':9}warm / trivial calls/s {level.ratio:.2f}x")
+        print(
+            f"{'':9}warm / trivial calls/s {level.ratio:.2f}x; same bytes / trivial {_ratio(level.same, level.trivial):.2f}x;"
+            f" warm / same bytes {_ratio(level.real, level.same):.2f}x"
+        )
+    print("(same: the trivial server answering the warm workload's answers as constants, see the module doc)")
     print("(CPU: cores busy, CPU seconds per wall second; client CPU is all client processes together)\n")
     for level in levels:
         print(
@@ -311,8 +350,9 @@ def report(levels: list[Level], args: argparse.Namespace, upstream: int) -> None
                 for name, v in sorted(level.real.by_tool.items())
             )
         )
-    errors = [error for level in levels for error in level.real.errors + level.trivial.errors]
-    calls = sum(len(level.real.latencies) + len(level.trivial.latencies) for level in levels)
+    tallies = [tally for level in levels for tally in (level.trivial, level.real, level.same)]
+    errors = [error for tally in tallies for error in tally.errors]
+    calls = sum(tally.calls for tally in tallies)
     print(f"upstream requests after the warm-up: {upstream}; calls {calls:,}; errors {len(errors)}")
     for error in errors[:5]:
         print(f"  error: {error}")
