@@ -345,16 +345,18 @@ BENCHMARKS: tuple[Benchmark, ...] = (
         "Tool-call floor",
         "1",
         "Warm cached `get_trial` / `search_trials` against a trivial constant tool, sequential SDK "
-        "client calls, in memory and over stdio. Targets: >= 75% of the trivial tool's calls/s in "
-        "memory, >= 90% over stdio.",
+        "client calls, in memory and over stdio; the same answers sent as constants by the trivial "
+        "server; in memory, our server with its tool's work prebuilt. Targets: >= 75% of the trivial "
+        "tool's calls/s in memory, >= 90% over stdio.",
         if_missed=FLOOR_MISSED,
     ),
     Benchmark(
         "cold_warm",
         "Cold versus warm versus restarted",
         "2",
-        "First call (one upstream fetch at 100 ms), warm call (memory tier), first call after a "
-        "restart (SQLite tier), over stdio, against one raw upstream GET. No target here; issue 19 "
+        "First call (one upstream fetch at 100 ms), warm call (memory tier; then after a 100 ms idle "
+        "pause), first call after a restart (SQLite tier), over stdio, against one raw upstream GET. "
+        "No target here; issue 19 "
         "item 1 asks for a cold `get_trial` within 1.10x and a cold `search_trials` within 1.05x "
         "of the raw GET.\n\n" + COLD_NOTES,
     ),
@@ -471,7 +473,8 @@ BENCHMARKS: tuple[Benchmark, ...] = (
         "when it cannot be installed) in its default cache mode and with `BIOMCP_CACHE_MODE=infinite`, "
         "this server, and a cacheless one-GET-per-call MCP server (the floor), side by side over stdio "
         "against the same replay at 0 ms: search and record cold, warm p50 and first call after a "
-        "restart, start-up and `tools/list` size. Targets: every cold, warm and after-restart figure at "
+        "restart, a fresh process's second call, start-up and `tools/list` size. Targets: every cold, "
+        "warm and after-restart figure at "
         "or below the peer's best mode; the first call after a restart (SQLite) within 2x of a warm "
         "call; start-up within 1.3x of the trivial server.",
         if_missed=PEER_MISSED,
@@ -482,8 +485,9 @@ BENCHMARKS: tuple[Benchmark, ...] = (
         "19.5",
         "1, 8, 32 and 128 concurrent SDK clients (each its own connection pool, spread over 2 "
         "client processes) over streamable HTTP on a warm mixed workload (records, searches, a count, "
-        "TWSE bars, stock info and a quote, cache statistics), with the trivial tool under the "
-        "same load in alternating rounds: calls/s, p50/p99/max, errors, server and client CPU. "
+        "TWSE bars, stock info and a quote, cache statistics), with the trivial tool and the "
+        "same answers sent as constants (the trivial server with those payloads) under the same load "
+        "in alternating rounds: calls/s, p50/p99/max, errors, server and client CPU. "
         "Targets: warm calls/s >= 0.8x the trivial tool's at every concurrency, p99 <= 3x p50 at "
         "32 clients, zero errors.",
         if_missed=LOAD_MISSED,
