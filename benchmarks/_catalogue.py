@@ -190,8 +190,20 @@ What a layout change would buy was measured (issue 19, "SQLite page reads", seco
 larger pages do not help (8 and 16 KB pages: 1.87x and 1.90x against 1.97x for 4 KB, the
 table alone, 2026-12-07 quiet run); the key's 64-bit hash as the rowid, the key checked in the
 row, makes a read one B-tree descent instead of two: 1.49x with the hash computed per read
-(4.3 / 6.4 us against 3.7 / 7.4 us). That is the change that would close the backend row, with
-a migration of existing files and the key index kept for prefix invalidation; not made here.
+(4.3 / 6.4 us against 3.7 / 7.4 us). Built and measured on a branch (2026-12-07: schema 3, the
+key's BLAKE2b-64 as the rowid, the key index kept for prefix invalidation and tags, collisions
+taken over with stats and tags exact, schema 1 and 2 files migrated in place), A/B against main
+in four alternations of `benchmarks.scale` (helpers running): backend row 1.92x / 1.79x / 1.91x /
+1.91x -> 1.67x / 1.69x / 1.82x / 1.70x (1M medians ~15.3 -> ~14.5 us), engine row ~1.19x ->
+~1.09x. Still above 1.5x, and what is left is not SQLite's: every read of the benchmark asks for
+a key this process has not read before, so its leaf page is not yet mapped into the process and
+the read takes a minor page fault (0.9 per read on schema 3, 1.2 on schema 2, counted over
+10,000 fresh keys at 1M: 13.8 us on first touch, 10.5 us on a reread, 1.28x of 1K; schema 2
+16.2 and 13.5 us). Not taken: it misses the target anyway, a read of a small file pays ~0.5 us
+more (the hash), and migrating costs every existing file a rebuild under the write lock (27 s for
+a 1M-entry, 1.5 GB file, which doubles on disk until `cache vacuum`; the default bound is 200,000
+entries / 512 MB, where the new layout gains least). The benchmark's 1M rows are 5x the default
+bound.
 Also done: a read returns the row's `last_access`, and only a read time that would move it is
 buffered, so rereads within `ACCESS_RESOLUTION` cost the writer nothing (before, every distinct
 key read filled the buffer and the writer ran UPDATEs that changed no row)."""
