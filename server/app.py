@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.mcpserver.tools import Tool as SdkTool
 from mcp.shared.exceptions import MCPError
 from mcp.types import INVALID_PARAMS, CallToolResult
 from mcp.types import Tool as ListedTool
@@ -26,10 +27,10 @@ from server.results import answer, failure, failure_of
 from server.settings import Settings
 from server.tool_runner import ArgumentLimit, UsageMiddleware
 from server.toolset import TOOLS
-from tools.arguments import closest
+from tools.arguments import closest, normalize_arguments
 from tools.errors import InvalidInput, ToolFailure, to_tool_error
 from tools.http.tls import TlsContext
-from tools.registry import Tool, normalize, register_all, tool_name
+from tools.registry import Tool, register_all, tool_name
 
 INSTRUCTIONS = (
     "Clinical-trial lookups (ClinicalTrials.gov) and stock lookups (Taiwan TWSE/TPEx, realtime quotes, "
@@ -63,6 +64,25 @@ class TrialstockServer(MCPServer):
         self._functions = {tool_name(fn): fn for fn, _ in tools}
         self._header_schemas: dict[str, dict[str, Any]] = {}
         register_all(self, tools, structured_output=False)  # answers are rendered by server.results
+        self.middleware.append(UsageMiddleware(self.checked_arguments))
+
+    def _sdk_tool(self, name: str) -> SdkTool:
+        if (tool := self._tool_manager.get_tool(name)) is None:
+            raise InvalidInput("name", f"unknown tool {name!r}")
+        return tool
+
+    def _forgiven(self, name: str, arguments: Mapping[str, Any]) -> dict[str, Any]:
+        """``arguments`` of a call to tool ``name`` with harmless slips forgiven against the input
+        schema the SDK published for it (:mod:`tools.arguments`); InvalidInput for an unknown name."""
+        return normalize_arguments(name, self._sdk_tool(name).parameters, arguments)
+
+    def checked_arguments(self, name: str, arguments: Mapping[str, Any]) -> dict[str, Any]:
+        """``arguments`` as tool ``name`` receives them: forgiven, then validated by the SDK's own
+        model of its parameters (defaults filled in). Raises InvalidInput or ValidationError.
+
+        The schema and the model are those the SDK built at registration, so a tool's first call
+        builds no second copy of them (1-5 ms a tool, search_trials the most, when the registry built its own)."""
+        return self._sdk_tool(name).fn_metadata.validate_arguments(self._forgiven(name, arguments))
 
     def _tool_input_schema(self, name: str) -> dict[str, Any] | None:
         """What the SDK checks a ``tools/call``'s ``Mcp-Param-*`` headers against, before
@@ -106,7 +126,7 @@ class TrialstockServer(MCPServer):
                 )
             )
         try:
-            arguments = normalize(fn, arguments)
+            arguments = self._forgiven(name, arguments)
         except InvalidInput as exc:
             return failure(to_tool_error(exc))
         if context is None:
@@ -124,7 +144,7 @@ class TrialstockServer(MCPServer):
 class App:
     """The server and its shared lifespan (the worker enters the lifespan without a transport)."""
 
-    mcp: MCPServer
+    mcp: TrialstockServer
     lifespan: SharedLifespan
 
 
@@ -149,7 +169,7 @@ def build_app(
         lifespan=lifespan,
         log_level=settings.log_level,
         cache_hints=CACHE_HINTS,
-        middleware=[ArgumentLimit(settings.transport.max_argument_bytes), UsageMiddleware(TOOLS)],
+        middleware=[ArgumentLimit(settings.transport.max_argument_bytes)],  # then the usage log (the server adds it)
         tools=TOOLS,
     )
     status.add_stats_resource(mcp, lambda: lifespan.current.services)

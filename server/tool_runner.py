@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import orjson
@@ -29,10 +29,14 @@ from cache.warming import TtlOverride, WarmOutcome, apply_ttl
 from server.results import failure
 from tools.errors import InvalidInput, ToolFailure, to_tool_error
 from tools.freshness import cache_infos
-from tools.registry import PartialResult, Tool, ToolFunction, tool_name, validate_arguments
+from tools.registry import PartialResult, Tool, tool_name, validate_arguments
 from tools.services import Services
 
 log = logging.getLogger(__name__)
+
+ArgumentCheck = Callable[[str, Mapping[str, Any]], dict[str, Any]]
+"""``check(tool, arguments)``: the arguments as the tool receives them; raises for an unknown tool
+(InvalidInput) or a bad argument (InvalidInput, ValidationError)."""
 
 
 class ToolRunner:
@@ -118,7 +122,8 @@ def _json_size(value: object) -> int | None:
 
 class UsageMiddleware:
     """Counts each ``tools/call`` of a real tool whose arguments validate, by its canonical
-    arguments (validated, defaults filled in, unknown names dropped), in the state's usage log
+    arguments (``check(name, arguments)``: forgiven, validated, defaults filled in; the server's
+    own check, with the SDK's models), in the state's usage log
     for "trending". Unknown tools, invalid arguments and what the client sent as it is are
     never recorded; the log's own caps bound the rest (:class:`~cache.warming.UsageLog`).
 
@@ -126,8 +131,8 @@ class UsageMiddleware:
     a call; the canonical form of arguments already seen is remembered instead, by the exact
     JSON the client sent (at most :data:`MEMO_SIZE` calls of at most :data:`MEMO_KEY_BYTES`)."""
 
-    def __init__(self, tools: Iterable[Tool]) -> None:
-        self._tools = {tool_name(fn): fn for fn, _ in tools}
+    def __init__(self, check: ArgumentCheck) -> None:
+        self._check = check
         self._canonical: OrderedDict[tuple[str, bytes], dict[str, Any] | None] = OrderedDict()
 
     async def __call__(self, ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
@@ -139,25 +144,25 @@ class UsageMiddleware:
     def _record(self, state: object, params: Mapping[str, Any]) -> None:
         usage = getattr(getattr(state, "background", None), "usage", None)
         name, arguments = params.get("name"), params.get("arguments") or {}
-        fn = self._tools.get(name) if isinstance(name, str) else None
-        if usage is None or fn is None or not isinstance(arguments, Mapping):
+        if usage is None or not isinstance(name, str) or not isinstance(arguments, Mapping):
             return
-        canonical = self._canonical_of(fn, arguments)
+        canonical = self._canonical_of(name, arguments)
         if canonical is not None:
-            usage.record(tool_name(fn), canonical)
+            usage.record(name, canonical)
 
-    def _canonical_of(self, fn: ToolFunction, arguments: Mapping[str, Any]) -> dict[str, Any] | None:
-        """The validated arguments as JSON-able data; None when the SDK refused them too."""
+    def _canonical_of(self, name: str, arguments: Mapping[str, Any]) -> dict[str, Any] | None:
+        """The validated arguments as JSON-able data; None for an unknown tool or arguments the
+        SDK refused too."""
         try:
             sent = orjson.dumps(arguments, option=orjson.OPT_SORT_KEYS)
         except (orjson.JSONEncodeError, TypeError):
             sent = b""
-        key = (tool_name(fn), sent)
+        key = (name, sent)
         if sent and key in self._canonical:
             self._canonical.move_to_end(key)
             return self._canonical[key]
         try:
-            canonical: dict[str, Any] | None = to_jsonable_python(validate_arguments(fn, arguments))
+            canonical: dict[str, Any] | None = to_jsonable_python(self._check(name, arguments))
         except (ValidationError, InvalidInput, TypeError, ValueError):
             canonical = None
         if sent and len(sent) <= MEMO_KEY_BYTES:

@@ -14,9 +14,7 @@ from cache.warming import UsageLog, export
 from server.app import build_app
 from server.settings import Settings
 from server.tool_runner import MEMO_KEY_BYTES, MEMO_SIZE, UsageMiddleware
-from server.toolset import TOOLS
 from tests.support.recorded_upstream import RecordedUpstream, ctgov_upstream, stocks_upstream
-from tools.registry import tool_name
 
 MEGABYTE = "x" * 1_000_000
 
@@ -88,12 +86,12 @@ async def test_the_limit_is_a_setting(tmp_path: Path) -> None:
     assert refused.is_error and "2,048" in text_of(refused) and len(usage) == 0
 
 
-def test_the_remembered_canonical_forms_are_bounded() -> None:
-    middleware = UsageMiddleware(TOOLS)
-    (quote,) = [fn for fn, _ in TOOLS if tool_name(fn) == "get_stock_quote"]
+def test_the_remembered_canonical_forms_are_bounded(tmp_path: Path) -> None:
+    server = build_app(Settings(_env_file=None, sqlite_path=str(tmp_path / "cache.sqlite3"))).mcp
+    middleware = UsageMiddleware(server.checked_arguments)
     for i in range(MEMO_SIZE + 100):
-        assert middleware._canonical_of(quote, {"symbols": [str(1000 + i)]}) is not None
+        assert middleware._canonical_of("get_stock_quote", {"symbols": [str(1000 + i)]}) is not None
     long_symbols = {"symbols": [str(1000 + i) for i in range(30)], "market": "twse" + " " * MEMO_KEY_BYTES}
-    middleware._canonical_of(quote, long_symbols)  # refused or not, an oversized key is never kept
+    middleware._canonical_of("get_stock_quote", long_symbols)  # refused or not, an oversized key is never kept
     assert len(middleware._canonical) == MEMO_SIZE
     assert all(len(sent) <= MEMO_KEY_BYTES for _, sent in middleware._canonical)
