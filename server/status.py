@@ -6,7 +6,9 @@ the process's Services; ``TOOLS`` lists them. Both answers are bounded: ``servic
 one entry per tier and per upstream, error texts clipped to :data:`ERROR_CHARS`.
 """
 
-from __future__ import annotations
+# No ``from __future__ import annotations`` here: the SDK reads these functions' annotations when
+# it registers them, and real objects spare it evaluating strings (typing.get_type_hints, per
+# function) at start-up.
 
 from collections.abc import Callable
 from typing import Any
@@ -54,7 +56,7 @@ class UpstreamState(BaseModel):
     retries_denied_total: int = Field(0, description="Retries the upstream's retry budget refused.")
 
     @classmethod
-    def of(cls, health: UpstreamHealth) -> UpstreamState:
+    def of(cls, health: UpstreamHealth) -> "UpstreamState":
         return cls(
             name=health.name,
             base_url=health.base_url,
