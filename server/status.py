@@ -15,11 +15,12 @@ from typing import Any
 
 from mcp.server.mcpserver import MCPServer
 from mcp.types import ToolAnnotations
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from cache import TierName, tier_name
 from server import __version__
 from server.stats_tool import cache_stats
+from tools.deferred import Deferred
 from tools.http.health import UpstreamHealth
 from tools.registry import Tool, ToolContext, services_of
 from tools.services import Services
@@ -30,7 +31,7 @@ ERROR_CHARS = 300
 _LOCAL = ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_hint=False)
 
 
-class TierStatus(BaseModel):
+class TierStatus(Deferred):
     name: TierName = Field(description="Cache tier.")
     answers: bool = Field(description="True when the tier answered a ping just now.")
     dropped_writes: int | None = Field(
@@ -40,7 +41,7 @@ class TierStatus(BaseModel):
 
 # The wire form of tools.http.health.UpstreamHealth: its published names, without the breaker's
 # clock reading. (No docstring: it would be published as the schema's description.)
-class UpstreamState(BaseModel):
+class UpstreamState(Deferred):
     name: str = Field(description="Upstream short name: ctgov, twse, tpex, mis or yahoo.")
     base_url: str
     circuit: str = Field(description="closed (healthy), open (failing fast) or half_open (probing).")
@@ -72,14 +73,14 @@ class UpstreamState(BaseModel):
         )
 
 
-class ServiceStatus(BaseModel):
+class ServiceStatus(Deferred):
     version: str
     uptime_seconds: float
     cache_tiers: list[TierStatus] = Field(description="Configured tiers in read order.")
     upstreams: list[UpstreamState]
 
 
-class CacheReport(BaseModel):
+class CacheReport(Deferred):
     stats: dict[str, Any]
     analytics: dict[str, Any]
     recommendations: list[str]
