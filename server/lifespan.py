@@ -73,10 +73,12 @@ async def build_services(
 ) -> AsyncIterator[Services]:
     """The cache, one HTTP client per upstream and the domain services; all closed on exit."""
     transports = transports or {}
-    ssl_context = await (tls or TlsContext()).get()  # one CA bundle load for every upstream client
+    tls = tls or TlsContext()  # one CA bundle load for every upstream client
     async with AsyncExitStack() as stack:
         cache = await build_cache(settings.cache, sqlite=settings.sqlite, redis=settings.redis, clock=clock)
         stack.push_async_callback(cache.aclose)
+        # Awaited once the tiers are open: the bundle goes on loading on its thread meanwhile.
+        ssl_context = await tls.get()
         upstreams: dict[str, UpstreamClient] = {}
         for name in UPSTREAMS:
             client = build_upstream(

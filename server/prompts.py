@@ -7,7 +7,9 @@ written as ``tool(argument=value)``, and how to present the answer. The tool and
 names in the texts are the published ones (a test holds them to the tool list).
 """
 
-from __future__ import annotations
+# No ``from __future__ import annotations`` here: the SDK reads these functions' annotations when
+# it registers them, and real objects spare it evaluating strings (typing.get_type_hints, per
+# function) at start-up.
 
 import json
 import re

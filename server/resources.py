@@ -9,7 +9,9 @@ argument, a month in the future or an id/symbol the upstream does not know; ``Re
 (internal error) for an upstream failure, with the tool's own message.
 """
 
-from __future__ import annotations
+# No ``from __future__ import annotations`` here: the SDK reads these functions' annotations when
+# it registers them, and real objects spare it evaluating strings (typing.get_type_hints, per
+# function) at start-up.
 
 import calendar
 import re

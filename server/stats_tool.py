@@ -8,7 +8,9 @@ longest window's rate and the advice about that namespace), cut to fit with a :c
 whose ``next`` (``offset``) fetches the following entries.
 """
 
-from __future__ import annotations
+# No ``from __future__ import annotations`` here: the SDK reads these functions' annotations when
+# it registers them, and real objects spare it evaluating strings (typing.get_type_hints, per
+# function) at start-up.
 
 from typing import Annotated, Any
 

@@ -6,18 +6,21 @@ the process's Services; ``TOOLS`` lists them. Both answers are bounded: ``servic
 one entry per tier and per upstream, error texts clipped to :data:`ERROR_CHARS`.
 """
 
-from __future__ import annotations
+# No ``from __future__ import annotations`` here: the SDK reads these functions' annotations when
+# it registers them, and real objects spare it evaluating strings (typing.get_type_hints, per
+# function) at start-up.
 
 from collections.abc import Callable
 from typing import Any
 
 from mcp.server.mcpserver import MCPServer
 from mcp.types import ToolAnnotations
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from cache import TierName, tier_name
 from server import __version__
 from server.stats_tool import cache_stats
+from tools.deferred import Deferred
 from tools.http.health import UpstreamHealth
 from tools.registry import Tool, ToolContext, services_of
 from tools.services import Services
@@ -28,7 +31,7 @@ ERROR_CHARS = 300
 _LOCAL = ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_hint=False)
 
 
-class TierStatus(BaseModel):
+class TierStatus(Deferred):
     name: TierName = Field(description="Cache tier.")
     answers: bool = Field(description="True when the tier answered a ping just now.")
     dropped_writes: int | None = Field(
@@ -38,7 +41,7 @@ class TierStatus(BaseModel):
 
 # The wire form of tools.http.health.UpstreamHealth: its published names, without the breaker's
 # clock reading. (No docstring: it would be published as the schema's description.)
-class UpstreamState(BaseModel):
+class UpstreamState(Deferred):
     name: str = Field(description="Upstream short name: ctgov, twse, tpex, mis or yahoo.")
     base_url: str
     circuit: str = Field(description="closed (healthy), open (failing fast) or half_open (probing).")
@@ -54,7 +57,7 @@ class UpstreamState(BaseModel):
     retries_denied_total: int = Field(0, description="Retries the upstream's retry budget refused.")
 
     @classmethod
-    def of(cls, health: UpstreamHealth) -> UpstreamState:
+    def of(cls, health: UpstreamHealth) -> "UpstreamState":
         return cls(
             name=health.name,
             base_url=health.base_url,
@@ -70,14 +73,14 @@ class UpstreamState(BaseModel):
         )
 
 
-class ServiceStatus(BaseModel):
+class ServiceStatus(Deferred):
     version: str
     uptime_seconds: float
     cache_tiers: list[TierStatus] = Field(description="Configured tiers in read order.")
     upstreams: list[UpstreamState]
 
 
-class CacheReport(BaseModel):
+class CacheReport(Deferred):
     stats: dict[str, Any]
     analytics: dict[str, Any]
     recommendations: list[str]

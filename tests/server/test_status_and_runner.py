@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import ssl
 from pathlib import Path
 
 import httpx
+import pytest
 
 from cache import CachePolicy
 from cache.warming import WarmOutcome
@@ -15,6 +17,7 @@ from server.tool_runner import ToolRunner
 from server.toolset import TOOLS
 from tests.support.clock import ManualClock
 from tests.support.fixtures import fixtures_dir
+from tools.http.tls import TlsContext
 
 RECORD = (fixtures_dir() / "ctgov" / "biomcp_get_nct02576665_20260811.json").read_bytes()
 
@@ -68,3 +71,15 @@ async def test_runner_reads_the_outcome_from_the_typed_result(tmp_path: Path) ->
     assert invalid.status == "failed" and invalid.reason.startswith("Invalid input: nct_id:")
     assert missing.status == "failed" and missing.reason.startswith("get_trial: ctgov: no trial NCT09999999")
     assert "NCT09999999" in missing.reason
+
+
+async def test_a_failed_ca_bundle_load_fails_the_services_with_its_error(tmp_path: Path) -> None:
+    """The bundle is awaited after the cache tiers open (the two overlap); its failure still
+    stops the start, and what was opened is closed."""
+
+    def load() -> ssl.SSLContext:
+        raise FileNotFoundError("no CA bundle at /nowhere/ca.pem")
+
+    with pytest.raises(FileNotFoundError, match="/nowhere/ca.pem"):
+        async with build_services(settings(tmp_path), tls=TlsContext(load)):
+            pass

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from tools.budget import Cuts, Truncated
 from tools.clinical_trials.filters import Filters
 from tools.compact import Compact
+from tools.deferred import Deferred
 from tools.freshness import CacheInfo
 
 OverallStatus = Literal[
@@ -43,7 +44,7 @@ OPEN_STATUSES: tuple[OverallStatus, ...] = ("RECRUITING", "NOT_YET_RECRUITING", 
 StatusToken = Literal[OverallStatus, "open"]
 
 
-class Near(BaseModel):
+class Near(Deferred):
     """A point and radius: only trials with a site within the radius match."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -53,7 +54,7 @@ class Near(BaseModel):
     unit: Literal["mi", "km"] = Field("mi", description="'mi' (miles, default) or 'km'.")
 
 
-class Criteria(BaseModel):
+class Criteria(Deferred):
     """Validated search criteria (internal); statuses already expanded from 'open'."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -115,7 +116,7 @@ class CompactTrial(Compact):
     url: str
 
 
-class TrialPage(BaseModel):
+class TrialPage(Deferred):
     """A resolved search page as cached: compact trials plus paging data."""
 
     trials: list[CompactTrial]
@@ -182,7 +183,7 @@ class ExcludedTrial(Compact):
     excerpt: str | None = None
 
 
-class MutationPage(BaseModel):
+class MutationPage(Deferred):
     """A classified mutation search page as cached: its trials in upstream order."""
 
     items: list[MutationMatch | ExcludedTrial]

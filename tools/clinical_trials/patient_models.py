@@ -4,19 +4,20 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from tools.budget import Cuts, Truncated
 from tools.clinical_trials.filters import Sex
 from tools.clinical_trials.models import ExcludedTrial, Near
 from tools.compact import Compact
+from tools.deferred import Deferred
 from tools.freshness import CacheInfo
 
 Check = Literal["age", "sex", "site", "mutation"]
 Verdict = Literal["yes", "no", "unknown"]
 
 
-class Patient(BaseModel):
+class Patient(Deferred):
     """Validated patient facts (internal): mutations normalised, in the order given."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -47,7 +48,7 @@ class PatientMatch(Compact):
     url: str
 
 
-class PatientPage(BaseModel):
+class PatientPage(Deferred):
     """Cached shape: one upstream page assessed, matches ranked, then exclusion-only trials."""
 
     items: list[PatientMatch | ExcludedTrial]

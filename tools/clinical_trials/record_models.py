@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from tools.budget import Cut, Cuts, Truncated
 from tools.clinical_trials.models import Site
 from tools.clinical_trials.site_models import SitesPage
 from tools.compact import Compact
+from tools.deferred import Deferred
 from tools.freshness import CacheInfo
 
 
@@ -109,14 +110,14 @@ class TrialDetail(Compact):
     cache: CacheInfo
 
 
-class RecordPayload(BaseModel):
+class RecordPayload(Deferred):
     """Cached shape of a compact record fitted to its budget, with the cuts that took."""
 
     record: dict[str, Any]
     cuts: list[Cut] = Field(default_factory=list)
 
 
-class SectionsPayload(BaseModel):
+class SectionsPayload(Deferred):
     """Cached shape of requested full sections."""
 
     nct_id: str

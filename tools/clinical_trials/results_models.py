@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from tools.budget import Cuts, Truncated
 from tools.compact import Compact
+from tools.deferred import Deferred
 from tools.freshness import CacheInfo
 
 ResultsPart = Literal["outcomes", "serious_events", "other_events"]
@@ -129,7 +130,7 @@ class AdverseEvents(Compact):
     other_events: list[Event] | None = Field(None, description="By incidence, highest first.")
 
 
-class ResultsDigest(BaseModel):
+class ResultsDigest(Deferred):
     """Cached shape: the whole digest (every outcome, primary first, every event by incidence)."""
 
     nct_id: str

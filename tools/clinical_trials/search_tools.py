@@ -5,7 +5,9 @@ filters; the others publish them bare and say "filters as in search_trials". Pub
 ``tools.TOOLS`` (with the record and patient tools); see :mod:`tools.clinical_trials.tools`.
 """
 
-from __future__ import annotations
+# No ``from __future__ import annotations`` here: the SDK reads these functions' annotations when
+# it registers them, and real objects spare it evaluating strings (typing.get_type_hints, per
+# function) at start-up.
 
 from tools.clinical_trials.filter_params import (
     Age,

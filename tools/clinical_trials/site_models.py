@@ -10,14 +10,15 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue
+from pydantic import ConfigDict, Field, JsonValue
 
 from tools.compact import Compact
+from tools.deferred import Deferred
 
 _Name = Field(None, min_length=1, max_length=100)
 
 
-class SitePoint(BaseModel):
+class SitePoint(Deferred):
     """Where distances are measured from; with ``radius``, only sites within it are kept."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -27,7 +28,7 @@ class SitePoint(BaseModel):
     unit: Literal["mi", "km"] = "mi"
 
 
-class SiteQuery(BaseModel):
+class SiteQuery(Deferred):
     """Validated ``sites`` argument: filters, a point to sort by, and where to start."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -62,7 +63,7 @@ class SiteDetail(Compact):
     contacts: list[SiteContact] | None = Field(None, description="Site contacts; absent: none listed.")
 
 
-class SiteList(BaseModel):
+class SiteList(Deferred):
     """Cached shape: every site of a trial, in registry order, with coordinates."""
 
     nct_id: str

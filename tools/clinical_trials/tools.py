@@ -8,7 +8,9 @@ search tools sharing the criteria and clinical filters are in
 published (the order of tools/list: keep it).
 """
 
-from __future__ import annotations
+# No ``from __future__ import annotations`` here: the SDK reads these functions' annotations when
+# it registers them, and real objects spare it evaluating strings (typing.get_type_hints, per
+# function) at start-up.
 
 from tools.clinical_trials.params import BarePageToken, BareStatuses, Offset, Path, Sections, Sites, TrialId
 from tools.clinical_trials.patient_models import PatientResult

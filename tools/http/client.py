@@ -13,7 +13,8 @@ after retries), ``DeadlineExceeded`` (the deadline passed before an answer), ``B
 (HTML or malformed JSON from ``get_json``, whatever the status or content type). Redirects are
 followed.
 
-The client owns the ``httpx.AsyncClient`` it is given: ``aclose()`` closes it.
+The client owns the ``httpx.AsyncClient`` it builds, on its first request (see
+:meth:`UpstreamClient.__init__`): ``aclose()`` closes it, if it was ever built.
 """
 
 from __future__ import annotations
@@ -50,24 +51,30 @@ Headers = Mapping[str, str] | None
 class UpstreamClient:
     """Resilient GETs against one upstream; ``name`` tags every error it raises.
 
-    ``base_url`` is the address as configured (reported in :meth:`status`); it defaults to the
-    HTTP client's own. ``rng`` draws the backoff jitter (tests pass a seeded one)."""
+    ``base_url`` is the address as configured (reported in :meth:`status`). ``rng`` draws the
+    backoff jitter (tests pass a seeded one)."""
 
     def __init__(
         self,
         name: str,
-        http: httpx.AsyncClient,
+        http: Callable[[], httpx.AsyncClient],
         *,
         policy: HttpPolicy,
         limiter: RateLimiter | None,
+        base_url: str,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-        base_url: str | None = None,
         rng: Callable[[], float] = random.random,
     ) -> None:
+        """``http()`` builds the pooled HTTP client, called on the first request: building it
+        imports httpcore and h11 and sets up the connection pool (~20 ms for the five upstreams),
+        which a process that has not sent a request yet (start-up, the first tools/list) does
+        without."""
         self.name = name
-        self.base_url = base_url if base_url is not None else str(http.base_url)
-        self._http = http
+        self.base_url = base_url
+        self._build_http = http
+        self._http: httpx.AsyncClient | None = None
+        self._closed = False
         self._policy = policy
         self._probe_policy = policy.model_copy(update={"max_attempts": 1})
         self._limiter = limiter
@@ -108,14 +115,26 @@ class UpstreamClient:
         )
 
     async def aclose(self) -> None:
-        """Close the pooled HTTP client."""
-        await self._http.aclose()
+        """Close the pooled HTTP client (nothing to close when no request was ever sent)."""
+        self._closed = True
+        if self._http is not None:
+            await self._http.aclose()
 
     async def __aenter__(self) -> UpstreamClient:
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
+
+    def _pool(self) -> httpx.AsyncClient:
+        """The HTTP client, built on the first call. Nothing here awaits, so concurrent first
+        requests (tasks of one event loop) cannot interleave between the check and the
+        assignment: one client, one pool."""
+        if self._http is None:
+            if self._closed:  # as httpx answers a request on a closed client
+                raise RuntimeError("Cannot send a request, as the client has been closed.")
+            self._http = self._build_http()
+        return self._http
 
     def _deadline(self) -> Deadline:
         """The tool call's deadline, or one of this call's own outside any (background work)."""
@@ -147,7 +166,7 @@ class UpstreamClient:
                 raise DeadlineExceeded(self.name, deadline.seconds, "no time left for a request", local=True)
             self._requests += 1
             async with asyncio.timeout(left):  # a total bound: httpx's timeouts are per read, not per request
-                return await self._http.get(
+                return await self._pool().get(
                     path, params=_clean(params), headers=headers, follow_redirects=True, timeout=self._timeout(left)
                 )
 

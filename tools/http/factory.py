@@ -1,4 +1,5 @@
-"""``build_upstream``: one pooled ``httpx.AsyncClient`` wrapped in an ``UpstreamClient``.
+"""``build_upstream``: one pooled ``httpx.AsyncClient`` wrapped in an ``UpstreamClient``, which
+builds it on its first request (start-up does not pay for a pool it may not use yet).
 
 ``base_url`` may carry a path (``https://clinicaltrials.gov/api/v2``): client paths such as
 ``/studies`` are appended to it. Timeouts and pool limits come from the policy; the
@@ -9,6 +10,7 @@ route requests to an ``httpx.MockTransport`` (then the pool limits do not apply)
 from __future__ import annotations
 
 import asyncio
+import functools
 import random
 import ssl
 import time
@@ -39,7 +41,8 @@ def build_upstream(
 
     ``verify``: pass one shared ``ssl.SSLContext`` when building several clients; httpx
     otherwise loads the whole CA bundle for each (~25 ms apiece at start-up)."""
-    http = httpx.AsyncClient(
+    http = functools.partial(
+        httpx.AsyncClient,
         base_url=base_url.rstrip("/"),
         timeout=timeout_for(policy),
         limits=httpx.Limits(
@@ -55,7 +58,7 @@ def build_upstream(
     if rate is not None:
         limiter = RateLimiter(rate[0], rate[1], clock=clock, sleep=sleep, max_queue=policy.rate_limit_queue)
     return UpstreamClient(
-        name, http, policy=policy, limiter=limiter, clock=clock, sleep=sleep, base_url=base_url, rng=rng
+        name, http, policy=policy, limiter=limiter, base_url=base_url, clock=clock, sleep=sleep, rng=rng
     )
 
 

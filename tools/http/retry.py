@@ -1,4 +1,4 @@
-"""The retry loop (tenacity): which outcomes are retried, how long to wait, when to stop.
+"""The retry loop: which outcomes are retried, how long to wait, when to stop.
 
 Retried: ``httpx.TransportError`` (connection failures, resets and timeouts) and responses with
 status 429, 502, 503 or 504. Everything else (2xx, other 4xx, 500, 501, our own errors such as
@@ -9,7 +9,8 @@ Wait: the response's ``Retry-After`` (delta-seconds or HTTP-date) capped at
 ``step * U(0.5, 1)`` with ``step = min(backoff_max, backoff_initial * 2**(n-1))``, so waits
 grow, never synchronise across callers, and never fall to zero.
 
-Stop (checked in this order; :attr:`StopUpstream.reason` says which ended the loop):
+Stop (checked in this order; :attr:`~tools.http.retry_loop.StopUpstream.reason` says which
+ended the loop):
 
 - ``attempts``: ``policy.max_attempts`` attempts were made;
 - ``retry time``: the wait would push the loop past ``policy.max_retry_time``;
@@ -20,29 +21,25 @@ Stop (checked in this order; :attr:`StopUpstream.reason` says which ended the lo
 
 ``send_with_retry`` returns the final response, retryable or not (the caller maps a non-2xx to
 an error), or raises the final exception unchanged.
+
+The first attempt runs here, without tenacity; a retryable outcome enters the loop proper
+(:mod:`tools.http.retry_loop`, tenacity) as the loop's first attempt, so waits, stops and the
+attempt count are those of the loop alone.
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
 import random
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import httpx
-from tenacity import AsyncRetrying, RetryCallState
-from tenacity.retry import retry_base
-from tenacity.stop import stop_base
-from tenacity.wait import wait_base
 
 from tools.http.config import HttpPolicy
 from tools.http.deadline import Deadline
-from tools.http.retry_after import parse_retry_after
 from tools.http.retry_budget import RetryBudget
-
-log = logging.getLogger(__name__)
 
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 MIN_ATTEMPT = 0.25
@@ -50,77 +47,6 @@ MIN_ATTEMPT = 0.25
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]
-
-
-class retry_upstream(retry_base):  # noqa: N801 - tenacity's naming style
-    """Retry transport errors and 429/502/503/504 responses."""
-
-    def __call__(self, retry_state: RetryCallState) -> bool:
-        outcome = retry_state.outcome
-        if outcome is None:
-            return False
-        if outcome.failed:
-            return isinstance(outcome.exception(), httpx.TransportError)
-        return outcome.result().status_code in RETRY_STATUSES
-
-
-class wait_retry_after(wait_base):  # noqa: N801
-    """Honour ``Retry-After`` (capped); otherwise defer to ``fallback``."""
-
-    def __init__(self, cap: float, fallback: wait_base, now: Clock = time.time) -> None:
-        self.cap = cap
-        self.fallback = fallback
-        self.now = now
-
-    def __call__(self, retry_state: RetryCallState) -> float:
-        outcome = retry_state.outcome
-        if outcome is not None and not outcome.failed:
-            seconds = parse_retry_after(outcome.result().headers, self.now)
-            if seconds is not None:
-                return min(seconds, self.cap)
-        return self.fallback(retry_state)
-
-
-class wait_equal_jitter(wait_base):  # noqa: N801
-    """``min(maximum, initial * 2**(n-1)) * U(0.5, 1)`` before the n-th retry."""
-
-    def __init__(self, initial: float, maximum: float, rng: Callable[[], float] = random.random) -> None:
-        self.initial = initial
-        self.maximum = maximum
-        self.rng = rng
-
-    def __call__(self, retry_state: RetryCallState) -> float:
-        step = min(self.maximum, self.initial * 2.0 ** (retry_state.attempt_number - 1))
-        return step * (0.5 + 0.5 * self.rng())
-
-
-class StopUpstream(stop_base):
-    """The stop rules of the module doc, for one call; ``reason`` is set when it stops."""
-
-    def __init__(
-        self, policy: HttpPolicy, deadline: Deadline, budget: RetryBudget | None, clock: Clock, started_at: float
-    ) -> None:
-        self.policy = policy
-        self.deadline = deadline
-        self.budget = budget
-        self.clock = clock
-        self.started_at = started_at
-        self.reason: str | None = None
-
-    def __call__(self, retry_state: RetryCallState) -> bool:
-        self.reason = self._reason(retry_state.attempt_number, retry_state.upcoming_sleep)
-        return self.reason is not None
-
-    def _reason(self, attempts: int, wait: float) -> str | None:
-        if attempts >= self.policy.max_attempts:
-            return "attempts"
-        if self.clock() - self.started_at + wait > self.policy.max_retry_time:
-            return "retry time"
-        if self.deadline.remaining() < wait + MIN_ATTEMPT:
-            return "deadline"
-        if self.budget is not None and not self.budget.withdraw():
-            return "retry budget"
-        return None
 
 
 @dataclass
@@ -145,13 +71,12 @@ async def send_with_retry(
 ) -> httpx.Response:
     """Run ``attempt`` under the retry policy within ``deadline``; return the last response or
     raise the last error. ``outcome`` (when given) is filled in, whatever the result."""
-    stop = StopUpstream(policy, deadline, budget, clock, clock())
+    started_at = clock()
     outcome = outcome if outcome is not None else RetryOutcome()
     # The first attempt runs without tenacity (~90 us of set-up per call): most calls end there.
-    # Any other exception propagates unchanged, as from the loop; a retryable outcome becomes the
-    # loop's first attempt, so waits, stops and the attempt count are those of the loop alone.
+    # Any other exception propagates unchanged, as from the loop.
     outcome.attempts += 1
-    first: httpx.Response | httpx.TransportError | None
+    first: httpx.Response | httpx.TransportError
     try:
         first = await attempt()
     except httpx.TransportError as exc:
@@ -159,45 +84,20 @@ async def send_with_retry(
     else:
         if first.status_code not in RETRY_STATUSES:
             return first
+    # Imported at the first retryable outcome, not with this module: tenacity (~4 ms of imports)
+    # is then off the start-up path, which sends no request.
+    from tools.http.retry_loop import retry_from
 
-    async def counted() -> httpx.Response:
-        nonlocal first
-        if first is not None:
-            made, first = first, None
-            if isinstance(made, httpx.TransportError):
-                raise made
-            return made
-        outcome.attempts += 1
-        return await attempt()
-
-    retrying = AsyncRetrying(
-        retry=retry_upstream(),
-        wait=wait_retry_after(
-            policy.retry_after_cap, wait_equal_jitter(policy.backoff_initial, policy.backoff_max, rng), now
-        ),
-        stop=stop,
+    return await retry_from(
+        first,
+        attempt,
+        policy,
+        deadline,
+        budget=budget,
+        clock=clock,
         sleep=sleep,
-        before_sleep=_log_retry,
-        retry_error_callback=_final_outcome,
-    )
-    try:
-        # tenacity types the result as a type variable its signature never binds (Any): name it here.
-        response: httpx.Response = await retrying(counted)
-    finally:
-        outcome.stopped_by = stop.reason
-    return response
-
-
-def _final_outcome(retry_state: RetryCallState) -> httpx.Response:
-    assert retry_state.outcome is not None
-    response: httpx.Response = retry_state.outcome.result()  # raises the last exception, if that is what it was
-    return response
-
-
-def _log_retry(retry_state: RetryCallState) -> None:
-    outcome = retry_state.outcome
-    assert outcome is not None
-    what = repr(outcome.exception()) if outcome.failed else f"HTTP {outcome.result().status_code}"
-    log.info(
-        "retrying after %s (attempt %d, waiting %.2f s)", what, retry_state.attempt_number, retry_state.upcoming_sleep
+        now=now,
+        rng=rng,
+        outcome=outcome,
+        started_at=started_at,
     )

@@ -24,8 +24,9 @@ import re
 from datetime import date
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
+from tools.deferred import Deferred
 from tools.http.client import UpstreamClient
 from tools.http.errors import BadPayload
 from tools.stocks.models import Market
@@ -58,7 +59,7 @@ TPEX_POSITIONS = {
 NO_DATA_MARKERS = ("沒有符合條件", "查詢日期大於", "查詢日期小於")
 
 
-class FlowsDay(BaseModel):
+class FlowsDay(Deferred):
     """One exchange's institutional flows of one day (``rows`` empty: no data that day)."""
 
     market: Market

@@ -24,8 +24,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
+from tools.deferred import Deferred
 from tools.http.client import UpstreamClient
 from tools.http.errors import BadPayload
 from tools.stocks.flows import NO_DATA_MARKERS, count, first_table, positions
@@ -80,7 +81,7 @@ TPEX_COLUMNS = {
 }
 
 
-class MarginDay(BaseModel):
+class MarginDay(Deferred):
     """One exchange's margin and short balances of one day (``rows`` empty: no data that day)."""
 
     market: Market

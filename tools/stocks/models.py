@@ -13,10 +13,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, Field, WithJsonSchema
+from pydantic import AfterValidator, Field, WithJsonSchema
 
 from tools.budget import Cuts, Truncated
 from tools.compact import Compact
+from tools.deferred import Deferred
 from tools.freshness import CacheInfo
 
 Market = Literal["TWSE", "TPEx", "Yahoo"]
@@ -76,7 +77,7 @@ class CorporateAction(Compact):
     factor: Number | None = Field(None, description="reference_price / previous_close.")
 
 
-class MonthBars(BaseModel):
+class MonthBars(Deferred):
     """One exchange month of daily bars for one code (the unit TWSE and TPEx serve and we cache)."""
 
     code: str
@@ -138,7 +139,7 @@ class Quote(QuoteData):
     cache: CacheInfo
 
 
-class SymbolError(BaseModel):
+class SymbolError(Deferred):
     """Why one symbol of a batch has no answer (the others are unaffected)."""
 
     symbol: str

@@ -6,7 +6,9 @@ Docstrings and field descriptions are what the agent reads in the tool list. ``T
 the tools in the order they are published.
 """
 
-from __future__ import annotations
+# No ``from __future__ import annotations`` here: the SDK reads these functions' annotations when
+# it registers them, and real objects spare it evaluating strings (typing.get_type_hints, per
+# function) at start-up.
 
 from datetime import date
 from typing import Annotated
