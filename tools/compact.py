@@ -6,8 +6,10 @@ import functools
 import operator
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, GetJsonSchemaHandler
+from pydantic import GetJsonSchemaHandler
 from pydantic.json_schema import JsonSchemaValue
+
+from tools.deferred import Deferred
 
 _is_none = functools.partial(operator.is_, None)
 """``_is_none(value)``: ``value is None``, in C. Pydantic calls it for every optional field of every
@@ -15,7 +17,7 @@ model it dumps; as a Python function it cost about 35 ns a field (a third of a p
 dump), as this partial about 15 ns (same answers)."""
 
 
-class Compact(BaseModel):
+class Compact(Deferred):
     """Output base: ``None`` fields are omitted from the serialized JSON. Unknown keys are
     ignored, so a cached value written by a newer build still loads.
 
@@ -23,11 +25,10 @@ class Compact(BaseModel):
     optional field is "absent or of its type", not "null or its type". Besides being exact,
     that halves the work of clients that validate results against the output schema.
 
-    Subclasses are built on first use (``defer_build``): a server imports some seventy of them
-    and publishes its tools without building any (server.catalog reads their fields), so its
-    start-up does not pay for them; each is built once, by the first call that needs it."""
-
-    model_config = ConfigDict(defer_build=True)
+    Subclasses are built on first use (:class:`~tools.deferred.Deferred`): a server imports some
+    seventy of them and publishes its tools without building any (server.catalog reads their
+    fields), so its start-up does not pay for them; each is built once, by the first call that
+    needs it."""
 
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
