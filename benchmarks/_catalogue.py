@@ -80,8 +80,16 @@ walked the start-up objects again and again, 160-180 ms of them before the first
 out of the process (`server/__init__.py`: httpx imports it, with click and pygments' lexer table,
 wherever pygments is installed: 25-40 ms). The CA bundle loads on a thread from `build_app` on
 (`tools/http/tls.py`; OpenSSL runs without the GIL), so the lifespan no longer waits 30-80 ms
-for it. Tried and not taken: building the state after the first `tools/list` (answering the
-handshake without it, holding stdin behind the first request that needs it so a burst still
+for it. Then: an upstream's pooled HTTP client is built at its first request (httpcore, h11 and
+five pools left out of start-up; that first request pays ~20 ms once), tenacity is imported at
+the first retry, the lifespan opens the cache tiers while the CA bundle is still loading, the
+modules whose functions the SDK registers carry real annotations (the SDK evaluated each
+function's string annotations), and cached and query shapes are built on first use
+(`tools/deferred.py`): in process, lifespan 30 -> 14 ms and `build_app` 52 -> 45 ms; over stdio
+1.34x -> 1.305x in six alternating runs. What is left of ours, measured: ~110 pydantic model
+classes created at import (~40-45 ms even unbuilt), 55 dataclasses (~20-25 ms), opening a fresh
+SQLite file (8-10 ms: ~25 sequential statements on its thread). Tried and not taken: building
+the state after the first `tools/list` (answering the handshake without it, holding stdin behind the first request that needs it so a burst still
 reaches the upstream as it is read; ~40-60 ms more) works, but adds a gate on every request and
 a parse of every stdin line until the state exists; building it at once in the background was
 slower (its CPU competed with the handshake). What would close the rest: importing each
@@ -109,6 +117,15 @@ shared 2-core machine. After a restart, the timed call is a process's second cal
 primer of the same tool goes first for every server, see the module docstring); the real first
 call of a restarted process is in its own table and includes the client's fetch of `tools/list`
 and its one-time schema check, which the peer's schema-less tools do not need.
+
+The restarted process's true first call (its own table) also pays for what a process builds
+once: the client compiles the tool's output schema, and on our side the tool's answer and query
+models are built on first use, so that start-up does not pay for them (all 69 answer models take
+~27 ms to build in a fresh process; one tool's, 2-7 ms). Its argument model is no longer built a
+second time (the server checks arguments with the SDK's own: 1-5 ms less on each tool's first
+call). Not done: building the answer models in the idle time after the first `tools/list` (an
+agent thinks for seconds before its first call); it would have to give way to any request, so
+that a client that calls at once never waits behind it.
 
 The two missed search rows are both a fresh process's second call (the cold search follows the
 first process's primer; the restart search follows the restarted one's). The "second call"
@@ -597,6 +614,8 @@ runs of the old and the new code on this machine (medians); the issue-19 rows co
 | `tests/support/replay_routes/ctgov.py`, `benchmarks/cold_warm.py`, `benchmarks/_cacheless.py` (issue 19): the replay narrows the ACTT study to the `fields` asked for, as the API does, and the baselines ask for the record's fields as the server does | cold `get_trial` 1.12x one raw GET (02:57 report; the body 212 KB) | 1.06-1.07x (47 KB) |
 | `tools/stocks/models.py` (issue 19): a stock figure is narrowed (a whole float becomes an int) once, when the model is built, instead of by a Python serializer on every dump (~250 callbacks per `get_price_history` answer, and the SDK dumps twice) | warm `get_price_history` 1,177 / 940 us server side (9edf262, `profile_warm --quick`, two A/B pairs, loaded machine) | 616 / 650 us |
 | `cache/observe/analytics.py` (issue 19): the figures of a statistics report are named tuples (a report builds ~40) and a window's total sums columns | warm `cache_stats` 1,100 / 1,271 us (same pairs); `cache_view` in process ~420 us | 938 / 780 us; ~220 us |
+| `tools/http/client.py`, `tools/http/retry_loop.py`, `server/lifespan.py`, `tools/deferred.py`, the modules whose functions the SDK registers (issue 19): an upstream's pooled HTTP client is built at its first request (no httpcore, h11 or five pools at start-up); tenacity is imported at the first retry; the CA bundle is awaited after the cache tiers open; registered functions carry real annotations (the SDK no longer evaluates strings); cached and query shapes are built on first use | first `tools/list` 1.34x the trivial server (median of six `benchmarks.startup` runs, 4941b93); in process: imports 624 ms, `build_app` 52.5 ms, lifespan 30.2 ms | 1.305x (six runs alternating with them; two under 1.3x); 604 ms, 44.9 ms, 13.6 ms |
+| `server/app.py`, `server/tool_runner.py` (issue 19): the server forgives and checks a call's arguments with the input schema and argument model the SDK built at registration; the registry built a second model and schema per tool on its first call | a tool's first call in a process: +4.7 ms (`search_trials`), +2.0 ms (`get_trial`), +1.2 ms (a quote), timed alone in a fresh process | nothing built |
 
 What is left on the warm path is outside the cache: carrying the answer's bytes through the SDK
 (structured content plus its text copy, parsed into protocol models on both sides) and the
