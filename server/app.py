@@ -20,6 +20,7 @@ from server import __version__, status
 from server.background import Role, load_warming
 from server.catalog import CACHE_HINTS, lean_tool, result_model
 from server.header_schema import header_schema
+from server.idle_build import Activity
 from server.lifespan import SharedLifespan, app_state
 from server.prompts import add_prompts
 from server.resources import add_resources
@@ -159,8 +160,11 @@ def build_app(
     background schedules its state runs. Bad warming strategies fail here."""
     load_warming(settings)  # fail at start-up, not at the first connection
     tls = TlsContext()  # the CA bundle loads on a thread while the tools are registered
+    activity = Activity()
     lifespan = SharedLifespan(
-        functools.partial(app_state, settings, transports=transports, clock=clock, tools=TOOLS, role=role, tls=tls)
+        functools.partial(
+            app_state, settings, transports=transports, clock=clock, tools=TOOLS, role=role, tls=tls, activity=activity
+        )
     )
     mcp = TrialstockServer(
         "trialstock-mcp",
@@ -169,7 +173,8 @@ def build_app(
         lifespan=lifespan,
         log_level=settings.log_level,
         cache_hints=CACHE_HINTS,
-        middleware=[ArgumentLimit(settings.transport.max_argument_bytes)],  # then the usage log (the server adds it)
+        # Then the usage log (the server adds it).
+        middleware=[activity, ArgumentLimit(settings.transport.max_argument_bytes)],
         tools=TOOLS,
     )
     status.add_stats_resource(mcp, lambda: lifespan.current.services)

@@ -17,10 +17,12 @@ import httpx
 
 from cache import build_cache
 from server.background import Background, Role, background
+from server.idle_build import Activity, idle_build
 from server.settings import Settings
 from server.tool_runner import ToolRunner
 from server.toolset import TOOLS
 from tools.clinical_trials import CtgovClient, TrialsConfig, TrialsService
+from tools.deferred import unbuilt
 from tools.http.client import UpstreamClient
 from tools.http.factory import build_upstream
 from tools.http.tls import TlsContext
@@ -49,17 +51,22 @@ async def app_state(
     tools: Sequence[Tool] = TOOLS,
     role: Role = "cli",
     tls: TlsContext | None = None,
+    activity: Activity | None = None,
 ) -> AsyncIterator[AppState]:
     """Build AppState from settings; close every client, task and connection on exit.
 
     ``tools`` are what warming can run; ``role`` says which background schedules run here (see
-    :mod:`server.background`); ``tls`` is a TLS context already loading (else one is loaded here)."""
+    :mod:`server.background`); ``tls`` is a TLS context already loading (else one is loaded here);
+    ``activity``, the server's middleware of that name, lets a server build its deferred models
+    in idle time (:mod:`server.idle_build`)."""
     async with AsyncExitStack() as stack:
         services = await stack.enter_async_context(
             build_services(settings, transports=transports, clock=clock, tls=tls)
         )
         runner = ToolRunner(services, tools)
         parts = await stack.enter_async_context(background(settings, services, runner=runner, role=role))
+        if activity is not None and role == "server":
+            await stack.enter_async_context(idle_build(activity, unbuilt))
         yield AppState(settings, services, parts)
 
 
