@@ -9,7 +9,11 @@ memory + SQLite tiers on a new file) and times:
   long as the upstream's latency (warm after idle: what waking an idle server process and its
   client costs, which a cold call pays too: both wait out the upstream);
 - the first call after a restart: a new server process on the same SQLite file (its memory
-  is empty, so SQLite answers and promotes the entry to memory).
+  is empty, so SQLite answers and promotes the entry to memory);
+- a new connection's first call of each tool, right after its ``tools/list`` and, in a third
+  process, after a :data:`THINK` pause that follows it (as an agent lists the tools, then
+  thinks before it calls: the server builds its answer models in that idle time, see
+  :mod:`server.idle_build`).
 
 Over stdio, not in-process, on purpose: in one process the SDK client's CPU work (its one-time
 output-schema check takes ~0.2 s) stalls the server's event loop, a concurrent SQLite write
@@ -73,6 +77,8 @@ async def timed(client: Client, call: ToolCall, want_tier: str | None) -> float:
 
 IDLE_CALLS = 3
 """Warm calls per tool and round made after an idle pause (see the module doc)."""
+THINK = 0.5
+"""Seconds between a new connection's ``tools/list`` and its first call, in the third process."""
 
 
 async def one_round(replay: ReplayServer, folder: Path, warm_calls: int, idle: float) -> Samples:
@@ -90,9 +96,15 @@ async def one_round(replay: ReplayServer, folder: Path, warm_calls: int, idle: f
                 await asyncio.sleep(idle)
                 out.setdefault(("idle", call[0]), []).append(await timed(client, call, "memory"))
     async with Client(params, cache=None, read_timeout_seconds=60) as client:  # a new process, same file
+        await client.list_tools()  # as a client does on connecting; then it calls at once
         for call in CALLS:
             out[("first", call[0])] = [await timed(client, PRIMERS[call[0]], "sqlite")]
             out[("restart", call[0])] = [await timed(client, call, "sqlite")]
+    async with Client(params, cache=None, read_timeout_seconds=60) as client:  # a third process, same file
+        await client.list_tools()
+        await asyncio.sleep(THINK)
+        for call in CALLS:
+            out[("paused", call[0])] = [await timed(client, PRIMERS[call[0]], "sqlite")]
     return out
 
 
@@ -142,11 +154,18 @@ async def main(latency: float, rounds: int, warm_calls: int) -> None:
             ),
             Row(f"{name}: after restart (SQLite tier)", samples[("restart", name)], base, raw[name]),
             Row(
-                f"{name}: new connection's first call (SQLite)",
+                f"{name}: new connection's first call (SQLite), at once",
                 samples[("first", name)],
                 base,
                 raw[name],
                 note="includes the SDK client's one-time output-schema check for the tool",
+            ),
+            Row(
+                f"{name}: the same, {THINK * 1000:.0f} ms after tools/list",
+                samples[("paused", name)],
+                "new connection's first call (SQLite), at once",
+                samples[("first", name)],
+                note="the server built its answer models in the pause",
             ),
         ]
     print_table(rows, title=f"Cold vs warm vs restarted, stdio, upstream latency {latency * 1000:.0f} ms", unit="ms")
