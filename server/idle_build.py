@@ -60,7 +60,8 @@ class Activity:
     async def listed(self) -> None:
         """Return once a ``tools/list`` has been answered."""
         if not self._listed:
-            self._waiter = asyncio.Event()
+            if self._waiter is None:  # one event for every waiter: a second must not orphan the first
+                self._waiter = asyncio.Event()
             await self._waiter.wait()
 
     def quiet_for(self) -> float:
