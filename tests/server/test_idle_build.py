@@ -121,3 +121,16 @@ async def test_a_command_line_state_builds_nothing(settings: Settings) -> None:
         await client.list_tools()
         await asyncio.sleep(0.3)
     assert not any(model.__pydantic_complete__ for model in models)
+
+
+async def test_closing_the_server_stops_a_build_still_waiting_for_quiet(settings: Settings) -> None:
+    models = fresh_models()
+    app = build_app(settings, role="server")
+
+    async def connect_list_and_leave() -> None:
+        async with Client(app.mcp, cache=None) as client:
+            await client.list_tools()  # then gone at once, inside the quiet period
+
+    await asyncio.wait_for(connect_list_and_leave(), 10)
+    assert not [task for task in asyncio.all_tasks() if task.get_name() == "idle-build"]
+    assert not any(model.__pydantic_complete__ for model in models)  # it never got its quiet time
